@@ -1,0 +1,91 @@
+//! Errors of every stage, gathered in one crate-level [`Error`].
+
+use thiserror::Error;
+
+use crate::types::TensorType;
+
+/// A syntax error in IR text, at a 1-based line and column.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("{line}:{col}: {message}")]
+pub struct ParseError {
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+/// A violation of an IR invariant, naming the function, the instruction or value, and what is
+/// wrong.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("in @{func}: {location}: {message}")]
+pub struct VerifyError {
+    pub func: String,
+    /// The op and value concerned, e.g. `'add' defining %x` or `parameter %a`.
+    pub location: String,
+    pub message: String,
+}
+
+/// A problem with the inputs or outputs given to a run.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum RunError {
+    #[error("@{func} takes {expected} argument(s), got {got}")]
+    ArgCount {
+        func: String,
+        expected: usize,
+        got: usize,
+    },
+    #[error("argument {index} (%{name}) of @{func} must be {expected}, got {got}")]
+    ArgType {
+        func: String,
+        index: usize,
+        name: String,
+        expected: TensorType,
+        got: TensorType,
+    },
+    #[error("@{func} returns {expected} result(s), but {got} output tensor(s) were given")]
+    OutCount {
+        func: String,
+        expected: usize,
+        got: usize,
+    },
+    #[error("output {index} of @{func} must be {expected}, got {got}")]
+    OutType {
+        func: String,
+        index: usize,
+        expected: TensorType,
+        got: TensorType,
+    },
+    #[error("a loop in @{func} ran more than the limit of {limit} iterations")]
+    IterationLimit { func: String, limit: u64 },
+    #[error("the run of @{func} was cancelled")]
+    Cancelled { func: String },
+    #[error("the run of @{func} passed its deadline")]
+    DeadlineExceeded { func: String },
+}
+
+/// A failure to compile a verified function to machine code.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("compiling @{func}: {message}")]
+pub struct CompileError {
+    pub func: String,
+    pub message: String,
+}
+
+/// Any graphjit error.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum Error {
+    #[error("parse error at {0}")]
+    Parse(#[from] ParseError),
+    #[error("invalid IR {0}")]
+    Verify(#[from] VerifyError),
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error("no function @{name} in the module (it has: {available})")]
+    NoSuchFunction { name: String, available: String },
+    /// A malformed argument literal or generator (CLI arguments, `; run:` lines).
+    #[error("{0}")]
+    Argument(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

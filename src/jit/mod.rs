@@ -1,0 +1,1 @@
+//! TODO: stub, filled in by its own work item.

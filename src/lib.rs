@@ -1,0 +1,21 @@
+//! graphjit: a JIT graph compiler. Static graphs are compiled once to native code with
+//! Cranelift; dynamic computations run in an interpreter; both share one op semantics and
+//! give bit-identical results.
+//!
+//! The pipeline, one module per stage: [`ir`] (text [`ir::parse`] / [`ir::print`], and
+//! [`ir::verify`]) → [`passes`] → [`interp`] | [`jit`]. The meaning of every op is in [`ops`].
+
+pub mod args;
+pub mod error;
+pub mod filetest;
+pub mod interp;
+pub mod ir;
+pub mod jit;
+pub mod ops;
+pub mod passes;
+pub mod tensor;
+pub mod types;
+
+pub use error::{Error, Result};
+pub use tensor::{Data, Scalar, Tensor};
+pub use types::{DType, TensorType};

@@ -1,0 +1,602 @@
+//! The op set: one closed enum of ops, their text names, and their type and shape rules.
+//!
+//! The scalar meaning of every elementwise op is in [`scalar`]; the tensor kernels the
+//! interpreter (and constant folding) run are in [`kernels`]. The JIT emits inline code for
+//! the cheap ops and calls the very functions of [`scalar`] for the transcendental ones.
+
+pub mod kernels;
+pub mod scalar;
+
+use std::fmt;
+
+use crate::tensor::Tensor;
+use crate::types::{DType, TensorType};
+
+/// Elementwise ops of one operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    Neg,
+    Abs,
+    Not,
+    Exp,
+    Log,
+    Sqrt,
+    Tanh,
+    Sin,
+    Cos,
+    Floor,
+    Ceil,
+    Round,
+}
+
+/// Elementwise ops of two operands of the same type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Min,
+    Max,
+    Pow,
+    And,
+    Or,
+    Xor,
+    Shl,
+    ShrLogical,
+    ShrArith,
+}
+
+/// Elementwise comparisons; the result is `bool`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// The combining function of a `reduce`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    And,
+    Or,
+}
+
+/// Every op of the IR. Attributes are stored inline; operands and results live in the
+/// instruction that holds the op.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// A constant; the tensor has exactly the result's type.
+    Const(Tensor),
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    Compare(CmpOp),
+    /// `select(pred, a, b)`: elementwise `pred ? a : b`; `pred` is `bool` of the same shape.
+    Select,
+    /// Elementwise conversion to the result's dtype (rules in [`scalar`]).
+    Convert,
+    /// XLA's `broadcast_in_dim`: operand dimension `i` becomes result dimension `dims[i]`,
+    /// where it must have the result's size or size 1. `dims` is strictly increasing.
+    Broadcast {
+        dims: Vec<usize>,
+    },
+    /// Same elements in row-major order, new shape of equal element count.
+    Reshape,
+    /// Result dimension `i` is operand dimension `perm[i]`.
+    Transpose {
+        perm: Vec<usize>,
+    },
+    /// Elements `start[d] + k * stride[d] < limit[d]` of each dimension `d`.
+    Slice {
+        start: Vec<usize>,
+        limit: Vec<usize>,
+        stride: Vec<usize>,
+    },
+    /// Operands joined along `axis`; all other dimensions equal.
+    Concat {
+        axis: usize,
+    },
+    /// Element value is its index along `axis`, converted to the result dtype.
+    Iota {
+        axis: usize,
+    },
+    /// Reduces the listed axes (strictly increasing) away; see [`kernels::reduce`] for the
+    /// accumulation order, which both executors follow.
+    Reduce {
+        op: ReduceOp,
+        axes: Vec<usize>,
+    },
+    /// Matrix product `[m,k] x [k,n] -> [m,n]`, or matrix-vector `[m,k] x [k] -> [m]`; see
+    /// [`kernels::dot`] for the accumulation order.
+    Dot,
+    /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
+    /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
+    /// instruction's region arguments (the current loop-carried values). Results are the
+    /// final loop-carried values.
+    While,
+    /// Operand 0 is a scalar `bool`; region 0 (then) or region 1 (else) runs and yields the
+    /// results.
+    If,
+    /// Terminates a nested region with its values.
+    Yield,
+    /// Terminates the function body with its results.
+    Return,
+}
+
+impl UnaryOp {
+    pub const ALL: [UnaryOp; 12] = [
+        UnaryOp::Neg,
+        UnaryOp::Abs,
+        UnaryOp::Not,
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Sqrt,
+        UnaryOp::Tanh,
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Floor,
+        UnaryOp::Ceil,
+        UnaryOp::Round,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "neg",
+            UnaryOp::Abs => "abs",
+            UnaryOp::Not => "not",
+            UnaryOp::Exp => "exp",
+            UnaryOp::Log => "log",
+            UnaryOp::Sqrt => "sqrt",
+            UnaryOp::Tanh => "tanh",
+            UnaryOp::Sin => "sin",
+            UnaryOp::Cos => "cos",
+            UnaryOp::Floor => "floor",
+            UnaryOp::Ceil => "ceil",
+            UnaryOp::Round => "round",
+        }
+    }
+
+    /// Whether the op is defined on `dtype`.
+    pub fn accepts(self, dtype: DType) -> bool {
+        match self {
+            UnaryOp::Neg | UnaryOp::Abs => dtype.is_numeric(),
+            UnaryOp::Not => !dtype.is_float(),
+            _ => dtype.is_float(),
+        }
+    }
+}
+
+impl BinaryOp {
+    pub const ALL: [BinaryOp; 14] = [
+        BinaryOp::Add,
+        BinaryOp::Sub,
+        BinaryOp::Mul,
+        BinaryOp::Div,
+        BinaryOp::Rem,
+        BinaryOp::Min,
+        BinaryOp::Max,
+        BinaryOp::Pow,
+        BinaryOp::And,
+        BinaryOp::Or,
+        BinaryOp::Xor,
+        BinaryOp::Shl,
+        BinaryOp::ShrLogical,
+        BinaryOp::ShrArith,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Rem => "rem",
+            BinaryOp::Min => "min",
+            BinaryOp::Max => "max",
+            BinaryOp::Pow => "pow",
+            BinaryOp::And => "and",
+            BinaryOp::Or => "or",
+            BinaryOp::Xor => "xor",
+            BinaryOp::Shl => "shl",
+            BinaryOp::ShrLogical => "shr_logical",
+            BinaryOp::ShrArith => "shr_arith",
+        }
+    }
+
+    /// Whether the op is defined on `dtype`.
+    pub fn accepts(self, dtype: DType) -> bool {
+        match self {
+            BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Rem
+            | BinaryOp::Min
+            | BinaryOp::Max => dtype.is_numeric(),
+            BinaryOp::Pow => dtype.is_float(),
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => !dtype.is_float(),
+            BinaryOp::Shl | BinaryOp::ShrLogical | BinaryOp::ShrArith => dtype.is_int(),
+        }
+    }
+}
+
+impl CmpOp {
+    pub const ALL: [CmpOp; 6] = [
+        CmpOp::Eq,
+        CmpOp::Ne,
+        CmpOp::Lt,
+        CmpOp::Le,
+        CmpOp::Gt,
+        CmpOp::Ge,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+            CmpOp::Lt => "lt",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Ge => "ge",
+        }
+    }
+}
+
+impl ReduceOp {
+    pub const ALL: [ReduceOp; 6] = [
+        ReduceOp::Sum,
+        ReduceOp::Prod,
+        ReduceOp::Min,
+        ReduceOp::Max,
+        ReduceOp::And,
+        ReduceOp::Or,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Min => "min",
+            ReduceOp::Max => "max",
+            ReduceOp::And => "and",
+            ReduceOp::Or => "or",
+        }
+    }
+
+    /// Whether the reduction is defined on `dtype`.
+    pub fn accepts(self, dtype: DType) -> bool {
+        match self {
+            ReduceOp::Sum | ReduceOp::Prod | ReduceOp::Min | ReduceOp::Max => dtype.is_numeric(),
+            ReduceOp::And | ReduceOp::Or => !dtype.is_float(),
+        }
+    }
+}
+
+impl Op {
+    /// The op's name in the textual IR (`reduce.sum` for reductions).
+    pub fn name(&self) -> String {
+        match self {
+            Op::Reduce { op, .. } => format!("reduce.{}", op.name()),
+            _ => self.base_name().to_string(),
+        }
+    }
+
+    /// The op's name without a reduce kind.
+    pub fn base_name(&self) -> &'static str {
+        match self {
+            Op::Const(_) => "const",
+            Op::Unary(u) => u.name(),
+            Op::Binary(b) => b.name(),
+            Op::Compare(c) => c.name(),
+            Op::Select => "select",
+            Op::Convert => "convert",
+            Op::Broadcast { .. } => "broadcast",
+            Op::Reshape => "reshape",
+            Op::Transpose { .. } => "transpose",
+            Op::Slice { .. } => "slice",
+            Op::Concat { .. } => "concat",
+            Op::Iota { .. } => "iota",
+            Op::Reduce { .. } => "reduce",
+            Op::Dot => "dot",
+            Op::While => "while",
+            Op::If => "if",
+            Op::Yield => "yield",
+            Op::Return => "return",
+        }
+    }
+
+    /// Whether the op has regions (structured control flow).
+    pub fn has_regions(&self) -> bool {
+        matches!(self, Op::While | Op::If)
+    }
+
+    /// Whether the op ends a region.
+    pub fn is_terminator(&self) -> bool {
+        matches!(self, Op::Yield | Op::Return)
+    }
+
+    /// Whether the op's result depends only on its operands, so that it may be folded,
+    /// deduplicated or removed when unused.
+    pub fn is_pure(&self) -> bool {
+        !self.is_terminator() && !self.has_regions()
+    }
+}
+
+/// A violation of an op's type rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TypeError(pub String);
+
+impl fmt::Display for TypeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! type_err {
+    ($($t:tt)*) => { return Err(TypeError(format!($($t)*))) };
+}
+
+fn expect_arity(op: &Op, args: &[&TensorType], n: usize) -> Result<(), TypeError> {
+    if args.len() != n {
+        type_err!(
+            "'{}' takes {n} operand{}, got {}",
+            op.name(),
+            if n == 1 { "" } else { "s" },
+            args.len()
+        );
+    }
+    Ok(())
+}
+
+fn check_axes_increasing(what: &str, axes: &[usize], rank: usize) -> Result<(), TypeError> {
+    for (i, &a) in axes.iter().enumerate() {
+        if a >= rank {
+            type_err!("{what} {a} is out of range for rank {rank}");
+        }
+        if i > 0 && axes[i - 1] >= a {
+            type_err!("{what} must be strictly increasing, got {axes:?}");
+        }
+    }
+    Ok(())
+}
+
+/// The type rule of every op without regions: given the operand types (and, for ops whose
+/// result type is an attribute of the instruction, the declared result type), the result
+/// type, or what is wrong. `While`, `If`, `Yield` and `Return` are checked by the verifier,
+/// which sees their regions.
+///
+/// `declared` is the result type written in the IR; it is required by `const`, `convert`,
+/// `reshape`, `broadcast` and `iota`, whose result type is not a function of their operands.
+pub fn infer(
+    op: &Op,
+    args: &[&TensorType],
+    declared: Option<&TensorType>,
+) -> Result<TensorType, TypeError> {
+    let need_declared = || {
+        declared
+            .cloned()
+            .ok_or_else(|| TypeError(format!("'{}' needs a declared result type", op.name())))
+    };
+    match op {
+        Op::Const(t) => {
+            expect_arity(op, args, 0)?;
+            let d = need_declared()?;
+            if t.ty() != d {
+                type_err!("constant of type {} declared as {d}", t.ty());
+            }
+            Ok(d)
+        }
+        Op::Unary(u) => {
+            expect_arity(op, args, 1)?;
+            if !u.accepts(args[0].dtype) {
+                type_err!("'{}' is not defined on {}", u.name(), args[0].dtype);
+            }
+            Ok(args[0].clone())
+        }
+        Op::Binary(b) => {
+            expect_arity(op, args, 2)?;
+            if args[0] != args[1] {
+                type_err!(
+                    "'{}' needs operands of one type, got {} and {} (broadcast explicitly)",
+                    b.name(),
+                    args[0],
+                    args[1]
+                );
+            }
+            if !b.accepts(args[0].dtype) {
+                type_err!("'{}' is not defined on {}", b.name(), args[0].dtype);
+            }
+            Ok(args[0].clone())
+        }
+        Op::Compare(c) => {
+            expect_arity(op, args, 2)?;
+            if args[0] != args[1] {
+                type_err!(
+                    "'{}' needs operands of one type, got {} and {}",
+                    c.name(),
+                    args[0],
+                    args[1]
+                );
+            }
+            Ok(TensorType::new(DType::Bool, args[0].shape.clone()))
+        }
+        Op::Select => {
+            expect_arity(op, args, 3)?;
+            if args[0].dtype != DType::Bool || args[0].shape != args[1].shape {
+                type_err!(
+                    "'select' needs a bool predicate of the operands' shape, got {}",
+                    args[0]
+                );
+            }
+            if args[1] != args[2] {
+                type_err!(
+                    "'select' needs operands of one type, got {} and {}",
+                    args[1],
+                    args[2]
+                );
+            }
+            Ok(args[1].clone())
+        }
+        Op::Convert => {
+            expect_arity(op, args, 1)?;
+            let d = need_declared()?;
+            if d.shape != args[0].shape {
+                type_err!("'convert' keeps the shape: {} cannot become {d}", args[0]);
+            }
+            Ok(d)
+        }
+        Op::Broadcast { dims } => {
+            expect_arity(op, args, 1)?;
+            let d = need_declared()?;
+            if d.dtype != args[0].dtype {
+                type_err!("'broadcast' keeps the dtype: {} cannot become {d}", args[0]);
+            }
+            if dims.len() != args[0].rank() {
+                type_err!(
+                    "'broadcast' needs one entry in dims per operand dimension: {} has rank {}, dims has {}",
+                    args[0],
+                    args[0].rank(),
+                    dims.len()
+                );
+            }
+            check_axes_increasing("broadcast dimension", dims, d.rank())?;
+            for (i, &r) in dims.iter().enumerate() {
+                let (s, t) = (args[0].shape[i], d.shape[r]);
+                if s != t && s != 1 {
+                    type_err!(
+                        "'broadcast' cannot stretch dimension {i} of {} (size {s}) to size {t}",
+                        args[0]
+                    );
+                }
+            }
+            Ok(d)
+        }
+        Op::Reshape => {
+            expect_arity(op, args, 1)?;
+            let d = need_declared()?;
+            if d.dtype != args[0].dtype || d.num_elements() != args[0].num_elements() {
+                type_err!(
+                    "'reshape' keeps the dtype and element count: {} cannot become {d}",
+                    args[0]
+                );
+            }
+            Ok(d)
+        }
+        Op::Transpose { perm } => {
+            expect_arity(op, args, 1)?;
+            let r = args[0].rank();
+            let mut seen = vec![false; r];
+            if perm.len() != r {
+                type_err!("'transpose' needs a permutation of {r} axes, got {perm:?}");
+            }
+            for &p in perm {
+                if p >= r || seen[p] {
+                    type_err!("'transpose' needs a permutation of 0..{r}, got {perm:?}");
+                }
+                seen[p] = true;
+            }
+            let shape = perm.iter().map(|&p| args[0].shape[p]).collect::<Vec<_>>();
+            Ok(TensorType::new(args[0].dtype, shape))
+        }
+        Op::Slice {
+            start,
+            limit,
+            stride,
+        } => {
+            expect_arity(op, args, 1)?;
+            let r = args[0].rank();
+            if start.len() != r || limit.len() != r || stride.len() != r {
+                type_err!(
+                    "'slice' needs start, limit and stride of {r} entries each for {}",
+                    args[0]
+                );
+            }
+            let mut shape = Vec::with_capacity(r);
+            for d in 0..r {
+                let (s, l, k, n) = (start[d], limit[d], stride[d], args[0].shape[d]);
+                if k == 0 || s > l || l > n {
+                    type_err!(
+                        "'slice' dimension {d} needs 0 <= start <= limit <= {n} and stride >= 1, got start {s}, limit {l}, stride {k}"
+                    );
+                }
+                shape.push((l - s).div_ceil(k));
+            }
+            Ok(TensorType::new(args[0].dtype, shape))
+        }
+        Op::Concat { axis } => {
+            if args.is_empty() {
+                type_err!("'concat' needs at least one operand");
+            }
+            let first = args[0];
+            if *axis >= first.rank() {
+                type_err!("'concat' axis {axis} is out of range for {first}");
+            }
+            let mut total = 0usize;
+            for a in args {
+                let same_other = a.rank() == first.rank()
+                    && a.dtype == first.dtype
+                    && (0..a.rank()).all(|d| d == *axis || a.shape[d] == first.shape[d]);
+                if !same_other {
+                    type_err!("'concat' along axis {axis} cannot join {first} and {a}");
+                }
+                total = total.saturating_add(a.shape[*axis]);
+            }
+            let mut shape = first.shape.clone();
+            shape[*axis] = total;
+            Ok(TensorType::new(first.dtype, shape))
+        }
+        Op::Iota { axis } => {
+            expect_arity(op, args, 0)?;
+            let d = need_declared()?;
+            if *axis >= d.rank() {
+                type_err!("'iota' axis {axis} is out of range for {d}");
+            }
+            if !d.dtype.is_numeric() {
+                type_err!("'iota' needs a numeric type, got {d}");
+            }
+            Ok(d)
+        }
+        Op::Reduce { op: r, axes } => {
+            expect_arity(op, args, 1)?;
+            if !r.accepts(args[0].dtype) {
+                type_err!("'reduce.{}' is not defined on {}", r.name(), args[0].dtype);
+            }
+            check_axes_increasing("reduce axis", axes, args[0].rank())?;
+            let shape = (0..args[0].rank())
+                .filter(|d| !axes.contains(d))
+                .map(|d| args[0].shape[d])
+                .collect::<Vec<_>>();
+            Ok(TensorType::new(args[0].dtype, shape))
+        }
+        Op::Dot => {
+            expect_arity(op, args, 2)?;
+            let (a, b) = (args[0], args[1]);
+            if a.dtype != b.dtype || !a.dtype.is_numeric() {
+                type_err!("'dot' needs numeric operands of one dtype, got {a} and {b}");
+            }
+            match (a.rank(), b.rank()) {
+                (2, 2) if a.shape[1] == b.shape[0] => {
+                    Ok(TensorType::new(a.dtype, vec![a.shape[0], b.shape[1]]))
+                }
+                (2, 1) if a.shape[1] == b.shape[0] => {
+                    Ok(TensorType::new(a.dtype, vec![a.shape[0]]))
+                }
+                _ => type_err!("'dot' needs [m,k] x [k,n] or [m,k] x [k], got {a} and {b}"),
+            }
+        }
+        Op::While | Op::If | Op::Yield | Op::Return => {
+            type_err!(
+                "'{}' is checked with its regions by the verifier",
+                op.name()
+            )
+        }
+    }
+}

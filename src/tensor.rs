@@ -1,0 +1,667 @@
+//! Tensors: a dtype, a static shape and a row-major buffer; their text form and literals.
+
+use std::fmt;
+
+use crate::types::{DType, TensorType};
+
+/// One element of any dtype.
+#[derive(Clone, Copy, Debug)]
+pub enum Scalar {
+    Bool(bool),
+    I32(i32),
+    I64(i64),
+    F32(f32),
+    F64(f64),
+}
+
+impl Scalar {
+    pub fn dtype(self) -> DType {
+        match self {
+            Scalar::Bool(_) => DType::Bool,
+            Scalar::I32(_) => DType::I32,
+            Scalar::I64(_) => DType::I64,
+            Scalar::F32(_) => DType::F32,
+            Scalar::F64(_) => DType::F64,
+        }
+    }
+
+    /// Bitwise equality, except that every NaN equals every other NaN: NaN payloads are
+    /// unspecified in graphjit, so only NaN-ness is compared.
+    pub fn same(self, other: Scalar) -> bool {
+        match (self, other) {
+            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
+            (Scalar::I32(a), Scalar::I32(b)) => a == b,
+            (Scalar::I64(a), Scalar::I64(b)) => a == b,
+            (Scalar::F32(a), Scalar::F32(b)) => {
+                (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
+            }
+            (Scalar::F64(a), Scalar::F64(b)) => {
+                (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
+            }
+            _ => false,
+        }
+    }
+}
+
+impl PartialEq for Scalar {
+    fn eq(&self, other: &Scalar) -> bool {
+        self.same(*other)
+    }
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Scalar::Bool(v) => write!(f, "{v}"),
+            Scalar::I32(v) => write!(f, "{v}"),
+            Scalar::I64(v) => write!(f, "{v}"),
+            Scalar::F32(v) => {
+                write_float(f, v.is_nan(), v.is_infinite(), v < 0.0, &format!("{v:?}"))
+            }
+            Scalar::F64(v) => {
+                write_float(f, v.is_nan(), v.is_infinite(), v < 0.0, &format!("{v:?}"))
+            }
+        }
+    }
+}
+
+/// Floats print in Rust's shortest round-trip form (`2.5`, `20.0`, `1e-45`), so that the
+/// text parses back to the same bits; NaN and the infinities print as `nan`, `inf`, `-inf`.
+fn write_float(
+    f: &mut fmt::Formatter<'_>,
+    nan: bool,
+    inf: bool,
+    neg: bool,
+    dbg: &str,
+) -> fmt::Result {
+    if nan {
+        f.write_str("nan")
+    } else if inf {
+        f.write_str(if neg { "-inf" } else { "inf" })
+    } else {
+        f.write_str(dbg)
+    }
+}
+
+/// A typed, row-major element buffer.
+#[derive(Clone, Debug)]
+pub enum Data {
+    Bool(Vec<bool>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Data {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Data::Bool(_) => DType::Bool,
+            Data::I32(_) => DType::I32,
+            Data::I64(_) => DType::I64,
+            Data::F32(_) => DType::F32,
+            Data::F64(_) => DType::F64,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Data::Bool(v) => v.len(),
+            Data::I32(v) => v.len(),
+            Data::I64(v) => v.len(),
+            Data::F32(v) => v.len(),
+            Data::F64(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A buffer of `n` zeros (`false` for bool).
+    pub fn zeros(dtype: DType, n: usize) -> Data {
+        match dtype {
+            DType::Bool => Data::Bool(vec![false; n]),
+            DType::I32 => Data::I32(vec![0; n]),
+            DType::I64 => Data::I64(vec![0; n]),
+            DType::F32 => Data::F32(vec![0.0; n]),
+            DType::F64 => Data::F64(vec![0.0; n]),
+        }
+    }
+
+    /// A buffer of `n` copies of `s`.
+    pub fn splat(s: Scalar, n: usize) -> Data {
+        match s {
+            Scalar::Bool(v) => Data::Bool(vec![v; n]),
+            Scalar::I32(v) => Data::I32(vec![v; n]),
+            Scalar::I64(v) => Data::I64(vec![v; n]),
+            Scalar::F32(v) => Data::F32(vec![v; n]),
+            Scalar::F64(v) => Data::F64(vec![v; n]),
+        }
+    }
+
+    /// Element `i`. Panics when out of bounds, like slice indexing.
+    pub fn get(&self, i: usize) -> Scalar {
+        match self {
+            Data::Bool(v) => Scalar::Bool(v[i]),
+            Data::I32(v) => Scalar::I32(v[i]),
+            Data::I64(v) => Scalar::I64(v[i]),
+            Data::F32(v) => Scalar::F32(v[i]),
+            Data::F64(v) => Scalar::F64(v[i]),
+        }
+    }
+
+    /// The raw bytes of the buffer, in the layout compiled code uses (a bool is one byte).
+    pub fn as_bytes(&self) -> &[u8] {
+        // SAFETY: every element type here is plain old data with no padding, and `bool` is
+        // one byte holding 0 or 1; the byte view covers exactly the vector's initialized elements.
+        unsafe {
+            match self {
+                Data::Bool(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len()),
+                Data::I32(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 4),
+                Data::I64(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 8),
+                Data::F32(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 4),
+                Data::F64(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 8),
+            }
+        }
+    }
+
+    /// A pointer to the first element, for compiled code to read.
+    pub fn as_ptr(&self) -> *const u8 {
+        match self {
+            Data::Bool(v) => v.as_ptr().cast(),
+            Data::I32(v) => v.as_ptr().cast(),
+            Data::I64(v) => v.as_ptr().cast(),
+            Data::F32(v) => v.as_ptr().cast(),
+            Data::F64(v) => v.as_ptr().cast(),
+        }
+    }
+
+    /// A pointer to the first element, for compiled code to write. Compiled code writes only
+    /// valid bit patterns of the dtype (0 or 1 for bool).
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        match self {
+            Data::Bool(v) => v.as_mut_ptr().cast(),
+            Data::I32(v) => v.as_mut_ptr().cast(),
+            Data::I64(v) => v.as_mut_ptr().cast(),
+            Data::F32(v) => v.as_mut_ptr().cast(),
+            Data::F64(v) => v.as_mut_ptr().cast(),
+        }
+    }
+}
+
+/// A Rust element type that a tensor can hold.
+pub trait Element: Copy + 'static {
+    const DTYPE: DType;
+    fn into_data(v: Vec<Self>) -> Data;
+    fn slice(d: &Data) -> Option<&[Self]>;
+    fn slice_mut(d: &mut Data) -> Option<&mut [Self]>;
+    fn into_scalar(self) -> Scalar;
+    fn from_scalar(s: Scalar) -> Option<Self>;
+}
+
+macro_rules! element {
+    ($t:ty, $variant:ident) => {
+        impl Element for $t {
+            const DTYPE: DType = DType::$variant;
+            fn into_data(v: Vec<Self>) -> Data {
+                Data::$variant(v)
+            }
+            fn slice(d: &Data) -> Option<&[Self]> {
+                match d {
+                    Data::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn slice_mut(d: &mut Data) -> Option<&mut [Self]> {
+                match d {
+                    Data::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+            fn into_scalar(self) -> Scalar {
+                Scalar::$variant(self)
+            }
+            fn from_scalar(s: Scalar) -> Option<Self> {
+                match s {
+                    Scalar::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+element!(bool, Bool);
+element!(i32, I32);
+element!(i64, I64);
+element!(f32, F32);
+element!(f64, F64);
+
+/// A tensor: a dtype, a static shape and a row-major buffer of exactly as many elements.
+#[derive(Clone, Debug)]
+pub struct Tensor {
+    shape: Vec<usize>,
+    data: Data,
+}
+
+/// Tensors compare by shape and element, with [`Scalar::same`]: bitwise, NaN equal to NaN.
+impl PartialEq for Tensor {
+    fn eq(&self, other: &Tensor) -> bool {
+        self.shape == other.shape
+            && self.dtype() == other.dtype()
+            && self.data.len() == other.data.len()
+            && match (&self.data, &other.data) {
+                (Data::Bool(a), Data::Bool(b)) => a == b,
+                (Data::I32(a), Data::I32(b)) => a == b,
+                (Data::I64(a), Data::I64(b)) => a == b,
+                (Data::F32(a), Data::F32(b)) => a
+                    .iter()
+                    .zip(b)
+                    .all(|(x, y)| (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()),
+                (Data::F64(a), Data::F64(b)) => a
+                    .iter()
+                    .zip(b)
+                    .all(|(x, y)| (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()),
+                _ => false,
+            }
+    }
+}
+
+impl Tensor {
+    /// A tensor from a buffer and a shape; `None` when the element count does not match.
+    pub fn new(data: Data, shape: impl Into<Vec<usize>>) -> Option<Tensor> {
+        let shape = shape.into();
+        let n = TensorType::new(data.dtype(), shape.clone()).checked_num_elements()?;
+        (n == data.len()).then_some(Tensor { shape, data })
+    }
+
+    /// A tensor from a vector and a shape; `None` when the element count does not match.
+    pub fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Vec<usize>>) -> Option<Tensor> {
+        Tensor::new(T::into_data(v), shape)
+    }
+
+    /// A rank-0 tensor.
+    pub fn scalar<T: Element>(v: T) -> Tensor {
+        Tensor {
+            shape: Vec::new(),
+            data: T::into_data(vec![v]),
+        }
+    }
+
+    /// A rank-0 tensor from a [`Scalar`].
+    pub fn from_scalar(s: Scalar) -> Tensor {
+        Tensor {
+            shape: Vec::new(),
+            data: Data::splat(s, 1),
+        }
+    }
+
+    /// A tensor of the given type filled with zeros. The caller has checked the type's size.
+    pub fn zeros(ty: &TensorType) -> Tensor {
+        Tensor {
+            shape: ty.shape.clone(),
+            data: Data::zeros(ty.dtype, ty.num_elements()),
+        }
+    }
+
+    /// A tensor of the given shape with every element `s`.
+    pub fn full(s: Scalar, shape: impl Into<Vec<usize>>) -> Tensor {
+        let shape = shape.into();
+        let n = shape.iter().product();
+        Tensor {
+            shape,
+            data: Data::splat(s, n),
+        }
+    }
+
+    pub fn dtype(&self) -> DType {
+        self.data.dtype()
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    pub fn ty(&self) -> TensorType {
+        TensorType::new(self.dtype(), self.shape.clone())
+    }
+
+    pub fn data(&self) -> &Data {
+        &self.data
+    }
+
+    pub fn data_mut(&mut self) -> &mut Data {
+        &mut self.data
+    }
+
+    pub fn into_data(self) -> Data {
+        self.data
+    }
+
+    pub fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The elements as a slice, when `T` is the tensor's element type.
+    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+        T::slice(&self.data)
+    }
+
+    pub fn as_mut_slice<T: Element>(&mut self) -> Option<&mut [T]> {
+        T::slice_mut(&mut self.data)
+    }
+
+    /// The element `i` in row-major order.
+    pub fn get(&self, i: usize) -> Option<Scalar> {
+        (i < self.len()).then(|| self.data.get(i))
+    }
+
+    /// The single element of a one-element tensor, when `T` is its element type.
+    pub fn item<T: Element>(&self) -> Option<T> {
+        if self.len() != 1 {
+            return None;
+        }
+        T::from_scalar(self.data.get(0))
+    }
+
+    /// The same elements viewed with another shape of equal element count.
+    pub fn reshaped(mut self, shape: impl Into<Vec<usize>>) -> Option<Tensor> {
+        let shape = shape.into();
+        let n: Option<usize> = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if n != Some(self.len()) {
+            return None;
+        }
+        self.shape = shape;
+        Some(self)
+    }
+
+    /// True when all elements are the same (by [`Scalar::same`]); the printer writes such a
+    /// constant as one scalar.
+    pub fn is_splat(&self) -> bool {
+        let n = self.len();
+        n > 0 && (1..n).all(|i| self.data.get(i).same(self.data.get(0)))
+    }
+}
+
+impl<T: Element> From<T> for Tensor {
+    fn from(v: T) -> Tensor {
+        Tensor::scalar(v)
+    }
+}
+
+impl<T: Element> From<Vec<T>> for Tensor {
+    fn from(v: Vec<T>) -> Tensor {
+        let n = v.len();
+        Tensor {
+            shape: vec![n],
+            data: T::into_data(v),
+        }
+    }
+}
+
+impl<T: Element, const N: usize> From<[T; N]> for Tensor {
+    fn from(v: [T; N]) -> Tensor {
+        Tensor::from(v.to_vec())
+    }
+}
+
+impl<T: Element, const N: usize, const M: usize> From<[[T; N]; M]> for Tensor {
+    fn from(v: [[T; N]; M]) -> Tensor {
+        let flat: Vec<T> = v.iter().flat_map(|row| row.iter().copied()).collect();
+        Tensor {
+            shape: vec![M, N],
+            data: T::into_data(flat),
+        }
+    }
+}
+
+/// Prints like NumPy's lists: `20`, `2.5`, `true`, `[1, 2, 3]`, `[[1.0, 2.0], [3.0, 4.0]]`.
+impl fmt::Display for Tensor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fn rec(t: &Tensor, f: &mut fmt::Formatter<'_>, dim: usize, offset: usize) -> fmt::Result {
+            if dim == t.shape.len() {
+                return write!(f, "{}", t.data.get(offset));
+            }
+            let stride: usize = t.shape[dim + 1..].iter().product();
+            f.write_str("[")?;
+            for i in 0..t.shape[dim] {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                rec(t, f, dim + 1, offset + i * stride)?;
+            }
+            f.write_str("]")
+        }
+        rec(self, f, 0, 0)
+    }
+}
+
+/// A literal as written in text: a number or boolean word, or a bracketed list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Literal {
+    Atom(String),
+    List(Vec<Literal>),
+}
+
+/// The deepest bracket nesting a literal may have; deeper text is an error, not a stack overflow.
+const MAX_LITERAL_DEPTH: usize = 64;
+
+/// Parses a literal at the start of `s`. Returns it and the number of bytes consumed, or the
+/// byte offset of the problem and a message.
+pub fn parse_literal(s: &str) -> Result<(Literal, usize), (usize, String)> {
+    fn skip_ws(b: &[u8], mut i: usize) -> usize {
+        while i < b.len() && (b[i] == b' ' || b[i] == b'\t' || b[i] == b'\n' || b[i] == b'\r') {
+            i += 1;
+        }
+        i
+    }
+    fn rec(b: &[u8], i: usize, depth: usize) -> Result<(Literal, usize), (usize, String)> {
+        let i = skip_ws(b, i);
+        if i >= b.len() {
+            return Err((i, "expected a literal".into()));
+        }
+        if b[i] == b'[' {
+            if depth >= MAX_LITERAL_DEPTH {
+                return Err((i, format!("literal nested deeper than {MAX_LITERAL_DEPTH}")));
+            }
+            let mut items = Vec::new();
+            let mut j = skip_ws(b, i + 1);
+            if j < b.len() && b[j] == b']' {
+                return Ok((Literal::List(items), j + 1));
+            }
+            loop {
+                let (item, k) = rec(b, j, depth + 1)?;
+                items.push(item);
+                let k = skip_ws(b, k);
+                match b.get(k) {
+                    Some(b',') => j = k + 1,
+                    Some(b']') => return Ok((Literal::List(items), k + 1)),
+                    _ => return Err((k, "expected ',' or ']' in a literal".into())),
+                }
+            }
+        }
+        let start = i;
+        let mut j = i;
+        while j < b.len()
+            && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'-' | b'+' | b'.' | b'_'))
+        {
+            j += 1;
+        }
+        if j == start {
+            return Err((
+                start,
+                format!("expected a literal, found '{}'", b[start] as char),
+            ));
+        }
+        let atom = std::str::from_utf8(&b[start..j])
+            .unwrap_or_default()
+            .to_string();
+        Ok((Literal::Atom(atom), j))
+    }
+    rec(s.as_bytes(), 0, 0)
+}
+
+/// Reads one atom as a scalar of `dtype`.
+pub fn parse_scalar(atom: &str, dtype: DType) -> Result<Scalar, String> {
+    let bad = || format!("'{atom}' is not a valid {dtype} literal");
+    Ok(match dtype {
+        DType::Bool => match atom {
+            "true" => Scalar::Bool(true),
+            "false" => Scalar::Bool(false),
+            _ => return Err(bad()),
+        },
+        DType::I32 => Scalar::I32(atom.parse().map_err(|_| bad())?),
+        DType::I64 => Scalar::I64(atom.parse().map_err(|_| bad())?),
+        DType::F32 => Scalar::F32(parse_float(atom).ok_or_else(bad)? as f32),
+        DType::F64 => Scalar::F64(parse_float(atom).ok_or_else(bad)?),
+    })
+}
+
+/// Parses a float word. f32 literals go through f64 only when that is exact, so that the
+/// shortest f32 text (`0.1`) reads back to the same f32 bits.
+fn parse_float(atom: &str) -> Option<f64> {
+    match atom {
+        "nan" | "NaN" => Some(f64::NAN),
+        "inf" | "+inf" => Some(f64::INFINITY),
+        "-inf" => Some(f64::NEG_INFINITY),
+        _ => {
+            // Rust's parser accepts "inf"/"nan" spellings too; those are handled above, and
+            // words with letters other than an exponent are rejected here.
+            if atom
+                .bytes()
+                .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E')
+            {
+                return None;
+            }
+            atom.parse::<f64>().ok()
+        }
+    }
+}
+
+impl Tensor {
+    /// Builds a tensor of type `ty` from a literal. A single atom fills the whole tensor
+    /// (a splat); a list must match the shape exactly.
+    pub fn from_literal(lit: &Literal, ty: &TensorType) -> Result<Tensor, String> {
+        let n = ty
+            .checked_num_elements()
+            .ok_or_else(|| format!("type {ty} is too large"))?;
+        if let Literal::Atom(a) = lit {
+            let s = parse_scalar_for(a, ty.dtype)?;
+            return Ok(Tensor {
+                shape: ty.shape.clone(),
+                data: Data::splat(s, n),
+            });
+        }
+        let mut out: Vec<Scalar> = Vec::with_capacity(n);
+        fn rec(
+            lit: &Literal,
+            ty: &TensorType,
+            dim: usize,
+            out: &mut Vec<Scalar>,
+        ) -> Result<(), String> {
+            match lit {
+                Literal::Atom(a) => {
+                    if dim != ty.shape.len() {
+                        return Err(format!(
+                            "literal has a number where a list of {} was expected for type {ty}",
+                            ty.shape[dim]
+                        ));
+                    }
+                    out.push(parse_scalar_for(a, ty.dtype)?);
+                    Ok(())
+                }
+                Literal::List(items) => {
+                    if dim == ty.shape.len() {
+                        return Err(format!("literal is nested deeper than type {ty}"));
+                    }
+                    if items.len() != ty.shape[dim] {
+                        return Err(format!(
+                            "literal has {} elements in dimension {dim} where type {ty} has {}",
+                            items.len(),
+                            ty.shape[dim]
+                        ));
+                    }
+                    items.iter().try_for_each(|it| rec(it, ty, dim + 1, out))
+                }
+            }
+        }
+        rec(lit, ty, 0, &mut out)?;
+        let data = match ty.dtype {
+            DType::Bool => Data::Bool(
+                out.iter()
+                    .map(|s| bool::from_scalar(*s).unwrap_or_default())
+                    .collect(),
+            ),
+            DType::I32 => Data::I32(
+                out.iter()
+                    .map(|s| i32::from_scalar(*s).unwrap_or_default())
+                    .collect(),
+            ),
+            DType::I64 => Data::I64(
+                out.iter()
+                    .map(|s| i64::from_scalar(*s).unwrap_or_default())
+                    .collect(),
+            ),
+            DType::F32 => Data::F32(
+                out.iter()
+                    .map(|s| f32::from_scalar(*s).unwrap_or_default())
+                    .collect(),
+            ),
+            DType::F64 => Data::F64(
+                out.iter()
+                    .map(|s| f64::from_scalar(*s).unwrap_or_default())
+                    .collect(),
+            ),
+        };
+        Ok(Tensor {
+            shape: ty.shape.clone(),
+            data,
+        })
+    }
+
+    /// The shape a literal spells out (`[[1, 2], [3, 4]]` is `[2, 2]`), or an error when
+    /// its lists are ragged.
+    pub fn literal_shape(lit: &Literal) -> Result<Vec<usize>, String> {
+        match lit {
+            Literal::Atom(_) => Ok(Vec::new()),
+            Literal::List(items) => {
+                let Some(first) = items.first() else {
+                    return Ok(vec![0]);
+                };
+                let inner = Tensor::literal_shape(first)?;
+                for it in &items[1..] {
+                    if Tensor::literal_shape(it)? != inner {
+                        return Err(
+                            "literal lists are ragged: every row must have the same shape".into(),
+                        );
+                    }
+                }
+                let mut s = vec![items.len()];
+                s.extend(inner);
+                Ok(s)
+            }
+        }
+    }
+
+    /// Parses a whole string as a literal of type `ty`.
+    pub fn parse(text: &str, ty: &TensorType) -> Result<Tensor, String> {
+        let (lit, used) = parse_literal(text).map_err(|(at, m)| format!("at byte {at}: {m}"))?;
+        if !text[used..].trim().is_empty() {
+            return Err(format!(
+                "unexpected text after the literal: '{}'",
+                text[used..].trim()
+            ));
+        }
+        Tensor::from_literal(&lit, ty)
+    }
+}
+
+/// Reads an atom for a dtype; integer words are accepted for float dtypes (`2` is `2.0`).
+fn parse_scalar_for(atom: &str, dtype: DType) -> Result<Scalar, String> {
+    parse_scalar(atom, dtype)
+}
