@@ -68,10 +68,10 @@ impl fmt::Display for DType {
     }
 }
 
-/// The largest number of elements one tensor may have. It keeps every byte size and every
+/// The largest number of elements one tensor may have (2 GiB of f64). It keeps every byte size and every
 /// index computation well inside `i64` and `usize`, so neither executor can overflow on a
 /// shape the verifier accepted.
-pub const MAX_ELEMENTS: usize = 1 << 32;
+pub const MAX_ELEMENTS: usize = 1 << 28;
 
 /// The largest rank a tensor may have.
 pub const MAX_RANK: usize = 16;
