@@ -189,6 +189,9 @@ fn iota_every_dtype() {
     assert_eq!(got[0], Tensor::from(vec![0i64, 1, 2, 3]));
 }
 
+/// A reduction's combining function.
+type Combine<T> = fn(T, T) -> T;
+
 /// The documented order: element i into accumulator i % 16, then a fixed tree.
 fn lanes<T: Copy>(xs: &[T], id: T, c: fn(T, T) -> T) -> T {
     let mut acc = [id; 16];
@@ -287,7 +290,7 @@ fn reduce_other_ops_and_dtypes() {
     let shape = [4, 21];
     let xi: Vec<i64> = (0..84).map(|i| (i * 7919 % 201) - 100).collect();
     let t = Tensor::from_vec(xi.clone(), shape).unwrap();
-    let cases: [(ReduceOp, i64, fn(i64, i64) -> i64); 6] = [
+    let cases: [(ReduceOp, i64, Combine<i64>); 6] = [
         (ReduceOp::Sum, 0, |a, b| a.wrapping_add(b)),
         (ReduceOp::Prod, 1, |a, b| a.wrapping_mul(b)),
         (ReduceOp::Min, i64::MAX, |a, b| a.min(b)),
@@ -298,7 +301,11 @@ fn reduce_other_ops_and_dtypes() {
     for (r, id, c) in cases {
         for axes in [vec![1], vec![0], vec![0, 1]] {
             let f = reduce_fn(r, DType::I64, &shape, &axes);
-            let got = compile(&f).unwrap().run(&[t.clone()]).unwrap().remove(0);
+            let got = compile(&f)
+                .unwrap()
+                .run(std::slice::from_ref(&t))
+                .unwrap()
+                .remove(0);
             let want = ref_reduce(&xi, &shape, &axes, id, c);
             assert_eq!(
                 got.as_slice::<i64>().unwrap(),
