@@ -37,6 +37,11 @@ fn run_binary<T: graphjit::tensor::Element>(
     vec![t]
 }
 
+/// Reference functions of the tests.
+type BinRef<T> = fn(T, T) -> T;
+type CmpRef = fn(f32, f32) -> bool;
+type UnRef = fn(f64) -> f64;
+
 macro_rules! int_ref {
     ($name:ident, $t:ty, $u:ty) => {
         fn $name(op: BinaryOp, a: $t, b: $t) -> $t {
@@ -253,7 +258,7 @@ fn float_binary_edges_f64() {
             b.push(y);
         }
     }
-    let cases: [(BinaryOp, fn(f64, f64) -> f64); 8] = [
+    let cases: [(BinaryOp, BinRef<f64>); 8] = [
         (BinaryOp::Add, |x, y| x + y),
         (BinaryOp::Sub, |x, y| x - y),
         (BinaryOp::Mul, |x, y| x * y),
@@ -290,7 +295,7 @@ fn float_compare_f32() {
             b.push(y);
         }
     }
-    let cases: [(CmpOp, fn(f32, f32) -> bool); 6] = [
+    let cases: [(CmpOp, CmpRef); 6] = [
         (CmpOp::Eq, |x, y| x == y),
         (CmpOp::Ne, |x, y| x != y),
         (CmpOp::Lt, |x, y| x < y),
@@ -335,7 +340,7 @@ fn run_unary(o: Op, input: Tensor, out: DType) -> Tensor {
 #[test]
 fn unary_f64() {
     let v = float_vals();
-    let cases: [(UnaryOp, fn(f64) -> f64); 11] = [
+    let cases: [(UnaryOp, UnRef); 11] = [
         (UnaryOp::Neg, |x| -x),
         (UnaryOp::Abs, f64::abs),
         (UnaryOp::Sqrt, f64::sqrt),
