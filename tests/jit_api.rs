@@ -211,3 +211,33 @@ fn no_fma() {
     let asm = exe.asm().unwrap().to_lowercase();
     assert!(!asm.contains("fma") && !asm.contains("fmadd"), "{asm}");
 }
+
+/// Malformed functions (here unverified) are compile errors, not panics or bad code.
+#[test]
+fn malformed_functions_are_errors() {
+    // Operand types that break the op's type rule.
+    let f = single_op(
+        Op::Binary(BinaryOp::Add),
+        &[ty(DType::F32, &[3]), ty(DType::F32, &[4])],
+        ty(DType::F32, &[4]),
+    );
+    assert!(matches!(compile(&f), Err(Error::Compile(_))));
+    // A use of an undefined value.
+    let mut g = graphjit::ir::Function::new("undef", vec![sc(DType::I32)]);
+    let body = g.body;
+    let v = g.add_value(
+        sc(DType::I32),
+        None,
+        graphjit::ir::ValueDef::Result(graphjit::ir::Inst(99), 0),
+    );
+    ret(&mut g, body, vec![v]);
+    assert!(matches!(compile(&g), Err(Error::Compile(_))));
+    // A region that contains the `while` that owns it.
+    let mut h = graphjit::ir::Function::new("cycle", vec![]);
+    let body = h.body;
+    let w = h.push_inst(body, Op::While, vec![], vec![], vec![]);
+    h.set_regions(w, vec![body, body]);
+    ret(&mut h, body, vec![]);
+    let e = compile(&h).unwrap_err();
+    assert!(e.to_string().contains("@cycle"), "{e}");
+}

@@ -62,6 +62,9 @@ pub(crate) struct Lowerer<'a, 'b> {
     pub scratch_size: u64,
     pub ptr_ty: Type,
     pub config: TargetFrontendConfig,
+    /// Regions already lowered: each region is lowered once, which also stops a malformed
+    /// function whose regions contain themselves.
+    pub lowered: Vec<bool>,
 }
 
 impl<'a, 'b> Lowerer<'a, 'b> {
@@ -222,6 +225,10 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             .get(r.index())
             .ok_or_else(|| self.err(format!("region {} does not exist", r.0)))?
             .insts;
+        match self.lowered.get_mut(r.index()) {
+            Some(seen) if !*seen => *seen = true,
+            _ => return Err(self.err(format!("region {} is used more than once", r.0))),
+        }
         let Some((&last, rest)) = insts.split_last() else {
             return Err(self.err(format!("region {} is empty", r.0)));
         };
@@ -239,6 +246,15 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             self.val(a)?;
         }
         Ok((last, data.args.clone()))
+    }
+
+    /// Lowers a nested region, which must end in `yield`, and returns the yielded values.
+    fn lower_nested(&mut self, r: Region) -> Result<Vec<Value>> {
+        let (term, ys) = self.lower_region(r)?;
+        if !matches!(self.f.inst(term).op, Op::Yield) {
+            return Err(self.err(format!("nested region {} does not end in 'yield'", r.0)));
+        }
+        Ok(ys)
     }
 
     /// Lowers one instruction.
@@ -447,7 +463,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         for (k, &ra) in data.region_args.iter().enumerate() {
             self.define(ra, params[k])?;
         }
-        let (_, c) = self.lower_region(cond_r)?;
+        let c = self.lower_nested(cond_r)?;
         let [c] = c[..] else {
             return Err(self.err("'while' cond region must yield one value"));
         };
@@ -460,7 +476,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
 
         // Body: compute the next values, copy tensors into the other buffers, swap.
         self.b.switch_to_block(body);
-        let (_, ys) = self.lower_region(body_r)?;
+        let ys = self.lower_nested(body_r)?;
         if ys.len() != n {
             return Err(self.err("'while' body yields the wrong number of values"));
         }
@@ -521,7 +537,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         self.b.ins().brif(pv, then_b, &[], else_b, &[]);
         for (block, region) in [(then_b, then_r), (else_b, else_r)] {
             self.b.switch_to_block(block);
-            let (_, ys) = self.lower_region(region)?;
+            let ys = self.lower_nested(region)?;
             if ys.len() != tys.len() {
                 return Err(self.err("an 'if' region yields the wrong number of values"));
             }

@@ -392,6 +392,7 @@ fn build(
             scratch_size: 0,
             ptr_ty,
             config,
+            lowered: vec![false; f.regions.len()],
         };
         l.lower_body(p[0], p[1])?;
         let size = l.scratch_size;
