@@ -10,12 +10,18 @@
 //! in the regions nested in it, never outside; region arguments of a `while` are visible in both
 //! of its regions.
 
+mod lexer;
 pub mod parse;
 pub mod print;
 pub mod verify;
 
 use crate::ops::Op;
 use crate::types::TensorType;
+
+/// The deepest nesting of regions below a function body that the parser, the verifier and the
+/// printer accept. Bounding it keeps their recursion far from the end of the stack, whatever
+/// the input.
+pub const MAX_REGION_DEPTH: usize = 200;
 
 /// An SSA value: a function parameter, an instruction result or a region argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,1 +1,495 @@
-//! TODO: stub, filled in by its own work item.
+//! The IR verifier: checks every invariant the executors and passes rely on, so that they
+//! may assume them instead of checking again.
+//!
+//! # Invariants checked
+//!
+//! Structure:
+//! - The function name and every value name match `[A-Za-z0-9_.]+`; value names are unique
+//!   within the function; in a module, function names are unique.
+//! - Every handle is in range: values (parameters, operands, results, region arguments),
+//!   instructions listed in regions, regions attached to instructions, the body region.
+//! - Every value is defined exactly once, and its [`ValueDef`] says where it is held:
+//!   `Param(n)` is `params[n]`, `Result(i, n)` is `results[n]` of instruction `i`,
+//!   `RegionArg(i, n)` is `region_args[n]` of `while` instruction `i`. No value of the arena is
+//!   held nowhere.
+//! - Every instruction is listed in exactly one region, once; every region other than the
+//!   body is attached to exactly one instruction, once; the body is attached to none. So the
+//!   arenas hold exactly what is reachable from the body (passes that delete instructions
+//!   call [`super::print::canonicalize`] to drop them from the arenas).
+//! - Regions are nested at most [`MAX_REGION_DEPTH`] deep (the walk is bounded recursion).
+//! - Each region ends with exactly one terminator and has none elsewhere: the body ends with
+//!   `return`, nested regions end with `yield`. Terminators have no results or regions.
+//!
+//! Visibility (SSA dominance for structured regions): an operand must be a parameter, a
+//! value defined earlier in the same region or in an enclosing region, or a region argument
+//! of an enclosing `while`. A value defined in a nested region is not visible outside it or
+//! in a sibling region, and an instruction's results are not visible in its own regions.
+//!
+//! Types:
+//! - Every value's type and every declared function result type passes
+//!   [`TensorType::check_size`] (rank and element-count limits).
+//! - Every op without regions, other than the terminators, has exactly one result, no
+//!   regions and no region arguments, and its result type is what [`crate::ops::infer`] gives
+//!   for its operand types and declared result type.
+//! - `return`'s operand types equal the function's declared result types.
+//! - `while` has exactly 2 regions (cond, body); its operands, region arguments and results
+//!   are equally many and have equal types, position by position; cond yields one scalar
+//!   `bool`; body yields values of the loop-carried types.
+//! - `if` has one operand, a scalar `bool`, no region arguments, exactly 2 regions, and each
+//!   region yields values of its result types.
+
+use std::collections::HashSet;
+
+use crate::error::VerifyError;
+use crate::ir::lexer::is_valid_name;
+use crate::ir::{Function, Inst, Module, Region, Value, ValueDef, MAX_REGION_DEPTH};
+use crate::ops::{infer, Op};
+use crate::types::{DType, TensorType};
+
+/// Checks every function of a module, and that function names are unique.
+pub fn verify_module(m: &Module) -> Result<(), VerifyError> {
+    let mut seen = HashSet::new();
+    for f in &m.funcs {
+        if !seen.insert(f.name.as_str()) {
+            return Err(VerifyError {
+                func: f.name.clone(),
+                location: "module".into(),
+                message: format!("function @{} is defined more than once", f.name),
+            });
+        }
+        verify_function(f)?;
+    }
+    Ok(())
+}
+
+/// Checks every invariant listed in the module doc.
+pub fn verify_function(f: &Function) -> Result<(), VerifyError> {
+    let mut v = Verifier {
+        f,
+        held: vec![false; f.values.len()],
+        visible: vec![false; f.values.len()],
+        inst_seen: vec![false; f.insts.len()],
+        region_seen: vec![false; f.regions.len()],
+        scope: Vec::new(),
+    };
+    v.function()
+}
+
+/// What the terminator of a region must be.
+enum Term<'t> {
+    Return,
+    Yield(&'t [TensorType]),
+}
+
+struct Verifier<'a> {
+    f: &'a Function,
+    held: Vec<bool>,
+    visible: Vec<bool>,
+    inst_seen: Vec<bool>,
+    region_seen: Vec<bool>,
+    /// Values made visible by the regions being walked, innermost last; each region truncates
+    /// it back when it ends, hiding its values again.
+    scope: Vec<Value>,
+}
+
+impl Verifier<'_> {
+    fn error(&self, location: impl Into<String>, message: impl Into<String>) -> VerifyError {
+        VerifyError {
+            func: self.f.name.clone(),
+            location: location.into(),
+            message: message.into(),
+        }
+    }
+
+    /// `%x`, or a description of a dangling handle.
+    fn vname(&self, v: Value) -> String {
+        match self.f.values.get(v.index()) {
+            Some(d) => format!("%{}", d.name),
+            None => format!("value v{} (out of range)", v.0),
+        }
+    }
+
+    /// `'add' defining %x`, `'return'`.
+    fn inst_loc(&self, i: Inst) -> String {
+        let d = &self.f.insts[i.index()];
+        if d.results.is_empty() {
+            format!("'{}'", d.op.name())
+        } else {
+            let names: Vec<String> = d.results.iter().map(|&r| self.vname(r)).collect();
+            format!("'{}' defining {}", d.op.name(), names.join(", "))
+        }
+    }
+
+    fn ty(&self, v: Value) -> &TensorType {
+        &self.f.values[v.index()].ty
+    }
+
+    fn types(&self, vs: &[Value]) -> Vec<TensorType> {
+        vs.iter().map(|&v| self.ty(v).clone()).collect()
+    }
+
+    /// Records that `v` is held at `def` (checked against its `ValueDef`), checks its type's
+    /// size, and makes it visible in the current scope.
+    fn define(&mut self, v: Value, def: ValueDef, loc: &str) -> Result<(), VerifyError> {
+        let Some(d) = self.f.values.get(v.index()) else {
+            return Err(self.error(
+                loc,
+                format!("defines value v{}, which is out of range", v.0),
+            ));
+        };
+        if d.def != def {
+            return Err(self.error(
+                loc,
+                format!(
+                    "value %{} is held as {def:?} but records its definition as {:?}",
+                    d.name, d.def
+                ),
+            ));
+        }
+        if std::mem::replace(&mut self.held[v.index()], true) {
+            return Err(self.error(loc, format!("value %{} is defined more than once", d.name)));
+        }
+        d.ty.check_size()
+            .map_err(|m| self.error(loc, format!("value %{}: {m}", d.name)))?;
+        Ok(())
+    }
+
+    fn show(&mut self, v: Value) {
+        self.visible[v.index()] = true;
+        self.scope.push(v);
+    }
+
+    fn function(&mut self) -> Result<(), VerifyError> {
+        let f = self.f;
+        if !is_valid_name(&f.name) {
+            return Err(self.error(
+                "function signature",
+                format!("'{}' is not a valid function name ([A-Za-z0-9_.]+)", f.name),
+            ));
+        }
+        for t in &f.results {
+            t.check_size()
+                .map_err(|m| self.error("function signature", format!("result type: {m}")))?;
+        }
+        for (n, &p) in f.params.iter().enumerate() {
+            let loc = format!("parameter {}", self.vname(p));
+            self.define(p, ValueDef::Param(n), &loc)?;
+            self.show(p);
+        }
+        if f.body.index() >= f.regions.len() {
+            return Err(self.error(
+                "function body",
+                format!("region r{} is out of range", f.body.0),
+            ));
+        }
+        self.region(f.body, 0, Term::Return, "the function body")?;
+        if let Some(i) = self.held.iter().position(|&h| !h) {
+            return Err(self.error(
+                format!("value %{}", f.values[i].name),
+                format!(
+                    "the value (v{i}, recorded as {:?}) is not held by any parameter, instruction or region",
+                    f.values[i].def
+                ),
+            ));
+        }
+        if let Some(i) = self.inst_seen.iter().position(|&s| !s) {
+            return Err(self.error(
+                format!("'{}' (i{i})", f.insts[i].op.name()),
+                "the instruction is not in any region reachable from the body",
+            ));
+        }
+        if let Some(r) = self.region_seen.iter().position(|&s| !s) {
+            return Err(self.error(
+                format!("region r{r}"),
+                "the region is not attached to any instruction reachable from the body",
+            ));
+        }
+        let mut names = HashSet::new();
+        for d in &f.values {
+            if !is_valid_name(&d.name) {
+                return Err(self.error(
+                    format!("value '{}'", d.name),
+                    "not a valid value name ([A-Za-z0-9_.]+)",
+                ));
+            }
+            if !names.insert(d.name.as_str()) {
+                return Err(self.error(
+                    format!("value %{}", d.name),
+                    "two values have this name; names are unique per function",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks a region: its instructions in order, then hides the values it defined.
+    fn region(
+        &mut self,
+        r: Region,
+        depth: usize,
+        term: Term<'_>,
+        what: &str,
+    ) -> Result<(), VerifyError> {
+        if depth > MAX_REGION_DEPTH {
+            return Err(self.error(
+                what,
+                format!("regions are nested deeper than the limit of {MAX_REGION_DEPTH}"),
+            ));
+        }
+        let Some(data) = self.f.regions.get(r.index()) else {
+            return Err(self.error(what, format!("region r{} is out of range", r.0)));
+        };
+        if std::mem::replace(&mut self.region_seen[r.index()], true) {
+            return Err(self.error(
+                what,
+                format!(
+                    "region r{} is used more than once (regions cannot be shared)",
+                    r.0
+                ),
+            ));
+        }
+        let Some(&last) = data.insts.last() else {
+            return Err(self.error(
+                what,
+                format!("region r{} is empty; it must end with a terminator", r.0),
+            ));
+        };
+        let mark = self.scope.len();
+        for (k, &i) in data.insts.iter().enumerate() {
+            let Some(d) = self.f.insts.get(i.index()) else {
+                return Err(self.error(what, format!("instruction i{} is out of range", i.0)));
+            };
+            if std::mem::replace(&mut self.inst_seen[i.index()], true) {
+                return Err(self.error(
+                    self.inst_loc(i),
+                    "the instruction is listed more than once in the function's regions",
+                ));
+            }
+            let is_last = k + 1 == data.insts.len();
+            if d.op.is_terminator() && !is_last {
+                return Err(self.error(
+                    self.inst_loc(i),
+                    format!("terminator in the middle of {what}; it must be the last instruction"),
+                ));
+            }
+            self.inst(i, depth, what)?;
+            if is_last {
+                self.terminator(last, &term, what)?;
+            }
+        }
+        for v in self.scope.drain(mark..) {
+            self.visible[v.index()] = false;
+        }
+        Ok(())
+    }
+
+    /// Checks that the last instruction of a region is the right terminator with the right
+    /// operand types.
+    fn terminator(&self, i: Inst, term: &Term<'_>, what: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        let loc = self.inst_loc(i);
+        let (want_op, want_types) = match term {
+            Term::Return => (Op::Return, &self.f.results[..]),
+            Term::Yield(t) => (Op::Yield, *t),
+        };
+        if d.op != want_op {
+            return Err(self.error(loc, format!("{what} must end with '{}'", want_op.name())));
+        }
+        let got = self.types(&d.args);
+        if got != want_types {
+            return Err(self.error(
+                format!("'{}' ending {what}", d.op.name()),
+                format!(
+                    "gives ({}) but ({}) is expected",
+                    show_types(&got),
+                    show_types(want_types)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn inst(&mut self, i: Inst, depth: usize, what: &str) -> Result<(), VerifyError> {
+        let f = self.f;
+        let d = &f.insts[i.index()];
+        // Results are named in the location, so check them before anything prints them.
+        for &r in &d.results {
+            if r.index() >= f.values.len() {
+                return Err(self.error(
+                    format!("'{}' in {what}", d.op.name()),
+                    format!("result v{} is out of range", r.0),
+                ));
+            }
+        }
+        let loc = self.inst_loc(i);
+        for &a in &d.args {
+            if a.index() >= f.values.len() {
+                return Err(self.error(&loc, format!("operand v{} is out of range", a.0)));
+            }
+            if !self.visible[a.index()] {
+                let why = if self.held[a.index()] {
+                    "it is defined in a region that does not enclose this use, or by this instruction"
+                } else {
+                    "it is not defined before this use"
+                };
+                return Err(self.error(
+                    &loc,
+                    format!("operand {} is not visible here: {why}", self.vname(a)),
+                ));
+            }
+        }
+        for (n, &r) in d.results.iter().enumerate() {
+            self.define(r, ValueDef::Result(i, n), &loc)?;
+        }
+        match &d.op {
+            Op::While => self.while_inst(i, depth, &loc)?,
+            Op::If => self.if_inst(i, depth, &loc)?,
+            op => {
+                if !d.regions.is_empty() || !d.region_args.is_empty() {
+                    return Err(self.error(
+                        &loc,
+                        format!("'{}' cannot have regions or region arguments", op.name()),
+                    ));
+                }
+                if op.is_terminator() {
+                    if !d.results.is_empty() {
+                        return Err(self.error(&loc, "a terminator has no results"));
+                    }
+                } else {
+                    self.typed_inst(i, &loc)?;
+                }
+            }
+        }
+        for &r in &d.results {
+            self.show(r);
+        }
+        Ok(())
+    }
+
+    /// Checks an op without regions against its type rule.
+    fn typed_inst(&self, i: Inst, loc: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        let [r] = d.results[..] else {
+            return Err(self.error(
+                loc,
+                format!(
+                    "'{}' must have exactly one result, has {}",
+                    d.op.name(),
+                    d.results.len()
+                ),
+            ));
+        };
+        let args: Vec<&TensorType> = d.args.iter().map(|&a| self.ty(a)).collect();
+        let declared = self.ty(r);
+        let got = infer(&d.op, &args, Some(declared)).map_err(|e| self.error(loc, e.0))?;
+        if &got != declared {
+            return Err(self.error(
+                loc,
+                format!(
+                    "result type is declared {declared} but '{}' of ({}) gives {got}",
+                    d.op.name(),
+                    args.iter()
+                        .map(|t| t.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn while_inst(&mut self, i: Inst, depth: usize, loc: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        if d.regions.len() != 2 {
+            return Err(self.error(
+                loc,
+                format!(
+                    "'while' needs 2 regions (cond, body), has {}",
+                    d.regions.len()
+                ),
+            ));
+        }
+        let (n_args, n_rargs, n_res) = (d.args.len(), d.region_args.len(), d.results.len());
+        if n_args != n_rargs || n_args != n_res {
+            return Err(self.error(
+                loc,
+                format!(
+                    "'while' needs as many operands, region arguments and results; has {n_args}, {n_rargs} and {n_res}"
+                ),
+            ));
+        }
+        let mark = self.scope.len();
+        for (n, &a) in d.region_args.iter().enumerate() {
+            self.define(a, ValueDef::RegionArg(i, n), loc)?;
+        }
+        let carried = self.types(&d.args);
+        for (n, t) in carried.iter().enumerate() {
+            let (ra, res) = (self.ty(d.region_args[n]), self.ty(d.results[n]));
+            if t != ra || t != res {
+                return Err(self.error(
+                    loc,
+                    format!(
+                        "loop-carried value {n}: operand {} is {t}, region argument {} is {ra}, result {} is {res}; they must be equal",
+                        self.vname(d.args[n]),
+                        self.vname(d.region_args[n]),
+                        self.vname(d.results[n])
+                    ),
+                ));
+            }
+        }
+        for &a in &d.region_args {
+            self.show(a);
+        }
+        let bool_ty = [TensorType::scalar(DType::Bool)];
+        let cond_what = format!("the cond region of {loc}");
+        self.region(d.regions[0], depth + 1, Term::Yield(&bool_ty), &cond_what)?;
+        let body_what = format!("the body region of {loc}");
+        self.region(d.regions[1], depth + 1, Term::Yield(&carried), &body_what)?;
+        for v in self.scope.drain(mark..) {
+            self.visible[v.index()] = false;
+        }
+        Ok(())
+    }
+
+    fn if_inst(&mut self, i: Inst, depth: usize, loc: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        let [p] = d.args[..] else {
+            return Err(self.error(
+                loc,
+                format!("'if' takes 1 operand (a scalar bool), got {}", d.args.len()),
+            ));
+        };
+        if *self.ty(p) != TensorType::scalar(DType::Bool) {
+            return Err(self.error(
+                loc,
+                format!(
+                    "the condition {} must be a scalar bool, not {}",
+                    self.vname(p),
+                    self.ty(p)
+                ),
+            ));
+        }
+        if !d.region_args.is_empty() {
+            return Err(self.error(loc, "'if' cannot have region arguments"));
+        }
+        if d.regions.len() != 2 {
+            return Err(self.error(
+                loc,
+                format!("'if' needs 2 regions (then, else), has {}", d.regions.len()),
+            ));
+        }
+        let results = self.types(&d.results);
+        let then_what = format!("the then region of {loc}");
+        self.region(d.regions[0], depth + 1, Term::Yield(&results), &then_what)?;
+        let else_what = format!("the else region of {loc}");
+        self.region(d.regions[1], depth + 1, Term::Yield(&results), &else_what)?;
+        Ok(())
+    }
+}
+
+fn show_types(ts: &[TensorType]) -> String {
+    ts.iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
