@@ -109,11 +109,12 @@ impl Verifier<'_> {
         }
     }
 
-    /// `'add' defining %x`, `'return'`.
-    fn inst_loc(&self, i: Inst) -> String {
+    /// `'add' defining %x`, or `'yield' in the body region of ...` for an instruction
+    /// without results.
+    fn inst_loc(&self, i: Inst, what: &str) -> String {
         let d = &self.f.insts[i.index()];
         if d.results.is_empty() {
-            format!("'{}'", d.op.name())
+            format!("'{}' in {what}", d.op.name())
         } else {
             let names: Vec<String> = d.results.iter().map(|&r| self.vname(r)).collect();
             format!("'{}' defining {}", d.op.name(), names.join(", "))
@@ -261,20 +262,23 @@ impl Verifier<'_> {
             };
             if std::mem::replace(&mut self.inst_seen[i.index()], true) {
                 return Err(self.error(
-                    self.inst_loc(i),
+                    self.inst_loc(i, what),
                     "the instruction is listed more than once in the function's regions",
                 ));
             }
             let is_last = k + 1 == data.insts.len();
             if d.op.is_terminator() && !is_last {
                 return Err(self.error(
-                    self.inst_loc(i),
+                    self.inst_loc(i, what),
                     format!("terminator in the middle of {what}; it must be the last instruction"),
                 ));
             }
+            if is_last {
+                self.terminator_kind(last, &term, what)?;
+            }
             self.inst(i, depth, what)?;
             if is_last {
-                self.terminator(last, &term, what)?;
+                self.terminator_types(last, &term, what)?;
             }
         }
         for v in self.scope.drain(mark..) {
@@ -283,18 +287,31 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// Checks that the last instruction of a region is the right terminator with the right
-    /// operand types.
-    fn terminator(&self, i: Inst, term: &Term<'_>, what: &str) -> Result<(), VerifyError> {
-        let d = &self.f.insts[i.index()];
-        let loc = self.inst_loc(i);
-        let (want_op, want_types) = match term {
+    /// What the terminator of a region must be, and the types it must give.
+    fn expected<'t>(&'t self, term: &Term<'t>) -> (Op, &'t [TensorType]) {
+        match term {
             Term::Return => (Op::Return, &self.f.results[..]),
-            Term::Yield(t) => (Op::Yield, *t),
-        };
-        if d.op != want_op {
-            return Err(self.error(loc, format!("{what} must end with '{}'", want_op.name())));
+            Term::Yield(t) => (Op::Yield, t),
         }
+    }
+
+    /// Checks that the last instruction of a region is the right terminator.
+    fn terminator_kind(&self, i: Inst, term: &Term<'_>, what: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        let (want_op, _) = self.expected(term);
+        if d.op != want_op {
+            return Err(self.error(
+                self.inst_loc(i, what),
+                format!("{what} must end with '{}'", want_op.name()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the operand types of a region's terminator.
+    fn terminator_types(&self, i: Inst, term: &Term<'_>, what: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        let (_, want_types) = self.expected(term);
         let got = self.types(&d.args);
         if got != want_types {
             return Err(self.error(
@@ -321,7 +338,7 @@ impl Verifier<'_> {
                 ));
             }
         }
-        let loc = self.inst_loc(i);
+        let loc = self.inst_loc(i, what);
         for &a in &d.args {
             if a.index() >= f.values.len() {
                 return Err(self.error(&loc, format!("operand v{} is out of range", a.0)));
@@ -492,4 +509,183 @@ fn show_types(ts: &[TensorType]) -> String {
         .map(|t| t.to_string())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{BinaryOp, UnaryOp};
+
+    fn i32t() -> TensorType {
+        TensorType::scalar(DType::I32)
+    }
+
+    /// `func @f(%a: i32) -> (i32) { %b = neg %a; return %b }`, valid.
+    fn base() -> (Function, Value, Inst, Value) {
+        let mut f = Function::new("f", vec![i32t()]);
+        let a = f.add_param(i32t(), Some("a".into()));
+        let body = f.body;
+        let neg = f.push_inst(
+            body,
+            Op::Unary(UnaryOp::Neg),
+            vec![a],
+            vec![i32t()],
+            vec![Some("b".into())],
+        );
+        let b = f.results(neg)[0];
+        f.push_inst(body, Op::Return, vec![b], vec![], vec![]);
+        verify_function(&f).unwrap();
+        (f, a, neg, b)
+    }
+
+    fn message(f: &Function) -> String {
+        verify_function(f).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn dangling_handles_are_errors() {
+        let (mut f, _, neg, _) = base();
+        f.insts[neg.index()].args[0] = Value(99);
+        assert!(message(&f).contains("'neg' defining %b: operand v99 is out of range"));
+
+        let (mut f, _, _, _) = base();
+        f.regions[0].insts.insert(0, Inst(42));
+        assert!(message(&f).contains("instruction i42 is out of range"));
+
+        let (mut f, _, _, _) = base();
+        f.body = Region(7);
+        assert!(message(&f).contains("region r7 is out of range"));
+    }
+
+    #[test]
+    fn definitions_must_match_where_values_are_held() {
+        let (mut f, a, _, _) = base();
+        f.values[a.index()].def = ValueDef::Param(3);
+        assert!(message(&f).contains("is held as Param(0) but records its definition as Param(3)"));
+
+        // A value held twice: the param is also the neg's result.
+        let (mut f, a, neg, _) = base();
+        f.insts[neg.index()].results[0] = a;
+        assert!(message(&f).contains("is held as Result(Inst(0), 0) but records"));
+
+        // A value in the arena that nothing holds.
+        let (mut f, _, _, _) = base();
+        f.add_value(i32t(), Some("orphan".into()), ValueDef::Param(5));
+        assert!(
+            message(&f).contains("value %orphan: the value (v2, recorded as Param(5)) is not held")
+        );
+    }
+
+    #[test]
+    fn instructions_and_regions_are_used_once() {
+        let (mut f, _, neg, _) = base();
+        f.regions[0].insts.insert(1, neg);
+        assert!(message(&f).contains("listed more than once"));
+
+        // An unattached region and an instruction outside every region.
+        let (mut f, a, _, _) = base();
+        let r = f.add_region();
+        f.push_inst(
+            r,
+            Op::Unary(UnaryOp::Abs),
+            vec![a],
+            vec![i32t()],
+            vec![Some("lost".into())],
+        );
+        assert!(message(&f).contains("is not held"));
+        f.regions[r.index()].insts.clear();
+        f.values.pop();
+        assert!(message(&f).contains("'abs' (i2): the instruction is not in any region"));
+        f.insts.pop();
+        assert!(message(&f).contains("region r1: the region is not attached"));
+
+        // One region attached to both arms of an if.
+        let mut f = Function::new("g", vec![]);
+        let p = f.add_param(TensorType::scalar(DType::Bool), Some("p".into()));
+        let body = f.body;
+        let i = f.push_inst(body, Op::If, vec![p], vec![], vec![]);
+        let r = f.add_region();
+        f.push_inst(r, Op::Yield, vec![], vec![], vec![]);
+        f.set_regions(i, vec![r, r]);
+        f.push_inst(body, Op::Return, vec![], vec![], vec![]);
+        assert!(message(&f).contains("region r1 is used more than once"));
+    }
+
+    #[test]
+    fn names_must_be_valid_and_unique() {
+        let (mut f, _, _, b) = base();
+        f.values[b.index()].name = "a".into();
+        assert!(message(&f).contains("two values have this name"));
+        f.values[b.index()].name = "has space".into();
+        assert!(message(&f).contains("value 'has space': not a valid value name"));
+        let (mut f, _, _, _) = base();
+        f.name = "".into();
+        assert!(message(&f).contains("not a valid function name"));
+    }
+
+    #[test]
+    fn region_ops_are_checked() {
+        let (mut f, _, neg, _) = base();
+        let r = f.add_region();
+        f.set_regions(neg, vec![r]);
+        assert!(message(&f).contains("'neg' cannot have regions or region arguments"));
+
+        let mut f = Function::new("w", vec![i32t()]);
+        let a = f.add_param(i32t(), Some("a".into()));
+        let body = f.body;
+        let w = f.push_inst(
+            body,
+            Op::While,
+            vec![a],
+            vec![i32t()],
+            vec![Some("r".into())],
+        );
+        let args = f.add_region_args(w, vec![i32t()], vec![Some("x".into())]);
+        let cond = f.add_region();
+        f.push_inst(cond, Op::Yield, vec![args[0]], vec![], vec![]);
+        f.set_regions(w, vec![cond]);
+        let r = f.results(w)[0];
+        f.push_inst(body, Op::Return, vec![r], vec![], vec![]);
+        assert!(message(&f)
+            .contains("'while' defining %r: 'while' needs 2 regions (cond, body), has 1"));
+        let loop_body = f.add_region();
+        f.push_inst(loop_body, Op::Yield, vec![args[0]], vec![], vec![]);
+        f.set_regions(w, vec![cond, loop_body]);
+        assert!(message(&f).contains(
+            "'yield' ending the cond region of 'while' defining %r: gives (i32) but (bool) is expected"
+        ));
+        f.insts[w.index()].args.push(a);
+        assert!(message(&f)
+            .contains("needs as many operands, region arguments and results; has 2, 1 and 1"));
+    }
+
+    #[test]
+    fn terminators_have_no_results_and_ops_one() {
+        let (mut f, a, _, _) = base();
+        let body = f.body;
+        f.regions[0].insts.pop();
+        let bad = f.push_inst(
+            body,
+            Op::Return,
+            vec![a],
+            vec![i32t()],
+            vec![Some("z".into())],
+        );
+        assert!(message(&f).contains("'return' defining %z: a terminator has no results"));
+        f.insts[bad.index()].op = Op::Binary(BinaryOp::Add);
+        assert!(message(&f).contains("the function body must end with 'return'"));
+    }
+
+    #[test]
+    fn module_names_are_unique() {
+        let (f, _, _, _) = base();
+        let m = Module {
+            funcs: vec![f.clone(), f],
+        };
+        let e = verify_module(&m).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "in @f: module: function @f is defined more than once"
+        );
+    }
 }
