@@ -4,7 +4,7 @@
 use graphjit::ir::parse::{parse_function, parse_module};
 use graphjit::ir::print::canonicalize;
 use graphjit::ir::verify::{verify_function, verify_module};
-use graphjit::ir::{Function, Module, Region, Value};
+use graphjit::ir::{Function, Module, Region, Value, MAX_REGION_DEPTH};
 use graphjit::ops::{infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use graphjit::{DType, Scalar, Tensor, TensorType};
 use proptest::prelude::*;
@@ -825,12 +825,15 @@ fn deep_region_nesting_is_an_error() {
     src.push_str(&"if %p {\n".repeat(depth));
     src.push_str(&"} else {\n}\n".repeat(depth));
     src.push_str("return\n}\n");
-    // The if on line k+1 opens regions at depth k; the 201st goes past the limit.
-    check_parse_error(&src, 202, 7, "nested deeper than the limit of 200");
+    // The if on line k+1 opens regions at depth k; the one after the limit is refused at its
+    // '{'.
+    let line = MAX_REGION_DEPTH + 2;
+    let limit = format!("nested deeper than the limit of {MAX_REGION_DEPTH}");
+    check_parse_error(&src, line, 7, &limit);
 
     let mut src = String::from("func @f(%p: bool) -> () {\n");
     src.push_str(&"while () {\n".repeat(depth));
-    check_parse_error(&src, 202, 10, "nested deeper than the limit of 200");
+    check_parse_error(&src, line, 10, &limit);
 }
 
 /// A function of `depth` nested `if`s (each then region holding the next), built through the
@@ -859,7 +862,7 @@ fn nested_ifs(depth: usize) -> Function {
 
 #[test]
 fn nesting_at_the_limit_works_and_beyond_it_is_an_error() {
-    let ok = nested_ifs(200);
+    let ok = nested_ifs(MAX_REGION_DEPTH);
     verify_function(&ok).unwrap();
     let text = ok.to_string();
     // The else regions are created after the then regions' contents in the text, so the
@@ -868,13 +871,12 @@ fn nesting_at_the_limit_works_and_beyond_it_is_an_error() {
     assert_eq!(parsed, canonicalize(&ok));
     assert_eq!(parsed.to_string(), text);
 
-    let too_deep = nested_ifs(201);
+    let too_deep = nested_ifs(MAX_REGION_DEPTH + 1);
     let e = verify_function(&too_deep).unwrap_err();
-    assert!(
-        e.message.contains("nested deeper than the limit of 200"),
-        "{e}"
-    );
-    assert!(parse_function(&too_deep.to_string()).is_err());
+    let limit = format!("nested deeper than the limit of {MAX_REGION_DEPTH}");
+    assert!(e.message.contains(&limit), "{e}");
+    let e = parse_function(&too_deep.to_string()).unwrap_err();
+    assert!(e.message.contains(&limit), "{e}");
 
     let huge = nested_ifs(100_000);
     assert!(verify_function(&huge).is_err());
@@ -1237,4 +1239,23 @@ proptest! {
             let _ = m.to_string();
         }
     }
+}
+
+#[test]
+fn the_deepest_nesting_fits_in_a_small_stack() {
+    // Half of a test thread's 2 MiB: the bound on nesting is what keeps the parser, the
+    // verifier, the printer and canonicalize safe, so check that it is small enough.
+    let f = nested_ifs(MAX_REGION_DEPTH);
+    let text = f.to_string();
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || {
+            let p = parse_function(&text).unwrap();
+            verify_function(&p).unwrap();
+            assert_eq!(p.to_string(), text);
+            assert_eq!(canonicalize(&p), p);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }

@@ -351,6 +351,10 @@ impl<'a> Parser<'a> {
         })
     }
 
+    // The functions from here to `if_op` recurse once per region level. They are kept small,
+    // with every error message and header built in helpers of their own, so that each level
+    // costs little stack even in unoptimized builds.
+
     /// Parses the statements of a region up to and including its closing `}`.
     fn statements(
         &mut self,
@@ -360,26 +364,37 @@ impl<'a> Parser<'a> {
         depth: usize,
     ) -> Result<(), ParseError> {
         loop {
-            let t = self.lex.peek()?;
-            match t.kind {
+            match self.lex.peek()?.kind {
                 Tok::RBrace => {
                     self.lex.next()?;
                     return Ok(());
                 }
-                Tok::Eof => {
-                    let (line, col) = crate::ir::lexer::line_col(self.lex.src(), open.start);
-                    return Err(self.err(
-                        t,
-                        format!("expected '}}' to close the region opened at {line}:{col}, found end of input"),
-                    ));
-                }
+                Tok::Eof => return Err(self.unclosed(open)),
                 _ => self.statement(f, region, depth)?,
             }
         }
     }
 
+    #[inline(never)]
+    fn unclosed(&self, open: Token) -> ParseError {
+        let (line, col) = crate::ir::lexer::line_col(self.lex.src(), open.start);
+        self.lex.error_at(
+            self.lex.src().len(),
+            format!("expected '}}' to close the region opened at {line}:{col}, found end of input"),
+        )
+    }
+
     /// Opens a nested region at the `{` that comes next, and parses it.
     fn region(&mut self, f: &mut Function, depth: usize, what: &str) -> Result<Region, ParseError> {
+        let open = self.open_region(depth, what)?;
+        let r = f.add_region();
+        self.statements(f, r, open, depth + 1)?;
+        Ok(r)
+    }
+
+    /// Consumes the `{` of a nested region at `depth + 1`, refusing to go deeper than the limit.
+    #[inline(never)]
+    fn open_region(&mut self, depth: usize, what: &str) -> Result<Token, ParseError> {
         let open = self.expect(Tok::LBrace, &format!("'{{' to open {what}"))?;
         if depth + 1 > MAX_REGION_DEPTH {
             return Err(self.err(
@@ -387,9 +402,7 @@ impl<'a> Parser<'a> {
                 format!("regions are nested deeper than the limit of {MAX_REGION_DEPTH}"),
             ));
         }
-        let r = f.add_region();
-        self.statements(f, r, open, depth + 1)?;
-        Ok(r)
+        Ok(open)
     }
 
     /// Parses `%a, %b =` (if present) and the op after it.
@@ -399,6 +412,18 @@ impl<'a> Parser<'a> {
         region: Region,
         depth: usize,
     ) -> Result<(), ParseError> {
+        let names = self.result_names()?;
+        let op_tok = self.op_token(names.is_empty())?;
+        match self.lex.text(op_tok) {
+            "while" => self.while_op(f, region, names, depth),
+            "if" => self.if_op(f, region, names, depth),
+            _ => self.flat_op(f, region, names, op_tok),
+        }
+    }
+
+    /// Parses `%a, %b =` if a value comes next.
+    #[inline(never)]
+    fn result_names(&mut self) -> Result<Vec<Name>, ParseError> {
         let mut names = Vec::new();
         if self.lex.peek()?.kind == Tok::Value {
             loop {
@@ -409,12 +434,18 @@ impl<'a> Parser<'a> {
                 }
                 let last = self.lex.text(t).to_string();
                 self.expect(Tok::Equals, &format!("',' or '=' after result {last}"))?;
-                break;
+                return Ok(names);
             }
         }
+        Ok(names)
+    }
+
+    /// Consumes the op name of a statement.
+    #[inline(never)]
+    fn op_token(&mut self, no_results: bool) -> Result<Token, ParseError> {
         let op_tok = self.lex.peek()?;
         if op_tok.kind != Tok::Ident {
-            let what = if names.is_empty() {
+            let what = if no_results {
                 "an instruction or '}'"
             } else {
                 "an op name after '='"
@@ -424,19 +455,56 @@ impl<'a> Parser<'a> {
                 format!("expected {what}, found {}", self.lex.describe(op_tok)),
             ));
         }
-        self.lex.next()?;
+        self.lex.next()
+    }
+
+    fn while_op(
+        &mut self,
+        f: &mut Function,
+        region: Region,
+        names: Vec<Name>,
+        depth: usize,
+    ) -> Result<(), ParseError> {
+        let inst = self.while_header(f, region, names)?;
+        let cond = self.region(f, depth, "the condition region of 'while'")?;
+        self.expect_word("do", "'do' and the body region of 'while'")?;
+        let body = self.region(f, depth, "the body region of 'while'")?;
+        f.set_regions(inst, vec![cond, body]);
+        Ok(())
+    }
+
+    fn if_op(
+        &mut self,
+        f: &mut Function,
+        region: Region,
+        names: Vec<Name>,
+        depth: usize,
+    ) -> Result<(), ParseError> {
+        let inst = self.if_header(f, region, names)?;
+        let then = self.region(f, depth, "the then region of 'if'")?;
+        self.expect_word("else", "'else' and the else region of 'if'")?;
+        let els = self.region(f, depth, "the else region of 'if'")?;
+        f.set_regions(inst, vec![then, els]);
+        Ok(())
+    }
+
+    /// Parses an op without regions.
+    #[inline(never)]
+    fn flat_op(
+        &mut self,
+        f: &mut Function,
+        region: Region,
+        names: Vec<Name>,
+        op_tok: Token,
+    ) -> Result<(), ParseError> {
         let op_name = self.lex.text(op_tok);
-        match op_name {
-            "const" => self.const_op(f, region, names, op_tok),
-            "while" => self.while_op(f, region, names, depth),
-            "if" => self.if_op(f, region, names, depth),
-            _ => {
-                let Some(kind) = OpKind::from_name(op_name) else {
-                    return Err(self.err(op_tok, format!("unknown op '{op_name}'")));
-                };
-                self.plain_op(f, region, names, op_tok, kind)
-            }
+        if op_name == "const" {
+            return self.const_op(f, region, names, op_tok);
         }
+        let Some(kind) = OpKind::from_name(op_name) else {
+            return Err(self.err(op_tok, format!("unknown op '{op_name}'")));
+        };
+        self.plain_op(f, region, names, op_tok, kind)
     }
 
     /// Parses `%a, %b` if a value comes next.
@@ -677,13 +745,15 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn while_op(
+    /// Parses `while (%x = %init, ...) : TYPES` and creates the instruction, its results
+    /// and its region arguments.
+    #[inline(never)]
+    fn while_header(
         &mut self,
         f: &mut Function,
         region: Region,
         names: Vec<Name>,
-        depth: usize,
-    ) -> Result<(), ParseError> {
+    ) -> Result<Inst, ParseError> {
         self.expect(Tok::LParen, "'(' and the loop-carried values after 'while'")?;
         let mut carried = Vec::new();
         let mut args = Vec::new();
@@ -729,27 +799,19 @@ impl<'a> Parser<'a> {
         for (n, &v) in carried.iter().zip(&region_args) {
             self.define(n, v)?;
         }
-        let cond = self.region(f, depth, "the condition region of 'while'")?;
-        self.expect_word("do", "'do' and the body region of 'while'")?;
-        let body = self.region(f, depth, "the body region of 'while'")?;
-        f.set_regions(inst, vec![cond, body]);
-        Ok(())
+        Ok(inst)
     }
 
-    fn if_op(
+    /// Parses `if %p : TYPES` and creates the instruction and its results.
+    #[inline(never)]
+    fn if_header(
         &mut self,
         f: &mut Function,
         region: Region,
         names: Vec<Name>,
-        depth: usize,
-    ) -> Result<(), ParseError> {
+    ) -> Result<Inst, ParseError> {
         let args = self.operands()?;
         let types = self.result_types(&names, "if")?;
-        let inst = self.push(f, region, Op::If, args, types, &names)?;
-        let then = self.region(f, depth, "the then region of 'if'")?;
-        self.expect_word("else", "'else' and the else region of 'if'")?;
-        let els = self.region(f, depth, "the else region of 'if'")?;
-        f.set_regions(inst, vec![then, els]);
-        Ok(())
+        self.push(f, region, Op::If, args, types, &names)
     }
 }

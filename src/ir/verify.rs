@@ -223,6 +223,10 @@ impl Verifier<'_> {
         Ok(())
     }
 
+    // `region`, `inst`, `while_inst` and `if_inst` recurse once per region level. They are
+    // kept small, with every check and message in helpers of their own, so that each level
+    // costs little stack even in unoptimized builds.
+
     /// Walks a region: its instructions in order, then hides the values it defined.
     fn region(
         &mut self,
@@ -231,6 +235,29 @@ impl Verifier<'_> {
         term: Term<'_>,
         what: &str,
     ) -> Result<(), VerifyError> {
+        let n = self.enter_region(r, depth, what)?;
+        let mark = self.scope.len();
+        let insts = &self.f.regions[r.index()].insts;
+        for (k, &i) in insts.iter().enumerate() {
+            self.before_inst(i, k + 1 == n, &term, what)?;
+            self.inst(i, depth, what)?;
+        }
+        self.terminator_types(insts[n - 1], &term, what)?;
+        self.hide(mark);
+        Ok(())
+    }
+
+    /// Hides the values defined since the scope had `mark` entries.
+    fn hide(&mut self, mark: usize) {
+        for v in self.scope.drain(mark..) {
+            self.visible[v.index()] = false;
+        }
+    }
+
+    /// Checks that a region may be entered: depth, range, not shared, not empty. Returns its
+    /// instruction count.
+    #[inline(never)]
+    fn enter_region(&mut self, r: Region, depth: usize, what: &str) -> Result<usize, VerifyError> {
         if depth > MAX_REGION_DEPTH {
             return Err(self.error(
                 what,
@@ -249,40 +276,51 @@ impl Verifier<'_> {
                 ),
             ));
         }
-        let Some(&last) = data.insts.last() else {
+        if data.insts.is_empty() {
             return Err(self.error(
                 what,
                 format!("region r{} is empty; it must end with a terminator", r.0),
             ));
+        }
+        Ok(data.insts.len())
+    }
+
+    /// Checks an instruction's handle, that it is listed once, and that terminators come last
+    /// and are of the kind the region needs.
+    #[inline(never)]
+    fn before_inst(
+        &mut self,
+        i: Inst,
+        is_last: bool,
+        term: &Term<'_>,
+        what: &str,
+    ) -> Result<(), VerifyError> {
+        let Some(d) = self.f.insts.get(i.index()) else {
+            return Err(self.error(what, format!("instruction i{} is out of range", i.0)));
         };
-        let mark = self.scope.len();
-        for (k, &i) in data.insts.iter().enumerate() {
-            let Some(d) = self.f.insts.get(i.index()) else {
-                return Err(self.error(what, format!("instruction i{} is out of range", i.0)));
-            };
-            if std::mem::replace(&mut self.inst_seen[i.index()], true) {
+        // Results are named in the location, so check them before anything prints them.
+        for &r in &d.results {
+            if r.index() >= self.f.values.len() {
                 return Err(self.error(
-                    self.inst_loc(i, what),
-                    "the instruction is listed more than once in the function's regions",
+                    format!("'{}' in {what}", d.op.name()),
+                    format!("result v{} is out of range", r.0),
                 ));
-            }
-            let is_last = k + 1 == data.insts.len();
-            if d.op.is_terminator() && !is_last {
-                return Err(self.error(
-                    self.inst_loc(i, what),
-                    format!("terminator in the middle of {what}; it must be the last instruction"),
-                ));
-            }
-            if is_last {
-                self.terminator_kind(last, &term, what)?;
-            }
-            self.inst(i, depth, what)?;
-            if is_last {
-                self.terminator_types(last, &term, what)?;
             }
         }
-        for v in self.scope.drain(mark..) {
-            self.visible[v.index()] = false;
+        if std::mem::replace(&mut self.inst_seen[i.index()], true) {
+            return Err(self.error(
+                self.inst_loc(i, what),
+                "the instruction is listed more than once in the function's regions",
+            ));
+        }
+        if d.op.is_terminator() && !is_last {
+            return Err(self.error(
+                self.inst_loc(i, what),
+                format!("terminator in the middle of {what}; it must be the last instruction"),
+            ));
+        }
+        if is_last {
+            self.terminator_kind(i, term, what)?;
         }
         Ok(())
     }
@@ -327,17 +365,24 @@ impl Verifier<'_> {
     }
 
     fn inst(&mut self, i: Inst, depth: usize, what: &str) -> Result<(), VerifyError> {
+        let loc = self.operands_and_results(i, what)?;
+        match self.f.insts[i.index()].op {
+            Op::While => self.while_inst(i, depth, &loc)?,
+            Op::If => self.if_inst(i, depth, &loc)?,
+            _ => self.flat_inst(i, &loc)?,
+        }
+        for &r in &self.f.insts[i.index()].results {
+            self.show(r);
+        }
+        Ok(())
+    }
+
+    /// Checks that the operands are in range and visible, and defines the results. Returns
+    /// the instruction's location for messages.
+    #[inline(never)]
+    fn operands_and_results(&mut self, i: Inst, what: &str) -> Result<String, VerifyError> {
         let f = self.f;
         let d = &f.insts[i.index()];
-        // Results are named in the location, so check them before anything prints them.
-        for &r in &d.results {
-            if r.index() >= f.values.len() {
-                return Err(self.error(
-                    format!("'{}' in {what}", d.op.name()),
-                    format!("result v{} is out of range", r.0),
-                ));
-            }
-        }
         let loc = self.inst_loc(i, what);
         for &a in &d.args {
             if a.index() >= f.values.len() {
@@ -358,27 +403,24 @@ impl Verifier<'_> {
         for (n, &r) in d.results.iter().enumerate() {
             self.define(r, ValueDef::Result(i, n), &loc)?;
         }
-        match &d.op {
-            Op::While => self.while_inst(i, depth, &loc)?,
-            Op::If => self.if_inst(i, depth, &loc)?,
-            op => {
-                if !d.regions.is_empty() || !d.region_args.is_empty() {
-                    return Err(self.error(
-                        &loc,
-                        format!("'{}' cannot have regions or region arguments", op.name()),
-                    ));
-                }
-                if op.is_terminator() {
-                    if !d.results.is_empty() {
-                        return Err(self.error(&loc, "a terminator has no results"));
-                    }
-                } else {
-                    self.typed_inst(i, &loc)?;
-                }
-            }
+        Ok(loc)
+    }
+
+    /// Checks an instruction without regions.
+    #[inline(never)]
+    fn flat_inst(&self, i: Inst, loc: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        if !d.regions.is_empty() || !d.region_args.is_empty() {
+            return Err(self.error(
+                loc,
+                format!("'{}' cannot have regions or region arguments", d.op.name()),
+            ));
         }
-        for &r in &d.results {
-            self.show(r);
+        if !d.op.is_terminator() {
+            return self.typed_inst(i, loc);
+        }
+        if !d.results.is_empty() {
+            return Err(self.error(loc, "a terminator has no results"));
         }
         Ok(())
     }
@@ -416,6 +458,22 @@ impl Verifier<'_> {
     }
 
     fn while_inst(&mut self, i: Inst, depth: usize, loc: &str) -> Result<(), VerifyError> {
+        let mark = self.scope.len();
+        let carried = self.while_header(i, loc)?;
+        let regions = &self.f.insts[i.index()].regions;
+        let bool_ty = [TensorType::scalar(DType::Bool)];
+        let what = region_what("cond", loc);
+        self.region(regions[0], depth + 1, Term::Yield(&bool_ty), &what)?;
+        let what = region_what("body", loc);
+        self.region(regions[1], depth + 1, Term::Yield(&carried), &what)?;
+        self.hide(mark);
+        Ok(())
+    }
+
+    /// Checks a `while`'s regions count and loop-carried types and defines its region
+    /// arguments. Returns the loop-carried types.
+    #[inline(never)]
+    fn while_header(&mut self, i: Inst, loc: &str) -> Result<Vec<TensorType>, VerifyError> {
         let d = &self.f.insts[i.index()];
         if d.regions.len() != 2 {
             return Err(self.error(
@@ -435,7 +493,6 @@ impl Verifier<'_> {
                 ),
             ));
         }
-        let mark = self.scope.len();
         for (n, &a) in d.region_args.iter().enumerate() {
             self.define(a, ValueDef::RegionArg(i, n), loc)?;
         }
@@ -457,18 +514,22 @@ impl Verifier<'_> {
         for &a in &d.region_args {
             self.show(a);
         }
-        let bool_ty = [TensorType::scalar(DType::Bool)];
-        let cond_what = format!("the cond region of {loc}");
-        self.region(d.regions[0], depth + 1, Term::Yield(&bool_ty), &cond_what)?;
-        let body_what = format!("the body region of {loc}");
-        self.region(d.regions[1], depth + 1, Term::Yield(&carried), &body_what)?;
-        for v in self.scope.drain(mark..) {
-            self.visible[v.index()] = false;
-        }
-        Ok(())
+        Ok(carried)
     }
 
     fn if_inst(&mut self, i: Inst, depth: usize, loc: &str) -> Result<(), VerifyError> {
+        let results = self.if_header(i, loc)?;
+        let regions = &self.f.insts[i.index()].regions;
+        let what = region_what("then", loc);
+        self.region(regions[0], depth + 1, Term::Yield(&results), &what)?;
+        let what = region_what("else", loc);
+        self.region(regions[1], depth + 1, Term::Yield(&results), &what)?;
+        Ok(())
+    }
+
+    /// Checks an `if`'s condition and region count. Returns its result types.
+    #[inline(never)]
+    fn if_header(&self, i: Inst, loc: &str) -> Result<Vec<TensorType>, VerifyError> {
         let d = &self.f.insts[i.index()];
         let [p] = d.args[..] else {
             return Err(self.error(
@@ -495,13 +556,14 @@ impl Verifier<'_> {
                 format!("'if' needs 2 regions (then, else), has {}", d.regions.len()),
             ));
         }
-        let results = self.types(&d.results);
-        let then_what = format!("the then region of {loc}");
-        self.region(d.regions[0], depth + 1, Term::Yield(&results), &then_what)?;
-        let else_what = format!("the else region of {loc}");
-        self.region(d.regions[1], depth + 1, Term::Yield(&results), &else_what)?;
-        Ok(())
+        Ok(self.types(&d.results))
     }
+}
+
+/// `the body region of 'while' defining %r`.
+#[inline(never)]
+fn region_what(kind: &str, loc: &str) -> String {
+    format!("the {kind} region of {loc}")
 }
 
 fn show_types(ts: &[TensorType]) -> String {
