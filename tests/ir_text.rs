@@ -620,7 +620,14 @@ fn malformed_texts_give_positioned_errors() {
         ("func @f() - () {\n}\n", 1, 11, "unexpected character '-'"),
         // 33. Non-ASCII characters count as one column each.
         ("func @f() -> () {\n  é\n}\n", 2, 3, "unexpected character 'é'"),
-        // 34. Empty text is not a function for parse_function, but is an empty module; a
+        // 34. A constant of a type beyond the rank limit.
+        (
+            "func @f() -> () {\n  %c = const 1 : i32[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]\n  return\n}\n",
+            2,
+            14,
+            "invalid constant: type i32[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1] has rank 17",
+        ),
+        // 35. Empty text is not a function for parse_function, but is an empty module; a
         // function name that repeats a value's sigil.
         ("func @() -> () {\n}\n", 1, 6, "expected a function name after '@'"),
     ];

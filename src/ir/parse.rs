@@ -44,8 +44,9 @@
 //! in the text: the parameters first; each instruction, with its result values, when the
 //! instruction is reached; a `while`'s region arguments right after its results; each region
 //! (with [`Function::add_region`]) when its `{` is reached, then its contents. A function whose
-//! arena order is this order is *canonical*, and for every canonical function
-//! `parse(print(f)) == f` (the derived `PartialEq`). Any function built through the
+//! arena order is this order is *canonical*, and for every canonical function that verifies
+//! `parse(print(f)) == f` (the derived `PartialEq`; constants of more than
+//! [`MAX_CONST_ELEMENTS`] elements excepted). Any function built through the
 //! [`Function`] API in textual order (`push_inst`, then `add_region_args`, then `add_region`
 //! and the region's contents, region by region) is canonical;
 //! [`super::print::canonicalize`] renumbers any verified function into canonical order.
@@ -610,16 +611,16 @@ impl<'a> Parser<'a> {
         let Some(ty) = types.first() else {
             return Err(self.err(op_tok, "'const' needs a result name and type"));
         };
-        match ty.checked_num_elements() {
-            Some(n) if n <= MAX_CONST_ELEMENTS => {}
-            _ => {
-                return Err(self.lex.error_at(
-                    at,
-                    format!(
-                        "constant of type {ty} has more elements than the limit of {MAX_CONST_ELEMENTS} for constants"
-                    ),
-                ))
-            }
+        if let Err(m) = ty.check_size() {
+            return Err(self.lex.error_at(at, format!("invalid constant: {m}")));
+        }
+        if ty.num_elements() > MAX_CONST_ELEMENTS {
+            return Err(self.lex.error_at(
+                at,
+                format!(
+                    "constant of type {ty} has more elements than the limit of {MAX_CONST_ELEMENTS} for constants"
+                ),
+            ));
         }
         let t = Tensor::from_literal(&lit, ty).map_err(|m| {
             self.lex
