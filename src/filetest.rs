@@ -106,10 +106,13 @@ fn parse_run_line(text: &str) -> Result<RunParts, String> {
     Ok((func, args, Some(results)))
 }
 
+/// A way to run a function on inputs: the interpreter, or compile-and-run.
+pub type RunFn = dyn Fn(&Function, &[Tensor]) -> Result<Vec<Tensor>>;
+
 /// An executor under test: a name for messages and a way to run a function.
 pub struct Executor<'a> {
     pub name: &'a str,
-    pub run: &'a dyn Fn(&Function, &[Tensor]) -> Result<Vec<Tensor>>,
+    pub run: &'a RunFn,
 }
 
 /// What checking a file did.
