@@ -457,19 +457,19 @@ impl CastTo<bool> for bool {
 /// Receives the function of one unary op on `T`, as a zero-sized function item.
 pub trait UnaryVisitor<T> {
     type Out;
-    fn visit<F: Fn(T) -> T + Copy + 'static>(self, f: F) -> Self::Out;
+    fn visit<F: Fn(T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
 }
 
 /// Receives the function of one binary op (or reduce combiner) on `T`.
 pub trait BinaryVisitor<T> {
     type Out;
-    fn visit<F: Fn(T, T) -> T + Copy + 'static>(self, f: F) -> Self::Out;
+    fn visit<F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
 }
 
 /// Receives the function of one comparison on `T`.
 pub trait CompareVisitor<T> {
     type Out;
-    fn visit<F: Fn(T, T) -> bool + Copy + 'static>(self, f: F) -> Self::Out;
+    fn visit<F: Fn(T, T) -> bool + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
 }
 
 /// Receives an element type chosen at run time from a [`DType`].
@@ -486,7 +486,15 @@ pub trait ConvertVisitor {
 
 /// An element type with its op tables: which ops it accepts and their typed functions.
 pub trait Elem:
-    Element + PartialOrd + CastTo<bool> + CastTo<i32> + CastTo<i64> + CastTo<f32> + CastTo<f64>
+    Element
+    + PartialOrd
+    + Send
+    + Sync
+    + CastTo<bool>
+    + CastTo<i32>
+    + CastTo<i64>
+    + CastTo<f32>
+    + CastTo<f64>
 {
     /// The element's bits in a `u64` register (zero-extended; `bool` is 0 or 1), used by the
     /// interpreter's scalar registers.
