@@ -8,6 +8,7 @@
 pub mod args;
 pub mod error;
 pub mod filetest;
+pub mod graph;
 pub mod interp;
 pub mod ir;
 pub mod jit;
@@ -17,5 +18,6 @@ pub mod tensor;
 pub mod types;
 
 pub use error::{Error, Result};
+pub use graph::{Graph, Var};
 pub use tensor::{Data, Scalar, Tensor};
 pub use types::{DType, TensorType};
