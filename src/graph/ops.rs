@@ -465,7 +465,9 @@ macro_rules! operator {
                 binary(*self, rhs, BinaryOp::$op, Location::caller())
             }
         }
-        operator!(@lit $Trait, $method, $op, bool, i32, i64, f32, f64);
+        // Literals on the left are `i32`, `f64` and `bool` only: with more than one integer
+        // or float type, `1 - x` would leave Rust unable to infer the literal's type.
+        operator!(@lit $Trait, $method, $op, bool, i32, f64);
     };
     (@lit $Trait:ident, $method:ident, $op:ident, $($t:ty),*) => {
         $(impl<'g> $Trait<Var<'g>> for $t {

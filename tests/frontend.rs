@@ -1,0 +1,341 @@
+//! Tests of the three front ends: the static graph builder, eager tensors and traces.
+
+use graphjit::graph::Graph;
+use graphjit::ir::Function;
+use graphjit::ops::Op;
+use graphjit::{DType, Error, TensorType};
+
+/// The builder's error as text, which must exist.
+fn build_error(g: &Graph) -> String {
+    match g.check() {
+        Err(e) => e.to_string(),
+        Ok(()) => panic!("expected a build error in @{}", g.name()),
+    }
+}
+
+/// Asserts that `msg` contains every one of `parts`.
+fn assert_mentions(msg: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(
+            msg.contains(p),
+            "error message {msg:?} does not mention {p:?}"
+        );
+    }
+}
+
+/// `tests/frontend.rs:LINE:`, the location prefix an error made on `line` names.
+fn here(line: u32) -> String {
+    format!("tests/frontend.rs:{line}:")
+}
+
+/// The counter loop of the README: `while first < second { first += 2; second += 1 }`.
+fn counter(g: &Graph) {
+    let first = g.input("first", DType::I32, []);
+    let second = g.input("second", DType::I32, []);
+    let out = g.while_loop(
+        |v| v[0].lt(v[1]),
+        |v| [v[0] + 2, v[1] + 1],
+        &[first, second],
+    );
+    g.outputs(&out);
+}
+
+fn ops_of(f: &Function) -> Vec<String> {
+    f.insts.iter().map(|i| i.op.name()).collect()
+}
+
+#[test]
+fn counter_builds_a_while_with_two_regions() {
+    let g = Graph::new("counter");
+    counter(&g);
+    let f = g.function().unwrap();
+    assert_eq!(f.results, vec![TensorType::scalar(DType::I32); 2]);
+    assert_eq!(f.param_types(), vec![TensorType::scalar(DType::I32); 2]);
+    let w = f.insts.iter().find(|i| i.op == Op::While).unwrap();
+    assert_eq!(w.regions.len(), 2);
+    assert_eq!(w.region_args.len(), 2);
+    let mut ops = ops_of(&f);
+    ops.sort();
+    assert_eq!(
+        ops,
+        ["add", "add", "const", "const", "lt", "return", "while", "yield", "yield"]
+    );
+}
+
+#[test]
+fn broadcasting_and_literals_become_explicit_ops() {
+    let g = Graph::new("bcast");
+    let m = g.input("m", DType::F32, [2, 3]);
+    let v = g.input("v", DType::F32, [3]);
+    let y = (m + v) * 2.0;
+    assert_eq!(y.ty(), Some(TensorType::new(DType::F32, [2, 3])));
+    g.outputs(&[y]);
+    let f = g.function().unwrap();
+    let dims: Vec<Vec<usize>> = f
+        .insts
+        .iter()
+        .filter_map(|i| match &i.op {
+            Op::Broadcast { dims } => Some(dims.clone()),
+            _ => None,
+        })
+        .collect();
+    // `v` goes to the trailing dimension; the scalar 2.0 to no dimension at all.
+    assert_eq!(dims, vec![vec![1], vec![]]);
+    let two = f.insts.iter().find_map(|i| match &i.op {
+        Op::Const(t) => Some(t.clone()),
+        _ => None,
+    });
+    assert_eq!(two, Some(graphjit::Tensor::scalar(2.0f32)));
+}
+
+#[test]
+fn a_literal_on_the_left_takes_the_right_operands_dtype() {
+    let g = Graph::new("lit");
+    let x = g.input("x", DType::I64, [4]);
+    let y = 1 - x;
+    assert_eq!(y.ty(), Some(TensorType::new(DType::I64, [4])));
+    g.check().unwrap();
+}
+
+#[test]
+fn error_dtype_mismatch() {
+    let g = Graph::new("mix");
+    let a = g.input("a", DType::I32, []);
+    let b = g.input("b", DType::F32, []);
+    let c = a + b;
+    let line = line!();
+    assert!(c.is_poisoned());
+    let msg = build_error(&g);
+    assert_mentions(
+        &msg,
+        &[
+            "@mix",
+            "'add'",
+            "(i32, f32)",
+            "different dtypes",
+            &here(line),
+        ],
+    );
+    // Later ops on the poisoned value add no second error.
+    let _ = c * 3;
+    assert_eq!(build_error(&g), msg);
+    assert!(matches!(g.function(), Err(Error::Verify(_))));
+}
+
+#[test]
+fn error_shape_mismatch() {
+    let g = Graph::new("shapes");
+    let a = g.input("a", DType::F32, [3]);
+    let b = g.input("b", DType::F32, [4]);
+    let _ = a.lt(b);
+    let line = line!();
+    let msg = build_error(&g);
+    assert_mentions(
+        &msg,
+        &["'lt'", "(f32[3], f32[4])", "do not broadcast", &here(line)],
+    );
+}
+
+#[test]
+fn error_from_the_op_type_rule() {
+    let g = Graph::new("rule");
+    let a = g.input("a", DType::I32, [3]);
+    let _ = a.exp();
+    let line = line!();
+    let msg = build_error(&g);
+    assert_mentions(
+        &msg,
+        &["'exp'", "not defined on i32", "(i32[3])", &here(line)],
+    );
+
+    let g = Graph::new("dot");
+    let a = g.input("a", DType::F32, [2, 3]);
+    let b = g.input("b", DType::F32, [2, 3]);
+    let _ = a.dot(b);
+    assert_mentions(&build_error(&g), &["'dot'", "f32[2,3] and f32[2,3]"]);
+
+    let g = Graph::new("reshape");
+    let a = g.input("a", DType::F32, [2, 3]);
+    let _ = a.reshape([4]);
+    assert_mentions(
+        &build_error(&g),
+        &["'reshape'", "f32[2,3] cannot become f32[4]"],
+    );
+}
+
+#[test]
+fn error_literal_that_does_not_fit() {
+    let g = Graph::new("lit");
+    let a = g.input("a", DType::I32, []);
+    let _ = a * 2.5;
+    let line = line!();
+    let msg = build_error(&g);
+    assert_mentions(&msg, &["'mul'", "2.5", "cannot be a i32", &here(line)]);
+
+    // Whole floats are fine for integer tensors, and booleans only for bool tensors.
+    let g = Graph::new("ok");
+    let a = g.input("a", DType::I32, []);
+    let _ = a * 2.0;
+    g.check().unwrap();
+    let _ = a & true;
+    assert_mentions(&build_error(&g), &["'and'", "true", "cannot be a i32"]);
+}
+
+#[test]
+fn error_wrong_number_of_loop_vars() {
+    let g = Graph::new("count");
+    let a = g.input("a", DType::I32, []);
+    let b = g.input("b", DType::I32, []);
+    let line = line!() + 1;
+    let out = g.while_loop(|v| v[0].lt(v[1]), |v| vec![v[0] + 1], &[a, b]);
+    // The caller still gets one (poisoned) value per loop variable.
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(|v| v.is_poisoned()));
+    let msg = build_error(&g);
+    assert_mentions(
+        &msg,
+        &[
+            "'while'",
+            "gives 1 value(s) for 2 loop variable(s)",
+            &here(line),
+        ],
+    );
+}
+
+#[test]
+fn error_body_changes_a_loop_var_type() {
+    let g = Graph::new("retype");
+    let a = g.input("a", DType::I32, []);
+    let x = g.input("x", DType::F32, [2]);
+    let line = line!() + 1;
+    let _ = g.while_loop(|v| v[0].lt(10), |v| [v[0] + 1, v[1].sum(&[0])], &[a, x]);
+    let msg = build_error(&g);
+    assert_mentions(
+        &msg,
+        &[
+            "'while'",
+            "changes the type of loop variable 1 from f32[2] to f32",
+            &here(line),
+        ],
+    );
+}
+
+#[test]
+fn error_loop_condition_not_a_scalar_bool() {
+    let g = Graph::new("notbool");
+    let a = g.input("a", DType::I32, []);
+    let line = line!() + 1;
+    let _ = g.while_loop(|v| v[0] + 1, |v| [v[0] + 1], &[a]);
+    assert_mentions(
+        &build_error(&g),
+        &[
+            "'while'",
+            "condition must be a scalar bool, got i32",
+            &here(line),
+        ],
+    );
+
+    let g = Graph::new("vecbool");
+    let x = g.input("x", DType::F32, [3]);
+    let _ = g.while_loop(|v| v[0].lt(1.0), |v| [v[0] * 2.0], &[x]);
+    assert_mentions(&build_error(&g), &["scalar bool, got bool[3]"]);
+}
+
+#[test]
+fn error_cond_predicate_and_branch_types() {
+    let g = Graph::new("pred");
+    let a = g.input("a", DType::I32, []);
+    let line = line!() + 1;
+    let r = g.cond(a, || [a + 1], || [a - 1]);
+    assert_eq!(r.len(), 1);
+    assert!(r[0].is_poisoned());
+    assert_mentions(
+        &build_error(&g),
+        &[
+            "'if'",
+            "predicate must be a scalar bool, got i32",
+            &here(line),
+        ],
+    );
+
+    let g = Graph::new("branches");
+    let a = g.input("a", DType::I32, []);
+    let _ = g.cond(a.gt(0), || vec![a, a], || vec![a, a.convert(DType::F64)]);
+    assert_mentions(
+        &build_error(&g),
+        &["'if'", "then gives (i32, i32), else gives (i32, f64)"],
+    );
+}
+
+#[test]
+fn error_value_from_an_ended_or_sibling_region() {
+    // A value built inside the body, used after the loop.
+    let g = Graph::new("escape");
+    let a = g.input("a", DType::I32, []);
+    let mut inner = None;
+    let out = g.while_loop(
+        |v| v[0].lt(10),
+        |v| {
+            let n = v[0] + 1;
+            inner = Some(n);
+            [n]
+        },
+        &[a],
+    );
+    g.check().unwrap();
+    let _ = out[0] + inner.unwrap();
+    let line = line!();
+    assert_mentions(
+        &build_error(&g),
+        &["'add'", "operand 1", "is not visible here", &here(line)],
+    );
+
+    // A value of the cond region, used in the sibling body region.
+    let g = Graph::new("sibling");
+    let a = g.input("a", DType::I32, []);
+    let in_cond = std::cell::Cell::new(None);
+    let _ = g.while_loop(
+        |v| {
+            let t = v[0] * 2;
+            in_cond.set(Some(t));
+            t.lt(10)
+        },
+        |v| [v[0] + in_cond.get().unwrap()],
+        &[a],
+    );
+    assert_mentions(&build_error(&g), &["'add'", "is not visible here"]);
+
+    // Values of enclosing scopes are visible in nested regions.
+    let g = Graph::new("capture");
+    let a = g.input("a", DType::I32, []);
+    let step = g.scalar(3i32);
+    let _ = g.while_loop(|v| v[0].lt(a), |v| [v[0] + step], &[a]);
+    g.check().unwrap();
+}
+
+#[test]
+fn error_misuse_of_the_graph() {
+    let g = Graph::new("outs");
+    let a = g.input("a", DType::I32, []);
+    let _ = a + 1;
+    assert_mentions(
+        &g.function().unwrap_err().to_string(),
+        &["no outputs", "Graph::outputs"],
+    );
+
+    let g = Graph::new("names");
+    let _ = g.input("a", DType::I32, []);
+    let _ = g.input("a", DType::I32, []);
+    assert_mentions(&build_error(&g), &["'input'", "'a' is already used"]);
+
+    let g = Graph::new("names2");
+    let _ = g.input("2x", DType::I32, []);
+    assert_mentions(&build_error(&g), &["'2x' is not a valid input name"]);
+
+    let g = Graph::new("one");
+    let h = Graph::new("two");
+    let a = g.input("a", DType::I32, []);
+    let b = h.input("b", DType::I32, []);
+    let _ = a + b;
+    assert_mentions(&build_error(&g), &["'add'", "another graph"]);
+}
