@@ -1,1 +1,543 @@
-//! TODO: stub, filled in by its own work item.
+//! The Cranelift backend: compiles a verified function to native code once, and runs it many
+//! times ([`Executable`]), with a thread-safe compile cache ([`Compiler`]).
+//!
+//! Calling convention: one entry function per IR function,
+//! `extern "C" fn(inputs: *const *const u8, outputs: *const *mut u8, scratch: *mut u8) -> u32`.
+//! `inputs[i]` points at parameter `i`'s row-major buffer, `outputs[i]` at result `i`'s
+//! buffer (written by the code, a scalar as one element), `scratch` at the run's private
+//! scratch memory of the size planned at compile time. The return value is 0.
+//!
+//! Memory plan (see `lower.rs`): every tensor-producing instruction owns one 16-byte-aligned
+//! scratch slot; each `while` owns two buffers per loop-carried tensor, swapped every
+//! iteration. Slots are not reused, so the scratch size is the sum of the slot sizes, checked
+//! against overflow at compile time. Each run takes its scratch from a pool inside the
+//! [`Executable`] (allocating only when every pooled buffer is in use), so concurrent runs never
+//! share scratch, and [`Executable::run_into`] does not allocate in the steady state.
+
+mod disasm;
+mod elementwise;
+mod lower;
+mod shape;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cranelift_codegen::ir::AbiParam;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{default_libcall_names, Linkage, Module};
+
+use crate::error::{CompileError, Error, RunError};
+use crate::ir::Function;
+use crate::tensor::Tensor;
+use crate::types::TensorType;
+
+/// How hard Cranelift optimizes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OptLevel {
+    /// No optimization: fastest compilation.
+    None,
+    /// Cranelift's `speed` level (the default).
+    #[default]
+    Speed,
+}
+
+/// Options of a compilation; part of the cache key.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct JitOptions {
+    pub opt_level: OptLevel,
+}
+
+/// The entry point of compiled code (see the module documentation).
+type EntryFn = unsafe extern "C" fn(*const *const u8, *const *mut u8, *mut u8) -> u32;
+
+/// The JIT module that owns the code and data memory of one [`Executable`].
+struct CodeMemory(Option<JITModule>);
+
+// SAFETY: after `finalize_definitions` the module is never used through a shared reference:
+// `Executable` only reads the finalized code (immutable, executable memory) through raw
+// pointers and touches the module again only in `Drop`, which has exclusive access. So the
+// module's interior `RefCell` (its symbol cache) is never accessed from two threads, and
+// moving the module between threads moves only owned memory.
+unsafe impl Send for CodeMemory {}
+// SAFETY: see above; no `&self` method of `CodeMemory` or `Executable` accesses the module.
+unsafe impl Sync for CodeMemory {}
+
+/// The private memory of one run.
+struct Scratch {
+    /// The scratch memory, as `u64` words so that it is 8-byte aligned.
+    mem: Vec<u64>,
+    /// The input and output pointer tables, kept to avoid allocating them on every run.
+    ins: Vec<usize>,
+    outs: Vec<usize>,
+}
+
+/// A compiled function: machine code plus what is needed to call it safely.
+pub struct Executable {
+    name: String,
+    params: Vec<(String, TensorType)>,
+    results: Vec<TensorType>,
+    entry: EntryFn,
+    scratch_bytes: usize,
+    pool: Mutex<Vec<Scratch>>,
+    clif: String,
+    code: disasm::CodeMap,
+    memory: CodeMemory,
+}
+
+impl Drop for Executable {
+    fn drop(&mut self) {
+        if let Some(module) = self.memory.0.take() {
+            // SAFETY: `drop` has exclusive access, so no run of this code is in progress
+            // (runs borrow `&self`), and the entry pointer dies with `self`.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+impl std::fmt::Debug for Executable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executable")
+            .field("name", &self.name)
+            .field("params", &self.params)
+            .field("results", &self.results)
+            .field("scratch_bytes", &self.scratch_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Executable {
+    /// The function's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The parameter types, in order.
+    pub fn param_types(&self) -> Vec<TensorType> {
+        self.params.iter().map(|(_, t)| t.clone()).collect()
+    }
+
+    /// The result types, in order.
+    pub fn result_types(&self) -> &[TensorType] {
+        &self.results
+    }
+
+    /// Bytes of scratch memory one run uses.
+    pub fn scratch_bytes(&self) -> usize {
+        self.scratch_bytes
+    }
+
+    /// The Cranelift IR of the entry function, as given to code generation.
+    pub fn clif(&self) -> &str {
+        &self.clif
+    }
+
+    /// A disassembly of the finalized machine code, with the start of each IR op's code
+    /// marked and constant-pool bytes shown as data.
+    pub fn asm(&self) -> Result<String, Error> {
+        // SAFETY: the code memory lives as long as `self` and is never written after
+        // finalization.
+        let bytes =
+            unsafe { std::slice::from_raw_parts(self.code.ptr as *const u8, self.code.len) };
+        disasm::disassemble(&self.code, bytes).map_err(|message| {
+            Error::Compile(CompileError {
+                func: self.name.clone(),
+                message,
+            })
+        })
+    }
+
+    /// Runs the code on `inputs` and returns freshly allocated results.
+    pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
+        self.check_inputs(inputs)?;
+        let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
+        self.run_into(inputs, &mut outs)?;
+        Ok(outs)
+    }
+
+    /// Runs the code on `inputs`, writing the results into `outputs`, which must have the
+    /// result types. Does not allocate once the scratch pool holds a buffer.
+    pub fn run_into(&self, inputs: &[Tensor], outputs: &mut [Tensor]) -> Result<(), Error> {
+        self.check_inputs(inputs)?;
+        if outputs.len() != self.results.len() {
+            return Err(RunError::OutCount {
+                func: self.name.clone(),
+                expected: self.results.len(),
+                got: outputs.len(),
+            }
+            .into());
+        }
+        for (index, (t, expected)) in outputs.iter().zip(&self.results).enumerate() {
+            if t.dtype() != expected.dtype || t.shape() != expected.shape.as_slice() {
+                return Err(RunError::OutType {
+                    func: self.name.clone(),
+                    index,
+                    expected: expected.clone(),
+                    got: t.ty(),
+                }
+                .into());
+            }
+        }
+        let mut s = self.take_scratch()?;
+        s.ins.clear();
+        s.ins
+            .extend(inputs.iter().map(|t| t.data().as_ptr() as usize));
+        s.outs.clear();
+        s.outs.extend(
+            outputs
+                .iter_mut()
+                .map(|t| t.data_mut().as_mut_ptr() as usize),
+        );
+        // SAFETY: the inputs and outputs were checked to have exactly the types the code was
+        // compiled for, so every buffer holds the number of elements the code accesses; the
+        // scratch memory has the planned size and is used by this run only; the code memory
+        // is alive while `self` is.
+        unsafe {
+            (self.entry)(
+                s.ins.as_ptr() as *const *const u8,
+                s.outs.as_ptr() as *const *mut u8,
+                s.mem.as_mut_ptr() as *mut u8,
+            );
+        }
+        self.lock_pool().push(s);
+        Ok(())
+    }
+
+    fn check_inputs(&self, inputs: &[Tensor]) -> Result<(), Error> {
+        if inputs.len() != self.params.len() {
+            return Err(RunError::ArgCount {
+                func: self.name.clone(),
+                expected: self.params.len(),
+                got: inputs.len(),
+            }
+            .into());
+        }
+        for (index, (t, (name, expected))) in inputs.iter().zip(&self.params).enumerate() {
+            if t.dtype() != expected.dtype || t.shape() != expected.shape.as_slice() {
+                return Err(RunError::ArgType {
+                    func: self.name.clone(),
+                    index,
+                    name: name.clone(),
+                    expected: expected.clone(),
+                    got: t.ty(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    fn lock_pool(&self) -> MutexGuard<'_, Vec<Scratch>> {
+        // A poisoned pool holds only plain buffers, which are still valid.
+        self.pool.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A scratch buffer from the pool, or a new one.
+    fn take_scratch(&self) -> Result<Scratch, Error> {
+        if let Some(s) = self.lock_pool().pop() {
+            return Ok(s);
+        }
+        let words = self.scratch_bytes.div_ceil(8);
+        let mut mem = Vec::new();
+        mem.try_reserve_exact(words).map_err(|_| {
+            Error::Compile(CompileError {
+                func: self.name.clone(),
+                message: format!(
+                    "cannot allocate {} bytes of scratch memory for a run",
+                    self.scratch_bytes
+                ),
+            })
+        })?;
+        mem.resize(words, 0);
+        Ok(Scratch {
+            mem,
+            ins: Vec::with_capacity(self.params.len()),
+            outs: Vec::with_capacity(self.results.len()),
+        })
+    }
+}
+
+/// Compiles `f` with default options, without a cache.
+pub fn compile(f: &Function) -> Result<Executable, Error> {
+    compile_with(f, &JitOptions::default())
+}
+
+/// Compiles `f` with `options`, without a cache.
+pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Error> {
+    let err = |message: String| {
+        Error::Compile(CompileError {
+            func: f.name.clone(),
+            message,
+        })
+    };
+    // Step 1: configure Cranelift for the host. cranelift-jit requires is_pic=false and
+    // long-range calls to runtime functions.
+    let mut flags = settings::builder();
+    let opt = match options.opt_level {
+        OptLevel::None => "none",
+        OptLevel::Speed => "speed",
+    };
+    for (k, v) in [
+        ("opt_level", opt),
+        ("is_pic", "false"),
+        ("use_colocated_libcalls", "false"),
+    ] {
+        flags
+            .set(k, v)
+            .map_err(|e| err(format!("setting {k}={v}: {e}")))?;
+    }
+    let isa = cranelift_native::builder()
+        .map_err(|e| err(format!("the host is not supported: {e}")))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| err(format!("building the target ISA: {e}")))?;
+
+    // Step 2: a JIT module that resolves the runtime functions to the very functions of
+    // `crate::ops::scalar` the interpreter calls.
+    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    let symbols = elementwise::runtime_symbols();
+    for &(name, ptr, _, _) in &symbols {
+        builder.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(builder);
+    match build(f, &mut module, &symbols) {
+        Ok(parts) => Ok(parts.into_executable(f, module)),
+        Err(e) => {
+            // SAFETY: nothing in this module was finalized or called.
+            unsafe { module.free_memory() };
+            Err(err(e.message))
+        }
+    }
+}
+
+/// What `build` produces besides the module.
+struct Built {
+    entry: EntryFn,
+    scratch_bytes: usize,
+    clif: String,
+    code: disasm::CodeMap,
+}
+
+impl Built {
+    fn into_executable(self, f: &Function, module: JITModule) -> Executable {
+        Executable {
+            name: f.name.clone(),
+            params: f
+                .params
+                .iter()
+                .map(|&p| (f.value(p).name.clone(), f.ty(p).clone()))
+                .collect(),
+            results: f.results.clone(),
+            entry: self.entry,
+            scratch_bytes: self.scratch_bytes,
+            pool: Mutex::new(Vec::new()),
+            clif: self.clif,
+            code: self.code,
+            memory: CodeMemory(Some(module)),
+        }
+    }
+}
+
+/// Declares, lowers, compiles and finalizes the entry function of `f` in `module`.
+fn build(
+    f: &Function,
+    module: &mut JITModule,
+    symbols: &[(&'static str, *const u8, crate::types::DType, usize)],
+) -> Result<Built, CompileError> {
+    let cerr = |message: String| CompileError {
+        func: f.name.clone(),
+        message,
+    };
+    // Step 3: declare the runtime functions as imports.
+    let mut imports = Vec::with_capacity(symbols.len());
+    for &(name, _, dt, arity) in symbols {
+        let mut sig = module.make_signature();
+        let t = lower::cl_type(dt);
+        for _ in 0..arity {
+            sig.params.push(AbiParam::new(t));
+        }
+        sig.returns.push(AbiParam::new(t));
+        let id = module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(|e| cerr(format!("declaring {name}: {e}")))?;
+        imports.push((name, id));
+    }
+
+    // Step 4: declare the entry function.
+    let sig = lower::entry_signature(module);
+    let id = module
+        .declare_function("graphjit_entry", Linkage::Export, &sig)
+        .map_err(|e| cerr(format!("declaring the entry function: {e}")))?;
+    let mut ctx = module.make_context();
+    ctx.func.signature = sig;
+
+    // Step 5: translate the IR into Cranelift IR.
+    let mut fctx = FunctionBuilderContext::new();
+    let scratch_size = {
+        let ptr_ty = module.target_config().pointer_type();
+        let config = module.target_config();
+        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let mut l = lower::Lowerer {
+            f,
+            b,
+            module,
+            imports: &imports,
+            func_refs: Vec::new(),
+            vals: vec![None; f.values.len()],
+            scratch: p[2],
+            scratch_size: 0,
+            ptr_ty,
+            config,
+            lowered: vec![false; f.regions.len()],
+        };
+        l.lower_body(p[0], p[1])?;
+        let size = l.scratch_size;
+        l.b.seal_all_blocks();
+        l.b.finalize(config);
+        size
+    };
+    let scratch_bytes = usize::try_from(scratch_size).map_err(|_| {
+        cerr(format!(
+            "{scratch_size} bytes of scratch do not fit in memory"
+        ))
+    })?;
+
+    // Step 6: keep the Cranelift IR text for dumps, then generate machine code.
+    let clif = ctx.func.display().to_string();
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| cerr(format!("code generation failed: {e:?}")))?;
+    let compiled = ctx
+        .compiled_code()
+        .ok_or_else(|| cerr("code generation produced no code".into()))?;
+    let relocs = reloc_names(module, &ctx.func, compiled);
+    let mut code = disasm::CodeMap::new(f, compiled, relocs);
+    module.clear_context(&mut ctx);
+
+    // Step 7: link and make the memory executable.
+    module
+        .finalize_definitions()
+        .map_err(|e| cerr(format!("finalizing the code: {e}")))?;
+    let ptr = module.get_finalized_function(id);
+    code.ptr = ptr as usize;
+    // SAFETY: the finalized function has the signature declared in step 4, which is the
+    // C ABI of `EntryFn` on the host (`make_signature` uses the host's default convention).
+    let entry = unsafe { std::mem::transmute::<*const u8, EntryFn>(ptr) };
+    Ok(Built {
+        entry,
+        scratch_bytes,
+        clif,
+        code,
+    })
+}
+
+/// The offset and target name of each relocation of the compiled code, for the disassembly.
+fn reloc_names(
+    module: &JITModule,
+    func: &cranelift_codegen::ir::Function,
+    compiled: &cranelift_codegen::CompiledCode,
+) -> Vec<(u32, String)> {
+    use cranelift_codegen::ir::ExternalName;
+    use cranelift_codegen::FinalizedRelocTarget;
+    compiled
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| {
+            let name = match &r.target {
+                FinalizedRelocTarget::ExternalName(ExternalName::User(u)) => {
+                    let n = &func.params.user_named_funcs()[*u];
+                    if n.namespace == 0 {
+                        let id = cranelift_module::FuncId::from_u32(n.index);
+                        module
+                            .declarations()
+                            .get_function_decl(id)
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| format!("function {}", n.index))
+                    } else {
+                        format!("data object {}", n.index)
+                    }
+                }
+                FinalizedRelocTarget::ExternalName(ExternalName::LibCall(c)) => format!("{c}"),
+                other => other.display(None),
+            };
+            (r.offset, name)
+        })
+        .collect()
+}
+
+/// Compile-cache counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Functions compiled by Cranelift.
+    pub compilations: u64,
+    /// Requests answered from the cache.
+    pub hits: u64,
+}
+
+/// A compile session: compiles each (function, input signature, options) once and returns the
+/// cached executable afterwards. Thread safe.
+#[derive(Default)]
+pub struct Compiler {
+    options: JitOptions,
+    state: Mutex<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    cache: HashMap<String, Arc<Executable>>,
+    stats: CacheStats,
+}
+
+impl Compiler {
+    pub fn new(options: JitOptions) -> Compiler {
+        Compiler {
+            options,
+            state: Mutex::new(CacheState::default()),
+        }
+    }
+
+    pub fn options(&self) -> JitOptions {
+        self.options
+    }
+
+    /// The cached executable of `f`, compiling it on first use. The lock is held while
+    /// compiling, so concurrent requests for one function compile it once.
+    pub fn compile(&self, f: &Function) -> Result<Arc<Executable>, Error> {
+        let key = cache_key(f, &self.options);
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(exe) = st.cache.get(&key) {
+            let exe = Arc::clone(exe);
+            st.stats.hits += 1;
+            return Ok(exe);
+        }
+        let exe = Arc::new(compile_with(f, &self.options)?);
+        st.stats.compilations += 1;
+        st.cache.insert(key, Arc::clone(&exe));
+        Ok(exe)
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).stats
+    }
+}
+
+/// The cache key: the function's full structure (which includes the parameter types, i.e. the
+/// input signature) and the options. Names of values other than parameters are blanked, as
+/// they do not change the code; the function and parameter names stay, because the
+/// executable reports them in errors. The whole text is the key, so distinct functions can
+/// never collide.
+fn cache_key(f: &Function, options: &JitOptions) -> String {
+    let mut g = f.clone();
+    for (i, v) in g.values.iter_mut().enumerate() {
+        if !f.params.iter().any(|p| p.index() == i) {
+            v.name.clear();
+        }
+    }
+    format!("{options:?}\n{g:?}")
+}

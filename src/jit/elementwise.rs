@@ -1,0 +1,346 @@
+//! Code generation for elementwise ops on one element: arithmetic with the guards that make
+//! Cranelift's trapping or modular instructions follow graphjit's semantics, comparisons,
+//! conversions, and calls to the shared runtime functions of `crate::ops::scalar`.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self as clir, types, InstBuilder};
+
+use super::lower::{cl_type, Lowerer, Result};
+use crate::ops::{scalar, BinaryOp, CmpOp, UnaryOp};
+use crate::types::{DType, TensorType};
+
+/// The runtime functions compiled code calls, with their addresses: the very functions the
+/// interpreter calls, so that both executors compute the same bits.
+pub(crate) fn runtime_symbols() -> Vec<(&'static str, *const u8, DType, usize)> {
+    vec![
+        (
+            "graphjit_exp_f32",
+            scalar::exp_f32 as *const u8,
+            DType::F32,
+            1,
+        ),
+        (
+            "graphjit_exp_f64",
+            scalar::exp_f64 as *const u8,
+            DType::F64,
+            1,
+        ),
+        (
+            "graphjit_log_f32",
+            scalar::log_f32 as *const u8,
+            DType::F32,
+            1,
+        ),
+        (
+            "graphjit_log_f64",
+            scalar::log_f64 as *const u8,
+            DType::F64,
+            1,
+        ),
+        (
+            "graphjit_tanh_f32",
+            scalar::tanh_f32 as *const u8,
+            DType::F32,
+            1,
+        ),
+        (
+            "graphjit_tanh_f64",
+            scalar::tanh_f64 as *const u8,
+            DType::F64,
+            1,
+        ),
+        (
+            "graphjit_sin_f32",
+            scalar::sin_f32 as *const u8,
+            DType::F32,
+            1,
+        ),
+        (
+            "graphjit_sin_f64",
+            scalar::sin_f64 as *const u8,
+            DType::F64,
+            1,
+        ),
+        (
+            "graphjit_cos_f32",
+            scalar::cos_f32 as *const u8,
+            DType::F32,
+            1,
+        ),
+        (
+            "graphjit_cos_f64",
+            scalar::cos_f64 as *const u8,
+            DType::F64,
+            1,
+        ),
+        (
+            "graphjit_pow_f32",
+            scalar::pow_f32 as *const u8,
+            DType::F32,
+            2,
+        ),
+        (
+            "graphjit_pow_f64",
+            scalar::pow_f64 as *const u8,
+            DType::F64,
+            2,
+        ),
+        (
+            "graphjit_rem_f32",
+            scalar::rem_f32 as *const u8,
+            DType::F32,
+            2,
+        ),
+        (
+            "graphjit_rem_f64",
+            scalar::rem_f64 as *const u8,
+            DType::F64,
+            2,
+        ),
+    ]
+}
+
+/// The runtime symbol of a float function.
+fn runtime_name(base: &str, dtype: DType) -> Option<&'static str> {
+    let want = format!("graphjit_{base}_{}", dtype.name());
+    runtime_symbols()
+        .into_iter()
+        .map(|s| s.0)
+        .find(|n| *n == want)
+}
+
+/// The width in bits of an integer dtype.
+fn bits(dtype: DType) -> i64 {
+    (dtype.size_bytes() * 8) as i64
+}
+
+impl Lowerer<'_, '_> {
+    /// Calls a runtime float function of `dtype` by its base name (`exp`, `pow`, ...).
+    fn call_runtime(
+        &mut self,
+        base: &str,
+        dtype: DType,
+        args: &[clir::Value],
+    ) -> Result<clir::Value> {
+        let name = runtime_name(base, dtype)
+            .ok_or_else(|| self.err(format!("no runtime function {base} for {dtype}")))?;
+        let r = self.func_ref(name)?;
+        let call = self.b.ins().call(r, args);
+        Ok(self.b.inst_results(call)[0])
+    }
+
+    pub(crate) fn unary(&mut self, op: UnaryOp, dt: DType, x: clir::Value) -> Result<clir::Value> {
+        let ins = self.b.ins();
+        Ok(match (op, dt.is_float()) {
+            (UnaryOp::Neg, false) => ins.ineg(x),
+            (UnaryOp::Neg, true) => ins.fneg(x),
+            // `iabs` of MIN is MIN, the wrapping result graphjit specifies.
+            (UnaryOp::Abs, false) => ins.iabs(x),
+            (UnaryOp::Abs, true) => ins.fabs(x),
+            (UnaryOp::Not, false) if dt == DType::Bool => ins.bxor_imm_s(x, 1),
+            (UnaryOp::Not, false) => ins.bnot(x),
+            (UnaryOp::Sqrt, true) => ins.sqrt(x),
+            (UnaryOp::Floor, true) => ins.floor(x),
+            (UnaryOp::Ceil, true) => ins.ceil(x),
+            // `nearest` rounds half to even, like `round_ties_even`.
+            (UnaryOp::Round, true) => ins.nearest(x),
+            (UnaryOp::Exp, true) => return self.call_runtime("exp", dt, &[x]),
+            (UnaryOp::Log, true) => return self.call_runtime("log", dt, &[x]),
+            (UnaryOp::Tanh, true) => return self.call_runtime("tanh", dt, &[x]),
+            (UnaryOp::Sin, true) => return self.call_runtime("sin", dt, &[x]),
+            (UnaryOp::Cos, true) => return self.call_runtime("cos", dt, &[x]),
+            _ => return Err(self.err(format!("'{}' is not defined on {dt}", op.name()))),
+        })
+    }
+
+    pub(crate) fn binary(
+        &mut self,
+        op: BinaryOp,
+        dt: DType,
+        a: clir::Value,
+        b: clir::Value,
+    ) -> Result<clir::Value> {
+        if dt.is_float() {
+            let ins = self.b.ins();
+            return Ok(match op {
+                BinaryOp::Add => ins.fadd(a, b),
+                BinaryOp::Sub => ins.fsub(a, b),
+                BinaryOp::Mul => ins.fmul(a, b),
+                BinaryOp::Div => ins.fdiv(a, b),
+                // Cranelift's fmin/fmax are IEEE 754-2019 minimum/maximum.
+                BinaryOp::Min => ins.fmin(a, b),
+                BinaryOp::Max => ins.fmax(a, b),
+                BinaryOp::Rem => return self.call_runtime("rem", dt, &[a, b]),
+                BinaryOp::Pow => return self.call_runtime("pow", dt, &[a, b]),
+                _ => return Err(self.err(format!("'{}' is not defined on {dt}", op.name()))),
+            });
+        }
+        let ty = cl_type(dt);
+        Ok(match op {
+            BinaryOp::And => self.b.ins().band(a, b),
+            BinaryOp::Or => self.b.ins().bor(a, b),
+            BinaryOp::Xor => self.b.ins().bxor(a, b),
+            _ if dt == DType::Bool => {
+                return Err(self.err(format!("'{}' is not defined on bool", op.name())))
+            }
+            BinaryOp::Add => self.b.ins().iadd(a, b),
+            BinaryOp::Sub => self.b.ins().isub(a, b),
+            BinaryOp::Mul => self.b.ins().imul(a, b),
+            BinaryOp::Min => self.b.ins().smin(a, b),
+            BinaryOp::Max => self.b.ins().smax(a, b),
+            BinaryOp::Div | BinaryOp::Rem => {
+                // `sdiv`/`srem` trap on a zero divisor and on MIN / -1: divide by 1 in
+                // those cases instead, then select the specified results.
+                let ins = self.b.ins();
+                let zero = ins.icmp_imm_s(IntCC::Equal, b, 0);
+                let min = if dt == DType::I32 {
+                    i32::MIN as i64
+                } else {
+                    i64::MIN
+                };
+                let ins = self.b.ins();
+                let a_min = ins.icmp_imm_s(IntCC::Equal, a, min);
+                let ins = self.b.ins();
+                let b_m1 = ins.icmp_imm_s(IntCC::Equal, b, -1);
+                let ins = self.b.ins();
+                let ovf = ins.band(a_min, b_m1);
+                let ins = self.b.ins();
+                let bad = ins.bor(zero, ovf);
+                let one = self.b.ins().iconst(ty, 1);
+                let safe = self.b.ins().select(bad, one, b);
+                if op == BinaryOp::Div {
+                    // MIN / 1 = MIN is already the specified MIN / -1; x / 0 = -1.
+                    let q = self.b.ins().sdiv(a, safe);
+                    let m1 = self.b.ins().iconst(ty, -1);
+                    self.b.ins().select(zero, m1, q)
+                } else {
+                    // MIN % 1 = 0 is already the specified MIN % -1; x % 0 = x.
+                    let r = self.b.ins().srem(a, safe);
+                    self.b.ins().select(zero, a, r)
+                }
+            }
+            BinaryOp::Shl | BinaryOp::ShrLogical | BinaryOp::ShrArith => {
+                // Cranelift shifts take the amount modulo the width; graphjit reads the
+                // amount as unsigned and saturates amounts >= width.
+                let w = bits(dt);
+                let big = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, b, w);
+                match op {
+                    BinaryOp::Shl | BinaryOp::ShrLogical => {
+                        let s = if op == BinaryOp::Shl {
+                            self.b.ins().ishl(a, b)
+                        } else {
+                            self.b.ins().ushr(a, b)
+                        };
+                        let z = self.b.ins().iconst(ty, 0);
+                        self.b.ins().select(big, z, s)
+                    }
+                    _ => {
+                        let max = self.b.ins().iconst(ty, w - 1);
+                        let amt = self.b.ins().select(big, max, b);
+                        self.b.ins().sshr(a, amt)
+                    }
+                }
+            }
+            BinaryOp::Pow => return Err(self.err(format!("'pow' is not defined on {dt}"))),
+        })
+    }
+
+    /// A comparison; the result is an `i8` holding 0 or 1.
+    pub(crate) fn compare(
+        &mut self,
+        op: CmpOp,
+        dt: DType,
+        a: clir::Value,
+        b: clir::Value,
+    ) -> clir::Value {
+        if dt.is_float() {
+            // IEEE quiet comparisons: ordered, except `ne`, which is true on NaN.
+            let cc = match op {
+                CmpOp::Eq => FloatCC::Equal,
+                CmpOp::Ne => FloatCC::NotEqual,
+                CmpOp::Lt => FloatCC::LessThan,
+                CmpOp::Le => FloatCC::LessThanOrEqual,
+                CmpOp::Gt => FloatCC::GreaterThan,
+                CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+            };
+            return self.b.ins().fcmp(cc, a, b);
+        }
+        // Bools are 0/1, so an unsigned comparison orders false < true.
+        let signed = dt != DType::Bool;
+        let cc = match (op, signed) {
+            (CmpOp::Eq, _) => IntCC::Equal,
+            (CmpOp::Ne, _) => IntCC::NotEqual,
+            (CmpOp::Lt, true) => IntCC::SignedLessThan,
+            (CmpOp::Le, true) => IntCC::SignedLessThanOrEqual,
+            (CmpOp::Gt, true) => IntCC::SignedGreaterThan,
+            (CmpOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
+            (CmpOp::Lt, false) => IntCC::UnsignedLessThan,
+            (CmpOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
+            (CmpOp::Gt, false) => IntCC::UnsignedGreaterThan,
+            (CmpOp::Ge, false) => IntCC::UnsignedGreaterThanOrEqual,
+        };
+        self.b.ins().icmp(cc, a, b)
+    }
+
+    /// A conversion with Rust `as` semantics (and `x != 0` to bool).
+    pub(crate) fn convert(&mut self, from: DType, to: DType, x: clir::Value) -> clir::Value {
+        let to_ty = cl_type(to);
+        let ins = self.b.ins();
+        match (from, to) {
+            _ if from == to => x,
+            (DType::Bool, DType::I32 | DType::I64) => ins.uextend(to_ty, x),
+            (DType::Bool, _) => {
+                let w = ins.uextend(types::I32, x);
+                self.b.ins().fcvt_from_sint(to_ty, w)
+            }
+            (DType::I32, DType::I64) => ins.sextend(to_ty, x),
+            (DType::I64, DType::I32) => ins.ireduce(to_ty, x),
+            (DType::I32 | DType::I64, DType::Bool) => ins.icmp_imm_s(IntCC::NotEqual, x, 0),
+            (DType::I32 | DType::I64, _) => ins.fcvt_from_sint(to_ty, x),
+            (DType::F32 | DType::F64, DType::Bool) => {
+                let zero = if from == DType::F32 {
+                    ins.f32const(0.0)
+                } else {
+                    ins.f64const(0.0)
+                };
+                // `NotEqual` is unordered-or-not-equal: NaN converts to true.
+                self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
+            }
+            // Truncates, saturates, and maps NaN to 0, exactly like Rust `as`.
+            (DType::F32 | DType::F64, DType::I32 | DType::I64) => ins.fcvt_to_sint_sat(to_ty, x),
+            (DType::F32, _) => ins.fpromote(to_ty, x),
+            (DType::F64, _) => ins.fdemote(to_ty, x),
+        }
+    }
+
+    /// Applies `op` elementwise. With scalar operands (rank 0) it is applied once to the
+    /// registers; otherwise a loop over the flat element index writes a new scratch slot.
+    pub(crate) fn elementwise(
+        &mut self,
+        args: &[clir::Value],
+        dtypes: &[DType],
+        out_ty: &TensorType,
+        op: &mut dyn FnMut(&mut Self, &[clir::Value]) -> Result<clir::Value>,
+    ) -> Result<clir::Value> {
+        if out_ty.is_scalar() {
+            return op(self, args);
+        }
+        let dst = self.alloc_tensor(out_ty)?;
+        let n = out_ty.num_elements() as u64;
+        let out_dt = out_ty.dtype;
+        self.counted_loop(n, &mut |l, i| {
+            let xs = args
+                .iter()
+                .zip(dtypes)
+                .map(|(&p, &d)| l.load_elem(p, i, d))
+                .collect::<Vec<_>>();
+            let r = op(l, &xs)?;
+            l.store_elem(r, dst, i, out_dt);
+            Ok(())
+        })?;
+        Ok(dst)
+    }
+}

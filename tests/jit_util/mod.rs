@@ -1,0 +1,136 @@
+//! Helpers shared by the JIT tests: building small functions with the `Function` API.
+#![allow(dead_code)]
+
+use graphjit::ir::{Function, Inst, Region, Value};
+use graphjit::ops::Op;
+use graphjit::{DType, Tensor, TensorType};
+
+pub fn ty(dtype: DType, shape: &[usize]) -> TensorType {
+    TensorType::new(dtype, shape.to_vec())
+}
+
+pub fn sc(dtype: DType) -> TensorType {
+    TensorType::scalar(dtype)
+}
+
+/// Appends a one-result instruction.
+pub fn op(f: &mut Function, r: Region, op: Op, args: Vec<Value>, t: TensorType) -> Value {
+    let i = f.push_inst(r, op, args, vec![t], vec![None]);
+    f.results(i)[0]
+}
+
+pub fn ret(f: &mut Function, r: Region, vals: Vec<Value>) {
+    f.push_inst(r, Op::Return, vals, vec![], vec![]);
+}
+
+pub fn yield_(f: &mut Function, r: Region, vals: Vec<Value>) {
+    f.push_inst(r, Op::Yield, vals, vec![], vec![]);
+}
+
+pub fn konst(f: &mut Function, r: Region, t: Tensor) -> Value {
+    let ty = t.ty();
+    op(f, r, Op::Const(t), vec![], ty)
+}
+
+/// `f(params...) = op(params...)` with one result of type `out`.
+pub fn single_op(o: Op, params: &[TensorType], out: TensorType) -> Function {
+    let mut f = Function::new("single", vec![out.clone()]);
+    let ps: Vec<Value> = params
+        .iter()
+        .enumerate()
+        .map(|(i, t)| f.add_param(t.clone(), Some(format!("p{i}"))))
+        .collect();
+    let body = f.body;
+    let v = op(&mut f, body, o, ps, out);
+    ret(&mut f, body, vec![v]);
+    f
+}
+
+/// A `while` with `inits` carried; `cond` and `body` fill the regions given the region
+/// arguments and return the yielded values.
+pub fn while_loop(
+    f: &mut Function,
+    r: Region,
+    inits: Vec<Value>,
+    cond: impl FnOnce(&mut Function, Region, &[Value]) -> Value,
+    body: impl FnOnce(&mut Function, Region, &[Value]) -> Vec<Value>,
+) -> Vec<Value> {
+    let tys: Vec<TensorType> = inits.iter().map(|&v| f.ty(v).clone()).collect();
+    let n = tys.len();
+    let w: Inst = f.push_inst(r, Op::While, inits, tys.clone(), vec![None; n]);
+    let args = f.add_region_args(w, tys, vec![None; n]);
+    let cr = f.add_region();
+    let br = f.add_region();
+    let c = cond(f, cr, &args);
+    yield_(f, cr, vec![c]);
+    let ys = body(f, br, &args);
+    yield_(f, br, ys);
+    f.set_regions(w, vec![cr, br]);
+    f.results(w).to_vec()
+}
+
+/// An `if` with result types `tys`.
+pub fn if_(
+    f: &mut Function,
+    r: Region,
+    pred: Value,
+    tys: Vec<TensorType>,
+    then: impl FnOnce(&mut Function, Region) -> Vec<Value>,
+    els: impl FnOnce(&mut Function, Region) -> Vec<Value>,
+) -> Vec<Value> {
+    let n = tys.len();
+    let i = f.push_inst(r, Op::If, vec![pred], tys, vec![None; n]);
+    let tr = f.add_region();
+    let er = f.add_region();
+    let ys = then(f, tr);
+    yield_(f, tr, ys);
+    let ys = els(f, er);
+    yield_(f, er, ys);
+    f.set_regions(i, vec![tr, er]);
+    f.results(i).to_vec()
+}
+
+/// The counter loop of HELPERS.md: `(a, b) -> while a < b { a += 2; b += 1 }`.
+pub fn counter() -> Function {
+    use graphjit::ops::{BinaryOp, CmpOp};
+    let i32t = sc(DType::I32);
+    let mut f = Function::new("counter", vec![i32t.clone(), i32t.clone()]);
+    let first = f.add_param(i32t.clone(), Some("first".into()));
+    let second = f.add_param(i32t.clone(), Some("second".into()));
+    let body = f.body;
+    let two = konst(&mut f, body, Tensor::scalar(2i32));
+    let one = konst(&mut f, body, Tensor::scalar(1i32));
+    let res = while_loop(
+        &mut f,
+        body,
+        vec![first, second],
+        |f, r, a| {
+            op(
+                f,
+                r,
+                Op::Compare(CmpOp::Lt),
+                vec![a[0], a[1]],
+                sc(DType::Bool),
+            )
+        },
+        |f, r, a| {
+            let a2 = op(
+                f,
+                r,
+                Op::Binary(BinaryOp::Add),
+                vec![a[0], two],
+                sc(DType::I32),
+            );
+            let b2 = op(
+                f,
+                r,
+                Op::Binary(BinaryOp::Add),
+                vec![a[1], one],
+                sc(DType::I32),
+            );
+            vec![a2, b2]
+        },
+    );
+    ret(&mut f, body, res);
+    f
+}
