@@ -3,7 +3,7 @@
 use graphjit::graph::Graph;
 use graphjit::ir::Function;
 use graphjit::ops::Op;
-use graphjit::{DType, Error, TensorType};
+use graphjit::{DType, Error, Tensor, TensorType};
 
 /// The builder's error as text, which must exist.
 fn build_error(g: &Graph) -> String {
@@ -102,8 +102,8 @@ fn error_dtype_mismatch() {
     let g = Graph::new("mix");
     let a = g.input("a", DType::I32, []);
     let b = g.input("b", DType::F32, []);
+    let line = line!() + 1;
     let c = a + b;
-    let line = line!();
     assert!(c.is_poisoned());
     let msg = build_error(&g);
     assert_mentions(
@@ -127,8 +127,8 @@ fn error_shape_mismatch() {
     let g = Graph::new("shapes");
     let a = g.input("a", DType::F32, [3]);
     let b = g.input("b", DType::F32, [4]);
+    let line = line!() + 1;
     let _ = a.lt(b);
-    let line = line!();
     let msg = build_error(&g);
     assert_mentions(
         &msg,
@@ -140,8 +140,8 @@ fn error_shape_mismatch() {
 fn error_from_the_op_type_rule() {
     let g = Graph::new("rule");
     let a = g.input("a", DType::I32, [3]);
+    let line = line!() + 1;
     let _ = a.exp();
-    let line = line!();
     let msg = build_error(&g);
     assert_mentions(
         &msg,
@@ -167,8 +167,8 @@ fn error_from_the_op_type_rule() {
 fn error_literal_that_does_not_fit() {
     let g = Graph::new("lit");
     let a = g.input("a", DType::I32, []);
+    let line = line!() + 1;
     let _ = a * 2.5;
-    let line = line!();
     let msg = build_error(&g);
     assert_mentions(&msg, &["'mul'", "2.5", "cannot be a i32", &here(line)]);
 
@@ -283,8 +283,8 @@ fn error_value_from_an_ended_or_sibling_region() {
         &[a],
     );
     g.check().unwrap();
+    let line = line!() + 1;
     let _ = out[0] + inner.unwrap();
-    let line = line!();
     assert_mentions(
         &build_error(&g),
         &["'add'", "operand 1", "is not visible here", &here(line)],
@@ -338,4 +338,18 @@ fn error_misuse_of_the_graph() {
     let b = h.input("b", DType::I32, []);
     let _ = a + b;
     assert_mentions(&build_error(&g), &["'add'", "another graph"]);
+}
+
+#[test]
+fn counter_compiled_gives_20_20() {
+    let g = Graph::new("counter");
+    counter(&g);
+    let exe = g.compile().unwrap();
+    let out = exe
+        .run(&[Tensor::scalar(0i32), Tensor::scalar(10i32)])
+        .unwrap();
+    assert_eq!(out, vec![Tensor::scalar(20i32), Tensor::scalar(20i32)]);
+    // A second compile of the same graph is answered by the cache with the same code.
+    let again = g.compile().unwrap();
+    assert!(std::sync::Arc::ptr_eq(&exe, &again));
 }

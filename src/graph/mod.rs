@@ -39,9 +39,11 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
 use std::panic::Location;
+use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::ir::{Function, Region, Value};
+use crate::jit::{Compiler, Executable};
 use crate::ops::{infer, Op};
 use crate::tensor::{Element, Tensor};
 use crate::types::{DType, TensorType};
@@ -340,6 +342,18 @@ impl Graph {
         finish_function(f)
     }
 
+    /// Compiles the function with the [`shared_compiler`]: the first request compiles, later
+    /// ones (from this graph or any graph lowering to the same function) reuse the code.
+    pub fn compile(&self) -> Result<Arc<Executable>> {
+        self.compile_with(&shared_compiler())
+    }
+
+    /// Compiles the function with `compiler`, which caches executables by function and
+    /// input signature.
+    pub fn compile_with(&self, compiler: &Compiler) -> Result<Arc<Executable>> {
+        compiler.compile(&self.function()?)
+    }
+
     /// Emits an op with regions-free type rule `infer` into the innermost open region.
     pub(crate) fn emit<'g>(
         &'g self,
@@ -460,6 +474,13 @@ impl State {
         }
         Some(out)
     }
+}
+
+/// The process-wide compile cache that [`Graph::compile`] and traced functions use unless
+/// given another [`Compiler`].
+pub fn shared_compiler() -> Arc<Compiler> {
+    static SHARED: OnceLock<Arc<Compiler>> = OnceLock::new();
+    Arc::clone(SHARED.get_or_init(|| Arc::new(Compiler::default())))
 }
 
 /// The last steps of lowering: renumber into the parser's canonical order and check the
