@@ -353,3 +353,61 @@ fn counter_compiled_gives_20_20() {
     let again = g.compile().unwrap();
     assert!(std::sync::Arc::ptr_eq(&exe, &again));
 }
+
+/// `sum over i < n of (number of j < i)`, as two nested `while_loop`s: n(n-1)/2.
+fn nested(g: &Graph) {
+    let n = g.input("n", DType::I32, []);
+    let zero = g.scalar(0i32);
+    let out = g.while_loop(
+        |v| v[0].lt(n),
+        |v| {
+            let inner = g.while_loop(|w| w[0].lt(v[0]), |w| [w[0] + 1, w[1] + 1], &[zero, v[1]]);
+            [v[0] + 1, inner[1]]
+        },
+        &[zero, zero],
+    );
+    g.outputs(&[out[1]]);
+}
+
+/// Collatz step count of a scalar: a `cond` inside a `while`.
+fn collatz(g: &Graph) {
+    let x = g.input("x", DType::I64, []);
+    let steps = g.scalar(0i32);
+    let out = g.while_loop(
+        |v| v[0].not_equal(1),
+        |v| {
+            let even = (v[0] % 2).equal(0);
+            let next = g.cond(even, || [v[0] / 2], || [v[0] * 3 + 1]);
+            [next[0], v[1] + 1]
+        },
+        &[x, steps],
+    );
+    g.outputs(&[out[1]]);
+}
+
+#[test]
+fn nested_loops_and_cond_inside_while_compile() {
+    let g = Graph::new("nested");
+    nested(&g);
+    let exe = g.compile().unwrap();
+    assert_eq!(
+        exe.run(&[Tensor::scalar(10i32)]).unwrap(),
+        vec![Tensor::scalar(45i32)]
+    );
+    assert_eq!(
+        exe.run(&[Tensor::scalar(0i32)]).unwrap(),
+        vec![Tensor::scalar(0i32)]
+    );
+
+    let g = Graph::new("collatz");
+    collatz(&g);
+    let exe = g.compile().unwrap();
+    assert_eq!(
+        exe.run(&[Tensor::scalar(27i64)]).unwrap(),
+        vec![Tensor::scalar(111i32)]
+    );
+    assert_eq!(
+        exe.run(&[Tensor::scalar(6i64)]).unwrap(),
+        vec![Tensor::scalar(8i32)]
+    );
+}

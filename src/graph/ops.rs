@@ -321,8 +321,8 @@ impl<'g> Var<'g> {
     }
 
     compare_methods! {
-        eq => Eq;
-        ne => Ne;
+        equal => Eq;
+        not_equal => Ne;
         lt => Lt;
         le => Le;
         gt => Gt;
