@@ -517,18 +517,22 @@ pub fn parse_scalar(atom: &str, dtype: DType) -> Result<Scalar, String> {
         },
         DType::I32 => Scalar::I32(atom.parse().map_err(|_| bad())?),
         DType::I64 => Scalar::I64(atom.parse().map_err(|_| bad())?),
-        DType::F32 => Scalar::F32(parse_float(atom).ok_or_else(bad)? as f32),
-        DType::F64 => Scalar::F64(parse_float(atom).ok_or_else(bad)?),
+        DType::F32 => Scalar::F32(parse_float(atom, f32::NAN, f32::INFINITY).ok_or_else(bad)?),
+        DType::F64 => Scalar::F64(parse_float(atom, f64::NAN, f64::INFINITY).ok_or_else(bad)?),
     })
 }
 
-/// Parses a float word. f32 literals go through f64 only when that is exact, so that the
-/// shortest f32 text (`0.1`) reads back to the same f32 bits.
-fn parse_float(atom: &str) -> Option<f64> {
+/// Parses a float word directly in its own type: reading an f32 through f64 would round
+/// twice, which can give a different f32 than the text denotes.
+fn parse_float<F: std::str::FromStr + std::ops::Neg<Output = F>>(
+    atom: &str,
+    nan: F,
+    inf: F,
+) -> Option<F> {
     match atom {
-        "nan" | "NaN" => Some(f64::NAN),
-        "inf" | "+inf" => Some(f64::INFINITY),
-        "-inf" => Some(f64::NEG_INFINITY),
+        "nan" | "NaN" => Some(nan),
+        "inf" | "+inf" => Some(inf),
+        "-inf" => Some(-inf),
         _ => {
             // Rust's parser accepts "inf"/"nan" spellings too; those are handled above, and
             // words with letters other than an exponent are rejected here.
@@ -538,7 +542,7 @@ fn parse_float(atom: &str) -> Option<f64> {
             {
                 return None;
             }
-            atom.parse::<f64>().ok()
+            atom.parse::<F>().ok()
         }
     }
 }
