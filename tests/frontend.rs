@@ -1,6 +1,8 @@
 //! Tests of the three front ends: the static graph builder, eager tensors and traces.
 
 use graphjit::graph::Graph;
+use graphjit::ir::parse::parse_function;
+use graphjit::ir::verify::verify_function;
 use graphjit::ir::Function;
 use graphjit::ops::Op;
 use graphjit::{DType, Error, Tensor, TensorType};
@@ -410,4 +412,49 @@ fn nested_loops_and_cond_inside_while_compile() {
         exe.run(&[Tensor::scalar(6i64)]).unwrap(),
         vec![Tensor::scalar(8i32)]
     );
+}
+
+/// The builder's IR prints, parses back to the very same function, and verifies.
+fn assert_round_trips(g: &Graph) {
+    let f = g.function().unwrap();
+    let text = g.ir().unwrap();
+    let back = parse_function(&text).unwrap();
+    assert_eq!(
+        back, f,
+        "IR text does not read back to the same function:\n{text}"
+    );
+    verify_function(&back).unwrap();
+}
+
+#[test]
+fn builder_ir_round_trips_through_the_parser() {
+    let g = Graph::new("counter");
+    counter(&g);
+    assert_round_trips(&g);
+    let g = Graph::new("nested");
+    nested(&g);
+    assert_round_trips(&g);
+    let g = Graph::new("collatz");
+    collatz(&g);
+    assert_round_trips(&g);
+
+    let g = Graph::new("shapes");
+    let m = g.input("m", DType::F32, [2, 3]);
+    let v = g.input("v", DType::F32, [3]);
+    let t = (m * v + 1.0).transpose(&[1, 0]);
+    let s = t.slice(&[0, 0], &[3, 2], &[2, 1]).reshape([4]);
+    let c = g.concat(&[s, g.iota(DType::F32, [2], 0)], 0);
+    let p = c.gt(0.5);
+    let y = g.select(p, c.exp(), -c).reduce_max(&[0]);
+    let k = m.dot(v.reshape([3, 1])).convert(DType::I64);
+    g.outputs(&[y, k]);
+    assert_round_trips(&g);
+
+    // An input may take a name of the builder's `%vN` form; the names stay unique.
+    let g = Graph::new("names");
+    let a = g.input("v1", DType::I32, []);
+    let b = g.input("v0", DType::I32, []);
+    g.outputs(&[(a + 1) * b]);
+    assert_round_trips(&g);
+    assert!(g.ir().unwrap().contains("%v2 = const 1 : i32"));
 }

@@ -42,6 +42,8 @@ use std::panic::Location;
 use std::sync::{Arc, OnceLock};
 
 use crate::error::{Error, Result};
+use crate::ir::print::canonicalize;
+use crate::ir::verify::verify_function;
 use crate::ir::{Function, Region, Value};
 use crate::jit::{Compiler, Executable};
 use crate::ops::{infer, Op};
@@ -342,6 +344,12 @@ impl Graph {
         finish_function(f)
     }
 
+    /// The lowered function as IR text; [`crate::ir::parse::parse_function`] reads it back
+    /// to the same function.
+    pub fn ir(&self) -> Result<String> {
+        Ok(self.function()?.to_string())
+    }
+
     /// Compiles the function with the [`shared_compiler`]: the first request compiles, later
     /// ones (from this graph or any graph lowering to the same function) reuse the code.
     pub fn compile(&self) -> Result<Arc<Executable>> {
@@ -486,5 +494,26 @@ pub fn shared_compiler() -> Arc<Compiler> {
 /// The last steps of lowering: renumber into the parser's canonical order and check the
 /// invariants the verifier enforces.
 fn finish_function(f: Function) -> Result<Function> {
+    // The builder creates an `if` after its regions' contents (it learns the result types
+    // from the branches), so its arenas are not in text order until renumbered.
+    let mut f = canonicalize(&f);
+    // Number the builder's own names in text order too (`%v0`, `%v1`, ...), skipping the
+    // inputs' names, so that the printed IR reads top to bottom.
+    let taken: HashSet<String> = f.params.iter().map(|&p| f.value(p).name.clone()).collect();
+    let mut next = 0usize;
+    for (i, v) in f.values.iter_mut().enumerate() {
+        if f.params.iter().any(|p| p.index() == i) {
+            continue;
+        }
+        v.name = loop {
+            let n = format!("v{next}");
+            next += 1;
+            if !taken.contains(&n) {
+                break n;
+            }
+        };
+    }
+    // Every op was type-checked as it was built; this catches a builder bug, not user error.
+    verify_function(&f)?;
     Ok(f)
 }
