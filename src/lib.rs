@@ -15,6 +15,7 @@ pub mod jit;
 pub mod ops;
 pub mod passes;
 pub mod tensor;
+pub mod testgen;
 pub mod types;
 
 pub use error::{Error, Result};
