@@ -5,6 +5,7 @@ use graphjit::ir::parse::parse_function;
 use graphjit::ir::verify::verify_function;
 use graphjit::ir::Function;
 use graphjit::ops::Op;
+use graphjit::trace::{self, TraceStatus, Traced};
 use graphjit::{DType, Error, Tensor, TensorType};
 
 /// The builder's error as text, which must exist.
@@ -457,4 +458,211 @@ fn builder_ir_round_trips_through_the_parser() {
     g.outputs(&[(a + 1) * b]);
     assert_round_trips(&g);
     assert!(g.ir().unwrap().contains("%v2 = const 1 : i32"));
+}
+
+#[test]
+fn eager_counter_loop_gives_20_20() -> Result<(), Error> {
+    let mut first = Tensor::scalar(0i32);
+    let mut second = Tensor::scalar(10i32);
+    let mut steps = 0;
+    while first.lt(&second)?.to_bool()? {
+        first = (&first + 2)?;
+        second = (&second + 1)?;
+        steps += 1;
+    }
+    assert_eq!(
+        (first.to_scalar::<i32>()?, second.to_scalar::<i32>()?),
+        (20, 20)
+    );
+    assert_eq!(steps, 10);
+    Ok(())
+}
+
+#[test]
+fn eager_ops_broadcast_and_promote_literals() -> Result<(), Error> {
+    let m = Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]);
+    let v = Tensor::from([10.0f32, 20.0]);
+    assert_eq!((&m + &v)?, Tensor::from([[11.0f32, 22.0], [13.0, 24.0]]));
+    assert_eq!((2.0 * &m)?, Tensor::from([[2.0f32, 4.0], [6.0, 8.0]]));
+    assert_eq!((1 - &v)?, Tensor::from([-9.0f32, -19.0]));
+    assert_eq!(m.sum(&[0, 1])?, Tensor::scalar(10.0f32));
+    assert!(m.gt(2.5)?.any(&[0, 1])?.to_bool()?);
+    assert_eq!((-&v)?, Tensor::from([-10.0f32, -20.0]));
+    let i = Tensor::from([7i32, -7]);
+    // Integer division and remainder follow the IR's semantics (truncation, sign of dividend).
+    assert_eq!((&i / 2)?, Tensor::from([3i32, -3]));
+    assert_eq!((&i % 2)?, Tensor::from([1i32, -1]));
+    assert_eq!((&i / 0)?, Tensor::from([-1i32, -1]));
+    let p = Tensor::from([true, false]);
+    assert_eq!(p.select(&i, 0)?, Tensor::from([7i32, 0]));
+    assert_eq!((!&p)?, Tensor::from([false, true]));
+    Ok(())
+}
+
+#[test]
+fn eager_errors_name_op_types_and_location() {
+    let a = Tensor::scalar(1i32);
+    let b = Tensor::scalar(1.0f32);
+    let line = line!() + 1;
+    let e = (&a + &b).unwrap_err().to_string();
+    assert_mentions(
+        &e,
+        &["'add'", "(i32, f32)", "different dtypes", &here(line)],
+    );
+
+    let x = Tensor::from([1.0f32, 2.0, 3.0]);
+    let y = Tensor::from([1.0f32, 2.0]);
+    let e = x.lt(&y).unwrap_err().to_string();
+    assert_mentions(&e, &["'lt'", "(f32[3], f32[2])", "do not broadcast"]);
+
+    let e = x.to_scalar::<f32>().unwrap_err().to_string();
+    assert_mentions(&e, &["to_scalar::<f32>", "one element", "f32[3]"]);
+    let e = a.to_bool().unwrap_err().to_string();
+    assert_mentions(&e, &["to_scalar::<bool>", "needs a bool tensor, got i32"]);
+    let e = (&a * 0.5).unwrap_err().to_string();
+    assert_mentions(&e, &["'mul'", "0.5", "cannot be a i32"]);
+    let e = a.exp().unwrap_err().to_string();
+    assert_mentions(&e, &["'exp'", "not defined on i32"]);
+}
+
+#[test]
+fn traced_static_function_compiles_once_then_hits_the_cache() -> Result<(), Error> {
+    let f = trace::function(|xs: &[Traced]| {
+        let y = ((&xs[0] * &xs[1])? + 1.0)?;
+        Ok(vec![y.tanh()?, y.sum(&[0])?])
+    })
+    .named("mul_add");
+    let a = Tensor::from([0.5f32, -1.0, 2.0]);
+    let b = Tensor::from([2.0f32, 0.25, -3.0]);
+    let first = f.call(&[a.clone(), b.clone()])?;
+    let s = f.stats();
+    assert_eq!(
+        (s.traces, s.compilations, s.cache_hits, s.fallbacks),
+        (1, 1, 0, 0)
+    );
+    let second = f.call(&[a.clone(), b.clone()])?;
+    let s = f.stats();
+    assert_eq!(
+        (s.traces, s.compilations, s.cache_hits, s.fallbacks),
+        (1, 1, 1, 0)
+    );
+    // The traced (eager) call and the compiled call agree bit for bit.
+    assert_eq!(first, second);
+    let eager = ((&a * &b)? + 1.0)?;
+    assert_eq!(first, vec![eager.tanh()?, eager.sum(&[0])?]);
+    let sig = [a.ty(), b.ty()];
+    assert_eq!(f.status(&sig), Some(TraceStatus::Compiled));
+    assert!(f.explain().contains("@mul_add(f32[3], f32[3]): static"));
+
+    // A new signature traces and compiles again.
+    let c = Tensor::from([1.0f32, 2.0]);
+    f.call(&[c.clone(), c])?;
+    let s = f.stats();
+    assert_eq!((s.traces, s.compilations, s.cache_hits), (2, 2, 1));
+    Ok(())
+}
+
+#[test]
+fn traced_function_with_data_dependent_control_flow_falls_back() -> Result<(), Error> {
+    let line = line!() + 3;
+    let counter = trace::function(|xs: &[Traced]| {
+        let (mut first, mut second) = (xs[0].clone(), xs[1].clone());
+        while first.lt(&second)?.to_bool()? {
+            first = (&first + 2)?;
+            second = (&second + 1)?;
+        }
+        Ok(vec![first, second])
+    })
+    .named("counter");
+    let out = counter.call(&[Tensor::scalar(0i32), Tensor::scalar(10i32)])?;
+    assert_eq!(out, vec![Tensor::scalar(20i32), Tensor::scalar(20i32)]);
+    // The same signature keeps running eagerly, with whatever control flow the data asks for.
+    let out = counter.call(&[Tensor::scalar(5i32), Tensor::scalar(5i32)])?;
+    assert_eq!(out, vec![Tensor::scalar(5i32), Tensor::scalar(5i32)]);
+    let s = counter.stats();
+    assert_eq!(
+        (s.traces, s.compilations, s.cache_hits, s.fallbacks),
+        (1, 0, 0, 2)
+    );
+    let why = counter.explain();
+    assert_mentions(
+        &why,
+        &["@counter(i32, i32): dynamic", "to_bool()", &here(line)],
+    );
+    match counter.status(&vec![TensorType::scalar(DType::I32); 2]) {
+        Some(TraceStatus::Dynamic(b)) => assert_eq!(b.location.line(), line),
+        other => panic!("expected a dynamic trace, got {other:?}"),
+    }
+    Ok(())
+}
+
+#[test]
+fn traced_values_do_not_outlive_their_call() {
+    let kept = std::cell::RefCell::new(None::<Traced>);
+    let f = trace::function(|xs: &[Traced]| {
+        let y = match kept.borrow().as_ref() {
+            Some(old) => (&xs[0] + old)?,
+            None => (&xs[0] + 1)?,
+        };
+        *kept.borrow_mut() = Some(y.clone());
+        Ok(vec![y])
+    });
+    f.call(&[Tensor::scalar(1i32)]).unwrap();
+    let e = f.call(&[Tensor::scalar(1i64)]).unwrap_err().to_string();
+    assert_mentions(&e, &["'add'", "another call"]);
+}
+
+#[test]
+fn traced_functions_capture_plain_tensors_as_constants() -> Result<(), Error> {
+    let w = Tensor::from([1.0f64, 2.0, 3.0]);
+    let f = trace::function(|xs: &[Traced]| Ok(vec![(&xs[0] * &w)?.sum(&[0])?]));
+    let x = Tensor::from([1.0f64, 1.0, 1.0]);
+    assert_eq!(
+        f.call(std::slice::from_ref(&x))?,
+        vec![Tensor::scalar(6.0f64)]
+    );
+    assert_eq!(f.call(&[x])?, vec![Tensor::scalar(6.0f64)]);
+    assert_eq!(f.stats().cache_hits, 1);
+    Ok(())
+}
+
+#[test]
+fn counter_interpreted_gives_20_20_like_compiled() {
+    let g = Graph::new("counter");
+    counter(&g);
+    let inputs = [Tensor::scalar(0i32), Tensor::scalar(10i32)];
+    let interpreted = g.interpret(&inputs).unwrap();
+    assert_eq!(
+        interpreted,
+        vec![Tensor::scalar(20i32), Tensor::scalar(20i32)]
+    );
+    assert_eq!(g.compile().unwrap().run(&inputs).unwrap(), interpreted);
+
+    let g = Graph::new("nested");
+    nested(&g);
+    assert_eq!(
+        g.interpret(&[Tensor::scalar(10i32)]).unwrap(),
+        vec![Tensor::scalar(45i32)]
+    );
+    let g = Graph::new("collatz");
+    collatz(&g);
+    assert_eq!(
+        g.interpret(&[Tensor::scalar(27i64)]).unwrap(),
+        vec![Tensor::scalar(111i32)]
+    );
+}
+
+#[test]
+fn static_traces_round_trip_through_the_parser() -> Result<(), Error> {
+    let f = trace::function(|xs: &[Traced]| {
+        let m = xs[0].reshape([2, 2])?;
+        Ok(vec![m.dot(&m)?.transpose(&[1, 0])?, (&xs[0] * 0.5)?.exp()?])
+    })
+    .named("mm");
+    let x = Tensor::from(vec![1.0f64, 2.0, 3.0, 4.0]);
+    f.call(std::slice::from_ref(&x))?;
+    let traced = f.traced_function(&[x.ty()]).unwrap();
+    assert_eq!(parse_function(&traced.to_string()).unwrap(), traced);
+    verify_function(&traced).unwrap();
+    Ok(())
 }

@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use graphjit::graph::Graph;
-//! use graphjit::{DType, TensorType};
+//! use graphjit::{DType, Tensor};
 //!
 //! let g = Graph::new("counter");
 //! let first = g.input("first", DType::I32, []);
@@ -27,8 +27,8 @@
 //!     &[first, second],
 //! );
 //! g.outputs(&out);
-//! let f = g.function().unwrap();
-//! assert_eq!(f.results, vec![TensorType::scalar(DType::I32); 2]);
+//! let r = g.interpret(&[Tensor::scalar(0i32), Tensor::scalar(10i32)]).unwrap();
+//! assert_eq!(r, vec![Tensor::scalar(20i32), Tensor::scalar(20i32)]);
 //! ```
 
 mod control;
@@ -348,6 +348,11 @@ impl Graph {
     /// to the same function.
     pub fn ir(&self) -> Result<String> {
         Ok(self.function()?.to_string())
+    }
+
+    /// Runs the function in the reference interpreter.
+    pub fn interpret(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        crate::interp::interpret(&self.function()?, inputs)
     }
 
     /// Compiles the function with the [`shared_compiler`]: the first request compiles, later
