@@ -110,11 +110,36 @@ pub fn random_tensor(rng: &mut Rng, ty: &TensorType) -> Tensor {
     let n = ty.num_elements();
     let items: Vec<Scalar> = (0..n).map(|_| random_scalar(rng, ty.dtype)).collect();
     let data = match ty.dtype {
-        DType::Bool => Data::Bool(items.iter().map(|s| matches!(s, Scalar::Bool(true))).collect()),
-        DType::I32 => Data::I32(items.iter().map(|s| if let Scalar::I32(v) = s { *v } else { 0 }).collect()),
-        DType::I64 => Data::I64(items.iter().map(|s| if let Scalar::I64(v) = s { *v } else { 0 }).collect()),
-        DType::F32 => Data::F32(items.iter().map(|s| if let Scalar::F32(v) = s { *v } else { 0.0 }).collect()),
-        DType::F64 => Data::F64(items.iter().map(|s| if let Scalar::F64(v) = s { *v } else { 0.0 }).collect()),
+        DType::Bool => Data::Bool(
+            items
+                .iter()
+                .map(|s| matches!(s, Scalar::Bool(true)))
+                .collect(),
+        ),
+        DType::I32 => Data::I32(
+            items
+                .iter()
+                .map(|s| if let Scalar::I32(v) = s { *v } else { 0 })
+                .collect(),
+        ),
+        DType::I64 => Data::I64(
+            items
+                .iter()
+                .map(|s| if let Scalar::I64(v) = s { *v } else { 0 })
+                .collect(),
+        ),
+        DType::F32 => Data::F32(
+            items
+                .iter()
+                .map(|s| if let Scalar::F32(v) = s { *v } else { 0.0 })
+                .collect(),
+        ),
+        DType::F64 => Data::F64(
+            items
+                .iter()
+                .map(|s| if let Scalar::F64(v) = s { *v } else { 0.0 })
+                .collect(),
+        ),
     };
     Tensor::new(data, ty.shape.clone()).unwrap_or_else(|| Tensor::zeros(ty))
 }
@@ -122,7 +147,10 @@ pub fn random_tensor(rng: &mut Rng, ty: &TensorType) -> Tensor {
 /// Random inputs for every parameter of `f`.
 pub fn random_inputs(f: &Function, seed: u64) -> Vec<Tensor> {
     let mut rng = Rng::new(seed ^ 0xA5A5_5A5A_1234_5678);
-    f.params.iter().map(|&p| random_tensor(&mut rng, f.ty(p))).collect()
+    f.params
+        .iter()
+        .map(|&p| random_tensor(&mut rng, f.ty(p)))
+        .collect()
 }
 
 /// Limits of the generator.
@@ -241,7 +269,11 @@ impl Gen {
 
     /// A visible value of exactly `ty`, or a new one (a constant, or a broadcast scalar).
     fn value_of(&mut self, r: Region, ty: &TensorType) -> Value {
-        let candidates: Vec<Value> = self.visible().into_iter().filter(|&v| self.f.ty(v) == ty).collect();
+        let candidates: Vec<Value> = self
+            .visible()
+            .into_iter()
+            .filter(|&v| self.f.ty(v) == ty)
+            .collect();
         if !candidates.is_empty() && self.rng.chance(70) {
             return self.rng.pick(&candidates);
         }
@@ -254,7 +286,11 @@ impl Gen {
     }
 
     fn any_value(&mut self, pred: impl Fn(&TensorType) -> bool) -> Option<Value> {
-        let c: Vec<Value> = self.visible().into_iter().filter(|&v| pred(self.f.ty(v))).collect();
+        let c: Vec<Value> = self
+            .visible()
+            .into_iter()
+            .filter(|&v| pred(self.f.ty(v)))
+            .collect();
         (!c.is_empty()).then(|| self.rng.pick(&c))
     }
 
@@ -269,14 +305,22 @@ impl Gen {
         let ty = self.f.ty(v).clone();
         match kind {
             0..=2 => {
-                let ops: Vec<UnaryOp> = UnaryOp::ALL.iter().copied().filter(|u| u.accepts(ty.dtype)).collect();
+                let ops: Vec<UnaryOp> = UnaryOp::ALL
+                    .iter()
+                    .copied()
+                    .filter(|u| u.accepts(ty.dtype))
+                    .collect();
                 if !ops.is_empty() {
                     let u = self.rng.pick(&ops);
                     self.push1(r, Op::Unary(u), vec![v], ty);
                 }
             }
             3..=6 => {
-                let ops: Vec<BinaryOp> = BinaryOp::ALL.iter().copied().filter(|b| b.accepts(ty.dtype)).collect();
+                let ops: Vec<BinaryOp> = BinaryOp::ALL
+                    .iter()
+                    .copied()
+                    .filter(|b| b.accepts(ty.dtype))
+                    .collect();
                 if !ops.is_empty() {
                     let b = self.rng.pick(&ops);
                     let w = self.value_of(r, &ty);
@@ -287,7 +331,12 @@ impl Gen {
             7 => {
                 let c = self.rng.pick(&CmpOp::ALL);
                 let w = self.value_of(r, &ty);
-                self.push1(r, Op::Compare(c), vec![v, w], TensorType::new(DType::Bool, ty.shape.clone()));
+                self.push1(
+                    r,
+                    Op::Compare(c),
+                    vec![v, w],
+                    TensorType::new(DType::Bool, ty.shape.clone()),
+                );
             }
             8 => {
                 let pty = TensorType::new(DType::Bool, ty.shape.clone());
@@ -301,12 +350,24 @@ impl Gen {
             }
             10 => self.shape_op(r, v, &ty),
             11 => {
-                let ops: Vec<ReduceOp> = ReduceOp::ALL.iter().copied().filter(|o| o.accepts(ty.dtype)).collect();
+                let ops: Vec<ReduceOp> = ReduceOp::ALL
+                    .iter()
+                    .copied()
+                    .filter(|o| o.accepts(ty.dtype))
+                    .collect();
                 if !ops.is_empty() {
                     let o = self.rng.pick(&ops);
                     let axes: Vec<usize> = (0..ty.rank()).filter(|_| self.rng.chance(60)).collect();
-                    let shape = (0..ty.rank()).filter(|d| !axes.contains(d)).map(|d| ty.shape[d]).collect::<Vec<_>>();
-                    self.push1(r, Op::Reduce { op: o, axes }, vec![v], TensorType::new(ty.dtype, shape));
+                    let shape = (0..ty.rank())
+                        .filter(|d| !axes.contains(d))
+                        .map(|d| ty.shape[d])
+                        .collect::<Vec<_>>();
+                    self.push1(
+                        r,
+                        Op::Reduce { op: o, axes },
+                        vec![v],
+                        TensorType::new(ty.dtype, shape),
+                    );
                 }
             }
             12 => {
@@ -339,25 +400,49 @@ impl Gen {
         match (self.rng.below(6), ty.rank()) {
             (0, 0) => {
                 let shape = vec![1 + self.rng.below(self.cfg.max_dim)];
-                self.push1(r, Op::Broadcast { dims: vec![] }, vec![v], TensorType::new(dt, shape));
+                self.push1(
+                    r,
+                    Op::Broadcast { dims: vec![] },
+                    vec![v],
+                    TensorType::new(dt, shape),
+                );
             }
             (0, 1) => {
                 let m = 1 + self.rng.below(self.cfg.max_dim);
                 let n = ty.shape[0];
-                let (shape, dims) = if self.rng.chance(50) { (vec![m, n], vec![1]) } else { (vec![n, m], vec![0]) };
-                self.push1(r, Op::Broadcast { dims }, vec![v], TensorType::new(dt, shape));
+                let (shape, dims) = if self.rng.chance(50) {
+                    (vec![m, n], vec![1])
+                } else {
+                    (vec![n, m], vec![0])
+                };
+                self.push1(
+                    r,
+                    Op::Broadcast { dims },
+                    vec![v],
+                    TensorType::new(dt, shape),
+                );
             }
             (1, _) => {
                 let n = ty.num_elements();
-                let shape = if self.rng.chance(50) { vec![n] } else { vec![1, n] };
+                let shape = if self.rng.chance(50) {
+                    vec![n]
+                } else {
+                    vec![1, n]
+                };
                 self.push1(r, Op::Reshape, vec![v], TensorType::new(dt, shape));
             }
             (2, 2) => {
                 let shape = vec![ty.shape[1], ty.shape[0]];
-                self.push1(r, Op::Transpose { perm: vec![1, 0] }, vec![v], TensorType::new(dt, shape));
+                self.push1(
+                    r,
+                    Op::Transpose { perm: vec![1, 0] },
+                    vec![v],
+                    TensorType::new(dt, shape),
+                );
             }
             (3, rank) if rank > 0 => {
-                let (mut start, mut limit, mut stride, mut shape) = (vec![], vec![], vec![], vec![]);
+                let (mut start, mut limit, mut stride, mut shape) =
+                    (vec![], vec![], vec![], vec![]);
                 for &n in &ty.shape {
                     let s = self.rng.below(n + 1);
                     let l = s + self.rng.below(n - s + 1);
@@ -367,7 +452,16 @@ impl Gen {
                     stride.push(k);
                     shape.push((l - s).div_ceil(k));
                 }
-                self.push1(r, Op::Slice { start, limit, stride }, vec![v], TensorType::new(dt, shape));
+                self.push1(
+                    r,
+                    Op::Slice {
+                        start,
+                        limit,
+                        stride,
+                    },
+                    vec![v],
+                    TensorType::new(dt, shape),
+                );
             }
             (4, rank) if rank > 0 => {
                 let axis = self.rng.below(rank);
@@ -376,14 +470,21 @@ impl Gen {
                 let w = self.value_of(r, &TensorType::new(dt, other.clone()));
                 let mut shape = ty.shape.clone();
                 shape[axis] += other[axis];
-                self.push1(r, Op::Concat { axis }, vec![v, w], TensorType::new(dt, shape));
+                self.push1(
+                    r,
+                    Op::Concat { axis },
+                    vec![v, w],
+                    TensorType::new(dt, shape),
+                );
             }
             _ => {
                 let mut shape = self.random_shape();
                 if shape.is_empty() {
                     shape.push(1 + self.rng.below(self.cfg.max_dim));
                 }
-                let dtype = self.rng.pick(&[DType::I32, DType::I64, DType::F32, DType::F64]);
+                let dtype = self
+                    .rng
+                    .pick(&[DType::I32, DType::I64, DType::F32, DType::F64]);
                 let axis = self.rng.below(shape.len());
                 self.push1(r, Op::Iota { axis }, vec![], TensorType::new(dtype, shape));
             }
@@ -396,7 +497,12 @@ impl Gen {
             let ty = self.f.ty(s).clone();
             let w = self.value_of(r, &ty);
             let c = self.rng.pick(&CmpOp::ALL);
-            return self.push1(r, Op::Compare(c), vec![s, w], TensorType::scalar(DType::Bool));
+            return self.push1(
+                r,
+                Op::Compare(c),
+                vec![s, w],
+                TensorType::scalar(DType::Bool),
+            );
         }
         self.value_of(r, &TensorType::scalar(DType::Bool))
     }
@@ -419,7 +525,9 @@ impl Gen {
                 _ => self.random_type(),
             })
             .collect();
-        let inst = self.f.push_inst(r, Op::If, vec![p], tys.clone(), vec![None; nres]);
+        let inst = self
+            .f
+            .push_inst(r, Op::If, vec![p], tys.clone(), vec![None; nres]);
         let mut regions = Vec::new();
         for _ in 0..2 {
             let region = self.f.add_region();
@@ -445,7 +553,9 @@ impl Gen {
         }
         let tys: Vec<TensorType> = inits.iter().map(|&v| self.f.ty(v).clone()).collect();
         let n = tys.len();
-        let inst = self.f.push_inst(r, Op::While, inits, tys.clone(), vec![None; n]);
+        let inst = self
+            .f
+            .push_inst(r, Op::While, inits, tys.clone(), vec![None; n]);
         let args = self.f.add_region_args(inst, tys.clone(), vec![None; n]);
 
         // The cond region bounds the trip count with the counter in args[0].
@@ -453,7 +563,12 @@ impl Gen {
         self.scopes.push(args.clone());
         let limit = Tensor::scalar(self.rng.below(4) as i32);
         let lim = self.push1(cond, Op::Const(limit), vec![], i32t.clone());
-        let c = self.push1(cond, Op::Compare(CmpOp::Lt), vec![args[0], lim], TensorType::scalar(DType::Bool));
+        let c = self.push1(
+            cond,
+            Op::Compare(CmpOp::Lt),
+            vec![args[0], lim],
+            TensorType::scalar(DType::Bool),
+        );
         self.f.push_inst(cond, Op::Yield, vec![c], vec![], vec![]);
         self.scopes.pop();
 

@@ -21,17 +21,24 @@ fn check_seed(seed: u64) -> Result<(), String> {
     let f = random_function(seed);
     verify_function(&f).map_err(|e| format!("generated program does not verify: {e}\n{f}"))?;
     let text = f.to_string();
-    let back = parse_function(&text).map_err(|e| format!("printed program does not parse: {e}\n{text}"))?;
+    let back = parse_function(&text)
+        .map_err(|e| format!("printed program does not parse: {e}\n{text}"))?;
     if back != f {
         return Err(format!("print/parse changed the program:\n{text}"));
     }
     let inputs = random_inputs(&f, seed);
-    let want = interp::interpret(&f, &inputs).map_err(|e| format!("interpreter failed: {e}\n{text}"))?;
+    let want =
+        interp::interpret(&f, &inputs).map_err(|e| format!("interpreter failed: {e}\n{text}"))?;
     let got = jit::compile(&f)
         .and_then(|x| x.run(&inputs))
         .map_err(|e| format!("compiled run failed: {e}\n{text}"))?;
     if got != want {
-        let show = |ts: &[graphjit::Tensor]| ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+        let show = |ts: &[graphjit::Tensor]| {
+            ts.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         return Err(format!(
             "interpreted and compiled results differ\ninputs: {}\ninterpreted: {}\ncompiled:    {}\n{text}",
             show(&inputs),
@@ -42,16 +49,22 @@ fn check_seed(seed: u64) -> Result<(), String> {
     // The optimized program must mean the same.
     let opt = passes::optimize(&f);
     verify_function(&opt).map_err(|e| format!("optimized program does not verify: {e}\n{opt}"))?;
-    let opt_out = interp::interpret(&opt, &inputs).map_err(|e| format!("interpreting the optimized program failed: {e}"))?;
+    let opt_out = interp::interpret(&opt, &inputs)
+        .map_err(|e| format!("interpreting the optimized program failed: {e}"))?;
     if opt_out != want {
-        return Err(format!("optimization changed the results\n{text}\noptimized:\n{opt}"));
+        return Err(format!(
+            "optimization changed the results\n{text}\noptimized:\n{opt}"
+        ));
     }
     Ok(())
 }
 
 #[test]
 fn random_programs_agree_bit_for_bit() {
-    let seeds: Vec<u64> = match std::env::var("GRAPHJIT_SEED").ok().and_then(|s| s.parse().ok()) {
+    let seeds: Vec<u64> = match std::env::var("GRAPHJIT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         Some(s) => vec![s],
         None => (0..cases()).collect(),
     };

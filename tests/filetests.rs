@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use graphjit::filetest::{check, Executor};
 use graphjit::ir::Function;
-use graphjit::{jit, Result, Tensor};
+use graphjit::{interp, jit, Result, Tensor};
 
 fn compiled(f: &Function, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
     jit::compile(f)?.run(inputs)
@@ -33,10 +33,16 @@ fn every_ir_file_meets_its_expectations() {
         files.len() >= 10,
         "expected the example programs, found {files:?}"
     );
-    let executors = [Executor {
-        name: "compiled",
-        run: &compiled,
-    }];
+    let executors = [
+        Executor {
+            name: "interpreted",
+            run: &interp::interpret,
+        },
+        Executor {
+            name: "compiled",
+            run: &compiled,
+        },
+    ];
     let mut failures = Vec::new();
     let (mut runs, mut errors) = (0, 0);
     for path in &files {
