@@ -25,3 +25,8 @@ pub use graph::{Graph, Var};
 pub use tensor::{Data, Scalar, Tensor};
 pub use trace::{function, Traced};
 pub use types::{DType, TensorType};
+
+/// The README's Rust snippets, run as doc tests so that they cannot rot.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

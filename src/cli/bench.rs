@@ -1,12 +1,12 @@
 //! `graphjit bench`: compiled against interpreted, on the same program and inputs.
 
 use std::hint::black_box;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use graphjit::args::parse_args;
-use graphjit::interp::interpret;
+use graphjit::interp::Interpreter;
 use graphjit::{jit, Tensor};
 
 use super::{choose, load_file, FileArg};
@@ -85,8 +85,15 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let module = load_file(&a.file.file)?;
     let f = choose(&module, &a.file.file, a.file.func.as_deref())?;
     let inputs = parse_args(f, &a.args)?;
+    // Progress goes to stderr, redrawn in place on a terminal and one line a step elsewhere,
+    // so that stdout stays clean for --json.
+    let tty = std::io::stderr().is_terminal();
     let progress = |msg: &str| {
-        eprint!("\r\x1b[2K{msg}");
+        if tty {
+            eprint!("\r\x1b[2K{msg}");
+        } else if !msg.is_empty() {
+            eprintln!("graphjit bench: {msg}");
+        }
         let _ = std::io::stderr().flush();
     };
 
@@ -106,13 +113,16 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let jit_out = exe.run(&inputs)?;
 
     progress("interpreting");
+    // The interpreter is prepared once, as the executable is compiled once.
+    let interpreter = Interpreter::new(f)?;
     let interp_stats = measure(budget, || {
-        black_box(interpret(f, black_box(&inputs))?);
+        black_box(interpreter.run(black_box(&inputs))?);
         Ok(())
     })?;
-    let interp_out = interpret(f, &inputs)?;
-    progress("");
-    eprint!("\r\x1b[2K");
+    let interp_out = interpreter.run(&inputs)?;
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
 
     let identical = jit_out == interp_out;
     let speedup = interp_stats.median_ns / jit_stats.median_ns;
