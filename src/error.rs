@@ -41,6 +41,17 @@ pub enum RunError {
         expected: TensorType,
         got: TensorType,
     },
+    /// A tensor whose buffer does not hold the element count of its shape (its data was
+    /// replaced through `Tensor::data_mut`).
+    #[error("argument {index} (%{name}) of @{func} holds {len} element(s), but its shape {ty} needs {expected}")]
+    ArgData {
+        func: String,
+        index: usize,
+        name: String,
+        ty: TensorType,
+        len: usize,
+        expected: usize,
+    },
     #[error("@{func} returns {expected} result(s), but {got} output tensor(s) were given")]
     OutCount {
         func: String,
