@@ -169,8 +169,13 @@ fn shape_text(t: &TensorType) -> String {
 
 /// Splits `rand(3):f32[8]` into (`rand(3)`, `f32[8]`) when the text is a generator.
 fn split_generator(text: &str) -> Option<(&str, &str)> {
-    let starts = ["zeros", "ones", "iota", "rand", "full"];
-    if !starts.iter().any(|s| text.starts_with(s)) {
+    // A generator starts with a word (then maybe a parenthesized parameter) and a ':'; a
+    // literal never holds a ':'. Unknown words are left to `generate` to reject by name.
+    let word_len = text
+        .bytes()
+        .take_while(|c| c.is_ascii_alphabetic() || *c == b'_')
+        .count();
+    if word_len == 0 || !matches!(text.as_bytes().get(word_len), Some(b'(' | b':')) {
         return None;
     }
     // The type follows the last ':' outside parentheses.

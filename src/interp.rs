@@ -1,1 +1,509 @@
-//! TODO: stub, filled in by its own work item.
+//! The reference interpreter: runs a function on tensors with the kernels of [`crate::ops`].
+//!
+//! An [`Interpreter`] is prepared once from a [`Function`] and then runs it any number of
+//! times. Preparation checks the function (types of every op, region structure, scoping, a
+//! bound on nesting depth) and flattens its structured regions into a linear list of
+//! instructions with jumps, so that running needs no recursion and no per-op analysis:
+//!
+//! - Every value has a fixed register. Rank-0 values live unboxed as bits in a `u64`
+//!   register file, and the elementwise ops on them call a function prepared for their op
+//!   and dtype, so scalar loops never allocate. Other values live in a file of tensors;
+//!   parameters and constants are read in place, never copied.
+//! - `while` becomes: copy the operands into the region arguments; cond; branch out when
+//!   false; body; a parallel move of the body's yields into the region arguments; jump back.
+//!   The loop's results are the region arguments' registers themselves.
+//! - `if` becomes a branch over two arms that each move their yields into the results.
+//! - A tensor is moved (not cloned) into a yield, a return or a loop's initial values when that
+//!   use is its last one, found by a last-use analysis over the structured regions.
+
+mod prepare;
+
+use crate::error::{Error, RunError, VerifyError};
+use crate::ir::{Function, Inst};
+use crate::ops::scalar::Elem;
+use crate::ops::{kernels, Op};
+use crate::tensor::{Scalar, Tensor};
+use crate::types::{DType, TensorType};
+
+/// The deepest nesting of regions the interpreter accepts (the parser has the same bound).
+pub const MAX_NESTING: usize = 1000;
+
+/// Runs `f` on `inputs` once. To run a function many times, prepare an [`Interpreter`].
+pub fn interpret(f: &Function, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
+    Interpreter::new(f)?.run(inputs)
+}
+
+type UnaryFn = Box<dyn Fn(u64) -> u64 + Send + Sync>;
+type BinaryFn = Box<dyn Fn(u64, u64) -> u64 + Send + Sync>;
+
+/// Where a value lives while the function runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Slot {
+    /// A rank-0 value, as bits in scalar register `.0`.
+    Scalar(u32, DType),
+    /// A tensor in tensor register `.0`.
+    Tensor(u32),
+    /// A tensor parameter, read in place from the inputs.
+    Input(u32),
+    /// A constant tensor, read in place from the interpreter.
+    Const(u32),
+}
+
+/// Where an instruction's result goes.
+#[derive(Clone, Copy, Debug)]
+enum Dst {
+    Scalar(u32),
+    Tensor(u32),
+}
+
+/// One output of a `return`.
+#[derive(Clone, Copy, Debug)]
+enum Out {
+    Scalar(u32, DType),
+    Take(u32),
+    Clone(Slot),
+}
+
+/// A tensor op run by [`kernels::eval`].
+struct KernelInstr {
+    inst: Inst,
+    op: Op,
+    ty: TensorType,
+    args: Vec<Slot>,
+    dst: Dst,
+}
+
+/// The flat instruction set the interpreter runs.
+enum Instr {
+    Unary {
+        f: UnaryFn,
+        a: u32,
+        dst: u32,
+    },
+    Binary {
+        f: BinaryFn,
+        a: u32,
+        b: u32,
+        dst: u32,
+    },
+    Select {
+        p: u32,
+        a: u32,
+        b: u32,
+        dst: u32,
+    },
+    /// Scalar register copy.
+    Copy {
+        src: u32,
+        dst: u32,
+    },
+    Kernel(Box<KernelInstr>),
+    /// Reshape of a tensor at its last use: the buffer is moved, not copied.
+    ReshapeMove {
+        src: u32,
+        dst: u32,
+        shape: Box<[usize]>,
+    },
+    /// Tensor register move (the source is dead afterwards).
+    Move {
+        src: u32,
+        dst: u32,
+    },
+    /// Tensor copy from a register, an input or a constant.
+    Clone {
+        src: Slot,
+        dst: u32,
+    },
+    Jump {
+        target: u32,
+    },
+    BranchIfFalse {
+        cond: u32,
+        target: u32,
+    },
+    /// A comparison (or other bool-valued binary op) fused with the branch on its result,
+    /// for the condition of a loop.
+    BinaryBranchIfFalse {
+        f: BinaryFn,
+        a: u32,
+        b: u32,
+        target: u32,
+    },
+    /// The jump back to a loop's condition; counts iterations against the limit.
+    BackEdge {
+        target: u32,
+    },
+    Return(Box<[Out]>),
+}
+
+/// A function prepared for interpretation; see the module documentation.
+pub struct Interpreter {
+    func: String,
+    params: Vec<(String, TensorType, Slot)>,
+    code: Vec<Instr>,
+    /// The scalar register file at the start of a run: constants are written here once.
+    scalar_init: Vec<u64>,
+    n_tensors: usize,
+    consts: Vec<Tensor>,
+    iteration_limit: Option<u64>,
+}
+
+impl Interpreter {
+    /// Checks `f` and prepares it for running.
+    pub fn new(f: &Function) -> Result<Interpreter, Error> {
+        prepare::Compiler::new(f)?.compile()
+    }
+
+    /// Limits the total number of loop iterations of one run (`None`: no limit); a run that
+    /// passes the limit stops with [`RunError::IterationLimit`].
+    pub fn set_iteration_limit(&mut self, limit: Option<u64>) {
+        self.iteration_limit = limit;
+    }
+
+    /// The name of the function this interpreter runs.
+    pub fn name(&self) -> &str {
+        &self.func
+    }
+
+    /// Checks the inputs against the parameters, runs the function, and gives its results.
+    pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
+        if inputs.len() != self.params.len() {
+            return Err(RunError::ArgCount {
+                func: self.func.clone(),
+                expected: self.params.len(),
+                got: inputs.len(),
+            }
+            .into());
+        }
+        let mut s = self.scalar_init.clone();
+        for (index, ((name, ty, slot), input)) in self.params.iter().zip(inputs).enumerate() {
+            if input.dtype() != ty.dtype || input.shape() != ty.shape.as_slice() {
+                return Err(RunError::ArgType {
+                    func: self.func.clone(),
+                    index,
+                    name: name.clone(),
+                    expected: ty.clone(),
+                    got: input.ty(),
+                }
+                .into());
+            }
+            if let (Slot::Scalar(r, _), Some(x)) = (slot, input.get(0)) {
+                s[*r as usize] = scalar_to_reg(x);
+            }
+        }
+        let mut t: Vec<Option<Tensor>> = std::iter::repeat_with(|| None)
+            .take(self.n_tensors)
+            .collect();
+        let limit = self.iteration_limit.unwrap_or(u64::MAX);
+        let mut iterations: u64 = 0;
+        let mut pc = 0usize;
+        loop {
+            let Some(instr) = self.code.get(pc) else {
+                return Err(self.internal("ran past the end of the code"));
+            };
+            pc += 1;
+            match instr {
+                Instr::Binary { f, a, b, dst } => {
+                    s[*dst as usize] = f(s[*a as usize], s[*b as usize]);
+                }
+                Instr::Unary { f, a, dst } => s[*dst as usize] = f(s[*a as usize]),
+                Instr::Copy { src, dst } => s[*dst as usize] = s[*src as usize],
+                Instr::Select { p, a, b, dst } => {
+                    s[*dst as usize] = if s[*p as usize] != 0 {
+                        s[*a as usize]
+                    } else {
+                        s[*b as usize]
+                    };
+                }
+                Instr::BranchIfFalse { cond, target } => {
+                    if s[*cond as usize] == 0 {
+                        pc = *target as usize;
+                    }
+                }
+                Instr::BinaryBranchIfFalse { f, a, b, target } => {
+                    if f(s[*a as usize], s[*b as usize]) == 0 {
+                        pc = *target as usize;
+                    }
+                }
+                Instr::BackEdge { target } => {
+                    iterations += 1;
+                    if iterations > limit {
+                        return Err(RunError::IterationLimit {
+                            func: self.func.clone(),
+                            limit,
+                        }
+                        .into());
+                    }
+                    pc = *target as usize;
+                }
+                Instr::Jump { target } => pc = *target as usize,
+                Instr::Kernel(k) => self.run_kernel(k, inputs, &mut s, &mut t)?,
+                Instr::Move { src, dst } => {
+                    let x = self.take(&mut t, *src)?;
+                    t[*dst as usize] = Some(x);
+                }
+                Instr::Clone { src, dst } => {
+                    let x = self.read(*src, inputs, &t)?.clone();
+                    t[*dst as usize] = Some(x);
+                }
+                Instr::ReshapeMove { src, dst, shape } => {
+                    let x = self.take(&mut t, *src)?;
+                    let y = x
+                        .reshaped(shape.to_vec())
+                        .ok_or_else(|| self.internal("a reshape changed the element count"))?;
+                    t[*dst as usize] = Some(y);
+                }
+                Instr::Return(outs) => {
+                    let mut results = Vec::with_capacity(outs.len());
+                    for out in outs.iter() {
+                        results.push(match *out {
+                            Out::Scalar(r, dt) => {
+                                Tensor::from_scalar(reg_to_scalar(s[r as usize], dt))
+                            }
+                            Out::Take(r) => self.take(&mut t, r)?,
+                            Out::Clone(slot) => self.read(slot, inputs, &t)?.clone(),
+                        });
+                    }
+                    return Ok(results);
+                }
+            }
+        }
+    }
+
+    fn run_kernel(
+        &self,
+        k: &KernelInstr,
+        inputs: &[Tensor],
+        s: &mut [u64],
+        t: &mut [Option<Tensor>],
+    ) -> Result<(), Error> {
+        // Rank-0 operands live as bits; the kernels take tensors, so they are boxed here.
+        let temps: Vec<Tensor> = k
+            .args
+            .iter()
+            .filter_map(|a| match *a {
+                Slot::Scalar(r, dt) => Some(Tensor::from_scalar(reg_to_scalar(s[r as usize], dt))),
+                _ => None,
+            })
+            .collect();
+        let mut temp = temps.iter();
+        let mut args: Vec<&Tensor> = Vec::with_capacity(k.args.len());
+        for &a in &k.args {
+            args.push(match a {
+                Slot::Scalar(..) => temp
+                    .next()
+                    .ok_or_else(|| self.internal("a scalar operand went missing"))?,
+                _ => self.read(a, inputs, t)?,
+            });
+        }
+        let out = kernels::eval(&k.op, &args, &k.ty).map_err(|e| match e {
+            Error::Argument(m) => self.at(k.inst, m),
+            e => e,
+        })?;
+        match k.dst {
+            Dst::Tensor(r) => t[r as usize] = Some(out),
+            Dst::Scalar(r) => {
+                let x = out
+                    .get(0)
+                    .ok_or_else(|| self.internal("a rank-0 result has no element"))?;
+                s[r as usize] = scalar_to_reg(x);
+            }
+        }
+        Ok(())
+    }
+
+    fn read<'a>(
+        &'a self,
+        slot: Slot,
+        inputs: &'a [Tensor],
+        t: &'a [Option<Tensor>],
+    ) -> Result<&'a Tensor, Error> {
+        match slot {
+            Slot::Tensor(r) => t
+                .get(r as usize)
+                .and_then(Option::as_ref)
+                .ok_or_else(|| self.internal("a tensor was read before it was written")),
+            Slot::Input(i) => inputs
+                .get(i as usize)
+                .ok_or_else(|| self.internal("an input is missing")),
+            Slot::Const(c) => self
+                .consts
+                .get(c as usize)
+                .ok_or_else(|| self.internal("a constant is missing")),
+            Slot::Scalar(..) => Err(self.internal("a scalar was read as a tensor")),
+        }
+    }
+
+    fn take(&self, t: &mut [Option<Tensor>], r: u32) -> Result<Tensor, Error> {
+        t.get_mut(r as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| self.internal("a tensor was moved before it was written"))
+    }
+
+    /// An inconsistency that preparation should have ruled out; reported, never a panic.
+    fn internal(&self, what: &str) -> Error {
+        VerifyError {
+            func: self.func.clone(),
+            location: "interpreter".into(),
+            message: format!("internal inconsistency: {what}"),
+        }
+        .into()
+    }
+
+    fn at(&self, inst: Inst, message: String) -> Error {
+        VerifyError {
+            func: self.func.clone(),
+            location: format!("instruction {}", inst.0),
+            message,
+        }
+        .into()
+    }
+}
+
+/// A scalar as the bits of a `u64` register (see [`Elem::to_reg`]).
+pub fn scalar_to_reg(x: Scalar) -> u64 {
+    match x {
+        Scalar::Bool(v) => v.to_reg(),
+        Scalar::I32(v) => v.to_reg(),
+        Scalar::I64(v) => v.to_reg(),
+        Scalar::F32(v) => v.to_reg(),
+        Scalar::F64(v) => v.to_reg(),
+    }
+}
+
+/// Reads a register written by [`scalar_to_reg`] as a scalar of `dtype`.
+pub fn reg_to_scalar(r: u64, dtype: DType) -> Scalar {
+    match dtype {
+        DType::Bool => Scalar::Bool(Elem::from_reg(r)),
+        DType::I32 => Scalar::I32(Elem::from_reg(r)),
+        DType::I64 => Scalar::I64(Elem::from_reg(r)),
+        DType::F32 => Scalar::F32(Elem::from_reg(r)),
+        DType::F64 => Scalar::F64(Elem::from_reg(r)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::{BinaryOp, CmpOp};
+
+    /// `(a, b) -> while a < b { a += 2; b += 1 }`.
+    fn counter() -> Function {
+        let i32t = TensorType::scalar(DType::I32);
+        let mut f = Function::new("counter", vec![i32t.clone(), i32t.clone()]);
+        let a0 = f.add_param(i32t.clone(), Some("first".into()));
+        let b0 = f.add_param(i32t.clone(), Some("second".into()));
+        let body = f.body;
+        let two = f.push_inst(
+            body,
+            Op::Const(Tensor::scalar(2i32)),
+            vec![],
+            vec![i32t.clone()],
+            vec![],
+        );
+        let one = f.push_inst(
+            body,
+            Op::Const(Tensor::scalar(1i32)),
+            vec![],
+            vec![i32t.clone()],
+            vec![],
+        );
+        let (two, one) = (f.results(two)[0], f.results(one)[0]);
+        let w = f.push_inst(
+            body,
+            Op::While,
+            vec![a0, b0],
+            vec![i32t.clone(), i32t.clone()],
+            vec![],
+        );
+        let ra = f.add_region_args(w, vec![i32t.clone(), i32t.clone()], vec![]);
+        let (cond, bod) = (f.add_region(), f.add_region());
+        let c = f.push_inst(
+            cond,
+            Op::Compare(CmpOp::Lt),
+            vec![ra[0], ra[1]],
+            vec![TensorType::scalar(DType::Bool)],
+            vec![],
+        );
+        let c = f.results(c)[0];
+        f.push_inst(cond, Op::Yield, vec![c], vec![], vec![]);
+        let a2 = f.push_inst(
+            bod,
+            Op::Binary(BinaryOp::Add),
+            vec![ra[0], two],
+            vec![i32t.clone()],
+            vec![],
+        );
+        let b2 = f.push_inst(
+            bod,
+            Op::Binary(BinaryOp::Add),
+            vec![ra[1], one],
+            vec![i32t.clone()],
+            vec![],
+        );
+        let (a2, b2) = (f.results(a2)[0], f.results(b2)[0]);
+        f.push_inst(bod, Op::Yield, vec![a2, b2], vec![], vec![]);
+        f.set_regions(w, vec![cond, bod]);
+        let rs = f.results(w).to_vec();
+        f.push_inst(body, Op::Return, rs, vec![], vec![]);
+        f
+    }
+
+    #[test]
+    fn counter_loop_compiles_to_scalar_code() {
+        let it = Interpreter::new(&counter()).unwrap();
+        assert!(it
+            .code
+            .iter()
+            .all(|i| !matches!(i, Instr::Kernel(_) | Instr::Clone { .. })));
+        // Two copies of the initial values, then a loop of four instructions: the yields are
+        // computed in place (no copies) and the comparison is fused with the branch.
+        assert!(matches!(
+            it.code.as_slice(),
+            [
+                Instr::Copy { .. },
+                Instr::Copy { .. },
+                Instr::BinaryBranchIfFalse { target: 6, .. },
+                Instr::Binary { .. },
+                Instr::Binary { .. },
+                Instr::BackEdge { target: 2 },
+                Instr::Return(_),
+            ]
+        ));
+        let out = it
+            .run(&[Tensor::scalar(0i32), Tensor::scalar(10i32)])
+            .unwrap();
+        assert_eq!(out, vec![Tensor::scalar(20i32), Tensor::scalar(20i32)]);
+    }
+
+    #[test]
+    fn iteration_limit_stops_a_run() {
+        let mut it = Interpreter::new(&counter()).unwrap();
+        it.set_iteration_limit(Some(5));
+        let e = it
+            .run(&[Tensor::scalar(0i32), Tensor::scalar(10i32)])
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::Run(RunError::IterationLimit { limit: 5, .. })),
+            "{e}"
+        );
+        it.set_iteration_limit(Some(10));
+        assert!(it
+            .run(&[Tensor::scalar(0i32), Tensor::scalar(10i32)])
+            .is_ok());
+    }
+
+    #[test]
+    fn registers_round_trip_scalars() {
+        for x in [
+            Scalar::Bool(true),
+            Scalar::I32(-1),
+            Scalar::I64(i64::MIN),
+            Scalar::F32(-0.0),
+            Scalar::F64(f64::NAN),
+        ] {
+            assert_eq!(reg_to_scalar(scalar_to_reg(x), x.dtype()), x);
+        }
+        assert_eq!(scalar_to_reg(Scalar::I32(-1)), 0xffff_ffff);
+    }
+}

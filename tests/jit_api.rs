@@ -212,7 +212,8 @@ fn no_fma() {
     assert!(!asm.contains("fma") && !asm.contains("fmadd"), "{asm}");
 }
 
-/// Malformed functions (here unverified) are compile errors, not panics or bad code.
+/// Malformed functions are caught by the verifier that `compile` runs first: errors, not
+/// panics or bad code.
 #[test]
 fn malformed_functions_are_errors() {
     // Operand types that break the op's type rule.
@@ -221,7 +222,7 @@ fn malformed_functions_are_errors() {
         &[ty(DType::F32, &[3]), ty(DType::F32, &[4])],
         ty(DType::F32, &[4]),
     );
-    assert!(matches!(compile(&f), Err(Error::Compile(_))));
+    assert!(matches!(compile(&f), Err(Error::Verify(_))));
     // A use of an undefined value.
     let mut g = graphjit::ir::Function::new("undef", vec![sc(DType::I32)]);
     let body = g.body;
@@ -231,7 +232,7 @@ fn malformed_functions_are_errors() {
         graphjit::ir::ValueDef::Result(graphjit::ir::Inst(99), 0),
     );
     ret(&mut g, body, vec![v]);
-    assert!(matches!(compile(&g), Err(Error::Compile(_))));
+    assert!(matches!(compile(&g), Err(Error::Verify(_))));
     // A region that contains the `while` that owns it.
     let mut h = graphjit::ir::Function::new("cycle", vec![]);
     let body = h.body;

@@ -293,6 +293,11 @@ pub fn compile(f: &Function) -> Result<Executable, Error> {
 
 /// Compiles `f` with `options`, without a cache.
 pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Error> {
+    // Step 0: verify, then run the IR passes (folding uses the interpreter's kernels, so it
+    // changes no result); everything below works on a verified, optimized function.
+    crate::ir::verify::verify_function(f)?;
+    let optimized = crate::passes::optimize(f);
+    let f = &optimized;
     let err = |message: String| {
         Error::Compile(CompileError {
             func: f.name.clone(),

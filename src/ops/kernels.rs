@@ -1,1 +1,580 @@
-//! TODO: stub, filled in by its own work item.
+//! Tensor kernels of every op without regions: what the interpreter and constant folding run.
+//!
+//! [`eval`] checks the operands against the op's type rule ([`crate::ops::infer`]) and then
+//! runs a loop monomorphized for the dtype and, for elementwise ops, for the op itself (the
+//! typed functions of [`crate::ops::scalar`] are handed in as zero-sized function items), so no
+//! loop dispatches on an enum per element. A mismatch between op, operands and result type is
+//! an `Err`, never a panic.
+//!
+//! The accumulation orders of [`reduce`] and [`dot`] are part of those ops' semantics: the
+//! compiled code follows them exactly, so that both executors give the same float bits.
+
+use crate::error::Error;
+use crate::ops::scalar::{
+    compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, UnaryVisitor,
+};
+use crate::ops::{infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::tensor::{Data, Element, Tensor};
+use crate::types::{strides, DType, TensorType};
+
+/// An error naming the op whose operands do not fit it.
+fn mismatch(op: &Op, message: impl std::fmt::Display) -> Error {
+    Error::Argument(format!("'{}': {message}", op.name()))
+}
+
+/// Runs one op without regions on its operands, giving a tensor of `result_ty`.
+///
+/// The operands and `result_ty` are checked against the op's type rule first (the result
+/// type matters for `const`, `convert`, `reshape`, `broadcast` and `iota`, and must equal the
+/// inferred type for the others), and `result_ty` against the size limits; any mismatch is an
+/// `Err`.
+pub fn eval(op: &Op, args: &[&Tensor], result_ty: &TensorType) -> Result<Tensor, Error> {
+    let tys: Vec<TensorType> = args.iter().map(|t| t.ty()).collect();
+    let refs: Vec<&TensorType> = tys.iter().collect();
+    let inferred = infer(op, &refs, Some(result_ty)).map_err(|e| mismatch(op, e))?;
+    if inferred != *result_ty {
+        return Err(mismatch(
+            op,
+            format!("the result is {inferred}, not the declared {result_ty}"),
+        ));
+    }
+    result_ty.check_size().map_err(|e| mismatch(op, e))?;
+    let data = eval_checked(op, args, result_ty)
+        .ok_or_else(|| mismatch(op, "the operands do not fit the op"))?;
+    Tensor::new(data, result_ty.shape.clone())
+        .ok_or_else(|| mismatch(op, format!("the result does not fill {result_ty}")))
+}
+
+/// Runs an op whose operands passed its type rule. `None` only if that check was wrong.
+fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
+    let arg = |i: usize| args.get(i).copied();
+    match op {
+        Op::Const(t) => Some(t.data().clone()),
+        Op::Unary(u) => unary_data(*u, arg(0)?.data()),
+        Op::Binary(b) => binary_data(*b, arg(0)?.data(), arg(1)?.data()),
+        Op::Compare(c) => compare_data(*c, arg(0)?.data(), arg(1)?.data()),
+        Op::Select => select_data(arg(0)?.data(), arg(1)?.data(), arg(2)?.data()),
+        Op::Convert => Some(convert_data(arg(0)?.data(), ty.dtype)),
+        Op::Reshape => Some(arg(0)?.data().clone()),
+        Op::Broadcast { dims } => {
+            let x = arg(0)?;
+            let in_strides = strides(x.shape());
+            let mut st = vec![0usize; ty.rank()];
+            for (i, &r) in dims.iter().enumerate() {
+                if x.shape()[i] != 1 {
+                    st[r] = in_strides[i];
+                }
+            }
+            Some(gather_data(x.data(), 0, &ty.shape, &st))
+        }
+        Op::Transpose { perm } => {
+            let x = arg(0)?;
+            let in_strides = strides(x.shape());
+            let st: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
+            Some(gather_data(x.data(), 0, &ty.shape, &st))
+        }
+        Op::Slice { start, stride, .. } => {
+            let x = arg(0)?;
+            let in_strides = strides(x.shape());
+            let offset = start.iter().zip(&in_strides).map(|(s, t)| s * t).sum();
+            let st: Vec<usize> = stride.iter().zip(&in_strides).map(|(k, t)| k * t).collect();
+            Some(gather_data(x.data(), offset, &ty.shape, &st))
+        }
+        Op::Concat { axis } => concat_data(args, *axis, ty),
+        Op::Iota { axis } => iota_data(ty, *axis),
+        Op::Reduce { op: r, axes } => reduce_data(*r, arg(0)?, axes),
+        Op::Dot => dot_data(arg(0)?, arg(1)?),
+        Op::While | Op::If | Op::Yield | Op::Return => None,
+    }
+}
+
+/// Expands `body` once per dtype with `T` naming its element type; `body` gives
+/// `Option<Vec<T>>`, and the whole gives `Option<Data>`.
+macro_rules! by_dtype {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            DType::Bool => {
+                type $T = bool;
+                ($body).map(Data::Bool)
+            }
+            DType::I32 => {
+                type $T = i32;
+                ($body).map(Data::I32)
+            }
+            DType::I64 => {
+                type $T = i64;
+                ($body).map(Data::I64)
+            }
+            DType::F32 => {
+                type $T = f32;
+                ($body).map(Data::F32)
+            }
+            DType::F64 => {
+                type $T = f64;
+                ($body).map(Data::F64)
+            }
+        }
+    };
+}
+
+/// Like [`by_dtype!`] for the numeric dtypes only; `bool` gives `None`.
+macro_rules! by_numeric_dtype {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            DType::Bool => None,
+            DType::I32 => {
+                type $T = i32;
+                ($body).map(Data::I32)
+            }
+            DType::I64 => {
+                type $T = i64;
+                ($body).map(Data::I64)
+            }
+            DType::F32 => {
+                type $T = f32;
+                ($body).map(Data::F32)
+            }
+            DType::F64 => {
+                type $T = f64;
+                ($body).map(Data::F64)
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise ops.
+// ---------------------------------------------------------------------------------------------
+
+struct Map1<'a, T>(&'a [T]);
+impl<T: Copy> UnaryVisitor<T> for Map1<'_, T> {
+    type Out = Vec<T>;
+    fn visit<F: Fn(T) -> T>(self, f: F) -> Vec<T> {
+        self.0.iter().map(|&x| f(x)).collect()
+    }
+}
+
+struct Map2<'a, T>(&'a [T], &'a [T]);
+impl<T: Copy> BinaryVisitor<T> for Map2<'_, T> {
+    type Out = Vec<T>;
+    fn visit<F: Fn(T, T) -> T>(self, f: F) -> Vec<T> {
+        self.0.iter().zip(self.1).map(|(&x, &y)| f(x, y)).collect()
+    }
+}
+impl<T: Copy> CompareVisitor<T> for Map2<'_, T> {
+    type Out = Vec<bool>;
+    fn visit<F: Fn(T, T) -> bool>(self, f: F) -> Vec<bool> {
+        self.0.iter().zip(self.1).map(|(&x, &y)| f(x, y)).collect()
+    }
+}
+
+fn unary_data(op: UnaryOp, x: &Data) -> Option<Data> {
+    by_dtype!(x.dtype(), T => T::unary(op, Map1(T::slice(x)?)))
+}
+
+fn binary_data(op: BinaryOp, a: &Data, b: &Data) -> Option<Data> {
+    by_dtype!(a.dtype(), T => T::binary(op, Map2(T::slice(a)?, T::slice(b)?)))
+}
+
+fn compare_data(op: CmpOp, a: &Data, b: &Data) -> Option<Data> {
+    fn go<T: Elem>(op: CmpOp, a: &Data, b: &Data) -> Option<Vec<bool>> {
+        Some(compare_with(op, Map2(T::slice(a)?, T::slice(b)?)))
+    }
+    let v = match a.dtype() {
+        DType::Bool => go::<bool>(op, a, b),
+        DType::I32 => go::<i32>(op, a, b),
+        DType::I64 => go::<i64>(op, a, b),
+        DType::F32 => go::<f32>(op, a, b),
+        DType::F64 => go::<f64>(op, a, b),
+    };
+    v.map(Data::Bool)
+}
+
+fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {
+    fn go<T: Copy>(p: &[bool], a: &[T], b: &[T]) -> Vec<T> {
+        p.iter()
+            .zip(a.iter().zip(b))
+            .map(|(&p, (&x, &y))| if p { x } else { y })
+            .collect()
+    }
+    let Data::Bool(p) = p else { return None };
+    by_dtype!(a.dtype(), T => Some(go::<T>(p, T::slice(a)?, T::slice(b)?)))
+}
+
+fn convert_data(x: &Data, to: DType) -> Data {
+    fn go<S: Elem>(v: &[S], to: DType) -> Data {
+        match to {
+            DType::Bool => Data::Bool(v.iter().map(|&x| x.cast()).collect()),
+            DType::I32 => Data::I32(v.iter().map(|&x| x.cast()).collect()),
+            DType::I64 => Data::I64(v.iter().map(|&x| x.cast()).collect()),
+            DType::F32 => Data::F32(v.iter().map(|&x| x.cast()).collect()),
+            DType::F64 => Data::F64(v.iter().map(|&x| x.cast()).collect()),
+        }
+    }
+    match x {
+        Data::Bool(v) => go(v, to),
+        Data::I32(v) => go(v, to),
+        Data::I64(v) => go(v, to),
+        Data::F32(v) => go(v, to),
+        Data::F64(v) => go(v, to),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data movement.
+// ---------------------------------------------------------------------------------------------
+
+/// Copies the elements at `offset + sum(idx[d] * strides[d])` for every index `idx` of `shape`,
+/// in row-major order. Broadcast (stride 0), transpose (permuted strides) and slice (offset
+/// and scaled strides) are all this one loop; the innermost dimension is copied as a slice
+/// when its stride is 1 and as a repeated element when it is 0.
+fn gather<T: Copy>(src: &[T], offset: usize, shape: &[usize], strides: &[usize]) -> Vec<T> {
+    let n: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(n);
+    if n == 0 {
+        return out;
+    }
+    let Some((&inner, outer_shape)) = shape.split_last() else {
+        out.push(src[offset]);
+        return out;
+    };
+    let rank = shape.len();
+    let step = strides[rank - 1];
+    let outer_strides = &strides[..rank - 1];
+    let mut idx = vec![0usize; rank - 1];
+    let mut base = offset;
+    loop {
+        match step {
+            1 => out.extend_from_slice(&src[base..base + inner]),
+            0 => out.extend(std::iter::repeat_n(src[base], inner)),
+            s => out.extend((0..inner).map(|k| src[base + k * s])),
+        }
+        // Advance the outer index like an odometer, keeping `base` in step with it.
+        let mut d = rank - 1;
+        loop {
+            if d == 0 {
+                return out;
+            }
+            d -= 1;
+            idx[d] += 1;
+            base += outer_strides[d];
+            if idx[d] < outer_shape[d] {
+                break;
+            }
+            base -= outer_strides[d] * idx[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
+    match x {
+        Data::Bool(v) => Data::Bool(gather(v, offset, shape, strides)),
+        Data::I32(v) => Data::I32(gather(v, offset, shape, strides)),
+        Data::I64(v) => Data::I64(gather(v, offset, shape, strides)),
+        Data::F32(v) => Data::F32(gather(v, offset, shape, strides)),
+        Data::F64(v) => Data::F64(gather(v, offset, shape, strides)),
+    }
+}
+
+fn concat_data(args: &[&Tensor], axis: usize, ty: &TensorType) -> Option<Data> {
+    fn go<T: Element>(args: &[&Tensor], axis: usize, ty: &TensorType) -> Option<Vec<T>> {
+        let outer: usize = ty.shape[..axis].iter().product();
+        let inner: usize = ty.shape[axis + 1..].iter().product();
+        let parts: Vec<(&[T], usize)> = args
+            .iter()
+            .map(|t| Some((t.as_slice::<T>()?, t.shape()[axis] * inner)))
+            .collect::<Option<_>>()?;
+        let mut out = Vec::with_capacity(ty.num_elements());
+        for o in 0..outer {
+            for &(v, chunk) in &parts {
+                out.extend_from_slice(v.get(o * chunk..(o + 1) * chunk)?);
+            }
+        }
+        Some(out)
+    }
+    by_dtype!(ty.dtype, T => go::<T>(args, axis, ty))
+}
+
+fn iota_data(ty: &TensorType, axis: usize) -> Option<Data> {
+    fn go<T: Copy>(ty: &TensorType, axis: usize) -> Option<Vec<T>>
+    where
+        i64: CastTo<T>,
+    {
+        let outer: usize = ty.shape[..axis].iter().product();
+        let len = ty.shape[axis];
+        let inner: usize = ty.shape[axis + 1..].iter().product();
+        let mut out = Vec::with_capacity(ty.num_elements());
+        for _ in 0..outer {
+            for k in 0..len {
+                out.extend(std::iter::repeat_n((k as i64).cast(), inner));
+            }
+        }
+        Some(out)
+    }
+    by_numeric_dtype!(ty.dtype, T => go::<T>(ty, axis))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions and matrix products.
+// ---------------------------------------------------------------------------------------------
+
+/// Reduces `xs` in graphjit's fixed order: element `i` is combined into accumulator
+/// `acc[i % 16]` (each starting at `identity`) for increasing `i`; then
+/// `s_j = (acc[j] ∘ acc[j+4]) ∘ (acc[j+8] ∘ acc[j+12])` for `j` in `0..4`, and the result is
+/// `(s_0 ∘ s_1) ∘ (s_2 ∘ s_3)`. That is four 4-lane vector accumulators added as
+/// `(v0 ∘ v1) ∘ (v2 ∘ v3)` followed by a pairwise sum of the lanes, so SIMD code can follow it.
+#[inline]
+pub fn reduce_lanes<T: Copy>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
+    let mut acc = [identity; 16];
+    let mut chunks = xs.chunks_exact(16);
+    for c in &mut chunks {
+        for j in 0..16 {
+            acc[j] = f(acc[j], c[j]);
+        }
+    }
+    for (j, &x) in chunks.remainder().iter().enumerate() {
+        acc[j] = f(acc[j], x);
+    }
+    let s = |j: usize| f(f(acc[j], acc[j + 4]), f(acc[j + 8], acc[j + 12]));
+    f(f(s(0), s(1)), f(s(2), s(3)))
+}
+
+/// Reduces consecutive rows of `row` elements each, `n_out` of them.
+struct ReduceRows<'a, T> {
+    data: &'a [T],
+    row: usize,
+    n_out: usize,
+    identity: T,
+}
+
+impl<T: Copy> BinaryVisitor<T> for ReduceRows<'_, T> {
+    type Out = Vec<T>;
+    fn visit<F: Fn(T, T) -> T + Copy>(self, f: F) -> Vec<T> {
+        if self.row == 0 {
+            return vec![reduce_lanes(&[], self.identity, f); self.n_out];
+        }
+        self.data
+            .chunks_exact(self.row)
+            .map(|c| reduce_lanes(c, self.identity, f))
+            .collect()
+    }
+}
+
+fn reduce_data(op: ReduceOp, x: &Tensor, axes: &[usize]) -> Option<Data> {
+    let shape = x.shape();
+    let kept: Vec<usize> = (0..shape.len()).filter(|d| !axes.contains(d)).collect();
+    let n_out: usize = kept.iter().map(|&d| shape[d]).product();
+    let row: usize = axes.iter().map(|&d| shape[d]).product();
+    // Bring the reduced axes to the end (kept axes first, each group in its order), so that
+    // the elements of one output are contiguous and in row-major order over the reduced axes.
+    let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
+    let moved;
+    let data = if perm.iter().enumerate().all(|(i, &p)| i == p) {
+        x.data()
+    } else {
+        let in_strides = strides(shape);
+        let st: Vec<usize> = perm.iter().map(|&p| in_strides[p]).collect();
+        let sh: Vec<usize> = perm.iter().map(|&p| shape[p]).collect();
+        moved = gather_data(x.data(), 0, &sh, &st);
+        &moved
+    };
+    by_dtype!(x.dtype(), T => T::reduce(
+        op,
+        ReduceRows {
+            data: T::slice(data)?,
+            row,
+            n_out,
+            identity: T::reduce_identity(op)?,
+        },
+    ))
+}
+
+fn dot_data(a: &Tensor, b: &Tensor) -> Option<Data> {
+    fn go<T: Arith + Element>(a: &Tensor, b: &Tensor) -> Option<Vec<T>> {
+        let (m, k) = (*a.shape().first()?, *a.shape().get(1)?);
+        let n = if b.shape().len() == 2 {
+            b.shape()[1]
+        } else {
+            1
+        };
+        let (av, bv) = (a.as_slice::<T>()?, b.as_slice::<T>()?);
+        let mut c = vec![T::ZERO; m * n];
+        if n == 0 {
+            return Some(c);
+        }
+        // The i-p-j loop order keeps each C[i,j] a sequential sum over p while the inner loop
+        // runs over contiguous rows of B and C.
+        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+            for p in 0..k {
+                let aip = av[i * k + p];
+                let brow = &bv[p * n..(p + 1) * n];
+                for (cj, &bj) in crow.iter_mut().zip(brow) {
+                    *cj = T::add(*cj, T::mul(aip, bj));
+                }
+            }
+        }
+        Some(c)
+    }
+    by_numeric_dtype!(a.dtype(), T => go::<T>(a, b))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Convenience entry points, one per op; each checks its operands like `eval`.
+// ---------------------------------------------------------------------------------------------
+
+fn run_inferred(op: Op, args: &[&Tensor]) -> Result<Tensor, Error> {
+    let tys: Vec<TensorType> = args.iter().map(|t| t.ty()).collect();
+    let refs: Vec<&TensorType> = tys.iter().collect();
+    let ty = infer(&op, &refs, None).map_err(|e| mismatch(&op, e))?;
+    eval(&op, args, &ty)
+}
+
+/// `reduce.<op>` over `axes` (strictly increasing) of `x`.
+///
+/// **Accumulation order** (part of the op's semantics; the compiled code follows it): for each
+/// output element, the reduced elements `x_0 .. x_{n-1}` are taken in row-major order over
+/// the reduced axes, and combined in the 16-accumulator order of [`reduce_lanes`]: `x_i` goes
+/// into `acc[i % 16]`, each accumulator starting at the identity (sum `0` / `+0.0`, prod `1`,
+/// min `MAX` / `+inf`, max `MIN` / `-inf`, and all ones / `true`, or `0` / `false`), then
+/// `s_j = (acc[j] ∘ acc[j+4]) ∘ (acc[j+8] ∘ acc[j+12])` and the result is
+/// `(s_0 ∘ s_1) ∘ (s_2 ∘ s_3)`. Float `min`/`max` combine with IEEE `minimum`/`maximum`.
+/// An empty reduction gives the identity; a float sum of only `-0.0` gives `+0.0`.
+pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error> {
+    run_inferred(
+        Op::Reduce {
+            op,
+            axes: axes.to_vec(),
+        },
+        &[x],
+    )
+}
+
+/// Matrix product `[m,k] x [k,n] -> [m,n]`, or matrix-vector `[m,k] x [k] -> [m]`.
+///
+/// **Accumulation order** (part of the op's semantics): `C[i,j] = ((0 + A[i,0]*B[0,j]) +
+/// A[i,1]*B[1,j]) + ...`, sequential in `k`, starting from `+0.0` (or `0`); each product is
+/// rounded before it is added (never a fused multiply-add), and integers wrap.
+pub fn dot(a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
+    run_inferred(Op::Dot, &[a, b])
+}
+
+/// An elementwise unary op.
+pub fn unary(op: UnaryOp, x: &Tensor) -> Result<Tensor, Error> {
+    run_inferred(Op::Unary(op), &[x])
+}
+
+/// An elementwise binary op on two tensors of one type.
+pub fn binary(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
+    run_inferred(Op::Binary(op), &[a, b])
+}
+
+/// An elementwise comparison, giving a `bool` tensor.
+pub fn compare(op: CmpOp, a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
+    run_inferred(Op::Compare(op), &[a, b])
+}
+
+/// Elementwise `p ? a : b`.
+pub fn select(p: &Tensor, a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
+    run_inferred(Op::Select, &[p, a, b])
+}
+
+/// Elementwise conversion to `to` (rules in [`crate::ops::scalar::CastTo`]).
+pub fn convert(x: &Tensor, to: DType) -> Result<Tensor, Error> {
+    eval(&Op::Convert, &[x], &TensorType::new(to, x.shape().to_vec()))
+}
+
+/// `broadcast_in_dim`: operand dimension `i` becomes result dimension `dims[i]`.
+pub fn broadcast(x: &Tensor, dims: &[usize], shape: &[usize]) -> Result<Tensor, Error> {
+    eval(
+        &Op::Broadcast {
+            dims: dims.to_vec(),
+        },
+        &[x],
+        &TensorType::new(x.dtype(), shape.to_vec()),
+    )
+}
+
+/// The same elements in row-major order with a new shape.
+pub fn reshape(x: &Tensor, shape: &[usize]) -> Result<Tensor, Error> {
+    eval(
+        &Op::Reshape,
+        &[x],
+        &TensorType::new(x.dtype(), shape.to_vec()),
+    )
+}
+
+/// Result dimension `i` is operand dimension `perm[i]`.
+pub fn transpose(x: &Tensor, perm: &[usize]) -> Result<Tensor, Error> {
+    run_inferred(
+        Op::Transpose {
+            perm: perm.to_vec(),
+        },
+        &[x],
+    )
+}
+
+/// Elements `start[d] + k * stride[d] < limit[d]` of each dimension `d`.
+pub fn slice(
+    x: &Tensor,
+    start: &[usize],
+    limit: &[usize],
+    stride: &[usize],
+) -> Result<Tensor, Error> {
+    run_inferred(
+        Op::Slice {
+            start: start.to_vec(),
+            limit: limit.to_vec(),
+            stride: stride.to_vec(),
+        },
+        &[x],
+    )
+}
+
+/// The operands joined along `axis`.
+pub fn concat(args: &[&Tensor], axis: usize) -> Result<Tensor, Error> {
+    run_inferred(Op::Concat { axis }, args)
+}
+
+/// A tensor of type `ty` whose elements are their index along `axis` (converted to the dtype
+/// like `convert` from `i64`).
+pub fn iota(ty: &TensorType, axis: usize) -> Result<Tensor, Error> {
+    eval(&Op::Iota { axis }, &[], ty)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f32s(v: &[f32], shape: &[usize]) -> Tensor {
+        Tensor::from_vec(v.to_vec(), shape.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn gather_covers_broadcast_transpose_slice() {
+        let x = f32s(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]);
+        let t = transpose(&x, &[1, 0]).unwrap();
+        assert_eq!(t, f32s(&[1.0, 4.0, 2.0, 5.0, 3.0, 6.0], &[3, 2]));
+        let s = slice(&x, &[0, 1], &[2, 3], &[1, 2]).unwrap();
+        assert_eq!(s, f32s(&[2.0, 5.0], &[2, 1]));
+        let b = broadcast(&f32s(&[7.0, 8.0], &[2]), &[0], &[2, 2]).unwrap();
+        assert_eq!(b, f32s(&[7.0, 7.0, 8.0, 8.0], &[2, 2]));
+    }
+
+    #[test]
+    fn mismatches_are_errors() {
+        let a = f32s(&[1.0], &[1]);
+        let b = Tensor::from_vec(vec![1i32], vec![1]).unwrap();
+        assert!(binary(BinaryOp::Add, &a, &b).is_err());
+        assert!(eval(&Op::Dot, &[&a, &a], &TensorType::scalar(DType::F32)).is_err());
+        assert!(eval(&Op::While, &[], &TensorType::scalar(DType::F32)).is_err());
+        let wrong = TensorType::new(DType::F32, vec![2]);
+        assert!(eval(&Op::Unary(UnaryOp::Neg), &[&a], &wrong).is_err());
+    }
+
+    #[test]
+    fn reduce_lanes_is_identity_for_empty_input() {
+        assert_eq!(reduce_lanes(&[], 0i32, |a, b| a + b), 0);
+        assert_eq!(reduce_lanes(&[5i32], 0, |a, b| a + b), 5);
+    }
+}

@@ -404,8 +404,13 @@ pub fn infer(
         Op::Binary(b) => {
             expect_arity(op, args, 2)?;
             if args[0] != args[1] {
+                let hint = if args[0].dtype == args[1].dtype {
+                    " (broadcast explicitly)"
+                } else {
+                    " (convert explicitly)"
+                };
                 type_err!(
-                    "'{}' needs operands of one type, got {} and {} (broadcast explicitly)",
+                    "'{}' needs operands of one type, got {} and {}{hint}",
                     b.name(),
                     args[0],
                     args[1]

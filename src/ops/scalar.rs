@@ -1,9 +1,20 @@
 //! The scalar meaning of every elementwise op: the one definition both executors use.
 //!
+//! Each op is a small typed function per dtype (trait methods of [`Arith`], [`FloatOps`],
+//! [`Logic`], [`Shift`], the `cmp_*` functions and [`CastTo`]). The per-dtype tables of
+//! [`Elem`] hand these functions to visitors as zero-sized function items, so the tensor
+//! kernels are monomorphized per op and dtype with no dispatch inside their loops. The
+//! `eval_*` functions are the slow, simple reference on [`Scalar`]s that tests (and the JIT's
+//! edge-value tests) compare against.
+//!
 //! The interpreter and constant folding call these functions; the JIT emits inline code for
 //! the cheap ops (tested against these functions on edge values) and calls the
 //! `extern "C"` functions below for the transcendental ones, so both sides compute the very
 //! same bits.
+
+use crate::ops::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
+use crate::tensor::{Element, Scalar};
+use crate::types::DType;
 
 /// Transcendental and libm-backed functions, callable from compiled code by address.
 /// Each is the Rust standard library's function, so the interpreter and the JIT agree.
@@ -50,4 +61,816 @@ pub extern "C" fn rem_f32(a: f32, b: f32) -> f32 {
 /// C `fmod`: the remainder has the sign of the dividend.
 pub extern "C" fn rem_f64(a: f64, b: f64) -> f64 {
     a % b
+}
+
+// ---------------------------------------------------------------------------------------------
+// The typed definitions. Each op is a small function of one dtype; the tables below hand these
+// functions (zero-sized function items) to visitors, so that kernels generic over the function
+// type are monomorphized per op and dtype, with no dispatch in their loops.
+// ---------------------------------------------------------------------------------------------
+
+/// Arithmetic, defined on the numeric dtypes (`i32`, `i64`, `f32`, `f64`).
+pub trait Arith: Copy + PartialOrd + 'static {
+    const ZERO: Self;
+    const ONE: Self;
+    /// The identity of `min`: the largest value (`+inf` for floats).
+    const MIN_IDENTITY: Self;
+    /// The identity of `max`: the smallest value (`-inf` for floats).
+    const MAX_IDENTITY: Self;
+    fn add(a: Self, b: Self) -> Self;
+    fn sub(a: Self, b: Self) -> Self;
+    fn mul(a: Self, b: Self) -> Self;
+    fn div(a: Self, b: Self) -> Self;
+    fn rem(a: Self, b: Self) -> Self;
+    fn min(a: Self, b: Self) -> Self;
+    fn max(a: Self, b: Self) -> Self;
+    fn neg(a: Self) -> Self;
+    fn abs(a: Self) -> Self;
+}
+
+/// The float-only functions (`f32`, `f64`).
+pub trait FloatOps: Arith {
+    fn pow(a: Self, b: Self) -> Self;
+    fn exp(a: Self) -> Self;
+    fn log(a: Self) -> Self;
+    fn sqrt(a: Self) -> Self;
+    fn tanh(a: Self) -> Self;
+    fn sin(a: Self) -> Self;
+    fn cos(a: Self) -> Self;
+    fn floor(a: Self) -> Self;
+    fn ceil(a: Self) -> Self;
+    fn round(a: Self) -> Self;
+}
+
+/// Bitwise ops on integers, logical ops on `bool`.
+pub trait Logic: Copy + 'static {
+    /// The identity of `and`: all ones (`true`).
+    const ALL_ONES: Self;
+    /// The identity of `or`: zero (`false`).
+    const NONE: Self;
+    fn and(a: Self, b: Self) -> Self;
+    fn or(a: Self, b: Self) -> Self;
+    fn xor(a: Self, b: Self) -> Self;
+    fn not(a: Self) -> Self;
+}
+
+/// Shifts, defined on the integer dtypes. The amount is read as unsigned; amounts of at least
+/// the bit width give 0 (`shl`, `shr_logical`) or fill with the sign bit (`shr_arith`).
+pub trait Shift: Copy + 'static {
+    fn shl(a: Self, b: Self) -> Self;
+    fn shr_logical(a: Self, b: Self) -> Self;
+    fn shr_arith(a: Self, b: Self) -> Self;
+}
+
+macro_rules! int_ops {
+    ($t:ty, $u:ty, $bits:expr) => {
+        impl Arith for $t {
+            const ZERO: $t = 0;
+            const ONE: $t = 1;
+            const MIN_IDENTITY: $t = <$t>::MAX;
+            const MAX_IDENTITY: $t = <$t>::MIN;
+            #[inline(always)]
+            fn add(a: $t, b: $t) -> $t {
+                a.wrapping_add(b)
+            }
+            #[inline(always)]
+            fn sub(a: $t, b: $t) -> $t {
+                a.wrapping_sub(b)
+            }
+            #[inline(always)]
+            fn mul(a: $t, b: $t) -> $t {
+                a.wrapping_mul(b)
+            }
+            /// Truncating; `x / 0 = -1` and `MIN / -1 = MIN` (XLA), so it never traps.
+            #[inline(always)]
+            fn div(a: $t, b: $t) -> $t {
+                if b == 0 {
+                    -1
+                } else {
+                    a.wrapping_div(b)
+                }
+            }
+            /// Sign of the dividend; `x % 0 = x` and `MIN % -1 = 0` (XLA).
+            #[inline(always)]
+            fn rem(a: $t, b: $t) -> $t {
+                if b == 0 {
+                    a
+                } else {
+                    a.wrapping_rem(b)
+                }
+            }
+            #[inline(always)]
+            fn min(a: $t, b: $t) -> $t {
+                Ord::min(a, b)
+            }
+            #[inline(always)]
+            fn max(a: $t, b: $t) -> $t {
+                Ord::max(a, b)
+            }
+            #[inline(always)]
+            fn neg(a: $t) -> $t {
+                a.wrapping_neg()
+            }
+            #[inline(always)]
+            fn abs(a: $t) -> $t {
+                a.wrapping_abs()
+            }
+        }
+
+        impl Logic for $t {
+            const ALL_ONES: $t = -1;
+            const NONE: $t = 0;
+            #[inline(always)]
+            fn and(a: $t, b: $t) -> $t {
+                a & b
+            }
+            #[inline(always)]
+            fn or(a: $t, b: $t) -> $t {
+                a | b
+            }
+            #[inline(always)]
+            fn xor(a: $t, b: $t) -> $t {
+                a ^ b
+            }
+            #[inline(always)]
+            fn not(a: $t) -> $t {
+                !a
+            }
+        }
+
+        impl Shift for $t {
+            #[inline(always)]
+            fn shl(a: $t, b: $t) -> $t {
+                let s = b as $u;
+                if s >= $bits {
+                    0
+                } else {
+                    a << s
+                }
+            }
+            #[inline(always)]
+            fn shr_logical(a: $t, b: $t) -> $t {
+                let s = b as $u;
+                if s >= $bits {
+                    0
+                } else {
+                    ((a as $u) >> s) as $t
+                }
+            }
+            #[inline(always)]
+            fn shr_arith(a: $t, b: $t) -> $t {
+                let s = b as $u;
+                a >> if s >= $bits { $bits - 1 } else { s }
+            }
+        }
+    };
+}
+
+int_ops!(i32, u32, 32);
+int_ops!(i64, u64, 64);
+
+macro_rules! float_ops {
+    ($t:ident, $pow:ident, $rem:ident, $exp:ident, $log:ident, $tanh:ident, $sin:ident, $cos:ident) => {
+        impl Arith for $t {
+            const ZERO: $t = 0.0;
+            const ONE: $t = 1.0;
+            const MIN_IDENTITY: $t = $t::INFINITY;
+            const MAX_IDENTITY: $t = $t::NEG_INFINITY;
+            #[inline(always)]
+            fn add(a: $t, b: $t) -> $t {
+                a + b
+            }
+            #[inline(always)]
+            fn sub(a: $t, b: $t) -> $t {
+                a - b
+            }
+            #[inline(always)]
+            fn mul(a: $t, b: $t) -> $t {
+                a * b
+            }
+            #[inline(always)]
+            fn div(a: $t, b: $t) -> $t {
+                a / b
+            }
+            #[inline(always)]
+            fn rem(a: $t, b: $t) -> $t {
+                $rem(a, b)
+            }
+            /// IEEE 754-2019 `minimum`: NaN if either is NaN, and `-0.0 < +0.0`.
+            #[inline(always)]
+            fn min(a: $t, b: $t) -> $t {
+                if a < b {
+                    a
+                } else if b < a {
+                    b
+                } else if a.is_nan() || b.is_nan() {
+                    a + b
+                } else if a.is_sign_negative() {
+                    // Equal operands: only the sign of a zero can differ.
+                    a
+                } else {
+                    b
+                }
+            }
+            /// IEEE 754-2019 `maximum`: NaN if either is NaN, and `-0.0 < +0.0`.
+            #[inline(always)]
+            fn max(a: $t, b: $t) -> $t {
+                if a > b {
+                    a
+                } else if b > a {
+                    b
+                } else if a.is_nan() || b.is_nan() {
+                    a + b
+                } else if a.is_sign_negative() {
+                    b
+                } else {
+                    a
+                }
+            }
+            #[inline(always)]
+            fn neg(a: $t) -> $t {
+                -a
+            }
+            #[inline(always)]
+            fn abs(a: $t) -> $t {
+                a.abs()
+            }
+        }
+
+        impl FloatOps for $t {
+            #[inline(always)]
+            fn pow(a: $t, b: $t) -> $t {
+                $pow(a, b)
+            }
+            #[inline(always)]
+            fn exp(a: $t) -> $t {
+                $exp(a)
+            }
+            #[inline(always)]
+            fn log(a: $t) -> $t {
+                $log(a)
+            }
+            #[inline(always)]
+            fn sqrt(a: $t) -> $t {
+                a.sqrt()
+            }
+            #[inline(always)]
+            fn tanh(a: $t) -> $t {
+                $tanh(a)
+            }
+            #[inline(always)]
+            fn sin(a: $t) -> $t {
+                $sin(a)
+            }
+            #[inline(always)]
+            fn cos(a: $t) -> $t {
+                $cos(a)
+            }
+            #[inline(always)]
+            fn floor(a: $t) -> $t {
+                a.floor()
+            }
+            #[inline(always)]
+            fn ceil(a: $t) -> $t {
+                a.ceil()
+            }
+            /// Half to even, like Cranelift's `nearest`.
+            #[inline(always)]
+            fn round(a: $t) -> $t {
+                a.round_ties_even()
+            }
+        }
+    };
+}
+
+float_ops!(f32, pow_f32, rem_f32, exp_f32, log_f32, tanh_f32, sin_f32, cos_f32);
+float_ops!(f64, pow_f64, rem_f64, exp_f64, log_f64, tanh_f64, sin_f64, cos_f64);
+
+impl Logic for bool {
+    const ALL_ONES: bool = true;
+    const NONE: bool = false;
+    #[inline(always)]
+    fn and(a: bool, b: bool) -> bool {
+        a & b
+    }
+    #[inline(always)]
+    fn or(a: bool, b: bool) -> bool {
+        a | b
+    }
+    #[inline(always)]
+    fn xor(a: bool, b: bool) -> bool {
+        a ^ b
+    }
+    #[inline(always)]
+    fn not(a: bool) -> bool {
+        !a
+    }
+}
+
+/// Comparisons. Rust's `PartialOrd` is exactly graphjit's rule: IEEE quiet comparisons for
+/// floats (NaN compares false except with `ne`, `-0.0 == +0.0`), `false < true` for `bool`.
+#[inline(always)]
+pub fn cmp_eq<T: PartialOrd>(a: T, b: T) -> bool {
+    a == b
+}
+#[inline(always)]
+pub fn cmp_ne<T: PartialOrd>(a: T, b: T) -> bool {
+    a != b
+}
+#[inline(always)]
+pub fn cmp_lt<T: PartialOrd>(a: T, b: T) -> bool {
+    a < b
+}
+#[inline(always)]
+pub fn cmp_le<T: PartialOrd>(a: T, b: T) -> bool {
+    a <= b
+}
+#[inline(always)]
+pub fn cmp_gt<T: PartialOrd>(a: T, b: T) -> bool {
+    a > b
+}
+#[inline(always)]
+pub fn cmp_ge<T: PartialOrd>(a: T, b: T) -> bool {
+    a >= b
+}
+
+/// Conversion to another dtype: Rust's `as` between numbers (int to int wraps, float to int
+/// truncates toward zero, saturates and sends NaN to 0, to float rounds to nearest even),
+/// `x != 0` to `bool` (so NaN is true), and 0 or 1 from `bool`.
+pub trait CastTo<U> {
+    fn cast(self) -> U;
+}
+
+macro_rules! cast_num {
+    ($($s:ty),* => $($d:ty),*) => { cast_num!(@outer [$($s),*] [$($d),*]); };
+    (@outer [$($s:ty),*] $ds:tt) => { $( cast_num!(@inner $s $ds); )* };
+    (@inner $s:ty [$($d:ty),*]) => {
+        $(
+            impl CastTo<$d> for $s {
+                #[inline(always)]
+                fn cast(self) -> $d {
+                    self as $d
+                }
+            }
+        )*
+    };
+}
+cast_num!(i32, i64, f32, f64 => i32, i64, f32, f64);
+
+macro_rules! cast_bool {
+    ($($t:ty: $zero:expr, $one:expr;)*) => {
+        $(
+            impl CastTo<bool> for $t {
+                #[inline(always)]
+                #[allow(clippy::float_cmp)]
+                fn cast(self) -> bool {
+                    self != $zero
+                }
+            }
+            impl CastTo<$t> for bool {
+                #[inline(always)]
+                fn cast(self) -> $t {
+                    if self { $one } else { $zero }
+                }
+            }
+        )*
+    };
+}
+cast_bool! {
+    i32: 0, 1;
+    i64: 0, 1;
+    f32: 0.0, 1.0;
+    f64: 0.0, 1.0;
+}
+
+impl CastTo<bool> for bool {
+    #[inline(always)]
+    fn cast(self) -> bool {
+        self
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispatch: from an op and a dtype to the typed function, handed to a visitor.
+// ---------------------------------------------------------------------------------------------
+
+/// Receives the function of one unary op on `T`, as a zero-sized function item.
+pub trait UnaryVisitor<T> {
+    type Out;
+    fn visit<F: Fn(T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
+}
+
+/// Receives the function of one binary op (or reduce combiner) on `T`.
+pub trait BinaryVisitor<T> {
+    type Out;
+    fn visit<F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
+}
+
+/// Receives the function of one comparison on `T`.
+pub trait CompareVisitor<T> {
+    type Out;
+    fn visit<F: Fn(T, T) -> bool + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
+}
+
+/// Receives an element type chosen at run time from a [`DType`].
+pub trait DTypeVisitor {
+    type Out;
+    fn visit<T: Elem>(self) -> Self::Out;
+}
+
+/// Receives a source and a destination element type for a conversion.
+pub trait ConvertVisitor {
+    type Out;
+    fn visit<S: Elem + CastTo<D>, D: Elem>(self) -> Self::Out;
+}
+
+/// An element type with its op tables: which ops it accepts and their typed functions.
+pub trait Elem:
+    Element
+    + PartialOrd
+    + Send
+    + Sync
+    + CastTo<bool>
+    + CastTo<i32>
+    + CastTo<i64>
+    + CastTo<f32>
+    + CastTo<f64>
+{
+    /// The element's bits in a `u64` register (zero-extended; `bool` is 0 or 1), used by the
+    /// interpreter's scalar registers.
+    fn to_reg(self) -> u64;
+    /// Reads a value written by [`Elem::to_reg`].
+    fn from_reg(r: u64) -> Self;
+    /// Hands the function of `op` on this dtype to `v`; `None` when `op` is not defined on it.
+    fn unary<V: UnaryVisitor<Self>>(op: UnaryOp, v: V) -> Option<V::Out>;
+    /// Hands the function of `op` on this dtype to `v`; `None` when `op` is not defined on it.
+    fn binary<V: BinaryVisitor<Self>>(op: BinaryOp, v: V) -> Option<V::Out>;
+    /// Hands the combining function of a reduction to `v`; `None` when not defined.
+    fn reduce<V: BinaryVisitor<Self>>(op: ReduceOp, v: V) -> Option<V::Out>;
+    /// The identity a reduction's accumulators start from; `None` when not defined.
+    fn reduce_identity(op: ReduceOp) -> Option<Self>;
+}
+
+fn arith_unary<T: Arith, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out> {
+    match op {
+        UnaryOp::Neg => Some(v.visit(T::neg)),
+        UnaryOp::Abs => Some(v.visit(T::abs)),
+        _ => None,
+    }
+}
+
+fn float_unary<T: FloatOps, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out> {
+    Some(match op {
+        UnaryOp::Exp => v.visit(T::exp),
+        UnaryOp::Log => v.visit(T::log),
+        UnaryOp::Sqrt => v.visit(T::sqrt),
+        UnaryOp::Tanh => v.visit(T::tanh),
+        UnaryOp::Sin => v.visit(T::sin),
+        UnaryOp::Cos => v.visit(T::cos),
+        UnaryOp::Floor => v.visit(T::floor),
+        UnaryOp::Ceil => v.visit(T::ceil),
+        UnaryOp::Round => v.visit(T::round),
+        UnaryOp::Neg | UnaryOp::Abs => return arith_unary(op, v),
+        UnaryOp::Not => return None,
+    })
+}
+
+fn arith_binary<T: Arith, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
+    Some(match op {
+        BinaryOp::Add => v.visit(T::add),
+        BinaryOp::Sub => v.visit(T::sub),
+        BinaryOp::Mul => v.visit(T::mul),
+        BinaryOp::Div => v.visit(T::div),
+        BinaryOp::Rem => v.visit(T::rem),
+        BinaryOp::Min => v.visit(T::min),
+        BinaryOp::Max => v.visit(T::max),
+        _ => return None,
+    })
+}
+
+fn logic_binary<T: Logic, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
+    Some(match op {
+        BinaryOp::And => v.visit(T::and),
+        BinaryOp::Or => v.visit(T::or),
+        BinaryOp::Xor => v.visit(T::xor),
+        _ => return None,
+    })
+}
+
+fn int_binary<T: Arith + Logic + Shift, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
+    match op {
+        BinaryOp::Shl => Some(v.visit(T::shl)),
+        BinaryOp::ShrLogical => Some(v.visit(T::shr_logical)),
+        BinaryOp::ShrArith => Some(v.visit(T::shr_arith)),
+        BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => logic_binary(op, v),
+        _ => arith_binary(op, v),
+    }
+}
+
+fn float_binary<T: FloatOps, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
+    match op {
+        BinaryOp::Pow => Some(v.visit(T::pow)),
+        _ => arith_binary(op, v),
+    }
+}
+
+fn numeric_reduce<T: Arith, V: BinaryVisitor<T>>(op: ReduceOp, v: V) -> Option<V::Out> {
+    Some(match op {
+        ReduceOp::Sum => v.visit(T::add),
+        ReduceOp::Prod => v.visit(T::mul),
+        ReduceOp::Min => v.visit(T::min),
+        ReduceOp::Max => v.visit(T::max),
+        ReduceOp::And | ReduceOp::Or => return None,
+    })
+}
+
+fn numeric_identity<T: Arith>(op: ReduceOp) -> Option<T> {
+    Some(match op {
+        ReduceOp::Sum => T::ZERO,
+        ReduceOp::Prod => T::ONE,
+        ReduceOp::Min => T::MIN_IDENTITY,
+        ReduceOp::Max => T::MAX_IDENTITY,
+        ReduceOp::And | ReduceOp::Or => return None,
+    })
+}
+
+fn logic_reduce<T: Logic, V: BinaryVisitor<T>>(op: ReduceOp, v: V) -> Option<V::Out> {
+    match op {
+        ReduceOp::And => Some(v.visit(T::and)),
+        ReduceOp::Or => Some(v.visit(T::or)),
+        _ => None,
+    }
+}
+
+fn logic_identity<T: Logic>(op: ReduceOp) -> Option<T> {
+    match op {
+        ReduceOp::And => Some(T::ALL_ONES),
+        ReduceOp::Or => Some(T::NONE),
+        _ => None,
+    }
+}
+
+impl Elem for bool {
+    #[inline(always)]
+    fn to_reg(self) -> u64 {
+        self as u64
+    }
+    #[inline(always)]
+    fn from_reg(r: u64) -> bool {
+        r != 0
+    }
+    fn unary<V: UnaryVisitor<bool>>(op: UnaryOp, v: V) -> Option<V::Out> {
+        match op {
+            UnaryOp::Not => Some(v.visit(<bool as Logic>::not)),
+            _ => None,
+        }
+    }
+    fn binary<V: BinaryVisitor<bool>>(op: BinaryOp, v: V) -> Option<V::Out> {
+        logic_binary(op, v)
+    }
+    fn reduce<V: BinaryVisitor<bool>>(op: ReduceOp, v: V) -> Option<V::Out> {
+        logic_reduce(op, v)
+    }
+    fn reduce_identity(op: ReduceOp) -> Option<bool> {
+        logic_identity(op)
+    }
+}
+
+macro_rules! int_elem {
+    ($t:ty, $u:ty) => {
+        impl Elem for $t {
+            #[inline(always)]
+            fn to_reg(self) -> u64 {
+                self as $u as u64
+            }
+            #[inline(always)]
+            fn from_reg(r: u64) -> $t {
+                r as $u as $t
+            }
+            fn unary<V: UnaryVisitor<$t>>(op: UnaryOp, v: V) -> Option<V::Out> {
+                match op {
+                    UnaryOp::Not => Some(v.visit(<$t as Logic>::not)),
+                    _ => arith_unary(op, v),
+                }
+            }
+            fn binary<V: BinaryVisitor<$t>>(op: BinaryOp, v: V) -> Option<V::Out> {
+                int_binary(op, v)
+            }
+            fn reduce<V: BinaryVisitor<$t>>(op: ReduceOp, v: V) -> Option<V::Out> {
+                match op {
+                    ReduceOp::And | ReduceOp::Or => logic_reduce(op, v),
+                    _ => numeric_reduce(op, v),
+                }
+            }
+            fn reduce_identity(op: ReduceOp) -> Option<$t> {
+                match op {
+                    ReduceOp::And | ReduceOp::Or => logic_identity(op),
+                    _ => numeric_identity(op),
+                }
+            }
+        }
+    };
+}
+int_elem!(i32, u32);
+int_elem!(i64, u64);
+
+macro_rules! float_elem {
+    ($t:ty, $u:ty) => {
+        impl Elem for $t {
+            #[inline(always)]
+            fn to_reg(self) -> u64 {
+                self.to_bits() as u64
+            }
+            #[inline(always)]
+            fn from_reg(r: u64) -> $t {
+                <$t>::from_bits(r as $u)
+            }
+            fn unary<V: UnaryVisitor<$t>>(op: UnaryOp, v: V) -> Option<V::Out> {
+                float_unary(op, v)
+            }
+            fn binary<V: BinaryVisitor<$t>>(op: BinaryOp, v: V) -> Option<V::Out> {
+                float_binary(op, v)
+            }
+            fn reduce<V: BinaryVisitor<$t>>(op: ReduceOp, v: V) -> Option<V::Out> {
+                numeric_reduce(op, v)
+            }
+            fn reduce_identity(op: ReduceOp) -> Option<$t> {
+                numeric_identity(op)
+            }
+        }
+    };
+}
+float_elem!(f32, u32);
+float_elem!(f64, u64);
+
+/// Hands the function of comparison `op` on `T` to `v` (every dtype accepts every comparison).
+pub fn compare_with<T: Elem, V: CompareVisitor<T>>(op: CmpOp, v: V) -> V::Out {
+    match op {
+        CmpOp::Eq => v.visit(cmp_eq::<T>),
+        CmpOp::Ne => v.visit(cmp_ne::<T>),
+        CmpOp::Lt => v.visit(cmp_lt::<T>),
+        CmpOp::Le => v.visit(cmp_le::<T>),
+        CmpOp::Gt => v.visit(cmp_gt::<T>),
+        CmpOp::Ge => v.visit(cmp_ge::<T>),
+    }
+}
+
+/// Calls `v` with the Rust element type of `dtype`.
+pub fn with_dtype<V: DTypeVisitor>(dtype: DType, v: V) -> V::Out {
+    match dtype {
+        DType::Bool => v.visit::<bool>(),
+        DType::I32 => v.visit::<i32>(),
+        DType::I64 => v.visit::<i64>(),
+        DType::F32 => v.visit::<f32>(),
+        DType::F64 => v.visit::<f64>(),
+    }
+}
+
+/// Calls `v` with the Rust element types of a conversion from `from` to `to`.
+pub fn with_convert<V: ConvertVisitor>(from: DType, to: DType, v: V) -> V::Out {
+    struct Outer<V> {
+        to: DType,
+        v: V,
+    }
+    impl<V: ConvertVisitor> DTypeVisitor for Outer<V> {
+        type Out = V::Out;
+        fn visit<S: Elem>(self) -> V::Out {
+            match self.to {
+                DType::Bool => self.v.visit::<S, bool>(),
+                DType::I32 => self.v.visit::<S, i32>(),
+                DType::I64 => self.v.visit::<S, i64>(),
+                DType::F32 => self.v.visit::<S, f32>(),
+                DType::F64 => self.v.visit::<S, f64>(),
+            }
+        }
+    }
+    with_dtype(from, Outer { to, v })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reference entry points on `Scalar`s: slow but simple, for tests and constant folding.
+// ---------------------------------------------------------------------------------------------
+
+struct Apply1<T>(T);
+impl<T> UnaryVisitor<T> for Apply1<T> {
+    type Out = T;
+    fn visit<F: Fn(T) -> T>(self, f: F) -> T {
+        f(self.0)
+    }
+}
+
+struct Apply2<T>(T, T);
+impl<T> BinaryVisitor<T> for Apply2<T> {
+    type Out = T;
+    fn visit<F: Fn(T, T) -> T>(self, f: F) -> T {
+        f(self.0, self.1)
+    }
+}
+impl<T> CompareVisitor<T> for Apply2<T> {
+    type Out = bool;
+    fn visit<F: Fn(T, T) -> bool>(self, f: F) -> bool {
+        f(self.0, self.1)
+    }
+}
+
+/// Runs `body::<T>(a, b)` when both scalars have the element type `T`.
+macro_rules! scalar_pair {
+    ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
+        match ($a, $b) {
+            (Scalar::Bool($x), Scalar::Bool($y)) => $body,
+            (Scalar::I32($x), Scalar::I32($y)) => $body,
+            (Scalar::I64($x), Scalar::I64($y)) => $body,
+            (Scalar::F32($x), Scalar::F32($y)) => $body,
+            (Scalar::F64($x), Scalar::F64($y)) => $body,
+            _ => None,
+        }
+    };
+}
+
+/// Runs `body` with `x` bound to the scalar's typed value.
+macro_rules! scalar_one {
+    ($a:expr, |$x:ident| $body:expr) => {
+        match $a {
+            Scalar::Bool($x) => $body,
+            Scalar::I32($x) => $body,
+            Scalar::I64($x) => $body,
+            Scalar::F32($x) => $body,
+            Scalar::F64($x) => $body,
+        }
+    };
+}
+
+fn unary_t<T: Elem>(op: UnaryOp, x: T) -> Option<Scalar> {
+    T::unary(op, Apply1(x)).map(Element::into_scalar)
+}
+
+fn binary_t<T: Elem>(op: BinaryOp, a: T, b: T) -> Option<Scalar> {
+    T::binary(op, Apply2(a, b)).map(Element::into_scalar)
+}
+
+fn reduce_t<T: Elem>(op: ReduceOp, a: T, b: T) -> Option<Scalar> {
+    T::reduce(op, Apply2(a, b)).map(Element::into_scalar)
+}
+
+/// The unary op on one element; `None` when the op is not defined on its dtype.
+pub fn eval_unary(op: UnaryOp, x: Scalar) -> Option<Scalar> {
+    scalar_one!(x, |v| unary_t(op, v))
+}
+
+/// The binary op on two elements; `None` when their dtypes differ or the op is not defined
+/// on their dtype.
+pub fn eval_binary(op: BinaryOp, a: Scalar, b: Scalar) -> Option<Scalar> {
+    scalar_pair!(a, b, |x, y| binary_t(op, x, y))
+}
+
+/// The comparison of two elements as a `Scalar::Bool`; `None` when their dtypes differ.
+pub fn eval_compare(op: CmpOp, a: Scalar, b: Scalar) -> Option<Scalar> {
+    scalar_pair!(a, b, |x, y| Some(Scalar::Bool(compare_with(
+        op,
+        Apply2(x, y)
+    ))))
+}
+
+/// `select(p, a, b)` on elements: `a` when `p` is true; `None` unless `p` is a bool and `a`
+/// and `b` have one dtype.
+pub fn eval_select(p: Scalar, a: Scalar, b: Scalar) -> Option<Scalar> {
+    match p {
+        Scalar::Bool(p) if a.dtype() == b.dtype() => Some(if p { a } else { b }),
+        _ => None,
+    }
+}
+
+/// Converts an element to `to` (rules in [`CastTo`]).
+pub fn convert(x: Scalar, to: DType) -> Scalar {
+    fn cast_to<S: Elem>(x: S, to: DType) -> Scalar {
+        match to {
+            DType::Bool => Scalar::Bool(x.cast()),
+            DType::I32 => Scalar::I32(x.cast()),
+            DType::I64 => Scalar::I64(x.cast()),
+            DType::F32 => Scalar::F32(x.cast()),
+            DType::F64 => Scalar::F64(x.cast()),
+        }
+    }
+    scalar_one!(x, |v| cast_to(v, to))
+}
+
+/// The value every accumulator of a reduction starts from: 0 (`+0.0`) for `sum`, 1 for
+/// `prod`, the largest value (`+inf`) for `min`, the smallest (`-inf`) for `max`, all ones
+/// (`true`) for `and`, 0 (`false`) for `or`. `None` when the reduction is not defined on
+/// `dtype`.
+pub fn reduce_identity(op: ReduceOp, dtype: DType) -> Option<Scalar> {
+    struct Id(ReduceOp);
+    impl DTypeVisitor for Id {
+        type Out = Option<Scalar>;
+        fn visit<T: Elem>(self) -> Option<Scalar> {
+            T::reduce_identity(self.0).map(Element::into_scalar)
+        }
+    }
+    with_dtype(dtype, Id(op))
+}
+
+/// The combining function of a reduction on two elements; `None` when their dtypes differ
+/// or the reduction is not defined on their dtype.
+pub fn reduce_combine(op: ReduceOp, a: Scalar, b: Scalar) -> Option<Scalar> {
+    scalar_pair!(a, b, |x, y| reduce_t(op, x, y))
 }

@@ -1,0 +1,173 @@
+//! `graphjit bench`: compiled against interpreted, on the same program and inputs.
+
+use std::hint::black_box;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use graphjit::args::parse_args;
+use graphjit::interp::Interpreter;
+use graphjit::{jit, Tensor};
+
+use super::{choose, load_file, FileArg};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub file: FileArg,
+    /// Print one JSON object on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds of measurement per executor (fractions allowed).
+    #[arg(long, default_value_t = 1.0)]
+    pub seconds: f64,
+    /// The arguments, as for `graphjit run`.
+    #[arg(allow_negative_numbers = true)]
+    pub args: Vec<String>,
+}
+
+/// Timings of one executor, per run.
+struct Stats {
+    median_ns: f64,
+    p10_ns: f64,
+    p90_ns: f64,
+    samples: usize,
+    runs: u64,
+}
+
+/// Times `f`: batches of runs long enough to read the clock reliably, for about `budget`;
+/// returns per-run statistics over the batches.
+fn measure(budget: Duration, mut f: impl FnMut() -> Result<()>) -> Result<Stats> {
+    // One untimed run warms caches and finds how long a run takes.
+    let t0 = Instant::now();
+    f()?;
+    let one = t0.elapsed().max(Duration::from_nanos(1));
+    let batch = ((Duration::from_micros(500).as_nanos() / one.as_nanos()).max(1)) as u64;
+    let mut per_run = Vec::new();
+    let start = Instant::now();
+    let mut runs = 0u64;
+    while per_run.len() < 5 || (start.elapsed() < budget && per_run.len() < 100_000) {
+        let t = Instant::now();
+        for _ in 0..batch {
+            f()?;
+        }
+        per_run.push(t.elapsed().as_nanos() as f64 / batch as f64);
+        runs += batch;
+    }
+    per_run.sort_by(|a, b| a.total_cmp(b));
+    let q = |p: f64| per_run[((per_run.len() - 1) as f64 * p).round() as usize];
+    Ok(Stats {
+        median_ns: q(0.5),
+        p10_ns: q(0.1),
+        p90_ns: q(0.9),
+        samples: per_run.len(),
+        runs,
+    })
+}
+
+fn human(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.1} ns")
+    } else if ns < 1e6 {
+        format!("{:.2} µs", ns / 1e3)
+    } else if ns < 1e9 {
+        format!("{:.2} ms", ns / 1e6)
+    } else {
+        format!("{:.3} s", ns / 1e9)
+    }
+}
+
+pub fn bench(a: BenchArgs) -> Result<()> {
+    if !(a.seconds > 0.0 && a.seconds.is_finite()) {
+        bail!("--seconds must be a positive number, got {}", a.seconds);
+    }
+    let budget = Duration::from_secs_f64(a.seconds);
+    let module = load_file(&a.file.file)?;
+    let f = choose(&module, &a.file.file, a.file.func.as_deref())?;
+    let inputs = parse_args(f, &a.args)?;
+    // Progress goes to stderr, redrawn in place on a terminal and one line a step elsewhere,
+    // so that stdout stays clean for --json.
+    let tty = std::io::stderr().is_terminal();
+    let progress = |msg: &str| {
+        if tty {
+            eprint!("\r\x1b[2K{msg}");
+        } else if !msg.is_empty() {
+            eprintln!("graphjit bench: {msg}");
+        }
+        let _ = std::io::stderr().flush();
+    };
+
+    progress("compiling");
+    let compile = measure(budget.min(Duration::from_millis(300)), || {
+        black_box(jit::compile(f)?);
+        Ok(())
+    })?;
+    let exe = jit::compile(f)?;
+    let mut outs: Vec<Tensor> = f.results.iter().map(Tensor::zeros).collect();
+
+    progress("running compiled code");
+    let jit_stats = measure(budget, || {
+        exe.run_into(black_box(&inputs), &mut outs)?;
+        Ok(())
+    })?;
+    let jit_out = exe.run(&inputs)?;
+
+    progress("interpreting");
+    // The interpreter is prepared once, as the executable is compiled once.
+    let interpreter = Interpreter::new(f)?;
+    let interp_stats = measure(budget, || {
+        black_box(interpreter.run(black_box(&inputs))?);
+        Ok(())
+    })?;
+    let interp_out = interpreter.run(&inputs)?;
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+
+    let identical = jit_out == interp_out;
+    let speedup = interp_stats.median_ns / jit_stats.median_ns;
+    if a.json {
+        println!(
+            "{{\"file\": {:?}, \"func\": {:?}, \"compile_ns\": {:.0}, \"jit_median_ns\": {:.1}, \"jit_p10_ns\": {:.1}, \"jit_p90_ns\": {:.1}, \"jit_runs\": {}, \"interp_median_ns\": {:.1}, \"interp_p10_ns\": {:.1}, \"interp_p90_ns\": {:.1}, \"interp_runs\": {}, \"speedup\": {:.3}, \"identical\": {}}}",
+            a.file.file.display().to_string(),
+            f.name,
+            compile.median_ns,
+            jit_stats.median_ns,
+            jit_stats.p10_ns,
+            jit_stats.p90_ns,
+            jit_stats.runs,
+            interp_stats.median_ns,
+            interp_stats.p10_ns,
+            interp_stats.p90_ns,
+            interp_stats.runs,
+            speedup,
+            identical
+        );
+    } else {
+        println!("@{} in {}", f.name, a.file.file.display());
+        println!(
+            "{:<12} {:>12} {:>12} {:>12} {:>9}",
+            "", "median", "p10", "p90", "samples"
+        );
+        for (name, s) in [
+            ("compile", &compile),
+            ("compiled", &jit_stats),
+            ("interpreted", &interp_stats),
+        ] {
+            println!(
+                "{:<12} {:>12} {:>12} {:>12} {:>9}",
+                name,
+                human(s.median_ns),
+                human(s.p10_ns),
+                human(s.p90_ns),
+                s.samples
+            );
+        }
+        println!("speedup (interpreted / compiled median): {speedup:.1}x");
+        println!("results identical: {identical}");
+    }
+    if !identical {
+        bail!("compiled and interpreted results differ");
+    }
+    Ok(())
+}

@@ -1,0 +1,556 @@
+//! The dynamic front end: eager ops on [`Tensor`], run at once by the interpreter's kernels.
+//!
+//! Each op is type-checked with [`crate::ops::infer`] and run with
+//! [`crate::ops::kernels::eval`], so eager results are the interpreter's (and the compiled
+//! code's) bit for bit. Broadcasting and Rust literals follow the same rules as the builder
+//! ([`crate::graph::promote`]). Ops are fallible, as in candle: a method or operator gives a
+//! `Result<Tensor>`, and an error names the op, its operand types and the caller's line.
+//!
+//! Rust control flow works on tensor values, as in PyTorch:
+//!
+//! ```
+//! use graphjit::Tensor;
+//!
+//! let mut first = Tensor::scalar(0i32);
+//! let mut second = Tensor::scalar(10i32);
+//! while first.lt(&second)?.to_bool()? {
+//!     first = (&first + 2)?;
+//!     second = (&second + 1)?;
+//! }
+//! assert_eq!((first.to_scalar::<i32>()?, second.to_scalar::<i32>()?), (20, 20));
+//! # Ok::<(), graphjit::Error>(())
+//! ```
+//!
+//! The generic core here ([`Emit`] and the op functions) also serves [`crate::trace`], whose
+//! traced values run these very ops while recording them.
+
+use std::borrow::Cow;
+use std::panic::Location;
+
+use crate::error::Result;
+use crate::graph::promote::{self, op_error, types_list, Literal};
+use crate::ops::{infer, kernels, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::tensor::{Element, Scalar, Tensor};
+use crate::types::{DType, TensorType};
+
+type Loc = &'static Location<'static>;
+
+/// Where eager-style ops go: straight to the kernels (eager tensors) or to the kernels and a
+/// recording (traces).
+pub(crate) trait Emit {
+    type V: Clone;
+    /// The type of a value.
+    fn ty(v: &Self::V) -> TensorType;
+    /// The name errors report as the function (`eager`, or the traced function's name).
+    fn scope(&self) -> String;
+    /// Checks that an operand may be used here (a traced value must belong to this call).
+    fn check_operand(&self, _v: &Self::V, _op: &str, _loc: Loc) -> Result<()> {
+        Ok(())
+    }
+    /// Runs (and maybe records) one op whose operands fit it.
+    fn emit(
+        &self,
+        op: Op,
+        args: &[&Self::V],
+        declared: Option<TensorType>,
+        loc: Loc,
+    ) -> Result<Self::V>;
+}
+
+/// The emitter of plain eager tensors.
+pub(crate) struct Eager;
+
+/// Runs one op on tensors: the type rule, then the kernel.
+pub(crate) fn run_op(
+    scope: &str,
+    op: &Op,
+    args: &[&Tensor],
+    declared: Option<TensorType>,
+    loc: Loc,
+) -> Result<Tensor> {
+    let tys: Vec<TensorType> = args.iter().map(|t| t.ty()).collect();
+    let refs: Vec<&TensorType> = tys.iter().collect();
+    let ty = infer(op, &refs, declared.as_ref()).map_err(|e| {
+        let m = format!("{e}; operand types {}", types_list(&refs));
+        op_error(scope, &op.name(), loc, m)
+    })?;
+    ty.check_size()
+        .map_err(|m| op_error(scope, &op.name(), loc, m))?;
+    kernels::eval(op, args, &ty)
+}
+
+impl Emit for Eager {
+    type V = Tensor;
+    fn ty(v: &Tensor) -> TensorType {
+        v.ty()
+    }
+    fn scope(&self) -> String {
+        "eager".to_string()
+    }
+    fn emit(
+        &self,
+        op: Op,
+        args: &[&Tensor],
+        declared: Option<TensorType>,
+        loc: Loc,
+    ) -> Result<Tensor> {
+        run_op("eager", &op, args, declared, loc)
+    }
+}
+
+/// An operand of an eager-style op on values of type `V`.
+pub enum Arg<'a, V> {
+    Ref(&'a V),
+    Owned(V),
+    /// A Rust literal; it takes the other operand's dtype (see [`Literal`]).
+    Lit(Scalar),
+    /// A plain tensor next to a traced value: a constant of the trace.
+    Tensor(&'a Tensor),
+}
+
+/// What may stand next to a value of type `V` in an op.
+pub trait IntoArg<'a, V> {
+    fn into_arg(self) -> Arg<'a, V>;
+}
+
+impl<'a> IntoArg<'a, Tensor> for &'a Tensor {
+    fn into_arg(self) -> Arg<'a, Tensor> {
+        Arg::Ref(self)
+    }
+}
+
+impl<'a> IntoArg<'a, Tensor> for Tensor {
+    fn into_arg(self) -> Arg<'a, Tensor> {
+        Arg::Owned(self)
+    }
+}
+
+macro_rules! literal_arg {
+    ($($t:ty),*) => {
+        $(impl<'a, V> IntoArg<'a, V> for $t {
+            fn into_arg(self) -> Arg<'a, V> {
+                Arg::Lit(self.scalar())
+            }
+        })*
+    };
+}
+
+literal_arg!(bool, i32, i64, f32, f64);
+
+/// The operand as a value; a literal becomes a constant of `like`'s dtype.
+pub(crate) fn resolve<'a, E: Emit>(
+    e: &E,
+    arg: Arg<'a, E::V>,
+    like: Option<&E::V>,
+    op: &str,
+    loc: Loc,
+) -> Result<Cow<'a, E::V>> {
+    Ok(match arg {
+        Arg::Ref(v) => {
+            e.check_operand(v, op, loc)?;
+            Cow::Borrowed(v)
+        }
+        Arg::Owned(v) => {
+            e.check_operand(&v, op, loc)?;
+            Cow::Owned(v)
+        }
+        Arg::Lit(s) => {
+            let Some(like) = like else {
+                let m = format!("the literal {s} has no tensor operand to take a dtype from");
+                return Err(op_error(&e.scope(), op, loc, m));
+            };
+            let dtype = E::ty(like).dtype;
+            let t =
+                promote::literal_tensor(s, dtype).map_err(|m| op_error(&e.scope(), op, loc, m))?;
+            Cow::Owned(e.emit(Op::Const(t), &[], Some(TensorType::scalar(dtype)), loc)?)
+        }
+        Arg::Tensor(t) => Cow::Owned(e.emit(Op::Const(t.clone()), &[], Some(t.ty()), loc)?),
+    })
+}
+
+/// Checks one dtype (when `same_dtype`) and broadcasts the operands to one shape.
+fn unify<'a, E: Emit>(
+    e: &E,
+    op: &str,
+    vals: Vec<Cow<'a, E::V>>,
+    same_dtype: bool,
+    loc: Loc,
+) -> Result<Vec<Cow<'a, E::V>>> {
+    let tys: Vec<TensorType> = vals.iter().map(|v| E::ty(v)).collect();
+    let refs: Vec<&TensorType> = tys.iter().collect();
+    if same_dtype && tys.windows(2).any(|w| w[0].dtype != w[1].dtype) {
+        let m = format!(
+            "operands have different dtypes {}; convert one explicitly",
+            types_list(&refs)
+        );
+        return Err(op_error(&e.scope(), op, loc, m));
+    }
+    let mut shape: Vec<usize> = Vec::new();
+    for t in &tys {
+        shape = promote::broadcast_shapes(&shape, &t.shape).ok_or_else(|| {
+            let m = format!(
+                "operand shapes {} do not broadcast together",
+                types_list(&refs)
+            );
+            op_error(&e.scope(), op, loc, m)
+        })?;
+    }
+    vals.into_iter()
+        .zip(&tys)
+        .map(|(v, t)| {
+            if t.shape == shape {
+                return Ok(v);
+            }
+            let dims = promote::trailing_dims(t.rank(), shape.len());
+            let to = TensorType::new(t.dtype, shape.clone());
+            Ok(Cow::Owned(e.emit(
+                Op::Broadcast { dims },
+                &[&v],
+                Some(to),
+                loc,
+            )?))
+        })
+        .collect()
+}
+
+/// Two resolved operands.
+type Pair<'a, V> = (Cow<'a, V>, Cow<'a, V>);
+
+/// Resolves two operands, a literal taking the dtype of the other one.
+fn pair<'a, E: Emit>(
+    e: &E,
+    a: Arg<'a, E::V>,
+    b: Arg<'a, E::V>,
+    op: &str,
+    loc: Loc,
+) -> Result<Pair<'a, E::V>> {
+    if let Arg::Lit(s) = a {
+        let b = resolve(e, b, None, op, loc)?;
+        let a = resolve(e, Arg::Lit(s), Some(&b), op, loc)?;
+        return Ok((a, b));
+    }
+    let a = resolve(e, a, None, op, loc)?;
+    let b = resolve(e, b, Some(&a), op, loc)?;
+    Ok((a, b))
+}
+
+pub(crate) fn binary<'a, E: Emit>(
+    e: &E,
+    op: BinaryOp,
+    a: Arg<'a, E::V>,
+    b: Arg<'a, E::V>,
+    loc: Loc,
+) -> Result<E::V> {
+    let (a, b) = pair(e, a, b, op.name(), loc)?;
+    let v = unify(e, op.name(), vec![a, b], true, loc)?;
+    e.emit(Op::Binary(op), &[&v[0], &v[1]], None, loc)
+}
+
+pub(crate) fn compare<'a, E: Emit>(
+    e: &E,
+    op: CmpOp,
+    a: Arg<'a, E::V>,
+    b: Arg<'a, E::V>,
+    loc: Loc,
+) -> Result<E::V> {
+    let (a, b) = pair(e, a, b, op.name(), loc)?;
+    let v = unify(e, op.name(), vec![a, b], true, loc)?;
+    e.emit(Op::Compare(op), &[&v[0], &v[1]], None, loc)
+}
+
+pub(crate) fn select<'a, E: Emit>(
+    e: &E,
+    pred: &'a E::V,
+    a: Arg<'a, E::V>,
+    b: Arg<'a, E::V>,
+    loc: Loc,
+) -> Result<E::V> {
+    let pt = E::ty(pred);
+    if pt.dtype != DType::Bool {
+        let m = format!("the predicate must be bool, got {pt}");
+        return Err(op_error(&e.scope(), "select", loc, m));
+    }
+    let (a, b) = pair(e, a, b, "select", loc)?;
+    let (ta, tb) = (E::ty(&a), E::ty(&b));
+    if ta.dtype != tb.dtype {
+        let m = format!(
+            "operands have different dtypes {}; convert one explicitly",
+            types_list(&[&pt, &ta, &tb])
+        );
+        return Err(op_error(&e.scope(), "select", loc, m));
+    }
+    let v = unify(e, "select", vec![Cow::Borrowed(pred), a, b], false, loc)?;
+    e.emit(Op::Select, &[&v[0], &v[1], &v[2]], None, loc)
+}
+
+pub(crate) fn unary<E: Emit>(e: &E, op: UnaryOp, x: &E::V, loc: Loc) -> Result<E::V> {
+    e.emit(Op::Unary(op), &[x], None, loc)
+}
+
+pub(crate) fn reduce<E: Emit>(
+    e: &E,
+    op: ReduceOp,
+    axes: &[usize],
+    x: &E::V,
+    loc: Loc,
+) -> Result<E::V> {
+    let op = Op::Reduce {
+        op,
+        axes: axes.to_vec(),
+    };
+    e.emit(op, &[x], None, loc)
+}
+
+pub(crate) fn convert<E: Emit>(e: &E, x: &E::V, dtype: DType, loc: Loc) -> Result<E::V> {
+    let to = TensorType::new(dtype, E::ty(x).shape);
+    e.emit(Op::Convert, &[x], Some(to), loc)
+}
+
+pub(crate) fn reshape<E: Emit>(e: &E, x: &E::V, shape: Vec<usize>, loc: Loc) -> Result<E::V> {
+    let to = TensorType::new(E::ty(x).dtype, shape);
+    e.emit(Op::Reshape, &[x], Some(to), loc)
+}
+
+pub(crate) fn broadcast_to<E: Emit>(e: &E, x: &E::V, shape: Vec<usize>, loc: Loc) -> Result<E::V> {
+    let t = E::ty(x);
+    if t.rank() > shape.len() {
+        let m = format!("cannot broadcast {t} to a shape of lower rank {shape:?}");
+        return Err(op_error(&e.scope(), "broadcast", loc, m));
+    }
+    let dims = promote::trailing_dims(t.rank(), shape.len());
+    let to = TensorType::new(t.dtype, shape);
+    e.emit(Op::Broadcast { dims }, &[x], Some(to), loc)
+}
+
+/// The methods shared by eager tensors and traced values: every op of the IR without
+/// regions. `$emit` is an expression giving the emitter from `self`.
+macro_rules! value_methods {
+    ($V:ty, $self_:ident => $emit:expr) => {
+        /// Any elementwise op of one operand.
+        #[track_caller]
+        pub fn unary(&$self_, op: UnaryOp) -> Result<$V> {
+            crate::eager::unary(&$emit, op, $self_, Location::caller())
+        }
+
+        /// Any elementwise op of two operands, with broadcasting and literal promotion.
+        #[track_caller]
+        pub fn binary<'a>(&'a $self_, op: BinaryOp, rhs: impl IntoArg<'a, $V>) -> Result<$V> {
+            let loc = Location::caller();
+            crate::eager::binary(&$emit, op, Arg::Ref($self_), rhs.into_arg(), loc)
+        }
+
+        /// Any comparison, with broadcasting and literal promotion; the result is `bool`.
+        #[track_caller]
+        pub fn compare<'a>(&'a $self_, op: CmpOp, rhs: impl IntoArg<'a, $V>) -> Result<$V> {
+            let loc = Location::caller();
+            crate::eager::compare(&$emit, op, Arg::Ref($self_), rhs.into_arg(), loc)
+        }
+
+        /// Elementwise `self ? a : b` for a bool `self`, with broadcasting.
+        #[track_caller]
+        pub fn select<'a>(
+            &'a $self_,
+            a: impl IntoArg<'a, $V>,
+            b: impl IntoArg<'a, $V>,
+        ) -> Result<$V> {
+            let loc = Location::caller();
+            crate::eager::select(&$emit, $self_, a.into_arg(), b.into_arg(), loc)
+        }
+
+        /// A reduction over `axes` (strictly increasing), which disappear from the shape.
+        #[track_caller]
+        pub fn reduce(&$self_, op: ReduceOp, axes: &[usize]) -> Result<$V> {
+            crate::eager::reduce(&$emit, op, axes, $self_, Location::caller())
+        }
+
+        /// Converts every element to `dtype`.
+        #[track_caller]
+        pub fn convert(&$self_, dtype: DType) -> Result<$V> {
+            crate::eager::convert(&$emit, $self_, dtype, Location::caller())
+        }
+
+        /// The same elements with a new shape of equal element count.
+        #[track_caller]
+        pub fn reshape(&$self_, shape: impl Into<Vec<usize>>) -> Result<$V> {
+            crate::eager::reshape(&$emit, $self_, shape.into(), Location::caller())
+        }
+
+        /// Stretches to `shape` under NumPy's rule.
+        #[track_caller]
+        pub fn broadcast_to(&$self_, shape: impl Into<Vec<usize>>) -> Result<$V> {
+            crate::eager::broadcast_to(&$emit, $self_, shape.into(), Location::caller())
+        }
+
+        /// Result dimension `i` is dimension `perm[i]`.
+        #[track_caller]
+        pub fn transpose(&$self_, perm: &[usize]) -> Result<$V> {
+            let op = Op::Transpose { perm: perm.to_vec() };
+            $emit.emit(op, &[$self_], None, Location::caller())
+        }
+
+        /// The elements `start[d] + k * stride[d] < limit[d]` of each dimension `d`.
+        #[track_caller]
+        pub fn slice(&$self_, start: &[usize], limit: &[usize], stride: &[usize]) -> Result<$V> {
+            let op = Op::Slice {
+                start: start.to_vec(),
+                limit: limit.to_vec(),
+                stride: stride.to_vec(),
+            };
+            $emit.emit(op, &[$self_], None, Location::caller())
+        }
+
+        /// Matrix product `[m,k] x [k,n]`, or matrix-vector `[m,k] x [k]`.
+        #[track_caller]
+        pub fn dot(&$self_, rhs: &$V) -> Result<$V> {
+            $emit.emit(Op::Dot, &[$self_, rhs], None, Location::caller())
+        }
+
+        crate::eager::value_methods!(@unary $V, $self_ => $emit;
+            abs Abs, exp Exp, log Log, sqrt Sqrt, tanh Tanh, sin Sin, cos Cos,
+            floor Floor, ceil Ceil, round Round);
+        crate::eager::value_methods!(@binary $V, $self_ => $emit;
+            min Min, max Max, pow Pow, and And, or Or, xor Xor,
+            shr_logical ShrLogical, shr_arith ShrArith);
+        crate::eager::value_methods!(@compare $V, $self_ => $emit;
+            equal Eq, not_equal Ne, lt Lt, le Le, gt Gt, ge Ge);
+        crate::eager::value_methods!(@reduce $V, $self_ => $emit;
+            sum Sum, prod Prod, reduce_min Min, reduce_max Max, all And, any Or);
+    };
+    (@unary $V:ty, $self_:ident => $emit:expr; $($name:ident $op:ident),*) => {
+        $(#[doc = concat!("Elementwise `", stringify!($name), "`.")]
+        #[track_caller]
+        pub fn $name(&$self_) -> Result<$V> {
+            crate::eager::unary(&$emit, UnaryOp::$op, $self_, Location::caller())
+        })*
+    };
+    (@binary $V:ty, $self_:ident => $emit:expr; $($name:ident $op:ident),*) => {
+        $(#[doc = concat!("Elementwise `", stringify!($name), "` with broadcasting and literal promotion.")]
+        #[track_caller]
+        pub fn $name<'a>(&'a $self_, rhs: impl IntoArg<'a, $V>) -> Result<$V> {
+            let loc = Location::caller();
+            crate::eager::binary(&$emit, BinaryOp::$op, Arg::Ref($self_), rhs.into_arg(), loc)
+        })*
+    };
+    (@compare $V:ty, $self_:ident => $emit:expr; $($name:ident $op:ident),*) => {
+        $(#[doc = concat!("Elementwise comparison `", stringify!($op), "` with broadcasting; the result is `bool`.")]
+        #[track_caller]
+        pub fn $name<'a>(&'a $self_, rhs: impl IntoArg<'a, $V>) -> Result<$V> {
+            let loc = Location::caller();
+            crate::eager::compare(&$emit, CmpOp::$op, Arg::Ref($self_), rhs.into_arg(), loc)
+        })*
+    };
+    (@reduce $V:ty, $self_:ident => $emit:expr; $($name:ident $op:ident),*) => {
+        $(#[doc = concat!("`reduce.", stringify!($op), "` over `axes`.")]
+        #[track_caller]
+        pub fn $name(&$self_, axes: &[usize]) -> Result<$V> {
+            crate::eager::reduce(&$emit, ReduceOp::$op, axes, $self_, Location::caller())
+        })*
+    };
+}
+
+pub(crate) use value_methods;
+
+/// The Rust operators on values: `&a + &b`, `&a * 2.0`, `2 - &a`, `-&a`, `!&a`, for
+/// references and owned values, each giving a `Result`.
+macro_rules! value_operators {
+    ($V:ty, $x:ident => $emit:expr) => {
+        crate::eager::value_operators!(@bin $V, $x => $emit;
+            Add add Add, Sub sub Sub, Mul mul Mul, Div div Div, Rem rem Rem,
+            BitAnd bitand And, BitOr bitor Or, BitXor bitxor Xor, Shl shl Shl);
+        crate::eager::value_operators!(@un $V, $x => $emit; Neg neg Neg, Not not Not);
+    };
+    (@un $V:ty, $x:ident => $emit:expr; $($Trait:ident $method:ident $op:ident),*) => {
+        $(
+        impl std::ops::$Trait for &$V {
+            type Output = Result<$V>;
+            #[track_caller]
+            fn $method(self) -> Result<$V> {
+                let $x = self;
+                crate::eager::unary(&$emit, UnaryOp::$op, $x, Location::caller())
+            }
+        }
+
+        impl std::ops::$Trait for $V {
+            type Output = Result<$V>;
+            #[track_caller]
+            fn $method(self) -> Result<$V> {
+                let $x = &self;
+                crate::eager::unary(&$emit, UnaryOp::$op, $x, Location::caller())
+            }
+        }
+        )*
+    };
+    (@bin $V:ty, $x:ident => $emit:expr; $($Trait:ident $method:ident $op:ident),*) => {
+        $(
+        impl<'a, R: IntoArg<'a, $V>> std::ops::$Trait<R> for &'a $V {
+            type Output = Result<$V>;
+            #[track_caller]
+            fn $method(self, rhs: R) -> Result<$V> {
+                let $x = self;
+                let loc = Location::caller();
+                crate::eager::binary(&$emit, BinaryOp::$op, Arg::Ref($x), rhs.into_arg(), loc)
+            }
+        }
+
+        impl<'a, R: IntoArg<'a, $V>> std::ops::$Trait<R> for $V {
+            type Output = Result<$V>;
+            #[track_caller]
+            fn $method(self, rhs: R) -> Result<$V> {
+                let $x = &self;
+                let loc = Location::caller();
+                crate::eager::binary(&$emit, BinaryOp::$op, Arg::Ref($x), rhs.into_arg(), loc)
+            }
+        }
+
+        crate::eager::value_operators!(@lit $V, $x => $emit; $Trait $method $op; i32, f64, bool);
+        )*
+    };
+    // Literals on the left are `i32`, `f64` and `bool` only: with more than one integer or
+    // float type, `1 - &x` would leave Rust unable to infer the literal's type.
+    (@lit $V:ty, $x:ident => $emit:expr; $Trait:ident $method:ident $op:ident; $($t:ty),*) => {
+        $(impl std::ops::$Trait<&$V> for $t {
+            type Output = Result<$V>;
+            #[track_caller]
+            fn $method(self, rhs: &$V) -> Result<$V> {
+                let $x = rhs;
+                let loc = Location::caller();
+                let lit = Arg::Lit(crate::graph::promote::Literal::scalar(self));
+                crate::eager::binary(&$emit, BinaryOp::$op, lit, Arg::Ref($x), loc)
+            }
+        })*
+    };
+}
+
+pub(crate) use value_operators;
+
+impl Tensor {
+    value_methods!(Tensor, self => Eager);
+
+    /// The single element of a one-element tensor as a `T`, or an error saying why not (its
+    /// dtype is not `T`'s, or it has another number of elements).
+    #[track_caller]
+    pub fn to_scalar<T: Element>(&self) -> Result<T> {
+        scalar_of(self, "eager", Location::caller())
+    }
+
+    /// The truth of a one-element `bool` tensor: `to_scalar::<bool>()`.
+    #[track_caller]
+    pub fn to_bool(&self) -> Result<bool> {
+        scalar_of(self, "eager", Location::caller())
+    }
+}
+
+value_operators!(Tensor, x => Eager);
+
+/// The element of a one-element tensor, for `to_scalar` of eager and traced values.
+pub(crate) fn scalar_of<T: Element>(t: &Tensor, scope: &str, loc: Loc) -> Result<T> {
+    let what = format!("to_scalar::<{}>", T::DTYPE);
+    if t.len() != 1 {
+        let m = format!("needs a tensor of one element, got {}", t.ty());
+        return Err(op_error(scope, &what, loc, m));
+    }
+    t.item::<T>().ok_or_else(|| {
+        let m = format!("needs a {} tensor, got {}", T::DTYPE, t.ty());
+        op_error(scope, &what, loc, m)
+    })
+}

@@ -1,0 +1,48 @@
+//! Constant folding: a pure op whose operands are all constants becomes a constant.
+
+use crate::ir::Function;
+use crate::ops::{kernels, Op};
+use crate::tensor::Tensor;
+
+/// The largest folded result, in elements, unless it is a splat. Folding a big non-uniform
+/// tensor would trade a cheap loop for a large constant in the compiled code's data.
+const FOLD_LIMIT: usize = 1 << 16;
+
+/// Replaces each pure op whose operands are constants with a constant holding its value.
+/// Values are computed with the interpreter's kernels, so folding never changes a result.
+pub fn fold_constants(f: &mut Function) {
+    let mut consts: Vec<Option<Tensor>> = vec![None; f.values.len()];
+    for r in super::regions_preorder(f) {
+        for idx in 0..f.region(r).insts.len() {
+            let i = f.region(r).insts[idx];
+            let inst = f.inst(i);
+            let folded = match &inst.op {
+                Op::Const(t) => Some(t.clone()),
+                op if op.is_pure() && !inst.args.is_empty() => {
+                    let args: Option<Vec<&Tensor>> = inst
+                        .args
+                        .iter()
+                        .map(|a| consts[a.index()].as_ref())
+                        .collect();
+                    let ty = f.ty(inst.results[0]);
+                    match args {
+                        Some(args) => kernels::eval(op, &args, ty)
+                            .ok()
+                            .filter(|t| t.len() <= FOLD_LIMIT || t.is_splat()),
+                        None => None,
+                    }
+                }
+                _ => None,
+            };
+            if let Some(t) = folded {
+                let v = inst.results[0];
+                consts[v.index()] = Some(t.clone());
+                let inst = &mut f.insts[i.index()];
+                if !matches!(inst.op, Op::Const(_)) {
+                    inst.op = Op::Const(t);
+                    inst.args.clear();
+                }
+            }
+        }
+    }
+}
