@@ -1,10 +1,12 @@
 //! Criterion benchmarks of the workloads of issue 5 (W1..W6): each program of `ir/` compiled
-//! (with and without the loop optimizations), and as a hand-written native Rust loop, the floor.
+//! (with and without the loop optimizations), interpreted, and as a hand-written native Rust
+//! loop, the floor.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use graphjit::interp::Interpreter;
 use graphjit::ir::parse::parse_module;
 use graphjit::ir::Function;
 use graphjit::jit::{compile_with, Executable, JitOptions};
@@ -47,6 +49,10 @@ fn bench_jit(c: &mut Criterion, group: &str, f: &Function, ins: &[Tensor]) {
             b.iter(|| exe.run_into(black_box(ins), &mut outs).expect("run"))
         });
     }
+    let interp = Interpreter::new(f).expect("interpreter");
+    g.bench_function("interp", |b| {
+        b.iter(|| interp.run(black_box(ins)).expect("run"))
+    });
     g.finish();
 }
 

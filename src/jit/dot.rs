@@ -106,7 +106,13 @@ impl Lowerer<'_, '_> {
         Ok(self.scalar_const(z))
     }
 
-    fn mul_add(&mut self, float: bool, acc: clir::Value, x: clir::Value, y: clir::Value) -> clir::Value {
+    fn mul_add(
+        &mut self,
+        float: bool,
+        acc: clir::Value,
+        x: clir::Value,
+        y: clir::Value,
+    ) -> clir::Value {
         if float {
             let p = self.b.ins().fmul(x, y);
             self.b.ins().fadd(acc, p)
@@ -132,7 +138,9 @@ impl Lowerer<'_, '_> {
     ) -> Result<()> {
         let es = s.es();
         let float = s.dt.is_float();
-        let vt = cl_type(s.dt).by(s.lanes() as u32).expect("a 128-bit vector type");
+        let vt = cl_type(s.dt)
+            .by(s.lanes() as u32)
+            .expect("a 128-bit vector type");
         let zero = self.dot_zero(s.dt)?;
         let vzero = self.b.ins().splat(vt, zero);
         let accs: Vec<_> = (0..rows * vecs)
