@@ -626,3 +626,39 @@ fn dot_blocks_and_tails() {
         }
     }
 }
+
+/// Reductions whose operand is itself a broadcast (a fused leaf): of a scalar, along the
+/// reduced dimension, and across it (which is materialized first).
+#[test]
+fn reductions_of_broadcasts() {
+    for dt in DTYPES {
+        for n in [1, 5, 16, 21] {
+            for (in_shape, dims) in [(vec![], vec![]), (vec![n], vec![1]), (vec![3], vec![0])] {
+                let t = ty(dt, &[3, n]);
+                let tout = ty(dt, &[3]);
+                let mut f = Function::new("redbc", vec![tout.clone()]);
+                let x = f.add_param(ty(dt, &in_shape), None);
+                let body = f.body;
+                let b = op(&mut f, body, Op::Broadcast { dims }, vec![x], t.clone());
+                let s = op(
+                    &mut f,
+                    body,
+                    Op::Reduce {
+                        op: ReduceOp::Sum,
+                        axes: vec![1],
+                    },
+                    vec![b],
+                    tout,
+                );
+                ret(&mut f, body, vec![s]);
+                let len: usize = in_shape.iter().product();
+                let ins = [shaped(edge_values(dt, len, 2), &in_shape)];
+                check(
+                    &f,
+                    &ins,
+                    &format!("{dt} n={n} reduce of broadcast {in_shape:?}"),
+                );
+            }
+        }
+    }
+}
