@@ -140,6 +140,20 @@ impl Data {
         }
     }
 
+    /// A buffer of `dtype` holding `items`; `None` when an item has another dtype.
+    pub fn from_scalars(dtype: DType, items: &[Scalar]) -> Option<Data> {
+        fn collect<T: Element>(items: &[Scalar]) -> Option<Vec<T>> {
+            items.iter().map(|&s| T::from_scalar(s)).collect()
+        }
+        Some(match dtype {
+            DType::Bool => Data::Bool(collect(items)?),
+            DType::I32 => Data::I32(collect(items)?),
+            DType::I64 => Data::I64(collect(items)?),
+            DType::F32 => Data::F32(collect(items)?),
+            DType::F64 => Data::F64(collect(items)?),
+        })
+    }
+
     /// Element `i`. Panics when out of bounds, like slice indexing.
     pub fn get(&self, i: usize) -> Scalar {
         match self {
@@ -555,7 +569,7 @@ impl Tensor {
             .checked_num_elements()
             .ok_or_else(|| format!("type {ty} is too large"))?;
         if let Literal::Atom(a) = lit {
-            let s = parse_scalar_for(a, ty.dtype)?;
+            let s = parse_scalar(a, ty.dtype)?;
             return Ok(Tensor {
                 shape: ty.shape.clone(),
                 data: Data::splat(s, n),
@@ -576,7 +590,7 @@ impl Tensor {
                             ty.shape[dim]
                         ));
                     }
-                    out.push(parse_scalar_for(a, ty.dtype)?);
+                    out.push(parse_scalar(a, ty.dtype)?);
                     Ok(())
                 }
                 Literal::List(items) => {
@@ -595,33 +609,8 @@ impl Tensor {
             }
         }
         rec(lit, ty, 0, &mut out)?;
-        let data = match ty.dtype {
-            DType::Bool => Data::Bool(
-                out.iter()
-                    .map(|s| bool::from_scalar(*s).unwrap_or_default())
-                    .collect(),
-            ),
-            DType::I32 => Data::I32(
-                out.iter()
-                    .map(|s| i32::from_scalar(*s).unwrap_or_default())
-                    .collect(),
-            ),
-            DType::I64 => Data::I64(
-                out.iter()
-                    .map(|s| i64::from_scalar(*s).unwrap_or_default())
-                    .collect(),
-            ),
-            DType::F32 => Data::F32(
-                out.iter()
-                    .map(|s| f32::from_scalar(*s).unwrap_or_default())
-                    .collect(),
-            ),
-            DType::F64 => Data::F64(
-                out.iter()
-                    .map(|s| f64::from_scalar(*s).unwrap_or_default())
-                    .collect(),
-            ),
-        };
+        let data = Data::from_scalars(ty.dtype, &out)
+            .ok_or_else(|| format!("literal elements are not all {}", ty.dtype))?;
         Ok(Tensor {
             shape: ty.shape.clone(),
             data,
@@ -663,9 +652,4 @@ impl Tensor {
         }
         Tensor::from_literal(&lit, ty)
     }
-}
-
-/// Reads an atom for a dtype; integer words are accepted for float dtypes (`2` is `2.0`).
-fn parse_scalar_for(atom: &str, dtype: DType) -> Result<Scalar, String> {
-    parse_scalar(atom, dtype)
 }

@@ -109,38 +109,7 @@ pub fn random_scalar(rng: &mut Rng, dtype: DType) -> Scalar {
 pub fn random_tensor(rng: &mut Rng, ty: &TensorType) -> Tensor {
     let n = ty.num_elements();
     let items: Vec<Scalar> = (0..n).map(|_| random_scalar(rng, ty.dtype)).collect();
-    let data = match ty.dtype {
-        DType::Bool => Data::Bool(
-            items
-                .iter()
-                .map(|s| matches!(s, Scalar::Bool(true)))
-                .collect(),
-        ),
-        DType::I32 => Data::I32(
-            items
-                .iter()
-                .map(|s| if let Scalar::I32(v) = s { *v } else { 0 })
-                .collect(),
-        ),
-        DType::I64 => Data::I64(
-            items
-                .iter()
-                .map(|s| if let Scalar::I64(v) = s { *v } else { 0 })
-                .collect(),
-        ),
-        DType::F32 => Data::F32(
-            items
-                .iter()
-                .map(|s| if let Scalar::F32(v) = s { *v } else { 0.0 })
-                .collect(),
-        ),
-        DType::F64 => Data::F64(
-            items
-                .iter()
-                .map(|s| if let Scalar::F64(v) = s { *v } else { 0.0 })
-                .collect(),
-        ),
-    };
+    let data = Data::from_scalars(ty.dtype, &items).unwrap_or_else(|| Data::zeros(ty.dtype, n));
     Tensor::new(data, ty.shape.clone()).unwrap_or_else(|| Tensor::zeros(ty))
 }
 

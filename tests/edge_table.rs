@@ -91,30 +91,8 @@ fn edges(dtype: DType) -> Vec<Scalar> {
 }
 
 fn tensor(items: &[Scalar], dtype: DType, shape: Vec<usize>) -> Tensor {
-    let mut t = Tensor::zeros(&TensorType::new(dtype, shape));
-    match t.data_mut() {
-        Data::Bool(v) => v
-            .iter_mut()
-            .zip(items)
-            .for_each(|(d, s)| *d = matches!(s, Scalar::Bool(true))),
-        Data::I32(v) => v
-            .iter_mut()
-            .zip(items)
-            .for_each(|(d, s)| *d = if let Scalar::I32(x) = s { *x } else { 0 }),
-        Data::I64(v) => v
-            .iter_mut()
-            .zip(items)
-            .for_each(|(d, s)| *d = if let Scalar::I64(x) = s { *x } else { 0 }),
-        Data::F32(v) => v
-            .iter_mut()
-            .zip(items)
-            .for_each(|(d, s)| *d = if let Scalar::F32(x) = s { *x } else { 0.0 }),
-        Data::F64(v) => v
-            .iter_mut()
-            .zip(items)
-            .for_each(|(d, s)| *d = if let Scalar::F64(x) = s { *x } else { 0.0 }),
-    }
-    t
+    let data = Data::from_scalars(dtype, items).expect("items of the dtype");
+    Tensor::new(data, shape).expect("as many items as the shape holds")
 }
 
 /// `f(p0, ..) = op(p0, ..)` over operands of `tys`, with result type `out`.

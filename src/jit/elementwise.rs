@@ -328,7 +328,7 @@ impl Lowerer<'_, '_> {
         if out_ty.is_scalar() {
             return op(self, args);
         }
-        let dst = self.alloc_tensor(out_ty)?;
+        let dst = self.alloc_result(out_ty)?;
         let n = out_ty.num_elements() as u64;
         let out_dt = out_ty.dtype;
         self.counted_loop(n, &mut |l, i| {

@@ -17,6 +17,7 @@ use cranelift_frontend::FunctionBuilder;
 use cranelift_jit::JITModule;
 use cranelift_module::{DataDescription, FuncId, Module};
 
+use super::fuse::{self, EwOp, FusionPlan, LeafSrc, Plan, Sink};
 use crate::error::CompileError;
 use crate::ir::{Function, Inst, Region, Value};
 use crate::ops::Op;
@@ -65,6 +66,20 @@ pub(crate) struct Lowerer<'a, 'b> {
     /// Regions already lowered: each region is lowered once, which also stops a malformed
     /// function whose regions contain themselves.
     pub lowered: Vec<bool>,
+    /// Whether elementwise ops are lowered through fused trees (`fuse.rs`).
+    pub fusion: bool,
+    /// Whether fused loops, reductions and `dot` use 128-bit vectors.
+    pub simd: bool,
+    /// The fusion plan of every value.
+    pub plan: FusionPlan,
+    /// Fused values whose instruction has been reached (they have no Cranelift value).
+    pub deferred: Vec<bool>,
+    /// The element source of every splat or broadcast that is read inside its consumers.
+    pub leaf_srcs: Vec<Option<LeafSrc>>,
+    /// Buffers that values must be written into (an output, or a loop's other buffer).
+    pub dest_ptr: Vec<Option<clir::Value>>,
+    /// The destination of the instruction being lowered, taken by `alloc_result`.
+    pub result_dest: Option<clir::Value>,
 }
 
 impl<'a, 'b> Lowerer<'a, 'b> {
@@ -129,6 +144,15 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         Ok(self.b.ins().iadd_imm_s(self.scratch, offset as i64))
     }
 
+    /// The buffer of the result of the instruction being lowered: its planned destination, or
+    /// a new scratch slot.
+    pub(crate) fn alloc_result(&mut self, ty: &TensorType) -> Result<clir::Value> {
+        match self.result_dest.take() {
+            Some(p) => Ok(p),
+            None => self.alloc_tensor(ty),
+        }
+    }
+
     /// Plans a scratch slot for a tensor of type `ty`.
     pub(crate) fn alloc_tensor(&mut self, ty: &TensorType) -> Result<clir::Value> {
         let bytes = self.byte_size(ty)?;
@@ -180,6 +204,22 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             };
             self.define(p, v)?;
         }
+        // Results planned to be computed in place get their output buffer up front.
+        let mut out_ptrs: Vec<Option<clir::Value>> = vec![None; f.results.len()];
+        for v in 0..f.values.len() {
+            if let Some(fuse::Dest::Out(k)) = self.plan.dest[v] {
+                if k < out_ptrs.len() {
+                    let p = self.b.ins().load(
+                        self.ptr_ty,
+                        MemFlagsData::trusted(),
+                        outputs,
+                        (k * 8) as i32,
+                    );
+                    out_ptrs[k] = Some(p);
+                    self.dest_ptr[v] = Some(p);
+                }
+            }
+        }
         // Step 2: the body region, ending in `return`.
         let (term, rets) = self.lower_region(f.body)?;
         if !matches!(f.inst(term).op, Op::Return) {
@@ -197,14 +237,19 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                     self.ty(r)?
                 )));
             }
-            let out = self.b.ins().load(
-                self.ptr_ty,
-                MemFlagsData::trusted(),
-                outputs,
-                (i * 8) as i32,
-            );
+            let out = match out_ptrs[i] {
+                Some(p) => p,
+                None => self.b.ins().load(
+                    self.ptr_ty,
+                    MemFlagsData::trusted(),
+                    outputs,
+                    (i * 8) as i32,
+                ),
+            };
             let x = self.val(r)?;
-            if rty.is_scalar() {
+            if x == out {
+                // Computed in place.
+            } else if rty.is_scalar() {
                 self.b.ins().store(MemFlagsData::trusted(), x, out, 0);
             } else {
                 let bytes = self.byte_size(rty)?;
@@ -294,6 +339,47 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 op.name()
             )));
         }
+        match self.plan.plan.get(res.index()) {
+            Some(Plan::Inline) => {
+                // Computed inside its consumer's loop (see `fuse.rs`).
+                self.deferred[res.index()] = true;
+                return Ok(());
+            }
+            Some(Plan::Leaf) => {
+                let src = self.leaf_source(op, &data.args, arg_tys.first().copied(), res_ty)?;
+                self.leaf_srcs[res.index()] = Some(src);
+                return Ok(());
+            }
+            _ => {}
+        }
+        self.result_dest = self.dest_ptr.get(res.index()).copied().flatten();
+        if self.fusion {
+            let ew = match op {
+                Op::Unary(u) => Some(EwOp::Unary(*u)),
+                Op::Binary(b) => Some(EwOp::Binary(*b)),
+                Op::Compare(c) => Some(EwOp::Compare(*c)),
+                Op::Select => Some(EwOp::Select),
+                Op::Convert => Some(EwOp::Convert),
+                _ => None,
+            };
+            if let (Some(ew), false) = (ew, res_ty.is_scalar()) {
+                let t = self.tree_of_op(ew, &data.args, res_ty.dtype, &res_ty.shape)?;
+                let dst = self.alloc_result(res_ty)?;
+                self.emit_fused(t, Sink::Store(dst))?;
+                self.result_dest = None;
+                return self.define(res, dst);
+            }
+            if let Op::Reduce { op: r, axes } = op {
+                let in_ty = arg_tys[0];
+                if !in_ty.is_scalar() && fuse::trailing(axes, in_ty.rank()) {
+                    let dummy = self.scratch;
+                    let out =
+                        self.lower_reduce(*r, axes, dummy, Some(data.args[0]), in_ty, res_ty)?;
+                    self.result_dest = None;
+                    return self.define(res, out);
+                }
+            }
+        }
         let args = data
             .args
             .iter()
@@ -339,14 +425,46 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             Op::Concat { axis } => self.lower_concat(&args, &arg_tys, *axis, res_ty)?,
             Op::Iota { axis } => self.lower_iota(*axis, res_ty)?,
             Op::Reduce { op: r, axes } => {
-                self.lower_reduce(*r, axes, args[0], arg_tys[0], res_ty)?
+                self.lower_reduce(*r, axes, args[0], None, arg_tys[0], res_ty)?
             }
             Op::Dot => self.lower_dot(args[0], args[1], arg_tys[0], arg_tys[1], res_ty)?,
             Op::While | Op::If | Op::Yield | Op::Return => {
                 return Err(self.err(format!("'{}' cannot be lowered here", op.name())))
             }
         };
+        self.result_dest = None;
         self.define(res, out)
+    }
+
+    /// The element source of a splat constant or a broadcast read inside its consumers.
+    fn leaf_source(
+        &mut self,
+        op: &Op,
+        args: &[Value],
+        arg_ty: Option<&TensorType>,
+        res_ty: &TensorType,
+    ) -> Result<LeafSrc> {
+        match (op, arg_ty) {
+            (Op::Const(t), _) => {
+                let s = t.get(0).ok_or_else(|| self.err("empty splat constant"))?;
+                Ok(LeafSrc::Splat(self.scalar_const(s)))
+            }
+            (Op::Broadcast { dims }, Some(in_ty)) => {
+                let src = self.val(args[0])?;
+                if in_ty.is_scalar() {
+                    return Ok(LeafSrc::Splat(src));
+                }
+                let in_strides = in_ty.strides();
+                let mut coefs = vec![0; res_ty.rank()];
+                for (i, &d) in dims.iter().enumerate() {
+                    if in_ty.shape[i] != 1 {
+                        coefs[d] = in_strides[i];
+                    }
+                }
+                Ok(LeafSrc::Buf { ptr: src, coefs })
+            }
+            _ => Err(self.err(format!("'{}' cannot be fused", op.name()))),
+        }
     }
 
     /// A constant: scalars are immediates; tensors are read-only data objects, except large
@@ -474,8 +592,26 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         self.b.set_srcloc(SourceLoc::new(i.0));
         self.b.ins().brif(cv, body, &[], exit, &[]);
 
-        // Body: compute the next values, copy tensors into the other buffers, swap.
+        // Body: compute the next values, copy tensors into the other buffers, swap. Values
+        // planned to be computed into the other buffer need no copy.
         self.b.switch_to_block(body);
+        if let Some(&last) = f.region(body_r).insts.last() {
+            let ys = &f.inst(last).args;
+            let mut t = 0;
+            for (k, ty) in tys.iter().enumerate() {
+                if ty.is_scalar() {
+                    continue;
+                }
+                if let Some(&y) = ys.get(k) {
+                    if self.plan.dest.get(y.index()) == Some(&Some(fuse::Dest::Carried))
+                        && self.ty(y)? == ty
+                    {
+                        self.dest_ptr[y.index()] = Some(other_params[t]);
+                    }
+                }
+                t += 1;
+            }
+        }
         let ys = self.lower_nested(body_r)?;
         if ys.len() != n {
             return Err(self.err("'while' body yields the wrong number of values"));
@@ -492,8 +628,10 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             if tys[k].is_scalar() {
                 next.push(y);
             } else {
-                let bytes = self.byte_size(&tys[k])?;
-                self.copy_bytes(other_params[t], y, bytes);
+                if y != other_params[t] {
+                    let bytes = self.byte_size(&tys[k])?;
+                    self.copy_bytes(other_params[t], y, bytes);
+                }
                 next.push(other_params[t]);
                 next_other.push(params[k]);
                 t += 1;

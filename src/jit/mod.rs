@@ -15,7 +15,9 @@
 //! share scratch, and [`Executable::run_into`] does not allocate in the steady state.
 
 mod disasm;
+mod dot;
 mod elementwise;
+mod fuse;
 mod lower;
 mod shape;
 
@@ -43,10 +45,36 @@ pub enum OptLevel {
     Speed,
 }
 
-/// Options of a compilation; part of the cache key.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+/// Options of a compilation; part of the cache key. Every combination computes the same bits;
+/// the switches exist to measure what each optimization gains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct JitOptions {
     pub opt_level: OptLevel,
+    /// Fuse chains of elementwise ops (and the reductions they feed) into one loop.
+    pub fusion: bool,
+    /// Use 128-bit vector instructions in fused loops, reductions and `dot`.
+    pub simd: bool,
+}
+
+impl Default for JitOptions {
+    fn default() -> JitOptions {
+        JitOptions {
+            opt_level: OptLevel::Speed,
+            fusion: true,
+            simd: true,
+        }
+    }
+}
+
+impl JitOptions {
+    /// One scalar loop per op: the code before the loop optimizations, kept for comparisons.
+    pub fn plain() -> JitOptions {
+        JitOptions {
+            fusion: false,
+            simd: false,
+            ..JitOptions::default()
+        }
+    }
 }
 
 /// The entry point of compiled code (see the module documentation).
@@ -305,7 +333,7 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
         builder.symbol(name, ptr);
     }
     let mut module = JITModule::new(builder);
-    match build(f, &mut module, &symbols) {
+    match build(f, &mut module, &symbols, options) {
         Ok(parts) => Ok(parts.into_executable(f, module)),
         Err(e) => {
             // SAFETY: nothing in this module was finalized or called.
@@ -348,6 +376,7 @@ fn build(
     f: &Function,
     module: &mut JITModule,
     symbols: &[(&'static str, *const u8, crate::types::DType, usize)],
+    options: &JitOptions,
 ) -> Result<Built, CompileError> {
     let cerr = |message: String| CompileError {
         func: f.name.clone(),
@@ -398,6 +427,13 @@ fn build(
             ptr_ty,
             config,
             lowered: vec![false; f.regions.len()],
+            fusion: options.fusion,
+            simd: options.simd,
+            plan: fuse::plan(f, options.fusion),
+            deferred: vec![false; f.values.len()],
+            leaf_srcs: vec![None; f.values.len()],
+            dest_ptr: vec![None; f.values.len()],
+            result_dest: None,
         };
         l.lower_body(p[0], p[1])?;
         let size = l.scratch_size;

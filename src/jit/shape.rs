@@ -9,6 +9,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
+use super::fuse::Sink;
 use super::lower::{cl_type, Lowerer, Result};
 use crate::ops::ReduceOp;
 use crate::tensor::Scalar;
@@ -310,7 +311,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// The identity element of a reduction.
-    fn identity(&mut self, op: ReduceOp, dt: DType) -> Result<clir::Value> {
+    pub(crate) fn identity(&mut self, op: ReduceOp, dt: DType) -> Result<clir::Value> {
         let s = match (op, dt) {
             (ReduceOp::Sum, DType::I32) => Scalar::I32(0),
             (ReduceOp::Sum, DType::I64) => Scalar::I64(0),
@@ -339,8 +340,32 @@ impl Lowerer<'_, '_> {
         Ok(self.scalar_const(s))
     }
 
-    /// The combining function of a reduction.
-    fn combine(&mut self, op: ReduceOp, dt: DType, a: clir::Value, x: clir::Value) -> clir::Value {
+    /// Combines the sixteen partial accumulators as the documented fixed tree.
+    pub(crate) fn combine_tree(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        v: &[clir::Value],
+    ) -> clir::Value {
+        let mut s = [v[0]; 4];
+        for (j, sj) in s.iter_mut().enumerate() {
+            let lo = self.combine(op, dt, v[j], v[j + 4]);
+            let hi = self.combine(op, dt, v[j + 8], v[j + 12]);
+            *sj = self.combine(op, dt, lo, hi);
+        }
+        let lo = self.combine(op, dt, s[0], s[1]);
+        let hi = self.combine(op, dt, s[2], s[3]);
+        self.combine(op, dt, lo, hi)
+    }
+
+    /// The combining function of a reduction (on scalars or lanewise on vectors).
+    pub(crate) fn combine(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        a: clir::Value,
+        x: clir::Value,
+    ) -> clir::Value {
         let ins = self.b.ins();
         match (op, dt.is_float()) {
             (ReduceOp::Sum, true) => ins.fadd(a, x),
@@ -427,6 +452,7 @@ impl Lowerer<'_, '_> {
         op: ReduceOp,
         axes: &[usize],
         src: clir::Value,
+        fused_arg: Option<crate::ir::Value>,
         in_ty: &TensorType,
         out: &TensorType,
     ) -> Result<clir::Value> {
@@ -446,6 +472,29 @@ impl Lowerer<'_, '_> {
             let hi = self.combine(op, dt, s[2], s[3]);
             return Ok(self.combine(op, dt, lo, hi));
         }
+        if let Some(arg) = fused_arg {
+            // A trailing-axes reduction reads its operand's fused tree directly.
+            let t = self.tree_of(arg)?;
+            if t.contiguous() {
+                let r: usize = axes.iter().map(|&d| in_ty.shape[d]).product();
+                let k = in_ty.num_elements() / r.max(1);
+                if out.is_scalar() {
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    return self.reduce_tree(op, &t, zero, r as u64);
+                }
+                let dst = self.alloc_result(out)?;
+                self.counted_loop(k as u64, &mut |l, i| {
+                    let start = l.b.ins().imul_imm_s(i, r as i64);
+                    let v = l.reduce_tree(op, &t, start, r as u64)?;
+                    l.store_elem(v, dst, i, dt);
+                    Ok(())
+                })?;
+                return Ok(dst);
+            }
+            let tmp = self.alloc_tensor(in_ty)?;
+            self.emit_fused(t, Sink::Store(tmp))?;
+            return self.lower_reduce(op, axes, tmp, None, in_ty, out);
+        }
         let kept: Vec<usize> = (0..in_ty.rank()).filter(|d| !axes.contains(d)).collect();
         let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
         let k: usize = kept.iter().map(|&d| in_ty.shape[d]).product();
@@ -461,7 +510,7 @@ impl Lowerer<'_, '_> {
             let zero = self.b.ins().iconst(types::I64, 0);
             return self.reduce_group(op, dt, data, zero, r as u64);
         }
-        let dst = self.alloc_tensor(out)?;
+        let dst = self.alloc_result(out)?;
         self.counted_loop(k as u64, &mut |l, i| {
             let base = l.b.ins().imul_imm_s(i, r as i64);
             let v = l.reduce_group(op, dt, data, base, r as u64)?;
@@ -484,7 +533,12 @@ impl Lowerer<'_, '_> {
         let dt = out.dtype;
         let (m, k) = (a_ty.shape[0], a_ty.shape[1]);
         let n = if b_ty.rank() == 2 { b_ty.shape[1] } else { 1 };
-        let dst = self.alloc_tensor(out)?;
+        let dst = self.alloc_result(out)?;
+        let shape = super::dot::DotShape { m, k, n, dt };
+        if self.dot_vectorizable(&shape) {
+            self.emit_dot_simd(a, bm, dst, shape)?;
+            return Ok(dst);
+        }
         let ty = cl_type(dt);
         let zero = match dt {
             DType::F32 => Scalar::F32(0.0),
