@@ -141,10 +141,10 @@ static NEVER_CANCELLED: AtomicBool = AtomicBool::new(false);
 pub struct RunState<'a> {
     /// The cancellation flag's byte (offset 0, read by compiled code).
     pub cancel: *const u8,
+    /// The budget the current chunk started with (read by compiled code at entry).
+    chunk: u64,
     /// Back-edges taken before the current chunk.
     base: u64,
-    /// The budget the current chunk started with.
-    chunk: u64,
     /// The largest number of back-edges allowed.
     limit: u64,
     deadline: Option<Instant>,
@@ -223,6 +223,10 @@ impl<'a> RunState<'a> {
         self.stop
     }
 }
+
+/// Where compiled code finds the cancellation pointer and the first budget in a [`RunState`].
+pub(crate) const CANCEL_OFFSET: i32 = std::mem::offset_of!(RunState<'static>, cancel) as i32;
+pub(crate) const CHUNK_OFFSET: i32 = std::mem::offset_of!(RunState<'static>, chunk) as i32;
 
 /// [`RunState::back_edge`] for compiled code.
 ///

@@ -76,14 +76,17 @@ fn case(s: u64) -> Result<(), String> {
         }
     };
     let exe = jit::compile(&f).map_err(|e| format!("a valid program did not compile: {e}\n{f}"))?;
-    // Without limits in compiled code, only a run the interpreter finished is safe to start:
-    // it takes the same number of iterations.
-    let Some(want) = want else {
-        return Ok(());
+    // The compiled run stops exactly where the interpreter did: the same back-edge count.
+    let got = match exe.run_with(&inputs, &opts) {
+        Ok(r) => r,
+        Err(Error::Run(RunError::IterationLimit { .. })) if want.is_none() => return Ok(()),
+        Err(e) => return Err(format!("the compiled run failed: {e}\n{f}")),
     };
-    let got = exe
-        .run(&inputs)
-        .map_err(|e| format!("the compiled run failed: {e}\n{f}"))?;
+    let Some(want) = want else {
+        return Err(format!(
+            "the compiled run finished but the interpreted one hit the limit\n{f}"
+        ));
+    };
     if got != want {
         return Err(format!(
             "interpreted and compiled results differ\ninputs: {}\ninterpreted: {}\ncompiled:    {}\n{f}",
@@ -94,6 +97,12 @@ fn case(s: u64) -> Result<(), String> {
     }
     // The executable stays usable: a second run gives the same.
     let again = exe.run(&inputs).map_err(|e| format!("second run: {e}"))?;
+    let mut outs: Vec<Tensor> = exe.result_types().iter().map(Tensor::zeros).collect();
+    exe.run_into_with(&inputs, &mut outs, &opts)
+        .map_err(|e| format!("run_into_with: {e}"))?;
+    if outs != want {
+        return Err(format!("run_into_with differs\n{f}"));
+    }
     if again != want {
         return Err(format!("a second compiled run differs\n{f}"));
     }

@@ -10,6 +10,7 @@ use graphjit::error::{Error, RunError};
 use graphjit::interp::{interpret_with, Interpreter};
 use graphjit::ir::parse::parse_function;
 use graphjit::ir::Function;
+use graphjit::jit;
 use graphjit::{RunOptions, Tensor};
 
 /// A scalar loop that never ends for `%x >= 0`, and returns `%x` at once for `%x < 0`.
@@ -69,6 +70,18 @@ func @nested(%n: i32, %m: i32) -> i32 {
 }
 ";
 
+type Runner = Box<dyn Fn(&[Tensor], &RunOptions) -> Result<Vec<Tensor>, Error>>;
+
+/// Both executors of `f`, named.
+fn executors(f: &Function) -> Vec<(&'static str, Runner)> {
+    let it = Interpreter::new(f).unwrap();
+    let exe = jit::compile(f).unwrap();
+    vec![
+        ("interpreted", Box::new(move |a, o| it.run_with(a, o))),
+        ("compiled", Box::new(move |a, o| exe.run_with(a, o))),
+    ]
+}
+
 fn func(src: &str) -> Function {
     parse_function(src).unwrap()
 }
@@ -91,33 +104,41 @@ fn assert_stop(r: Result<Vec<Tensor>, Error>, want: &str) {
 
 #[test]
 fn the_iteration_limit_counts_back_edges_of_all_loops() {
-    let it = Interpreter::new(&func(NESTED)).unwrap();
-    // 3 outer iterations of 5 inner ones: 15 inner and 3 outer back-edges.
-    let args = i32s(&[3, 5]);
-    let ok = RunOptions::new().with_max_iterations(18);
-    assert_eq!(it.run_with(&args, &ok).unwrap(), i32s(&[15]));
-    let short = RunOptions::new().with_max_iterations(17);
-    let e = it.run_with(&args, &short).unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "a loop in @nested ran more than the limit of 17 iterations"
-    );
-    // Across a chunk boundary of the clock interval too.
-    let args = i32s(&[3, 1000]);
-    assert!(it
-        .run_with(&args, &RunOptions::new().with_max_iterations(3003))
-        .is_ok());
-    assert_stop(
-        it.run_with(&args, &RunOptions::new().with_max_iterations(3002)),
-        "IterationLimit",
-    );
+    for (name, run) in executors(&func(NESTED)) {
+        // 3 outer iterations of 5 inner ones: 15 inner and 3 outer back-edges.
+        let args = i32s(&[3, 5]);
+        let ok = RunOptions::new().with_max_iterations(18);
+        assert_eq!(run(&args, &ok).unwrap(), i32s(&[15]), "{name}");
+        let short = RunOptions::new().with_max_iterations(17);
+        let e = run(&args, &short).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a loop in @nested ran more than the limit of 17 iterations",
+            "{name}"
+        );
+        // Across a chunk boundary of the clock interval too.
+        let args = i32s(&[3, 1000]);
+        assert!(run(&args, &RunOptions::new().with_max_iterations(3003)).is_ok());
+        assert_stop(
+            run(&args, &RunOptions::new().with_max_iterations(3002)),
+            "IterationLimit",
+        );
+        // No limit at all, and a limit far away, give the same result.
+        assert_eq!(run(&args, &RunOptions::new()).unwrap(), i32s(&[3000]));
+        assert_eq!(
+            run(&args, &RunOptions::new().with_max_iterations(u64::MAX)).unwrap(),
+            i32s(&[3000])
+        );
+    }
 }
 
 #[test]
-fn each_limit_stops_an_endless_loop_in_the_interpreter() {
-    for src in [FOREVER, FOREVER_TENSOR] {
+fn each_limit_stops_an_endless_loop_in_both_executors() {
+    for (src, (name, it)) in [FOREVER, FOREVER_TENSOR]
+        .into_iter()
+        .flat_map(|src| executors(&func(src)).into_iter().map(move |e| (src, e)))
+    {
         let f = func(src);
-        let it = Interpreter::new(&f).unwrap();
         let args = if f.params.len() == 1 {
             i32s(&[0])
         } else {
@@ -127,12 +148,12 @@ fn each_limit_stops_an_endless_loop_in_the_interpreter() {
             ]
         };
         assert_stop(
-            it.run_with(&args, &RunOptions::new().with_max_iterations(100_000)),
+            it(&args, &RunOptions::new().with_max_iterations(100_000)),
             "IterationLimit",
         );
         let start = Instant::now();
         assert_stop(
-            it.run_with(
+            it(
                 &args,
                 &RunOptions::new().with_timeout(Duration::from_millis(50)),
             ),
@@ -140,11 +161,13 @@ fn each_limit_stops_an_endless_loop_in_the_interpreter() {
         );
         assert!(
             start.elapsed() < Duration::from_secs(5),
-            "{:?}",
+            "{name}: {:?}",
             start.elapsed()
         );
 
         let flag = Arc::new(AtomicBool::new(false));
+        // The clock starts before the setter exists, so the stop cannot come 30 ms after it.
+        let start = Instant::now();
         let setter = {
             let flag = Arc::clone(&flag);
             std::thread::spawn(move || {
@@ -152,42 +175,50 @@ fn each_limit_stops_an_endless_loop_in_the_interpreter() {
                 flag.store(true, Ordering::Relaxed);
             })
         };
-        let start = Instant::now();
         assert_stop(
-            it.run_with(
+            it(
                 &args,
                 &RunOptions::new().with_cancel_flag(Arc::clone(&flag)),
             ),
             "Cancelled",
         );
-        assert!(start.elapsed() >= Duration::from_millis(25));
-        assert!(start.elapsed() < Duration::from_secs(5));
+        assert!(start.elapsed() >= Duration::from_millis(30), "{name}");
+        assert!(start.elapsed() < Duration::from_secs(5), "{name}");
         setter.join().unwrap();
         // A set flag stops the next run at its first back-edge.
         assert_stop(
-            it.run_with(&args, &RunOptions::new().with_cancel_flag(flag)),
+            it(&args, &RunOptions::new().with_cancel_flag(flag)),
             "Cancelled",
         );
     }
 }
 
 #[test]
-fn the_interpreter_runs_normally_after_a_stop() {
+fn both_executors_run_normally_after_a_stop() {
     let f = func(FOREVER);
-    let it = Interpreter::new(&f).unwrap();
+    for (name, it) in executors(&f) {
+        stops_then_runs(name, &it);
+    }
+}
+
+fn stops_then_runs(name: &str, it: &Runner) {
     assert_stop(
-        it.run_with(&i32s(&[0]), &RunOptions::new().with_max_iterations(10)),
+        it(&i32s(&[0]), &RunOptions::new().with_max_iterations(10)),
         "IterationLimit",
     );
-    assert_eq!(it.run(&i32s(&[-5])).unwrap(), i32s(&[-5]));
+    assert_eq!(
+        it(&i32s(&[-5]), &RunOptions::new()).unwrap(),
+        i32s(&[-5]),
+        "{name}"
+    );
     let limits = RunOptions::new()
         .with_max_iterations(0)
         .with_timeout(Duration::ZERO)
         .with_cancel_flag(Arc::new(AtomicBool::new(true)));
     // A loop-free path checks nothing, so even spent limits let it finish.
-    assert_eq!(it.run_with(&i32s(&[-5]), &limits).unwrap(), i32s(&[-5]));
+    assert_eq!(it(&i32s(&[-5]), &limits).unwrap(), i32s(&[-5]), "{name}");
     // The iteration limit is checked first.
-    assert_stop(it.run_with(&i32s(&[0]), &limits), "IterationLimit");
+    assert_stop(it(&i32s(&[0]), &limits), "IterationLimit");
     let counter = func(NESTED);
     assert_eq!(
         interpret_with(

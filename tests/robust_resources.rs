@@ -210,12 +210,19 @@ fn the_interpreter_refuses_a_tensor_whose_data_does_not_match_its_shape() {
     assert!(e.contains("3 element(s)") && e.contains("f32[1024]"), "{e}");
 }
 
+/// Found by this branch: `Executable::check_inputs` compared dtype and shape, not the data
+/// length, so such a tensor was read out of bounds.
 #[test]
-#[ignore = "finding in src/jit/mod.rs (Executable::check_inputs compares dtype and shape, not the data length): reads out of bounds"]
 fn compiled_code_refuses_a_tensor_whose_data_does_not_match_its_shape() {
     let (f, t) = mismatched_tensor();
     let exe = jit::compile(&f).unwrap();
-    assert!(exe.run(&[t]).is_err());
+    let e = exe.run(&[t]).unwrap_err().to_string();
+    assert!(e.contains("3 element(s)") && e.contains("f32[1024]"), "{e}");
+    // An output whose data was shrunk is refused too, instead of written out of bounds.
+    let x = Tensor::zeros(&TensorType::new(DType::F32, [1024]));
+    let mut out = vec![Tensor::scalar(0.0f32)];
+    *out[0].data_mut() = Data::F32(vec![]);
+    assert!(exe.run_into(&[x], &mut out).is_err());
 }
 
 /// Zero-element types may have huge dimensions: every element count and stride computation

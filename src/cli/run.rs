@@ -55,11 +55,11 @@ pub fn run(a: RunArgs) -> Result<()> {
         }
         interpret_with(f, &inputs, &opts)?
     } else {
-        if a.max_iters.is_some() || a.timeout.is_some() {
-            // Compiled code does not check limits yet; refusing beats hanging silently.
-            bail!("--max-iters and --timeout need --interp for now: compiled code does not check limits yet");
+        let exe = jit::compile(f)?;
+        if let Some(d) = a.timeout {
+            opts = opts.with_timeout(d);
         }
-        jit::compile(f)?.run(&inputs)?
+        exe.run_with(&inputs, &opts)?
     };
     for t in outputs {
         println!("{t}");
