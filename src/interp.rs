@@ -266,10 +266,10 @@ impl Interpreter {
                     target,
                     tensor_loop,
                 } => {
-                    // The same protocol as compiled code: count down inline, read the flag
-                    // inline, and let `RunState` do the rest.
+                    // The same protocol as compiled code: count down inline, and let
+                    // `RunState` do the rest.
                     budget -= 1;
-                    if budget == 0 || *tensor_loop || limits.cancelled() {
+                    if budget == 0 || *tensor_loop {
                         budget = limits.back_edge(budget);
                         if budget == 0 {
                             let stop = limits.stopped().unwrap_or(Stop::Cancelled);

@@ -7,18 +7,19 @@
 //!   body back to its condition), summed over all loops, nested or not. A run may take
 //!   `max_iterations` back-edges; the next one stops it with [`RunError::IterationLimit`].
 //!   A loop that runs its body 10 times takes 10 back-edges, so a limit of 10 lets it finish.
-//! - **Cancellation** is read on every back-edge: once another thread stores `true` into the
-//!   flag, the next back-edge stops the run with [`RunError::Cancelled`].
-//! - **The deadline** is compared with the clock on every [`CLOCK_INTERVAL`]-th back-edge of the
-//!   run, and on every back-edge of a loop that does tensor work (see
-//!   [`loop_does_tensor_work`]), whose iterations are slow enough that reading the clock costs
-//!   nothing in comparison. A run past its deadline stops with [`RunError::DeadlineExceeded`].
+//! - **Cancellation and the deadline** are checked at every [`CLOCK_INTERVAL`]-th back-edge of
+//!   the run, and at every back-edge of a loop that does tensor work (see
+//!   [`loop_does_tensor_work`]), whose iterations are slow enough that a check costs nothing in
+//!   comparison. Scalar iterations are cheap and bounded, so a stop comes at most
+//!   [`CLOCK_INTERVAL`] of them late. Once another thread stores `true` into the flag, the
+//!   next check stops the run with [`RunError::Cancelled`]; a run found past its deadline
+//!   stops with [`RunError::DeadlineExceeded`].
 //! - Nothing is checked outside back-edges: a function without loops runs to its end, which its
 //!   size bounds.
 //!
 //! Both executors drive one [`RunState`] per run: they count down a *budget* of back-edges
-//! inline and call [`RunState::back_edge`] when it reaches zero (or on every back-edge of a
-//! tensor loop). That function does all the counting and clock reading, so the two executors
+//! inline (in compiled code: one decrement and one branch) and call [`RunState::back_edge`]
+//! when it reaches zero, or on every back-edge of a tensor loop. That function does all the counting and clock reading, so the two executors
 //! cannot drift apart; compiled code calls it through [`graphjit_back_edge`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -128,19 +129,11 @@ impl Stop {
 /// always read a byte instead of testing for a null pointer.
 static NEVER_CANCELLED: AtomicBool = AtomicBool::new(false);
 
-/// The limit state of one run, shared with compiled code (hence `repr(C)`).
-///
-/// Compiled code reads `cancel` at offset 0: a pointer to the flag's byte. `AtomicBool` has the
-/// layout of a `u8` holding 0 or 1; compiled code reads it with a plain one-byte load, which is
-/// what a relaxed atomic load is on every target Cranelift supports (a single byte cannot
-/// tear). The load is not marked read-only, so Cranelift neither hoists it out of the loop nor
-/// merges it across iterations: each back-edge sees the other thread's store once the cache
-/// delivers it.
+/// The limit state of one run, shared with compiled code (hence `repr(C)`): compiled code
+/// reads the first budget at `CHUNK_OFFSET` and passes the state to [`graphjit_back_edge`].
 #[repr(C)]
 #[derive(Debug)]
 pub struct RunState<'a> {
-    /// The cancellation flag's byte (offset 0, read by compiled code).
-    pub cancel: *const u8,
     /// The budget the current chunk started with (read by compiled code at entry).
     chunk: u64,
     /// Back-edges taken before the current chunk.
@@ -158,7 +151,6 @@ impl<'a> RunState<'a> {
         let flag: &'a AtomicBool = opts.cancel.as_deref().unwrap_or(&NEVER_CANCELLED);
         let limit = opts.max_iterations.unwrap_or(u64::MAX);
         RunState {
-            cancel: flag.as_ptr() as *const u8,
             base: 0,
             chunk: Self::next_chunk(limit, 0),
             limit,
@@ -179,7 +171,7 @@ impl<'a> RunState<'a> {
         self.chunk
     }
 
-    /// Reads the cancellation flag, as the executors do inline on every back-edge.
+    /// Reads the cancellation flag.
     #[inline]
     pub fn cancelled(&self) -> bool {
         self.cancel_flag.load(Ordering::Relaxed)
@@ -213,19 +205,13 @@ impl<'a> RunState<'a> {
         self.chunk
     }
 
-    /// Records a stop found inline (the cancellation flag).
-    pub fn set_stopped(&mut self, s: Stop) {
-        self.stop = Some(s);
-    }
-
     /// Why the run stopped, if it did.
     pub fn stopped(&self) -> Option<Stop> {
         self.stop
     }
 }
 
-/// Where compiled code finds the cancellation pointer and the first budget in a [`RunState`].
-pub(crate) const CANCEL_OFFSET: i32 = std::mem::offset_of!(RunState<'static>, cancel) as i32;
+/// Where compiled code finds the first budget in a [`RunState`].
 pub(crate) const CHUNK_OFFSET: i32 = std::mem::offset_of!(RunState<'static>, chunk) as i32;
 
 /// [`RunState::back_edge`] for compiled code.
@@ -350,8 +336,6 @@ mod tests {
         assert!(s.cancelled());
         assert_eq!(s.back_edge(5), 0);
         assert_eq!(s.stopped(), Some(Stop::Cancelled));
-        // SAFETY: offset 0 is the flag's byte, which is alive while `opts` is.
-        assert_eq!(unsafe { *s.cancel }, 1);
 
         let opts = RunOptions::new().with_deadline(Instant::now());
         let mut s = RunState::new(&opts);

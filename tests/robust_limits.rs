@@ -243,3 +243,71 @@ fn set_iteration_limit_applies_to_run() {
         i32s(&[4])
     );
 }
+
+/// The cost of the checks on the long counter loop (`ir/counter.gir 0 10000000`: 10^7
+/// back-edges): medians of compiled runs without limits (the unchecked code), with a limit
+/// that is never reached, and with a deadline (which also reads the clock), side by side.
+/// `cargo test --release --test robust_limits -- --ignored --nocapture limit_check_overhead`
+#[test]
+#[ignore = "a measurement: run in release with --nocapture"]
+fn limit_check_overhead() {
+    let src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ir/counter.gir")).unwrap();
+    let m = graphjit::filetest::load(&src).unwrap();
+    let counter = jit::compile(m.func("counter").unwrap()).unwrap();
+    let gcd_src =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ir/gcd.gir")).unwrap();
+    let m = graphjit::filetest::load(&gcd_src).unwrap();
+    let gcd = jit::compile(m.func("gcd_sum").unwrap()).unwrap();
+    let gcd_args = i32s(&[300_000, 1_234_567]);
+    let gcd_want = gcd.run(&gcd_args).unwrap();
+    let workloads = [
+        (
+            "counter(0, 10^7)",
+            &counter,
+            i32s(&[0, 10_000_000]),
+            i32s(&[20_000_000, 20_000_000]),
+        ),
+        ("gcd_sum(3*10^5, 1234567)", &gcd, gcd_args, gcd_want),
+    ];
+    for (wname, exe, args, want) in workloads {
+        eprintln!("{wname}:");
+        let variants = [
+            ("no limits (unchecked code)", RunOptions::new()),
+            (
+                "max_iterations = u64::MAX",
+                RunOptions::new().with_max_iterations(u64::MAX),
+            ),
+            (
+                "deadline in 1 hour",
+                RunOptions::new().with_timeout(Duration::from_secs(3600)),
+            ),
+            (
+                "cancel flag",
+                RunOptions::new().with_cancel_flag(Arc::new(AtomicBool::new(false))),
+            ),
+        ];
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); variants.len()];
+        // Interleaved rounds, so that a slow phase of a shared machine hits every variant alike.
+        for _ in 0..31 {
+            for (k, (_, opts)) in variants.iter().enumerate() {
+                let start = Instant::now();
+                let r = exe.run_with(&args, opts).unwrap();
+                samples[k].push(start.elapsed().as_secs_f64() * 1e3);
+                assert_eq!(r, want);
+            }
+        }
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let base = median(&mut samples[0].clone());
+        for (k, (name, _)) in variants.iter().enumerate() {
+            let m = median(&mut samples[k]);
+            eprintln!(
+                "  {name:<28} median {m:7.2} ms  ({:+.1}%)",
+                (m / base - 1.0) * 100.0
+            );
+        }
+    }
+}

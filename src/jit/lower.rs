@@ -9,7 +9,6 @@
 //! (`reshape`, `if` results) without copies; values never outlive one iteration of an
 //! enclosing loop except through `yield`, which copies into the loop's own buffers.
 
-use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData, SourceLoc, Type,
 };
@@ -90,8 +89,6 @@ pub(crate) struct Lowerer<'a, 'b> {
 pub(crate) struct Checks {
     /// The `RunState` pointer (the fourth entry parameter).
     pub state: clir::Value,
-    /// The cancellation flag's byte, loaded once at entry (the pointer never changes).
-    pub cancel: clir::Value,
     /// The back-edges left before `graphjit_back_edge` must be called.
     pub budget: Variable,
     /// The block that returns the status 1: the run stopped, `RunState` says why.
@@ -103,13 +100,7 @@ pub(crate) const BACK_EDGE_SYMBOL: &str = "graphjit_back_edge";
 
 impl Checks {
     /// Sets up the checks at the top of the entry block.
-    pub(crate) fn new(b: &mut FunctionBuilder<'_>, state: clir::Value, ptr_ty: Type) -> Checks {
-        let cancel = b.ins().load(
-            ptr_ty,
-            MemFlagsData::trusted(),
-            state,
-            crate::limits::CANCEL_OFFSET,
-        );
+    pub(crate) fn new(b: &mut FunctionBuilder<'_>, state: clir::Value) -> Checks {
         let first = b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
@@ -121,7 +112,6 @@ impl Checks {
         let stop = b.create_block();
         Checks {
             state,
-            cancel,
             budget,
             stop,
         }
@@ -691,8 +681,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             }
         }
         let args: Vec<BlockArg> = next.iter().chain(&next_other).map(|&v| v.into()).collect();
-        self.check_back_edge(i)?;
-        self.b.ins().jump(header, &args);
+        self.back_edge(i, header, &args)?;
 
         // Exit: the results are the header's current values (the header dominates the exit).
         self.b.switch_to_block(exit);
@@ -702,37 +691,30 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         Ok(())
     }
 
-    /// The limit checks of a back-edge (checked variant only), ending in the block that jumps
-    /// back. A scalar loop counts its budget down and reads the cancellation byte inline,
-    /// calling the runtime only when either says so; a loop that does tensor work calls it on
-    /// every back-edge, so that its clock checks stay frequent (see `crate::limits`).
-    fn check_back_edge(&mut self, w: Inst) -> Result<()> {
+    /// The back-edge of a `while`: a jump to `header` with `args`, with the limit checks of
+    /// the checked variant. A scalar loop counts its budget down inline (one decrement and
+    /// one branch, straight back to the header) and calls the runtime only when it runs out;
+    /// a loop that does tensor work calls it on every back-edge, so that its clock checks
+    /// stay frequent (see `crate::limits`).
+    fn back_edge(&mut self, w: Inst, header: clir::Block, args: &[BlockArg]) -> Result<()> {
         let Some(c) = self.checks else {
+            self.b.ins().jump(header, args);
             return Ok(());
         };
         let back_edge = self.func_ref(BACK_EDGE_SYMBOL)?;
         let budget = self.b.use_var(c.budget);
         let left = self.b.ins().iadd_imm_s(budget, -1);
-        let cont = self.b.create_block();
         if !crate::limits::loop_does_tensor_work(self.f, w) {
-            // A plain byte load of the `AtomicBool` (see `limits::RunState`): not read-only,
-            // so it is repeated on every back-edge.
-            let flag = self
-                .b
-                .ins()
-                .load(types::I8, MemFlagsData::trusted(), c.cancel, 0);
-            let spent = self.b.ins().icmp_imm_s(IntCC::Equal, left, 0);
-            let need = self.b.ins().bor(spent, flag);
             self.b.def_var(c.budget, left);
             let slow = self.b.create_block();
-            self.b.ins().brif(need, slow, &[], cont, &[]);
+            self.b.set_cold_block(slow);
+            self.b.ins().brif(left, header, args, slow, &[]);
             self.b.switch_to_block(slow);
         }
         let call = self.b.ins().call(back_edge, &[c.state, left]);
         let next = self.b.inst_results(call)[0];
         self.b.def_var(c.budget, next);
-        self.b.ins().brif(next, cont, &[], c.stop, &[]);
-        self.b.switch_to_block(cont);
+        self.b.ins().brif(next, header, args, c.stop, &[]);
         Ok(())
     }
 

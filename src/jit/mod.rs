@@ -504,7 +504,7 @@ fn build(
             b.append_block_params_for_function_params(entry);
             b.switch_to_block(entry);
             let p = b.block_params(entry).to_vec();
-            let checks = checked.then(|| lower::Checks::new(&mut b, p[3], ptr_ty));
+            let checks = checked.then(|| lower::Checks::new(&mut b, p[3]));
             let mut l = lower::Lowerer {
                 f,
                 b,
