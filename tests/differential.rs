@@ -2,7 +2,8 @@
 //! bit-identical results interpreted and compiled, and survive printing and parsing.
 //!
 //! The number of programs is `GRAPHJIT_PROPTEST_CASES` (CI sets a few thousand); a failure
-//! names its seed, and `GRAPHJIT_SEED=N cargo test --test differential` replays it.
+//! names its seed, and `GRAPHJIT_SEED=N cargo test --test differential` replays it;
+//! `GRAPHJIT_SEED_START` moves the range of seeds, to explore beyond the ones CI runs.
 
 use graphjit::ir::parse::parse_function;
 use graphjit::ir::verify::verify_function;
@@ -66,7 +67,13 @@ fn random_programs_agree_bit_for_bit() {
         .and_then(|s| s.parse().ok())
     {
         Some(s) => vec![s],
-        None => (0..cases()).collect(),
+        None => {
+            let start: u64 = std::env::var("GRAPHJIT_SEED_START")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+            (start..start + cases()).collect()
+        }
     };
     let mut failures = Vec::new();
     for &seed in &seeds {

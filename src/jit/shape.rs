@@ -477,7 +477,9 @@ impl Lowerer<'_, '_> {
             let t = self.tree_of(arg)?;
             if t.contiguous() {
                 let r: usize = axes.iter().map(|&d| in_ty.shape[d]).product();
-                let k = in_ty.num_elements() / r.max(1);
+                // The output count, not elements / r: with an empty reduced extent (r = 0)
+                // every output element is still written, with the identity.
+                let k = out.num_elements();
                 if out.is_scalar() {
                     let zero = self.b.ins().iconst(types::I64, 0);
                     return self.reduce_tree(op, &t, zero, r as u64);
