@@ -320,6 +320,10 @@ impl Tensor {
     }
 
     /// A tensor of the given shape with every element `s`.
+    ///
+    /// Like `vec![s; n]`, this allocates what it is asked for and panics when the element
+    /// count overflows: callers with untrusted shapes check [`TensorType::check_size`] first,
+    /// as the parser, the verifier and the graph builder do.
     pub fn full(s: Scalar, shape: impl Into<Vec<usize>>) -> Tensor {
         let shape = shape.into();
         let n = shape.iter().product();
