@@ -201,7 +201,7 @@ impl Interpreter {
         }
         let mut s = self.scalar_init.clone();
         for (index, ((name, ty, slot), input)) in self.params.iter().zip(inputs).enumerate() {
-            if input.dtype() != ty.dtype || input.shape() != ty.shape.as_slice() {
+            if !ty.matches(input.dtype(), input.shape()) {
                 return Err(RunError::ArgType {
                     func: self.func.clone(),
                     index,

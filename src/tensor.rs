@@ -262,7 +262,7 @@ pub struct Tensor {
 /// Tensors compare by shape and element, with [`Scalar::same`]: bitwise, NaN equal to NaN.
 impl PartialEq for Tensor {
     fn eq(&self, other: &Tensor) -> bool {
-        self.shape == other.shape
+        crate::types::same_shape(&self.shape, &other.shape)
             && self.dtype() == other.dtype()
             && self.data.len() == other.data.len()
             && match (&self.data, &other.data) {

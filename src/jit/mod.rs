@@ -220,9 +220,7 @@ impl Executable {
             .into());
         }
         for (index, (t, expected)) in outputs.iter().zip(&self.results).enumerate() {
-            if t.dtype() != expected.dtype
-                || t.shape() != expected.shape.as_slice()
-                || t.data().len() != expected.num_elements()
+            if !expected.matches(t.dtype(), t.shape()) || t.data().len() != expected.num_elements()
             {
                 return Err(RunError::OutType {
                     func: self.name.clone(),
@@ -283,7 +281,7 @@ impl Executable {
             .into());
         }
         for (index, (t, (name, expected))) in inputs.iter().zip(&self.params).enumerate() {
-            if t.dtype() != expected.dtype || t.shape() != expected.shape.as_slice() {
+            if !expected.matches(t.dtype(), t.shape()) {
                 return Err(RunError::ArgType {
                     func: self.name.clone(),
                     index,
