@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use crate::tensor::Tensor;
 use crate::types::TensorType;
 
 /// A syntax error in IR text, at a 1-based line and column.
@@ -71,6 +72,42 @@ pub enum RunError {
     Cancelled { func: String },
     #[error("the run of @{func} passed its deadline")]
     DeadlineExceeded { func: String },
+}
+
+impl RunError {
+    /// The check both executors make of each argument before a run: its dtype and shape are
+    /// the parameter's, and its buffer holds as many elements as the shape says (a tensor's
+    /// data can be replaced through `data_mut`, and compiled code reads what the shape says).
+    pub fn check_arg(
+        func: &str,
+        index: usize,
+        name: &str,
+        ty: &TensorType,
+        t: &Tensor,
+    ) -> Result<(), RunError> {
+        if !ty.matches(t.dtype(), t.shape()) {
+            return Err(RunError::ArgType {
+                func: func.to_string(),
+                index,
+                name: name.to_string(),
+                expected: ty.clone(),
+                got: t.ty(),
+            });
+        }
+        // The shape matches a verified type, so its product cannot overflow.
+        let expected = ty.num_elements();
+        if t.data().len() != expected {
+            return Err(RunError::ArgData {
+                func: func.to_string(),
+                index,
+                name: name.to_string(),
+                ty: ty.clone(),
+                len: t.data().len(),
+                expected,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A failure to compile a verified function to machine code.

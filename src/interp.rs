@@ -201,29 +201,7 @@ impl Interpreter {
         }
         let mut s = self.scalar_init.clone();
         for (index, ((name, ty, slot), input)) in self.params.iter().zip(inputs).enumerate() {
-            if !ty.matches(input.dtype(), input.shape()) {
-                return Err(RunError::ArgType {
-                    func: self.func.clone(),
-                    index,
-                    name: name.clone(),
-                    expected: ty.clone(),
-                    got: input.ty(),
-                }
-                .into());
-            }
-            // The shape matches a verified type, so its product cannot overflow.
-            let expected = ty.num_elements();
-            if input.data().len() != expected {
-                return Err(RunError::ArgData {
-                    func: self.func.clone(),
-                    index,
-                    name: name.clone(),
-                    ty: ty.clone(),
-                    len: input.data().len(),
-                    expected,
-                }
-                .into());
-            }
+            RunError::check_arg(&self.func, index, name, ty, input)?;
             if let (Slot::Scalar(r, _), Some(x)) = (slot, input.get(0)) {
                 s[*r as usize] = scalar_to_reg(x);
             }

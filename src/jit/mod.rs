@@ -280,31 +280,8 @@ impl Executable {
             }
             .into());
         }
-        for (index, (t, (name, expected))) in inputs.iter().zip(&self.params).enumerate() {
-            if !expected.matches(t.dtype(), t.shape()) {
-                return Err(RunError::ArgType {
-                    func: self.name.clone(),
-                    index,
-                    name: name.clone(),
-                    expected: expected.clone(),
-                    got: t.ty(),
-                }
-                .into());
-            }
-            // A tensor's data can be replaced through `data_mut`; the code reads as many
-            // elements as the shape says, so the length must match too.
-            let n = expected.num_elements();
-            if t.data().len() != n {
-                return Err(RunError::ArgData {
-                    func: self.name.clone(),
-                    index,
-                    name: name.clone(),
-                    ty: expected.clone(),
-                    len: t.data().len(),
-                    expected: n,
-                }
-                .into());
-            }
+        for (index, (t, (name, ty))) in inputs.iter().zip(&self.params).enumerate() {
+            RunError::check_arg(&self.name, index, name, ty, t)?;
         }
         Ok(())
     }
