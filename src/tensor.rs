@@ -401,8 +401,21 @@ impl Tensor {
     /// True when all elements are the same (by [`Scalar::same`]); the printer writes such a
     /// constant as one scalar.
     pub fn is_splat(&self) -> bool {
-        let n = self.len();
-        n > 0 && (1..n).all(|i| self.data.get(i).same(self.data.get(0)))
+        // Typed loops: this runs on every large constant at compile time.
+        fn all_same<T: Copy>(v: &[T], same: impl Fn(T, T) -> bool) -> bool {
+            v.first().is_some_and(|&x| v.iter().all(|&y| same(x, y)))
+        }
+        match &self.data {
+            Data::Bool(v) => all_same(v, |a, b| a == b),
+            Data::I32(v) => all_same(v, |a, b| a == b),
+            Data::I64(v) => all_same(v, |a, b| a == b),
+            Data::F32(v) => all_same(v, |a, b| {
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+            }),
+            Data::F64(v) => all_same(v, |a, b| {
+                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
+            }),
+        }
     }
 }
 

@@ -11,21 +11,30 @@ use crate::types::TensorType;
 /// compared by their bits. The replaced op is left for DCE to remove.
 pub fn eliminate_common_subexpressions(f: &mut Function) {
     let mut subst: Vec<Value> = (0..f.values.len() as u32).map(Value).collect();
-    let mut scopes: Vec<HashMap<String, Value>> = Vec::new();
+    let mut scopes: Vec<HashMap<(String, Vec<u8>), Value>> = Vec::new();
     walk(f, f.body, &mut subst, &mut scopes);
 }
 
 /// Ops such as `convert`, `reshape` and `iota` take their meaning from the result type too,
-/// so the key holds it.
-fn key(op: &Op, args: &[Value], ty: &TensorType) -> String {
-    format!("{op:?}|{args:?}|{ty}")
+/// so the key holds it. A constant is keyed by its raw bytes rather than its `Debug` text,
+/// which would cost a formatted number per element of a large constant.
+/// Constants above [`CONST_KEY_LIMIT`] elements get no key: hashing megabytes at compile time
+/// costs more than the rare duplicate it would save.
+fn key(op: &Op, args: &[Value], ty: &TensorType) -> Option<(String, Vec<u8>)> {
+    match op {
+        Op::Const(t) if t.len() > CONST_KEY_LIMIT => None,
+        Op::Const(t) => Some((format!("const|{ty}"), t.data().as_bytes().to_vec())),
+        _ => Some((format!("{op:?}|{args:?}|{ty}"), Vec::new())),
+    }
 }
+
+const CONST_KEY_LIMIT: usize = 1 << 12;
 
 fn walk(
     f: &mut Function,
     r: Region,
     subst: &mut Vec<Value>,
-    scopes: &mut Vec<HashMap<String, Value>>,
+    scopes: &mut Vec<HashMap<(String, Vec<u8>), Value>>,
 ) {
     scopes.push(HashMap::new());
     let insts = f.region(r).insts.clone();
@@ -36,13 +45,16 @@ fn walk(
             *a = subst[a.index()];
         }
         let inst = &f.insts[i.index()];
-        if inst.op.is_pure() && inst.results.len() == 1 {
-            let k = key(&inst.op, &inst.args, f.ty(inst.results[0]));
-            let found = scopes.iter().rev().find_map(|s| s.get(&k).copied());
-            match found {
-                Some(prev) => subst[inst.results[0].index()] = prev,
+        let k = if inst.op.is_pure() && inst.results.len() == 1 {
+            key(&inst.op, &inst.args, f.ty(inst.results[0]))
+        } else {
+            None
+        };
+        if let Some(k) = k {
+            let v = inst.results[0];
+            match scopes.iter().rev().find_map(|s| s.get(&k).copied()) {
+                Some(prev) => subst[v.index()] = prev,
                 None => {
-                    let v = inst.results[0];
                     if let Some(top) = scopes.last_mut() {
                         top.insert(k, v);
                     }

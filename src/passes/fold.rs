@@ -4,9 +4,10 @@ use crate::ir::Function;
 use crate::ops::{kernels, Op};
 use crate::tensor::Tensor;
 
-/// The largest folded result, in elements, unless it is a splat. Folding a big non-uniform
-/// tensor would trade a cheap loop for a large constant in the compiled code's data.
-const FOLD_LIMIT: usize = 1 << 16;
+/// The largest folded result, in elements. Folding a big tensor would trade a cheap loop (or,
+/// for a broadcast scalar, no loop at all: the backend reads the scalar in the consumer's
+/// loop) for a large constant built at compile time.
+const FOLD_LIMIT: usize = 1 << 12;
 
 /// Replaces each pure op whose operands are constants with a constant holding its value.
 /// Values are computed with the interpreter's kernels, so folding never changes a result.
@@ -28,7 +29,7 @@ pub fn fold_constants(f: &mut Function) {
                     match args {
                         Some(args) => kernels::eval(op, &args, ty)
                             .ok()
-                            .filter(|t| t.len() <= FOLD_LIMIT || t.is_splat()),
+                            .filter(|t| t.len() <= FOLD_LIMIT),
                         None => None,
                     }
                 }
