@@ -6,13 +6,27 @@ use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self as clir, types, InstBuilder};
 
 use super::lower::{cl_type, Lowerer, Result};
-use crate::ops::{scalar, BinaryOp, CmpOp, UnaryOp};
+use crate::ops::{kernels, scalar, BinaryOp, CmpOp, UnaryOp};
 use crate::types::{DType, TensorType};
 
 /// The runtime functions compiled code calls, with their addresses: the very functions the
-/// interpreter calls, so that both executors compute the same bits.
+/// interpreter calls, so that both executors compute the same bits. Each entry gives the
+/// dtype of every parameter and of the result, and the number of parameters; the float `dot`
+/// routines take pointers and sizes, passed as `i64` (compiled code targets 64-bit hosts).
 pub(crate) fn runtime_symbols() -> Vec<(&'static str, *const u8, DType, usize)> {
     vec![
+        (
+            "graphjit_dot_f32",
+            kernels::dot_f32 as *const u8,
+            DType::I64,
+            6,
+        ),
+        (
+            "graphjit_dot_f64",
+            kernels::dot_f64 as *const u8,
+            DType::I64,
+            6,
+        ),
         (
             "graphjit_exp_f32",
             scalar::exp_f32 as *const u8,
@@ -115,8 +129,8 @@ fn bits(dtype: DType) -> i64 {
 }
 
 impl Lowerer<'_, '_> {
-    /// Calls a runtime float function of `dtype` by its base name (`exp`, `pow`, ...).
-    fn call_runtime(
+    /// Calls a runtime function of `dtype` by its base name (`exp`, `pow`, `dot`, ...).
+    pub(crate) fn call_runtime(
         &mut self,
         base: &str,
         dtype: DType,
