@@ -538,6 +538,12 @@ impl Tensor {
     pub fn to_bool(&self) -> Result<bool> {
         scalar_of(self, "eager", Location::caller())
     }
+
+    /// PyTorch's name for [`Tensor::to_scalar`]: `while a.lt(&b)?.item::<bool>()? { .. }`.
+    #[track_caller]
+    pub fn item<T: Element>(&self) -> Result<T> {
+        scalar_of(self, "eager", Location::caller())
+    }
 }
 
 value_operators!(Tensor, x => Eager);
@@ -549,7 +555,7 @@ pub(crate) fn scalar_of<T: Element>(t: &Tensor, scope: &str, loc: Loc) -> Result
         let m = format!("needs a tensor of one element, got {}", t.ty());
         return Err(op_error(scope, &what, loc, m));
     }
-    t.item::<T>().ok_or_else(|| {
+    t.get_item::<T>().ok_or_else(|| {
         let m = format!("needs a {} tensor, got {}", T::DTYPE, t.ty());
         op_error(scope, &what, loc, m)
     })

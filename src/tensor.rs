@@ -376,7 +376,7 @@ impl Tensor {
     }
 
     /// The single element of a one-element tensor, when `T` is its element type.
-    pub fn item<T: Element>(&self) -> Option<T> {
+    pub fn get_item<T: Element>(&self) -> Option<T> {
         if self.len() != 1 {
             return None;
         }

@@ -253,6 +253,21 @@ impl Traced {
         scalar_of(&self.value, &self.tape.name, loc)
     }
 
+    /// PyTorch's name for [`Traced::to_scalar`]; makes the trace dynamic the same way.
+    #[track_caller]
+    pub fn item<T: Element>(&self) -> Result<T> {
+        let loc = Location::caller();
+        let what = match T::DTYPE {
+            DType::Bool => "item::<bool>()",
+            DType::I32 => "item::<i32>()",
+            DType::I64 => "item::<i64>()",
+            DType::F32 => "item::<f32>()",
+            DType::F64 => "item::<f64>()",
+        };
+        self.graph_break(what, loc);
+        scalar_of(&self.value, &self.tape.name, loc)
+    }
+
     /// The truth of a one-element `bool` value; makes the trace dynamic, like
     /// [`Traced::to_scalar`].
     #[track_caller]

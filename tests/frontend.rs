@@ -666,3 +666,28 @@ fn static_traces_round_trip_through_the_parser() -> Result<(), Error> {
     verify_function(&traced).unwrap();
     Ok(())
 }
+
+/// The PyTorch spelling: `item::<bool>()` reads a value eagerly, and in a trace it is
+/// a graph break named after the call.
+#[test]
+fn item_reads_a_value_and_breaks_a_trace() -> graphjit::Result<()> {
+    let mut first = Tensor::scalar(0i32);
+    let mut second = Tensor::scalar(10i32);
+    while first.lt(&second)?.item::<bool>()? {
+        first = (&first + 2)?;
+        second = (&second + 1)?;
+    }
+    assert_eq!((first.item::<i32>()?, second.item::<i32>()?), (20, 20));
+    assert!(first.item::<f32>().is_err(), "a dtype mismatch is an error");
+    let f = graphjit::function(|xs: &[graphjit::Traced]| {
+        let mut a = xs[0].clone();
+        while a.lt(&xs[1])?.item::<bool>()? {
+            a = (&a + 2)?;
+        }
+        Ok(vec![a])
+    });
+    let r = f.call(&[Tensor::scalar(0i32), Tensor::scalar(5i32)])?;
+    assert_eq!(r, [Tensor::scalar(6i32)]);
+    assert!(f.explain().contains("`item::<bool>()`"), "{}", f.explain());
+    Ok(())
+}

@@ -177,7 +177,7 @@ func @consts() -> (f32[1024]) {
         konst(9).as_slice::<i64>().unwrap(),
         &[i64::MIN, i64::MAX, 0]
     );
-    assert_eq!(konst(10).item::<i32>(), Some(i32::MIN));
+    assert_eq!(konst(10).get_item::<i32>(), Some(i32::MIN));
     assert_eq!(konst(3), Tensor::from([[1.0f32, 2.0], [3.0, 4.0]]));
 }
 
@@ -243,7 +243,7 @@ fn f32_literals_are_rounded_once() {
     let Op::Const(t) = &f.insts[0].op else {
         panic!()
     };
-    assert_eq!(t.item::<f32>().map(f32::to_bits), Some(0x3f80_0001));
+    assert_eq!(t.get_item::<f32>().map(f32::to_bits), Some(0x3f80_0001));
 }
 
 #[test]

@@ -115,7 +115,7 @@ fn runs_from_many_threads() {
                 for rep in 0..50 {
                     let v: Vec<f64> = (0..1000).map(|i| (i + k * 1000 + rep) as f64).collect();
                     let got = exe.run(&[Tensor::from(v.clone())]).unwrap()[0]
-                        .item::<f64>()
+                        .get_item::<f64>()
                         .unwrap();
                     let mut acc = [0.0f64; 16];
                     for (i, x) in v.iter().enumerate() {

@@ -172,7 +172,7 @@ fn int_binary_edges_i64() {
 fn documented_division_and_shift_values() {
     let d = |op, a: i32, b: i32| {
         run_binary(Op::Binary(op), DType::I32, DType::I32, &[a], &[b])[0]
-            .item::<i32>()
+            .get_item::<i32>()
             .unwrap()
     };
     assert_eq!(d(BinaryOp::Div, 7, 0), -1);
@@ -480,7 +480,7 @@ fn conversions() {
         (-1.9, -1),
     ] {
         let out = exe.run(&[Tensor::scalar(x)]).unwrap();
-        assert_eq!(out[0].item::<i32>(), Some(want), "{x}");
+        assert_eq!(out[0].get_item::<i32>(), Some(want), "{x}");
     }
 }
 
