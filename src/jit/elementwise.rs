@@ -3,9 +3,11 @@
 //! conversions, and calls to the shared runtime functions of `crate::ops::scalar`.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{self as clir, types, InstBuilder};
+use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
+use cranelift_frontend::FunctionBuilder;
 
 use super::lower::{cl_type, Lowerer, Result};
+use crate::ops::scalar::vmath::{self, F32Machine};
 use crate::ops::{kernels, scalar, BinaryOp, CmpOp, UnaryOp};
 use crate::types::{DType, TensorType};
 
@@ -123,6 +125,135 @@ fn runtime_name(base: &str, dtype: DType) -> Option<&'static str> {
         .find(|n| *n == want)
 }
 
+/// Emits graphjit's `f32` math functions ([`vmath`]) as Cranelift instructions on `f32`
+/// (scalar) or `f32x4` (vector): each trait operation is the one IEEE instruction that the
+/// interpreter's plain Rust version performs, so every lane gets the interpreter's bits.
+pub(crate) struct ClifF32<'a, 'b> {
+    pub b: &'a mut FunctionBuilder<'b>,
+    /// `F32X4` / `I32X4` lanes, or scalar `F32` / `I32`.
+    pub vector: bool,
+}
+
+impl ClifF32<'_, '_> {
+    fn ft(&self) -> Type {
+        if self.vector {
+            types::F32X4
+        } else {
+            types::F32
+        }
+    }
+    fn it(&self) -> Type {
+        if self.vector {
+            types::I32X4
+        } else {
+            types::I32
+        }
+    }
+}
+
+impl F32Machine for ClifF32<'_, '_> {
+    type F = clir::Value;
+    type I = clir::Value;
+    type M = clir::Value;
+    fn splat(&mut self, c: f32) -> clir::Value {
+        let x = self.b.ins().f32const(c);
+        if self.vector {
+            self.b.ins().splat(types::F32X4, x)
+        } else {
+            x
+        }
+    }
+    fn isplat(&mut self, c: i32) -> clir::Value {
+        let x = self.b.ins().iconst(types::I32, c as i64);
+        if self.vector {
+            self.b.ins().splat(types::I32X4, x)
+        } else {
+            x
+        }
+    }
+    fn add(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fadd(a, b)
+    }
+    fn sub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fsub(a, b)
+    }
+    fn mul(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fmul(a, b)
+    }
+    fn div(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fdiv(a, b)
+    }
+    // Cranelift's fmin/fmax are IEEE 754-2019 minimum/maximum, like `Arith::min`/`max`.
+    fn min(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fmin(a, b)
+    }
+    fn max(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fmax(a, b)
+    }
+    fn abs(&mut self, a: clir::Value) -> clir::Value {
+        self.b.ins().fabs(a)
+    }
+    fn bits_of(&mut self, a: clir::Value) -> clir::Value {
+        let it = self.it();
+        self.b.ins().bitcast(it, MemFlagsData::new(), a)
+    }
+    fn float_of_bits(&mut self, a: clir::Value) -> clir::Value {
+        let ft = self.ft();
+        self.b.ins().bitcast(ft, MemFlagsData::new(), a)
+    }
+    fn iadd(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().iadd(a, b)
+    }
+    fn isub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().isub(a, b)
+    }
+    fn band(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().band(a, b)
+    }
+    fn bor(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().bor(a, b)
+    }
+    fn shl(&mut self, a: clir::Value, s: u8) -> clir::Value {
+        self.b.ins().ishl_imm_s(a, s as i64)
+    }
+    fn sshr(&mut self, a: clir::Value, s: u8) -> clir::Value {
+        self.b.ins().sshr_imm_s(a, s as i64)
+    }
+    fn lt(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fcmp(FloatCC::LessThan, a, b)
+    }
+    fn select(&mut self, m: clir::Value, x: clir::Value, y: clir::Value) -> clir::Value {
+        if self.vector {
+            // The comparison gave an all-ones / all-zeros i32x4 mask per lane.
+            let mf = self.b.ins().bitcast(types::F32X4, MemFlagsData::new(), m);
+            self.b.ins().bitselect(mf, x, y)
+        } else {
+            self.b.ins().select(m, x, y)
+        }
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// `exp` or `tanh` of `f32` lanes (`vector`) or of one `f32`, inline: the instruction
+    /// sequence of [`vmath`], the interpreter's definition. `None` for other ops.
+    pub(crate) fn vmath_f32(
+        &mut self,
+        op: UnaryOp,
+        x: clir::Value,
+        vector: bool,
+    ) -> Option<clir::Value> {
+        let mut m = ClifF32 {
+            b: &mut self.b,
+            vector,
+        };
+        match op {
+            UnaryOp::Exp => Some(vmath::exp(&mut m, x)),
+            UnaryOp::Tanh => Some(vmath::tanh(&mut m, x)),
+            _ => None,
+        }
+    }
+}
+
 /// The width in bits of an integer dtype.
 fn bits(dtype: DType) -> i64 {
     (dtype.size_bytes() * 8) as i64
@@ -144,6 +275,11 @@ impl Lowerer<'_, '_> {
     }
 
     pub(crate) fn unary(&mut self, op: UnaryOp, dt: DType, x: clir::Value) -> Result<clir::Value> {
+        if dt == DType::F32 {
+            if let Some(v) = self.vmath_f32(op, x, false) {
+                return Ok(v);
+            }
+        }
         let ins = self.b.ins();
         Ok(match (op, dt.is_float()) {
             (UnaryOp::Neg, false) => ins.ineg(x),
