@@ -1,5 +1,5 @@
-//! graphjit's own `f32` `exp` and `tanh` (`ops::scalar::vmath`): accuracy against `f64`
-//! references over the whole range, their special values, and bit-identical results from the
+//! graphjit's own `exp` and `tanh` (`ops::scalar::vmath`): accuracy against `f64` references
+//! (for `f32`) and against std's `f64` functions (for `f64`) over the whole range, their special values, and bit-identical results from the
 //! interpreter and every compiled form (scalar, fused, fused SIMD f32x4 with every tail
 //! length); and float `dot` through `matrixmultiply`, the same bits in both executors.
 
@@ -8,7 +8,7 @@ mod jit_util;
 use graphjit::interp::interpret;
 use graphjit::ir::Function;
 use graphjit::jit::{compile_with, JitOptions};
-use graphjit::ops::scalar::vmath::{exp_f32, tanh_f32};
+use graphjit::ops::scalar::vmath::{exp_f32, exp_f64, tanh_f32, tanh_f64};
 use graphjit::ops::{scalar, Op, UnaryOp};
 use graphjit::{DType, Tensor};
 use jit_util::*;
@@ -147,6 +147,92 @@ fn the_runtime_symbols_and_the_tables_are_these_functions() {
     }
 }
 
+/// The ulp of `f64` at the magnitude of `y`, subnormal spacing included.
+fn ulp_f64(y: f64) -> f64 {
+    // The gap above |y| (powi of a large negative exponent would underflow to 0).
+    let a = y.abs();
+    f64::from_bits(a.to_bits() + 1) - a
+}
+
+/// Every 2^44+1th `f64` bit pattern and dense runs at the switch points, with std's `f64`
+/// function (itself within about 1 ulp) as the reference: the error bound is measured
+/// against it, so it includes std's own error.
+fn samples_f64() -> Vec<f64> {
+    let step = (1u64 << 44) + 1;
+    let mut v: Vec<f64> = (0..u64::MAX / step)
+        .map(|i| f64::from_bits(i * step))
+        .collect();
+    for centre in [
+        709.782712893384f64,
+        -708.3964,
+        -744.44007,
+        -745.1332,
+        0.625,
+        0.0,
+        19.0,
+    ] {
+        for d in -2000i64..2000 {
+            for s in [1.0f64, -1.0] {
+                v.push(f64::from_bits(
+                    ((centre * s).to_bits() as i64).wrapping_add(d) as u64,
+                ));
+            }
+        }
+    }
+    let mut r = Rng(3);
+    for _ in 0..200_000 {
+        v.push((r.next() >> 11) as f64 / (1u64 << 53) as f64 * 60.0 - 30.0);
+    }
+    v
+}
+
+fn max_err_f64(f: fn(f64) -> f64, reference: fn(f64) -> f64) -> (f64, f64) {
+    let mut worst = (0.0f64, 0.0f64);
+    for x in samples_f64() {
+        let (got, want) = (f(x), reference(x));
+        let e = if want.is_nan() || got.is_nan() {
+            if want.is_nan() == got.is_nan() {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        } else if want.is_infinite() || got.is_infinite() {
+            if got == want {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            (got - want).abs() / ulp_f64(want)
+        };
+        if e > worst.0 {
+            worst = (e, x);
+        }
+    }
+    worst
+}
+
+#[test]
+fn f64_accuracy_against_std() {
+    let (e, x) = max_err_f64(exp_f64, f64::exp);
+    eprintln!("exp_f64: max difference from std {e:.3} ulp at x = {x:e}");
+    assert!(e <= 2.0, "exp_f64 {e} ulp at {x:e}");
+    let (e, x) = max_err_f64(tanh_f64, f64::tanh);
+    eprintln!("tanh_f64: max difference from std {e:.3} ulp at x = {x:e}");
+    assert!(e <= 3.0, "tanh_f64 {e} ulp at {x:e}");
+    assert_eq!(exp_f64(f64::NEG_INFINITY), 0.0);
+    assert_eq!(exp_f64(f64::INFINITY), f64::INFINITY);
+    assert_eq!(exp_f64(710.0), f64::INFINITY);
+    assert!(exp_f64(f64::NAN).is_nan() && tanh_f64(f64::NAN).is_nan());
+    assert_eq!(
+        exp_f64(-745.0),
+        f64::from_bits(1),
+        "the smallest subnormal, not 0"
+    );
+    assert_eq!(tanh_f64(-0.0).to_bits(), (-0.0f64).to_bits());
+    assert_eq!(tanh_f64(f64::NEG_INFINITY), -1.0);
+}
+
 /// The compile variants: plain per-op loops, fused scalar loops, fused f32x4 loops.
 fn variants() -> Vec<(&'static str, JitOptions)> {
     vec![
@@ -247,6 +333,19 @@ fn exp_and_tanh_agree_in_every_executor_for_every_length() {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for op in [UnaryOp::Exp, UnaryOp::Tanh] {
         for n in 0..=37usize {
+            let g = single_op(Op::Unary(op), &[ty(DType::F64, &[n])], ty(DType::F64, &[n]));
+            let xs: Vec<f64> = (0..n)
+                .map(|i| match i % 4 {
+                    0 => EDGES[(i + n) % EDGES.len()] as f64,
+                    1 => f64::from_bits(rng.next()),
+                    _ => rng.f32(if op == UnaryOp::Exp { 800.0 } else { 25.0 }) as f64,
+                })
+                .collect();
+            check(
+                &g,
+                &[Tensor::from_vec(xs, [n]).unwrap()],
+                &format!("{op:?} f64 n={n}"),
+            );
             let f = single_op(Op::Unary(op), &[ty(DType::F32, &[n])], ty(DType::F32, &[n]));
             let edges: Vec<f32> = (0..n).map(|i| EDGES[(i + n) % EDGES.len()]).collect();
             check(

@@ -7,7 +7,7 @@ use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type
 use cranelift_frontend::FunctionBuilder;
 
 use super::lower::{cl_type, Lowerer, Result};
-use crate::ops::scalar::vmath::{self, F32Machine};
+use crate::ops::scalar::vmath::{self, Machine};
 use crate::ops::{kernels, scalar, BinaryOp, CmpOp, UnaryOp};
 use crate::types::{DType, TensorType};
 
@@ -125,48 +125,45 @@ fn runtime_name(base: &str, dtype: DType) -> Option<&'static str> {
         .find(|n| *n == want)
 }
 
-/// Emits graphjit's `f32` math functions ([`vmath`]) as Cranelift instructions on `f32`
-/// (scalar) or `f32x4` (vector): each trait operation is the one IEEE instruction that the
-/// interpreter's plain Rust version performs, so every lane gets the interpreter's bits.
-pub(crate) struct ClifF32<'a, 'b> {
+/// Emits graphjit's own math functions ([`vmath`]) as Cranelift instructions on one float
+/// (`F32`, `F64`) or a 128-bit vector of them (`F32X4`, `F64X2`): each trait operation is the
+/// one IEEE instruction that the interpreter's plain Rust version performs, so every lane gets
+/// the interpreter's bits.
+pub(crate) struct ClifMachine<'a, 'b> {
     pub b: &'a mut FunctionBuilder<'b>,
-    /// `F32X4` / `I32X4` lanes, or scalar `F32` / `I32`.
-    pub vector: bool,
+    /// The float type of the values (`F32`, `F32X4`, `F64` or `F64X2`).
+    pub ft: Type,
+    /// The integer type of the same lanes (`I32`, `I32X4`, `I64` or `I64X2`).
+    pub it: Type,
 }
 
-impl ClifF32<'_, '_> {
-    fn ft(&self) -> Type {
-        if self.vector {
-            types::F32X4
-        } else {
-            types::F32
-        }
-    }
-    fn it(&self) -> Type {
-        if self.vector {
-            types::I32X4
-        } else {
-            types::I32
-        }
-    }
-}
-
-impl F32Machine for ClifF32<'_, '_> {
+impl Machine for ClifMachine<'_, '_> {
     type F = clir::Value;
     type I = clir::Value;
     type M = clir::Value;
-    fn splat(&mut self, c: f32) -> clir::Value {
-        let x = self.b.ins().f32const(c);
-        if self.vector {
-            self.b.ins().splat(types::F32X4, x)
+    fn splat(&mut self, c: f64) -> clir::Value {
+        let x = if self.ft.lane_type() == types::F32 {
+            self.b.ins().f32const(c as f32)
+        } else {
+            self.b.ins().f64const(c)
+        };
+        if self.ft.is_vector() {
+            self.b.ins().splat(self.ft, x)
         } else {
             x
         }
     }
-    fn isplat(&mut self, c: i32) -> clir::Value {
-        let x = self.b.ins().iconst(types::I32, c as i64);
-        if self.vector {
-            self.b.ins().splat(types::I32X4, x)
+    fn isplat(&mut self, c: i64) -> clir::Value {
+        let lane = self.it.lane_type();
+        // The immediate of a 32-bit constant is given zero-extended.
+        let c = if lane == types::I32 {
+            c as u32 as i64
+        } else {
+            c
+        };
+        let x = self.b.ins().iconst(lane, c);
+        if self.it.is_vector() {
+            self.b.ins().splat(self.it, x)
         } else {
             x
         }
@@ -183,23 +180,14 @@ impl F32Machine for ClifF32<'_, '_> {
     fn div(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
         self.b.ins().fdiv(a, b)
     }
-    // Cranelift's fmin/fmax are IEEE 754-2019 minimum/maximum, like `Arith::min`/`max`.
-    fn min(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().fmin(a, b)
-    }
-    fn max(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().fmax(a, b)
-    }
     fn abs(&mut self, a: clir::Value) -> clir::Value {
         self.b.ins().fabs(a)
     }
     fn bits_of(&mut self, a: clir::Value) -> clir::Value {
-        let it = self.it();
-        self.b.ins().bitcast(it, MemFlagsData::new(), a)
+        self.b.ins().bitcast(self.it, MemFlagsData::new(), a)
     }
     fn float_of_bits(&mut self, a: clir::Value) -> clir::Value {
-        let ft = self.ft();
-        self.b.ins().bitcast(ft, MemFlagsData::new(), a)
+        self.b.ins().bitcast(self.ft, MemFlagsData::new(), a)
     }
     fn iadd(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
         self.b.ins().iadd(a, b)
@@ -223,9 +211,9 @@ impl F32Machine for ClifF32<'_, '_> {
         self.b.ins().fcmp(FloatCC::LessThan, a, b)
     }
     fn select(&mut self, m: clir::Value, x: clir::Value, y: clir::Value) -> clir::Value {
-        if self.vector {
-            // The comparison gave an all-ones / all-zeros i32x4 mask per lane.
-            let mf = self.b.ins().bitcast(types::F32X4, MemFlagsData::new(), m);
+        if self.ft.is_vector() {
+            // The comparison gave an all-ones / all-zeros integer mask per lane.
+            let mf = self.b.ins().bitcast(self.ft, MemFlagsData::new(), m);
             self.b.ins().bitselect(mf, x, y)
         } else {
             self.b.ins().select(m, x, y)
@@ -234,21 +222,33 @@ impl F32Machine for ClifF32<'_, '_> {
 }
 
 impl Lowerer<'_, '_> {
-    /// `exp` or `tanh` of `f32` lanes (`vector`) or of one `f32`, inline: the instruction
-    /// sequence of [`vmath`], the interpreter's definition. `None` for other ops.
-    pub(crate) fn vmath_f32(
+    /// `exp` or `tanh` of a float (`vector`: of a 128-bit vector of floats) of `dt`, inline:
+    /// the instruction sequence of [`vmath`], the interpreter's definition. `None` for other
+    /// ops and dtypes.
+    pub(crate) fn vmath(
         &mut self,
         op: UnaryOp,
+        dt: DType,
         x: clir::Value,
         vector: bool,
     ) -> Option<clir::Value> {
-        let mut m = ClifF32 {
-            b: &mut self.b,
-            vector,
+        let (ft, it) = match (dt, vector) {
+            (DType::F32, false) => (types::F32, types::I32),
+            (DType::F32, true) => (types::F32X4, types::I32X4),
+            (DType::F64, false) => (types::F64, types::I64),
+            (DType::F64, true) => (types::F64X2, types::I64X2),
+            _ => return None,
         };
-        match op {
-            UnaryOp::Exp => Some(vmath::exp(&mut m, x)),
-            UnaryOp::Tanh => Some(vmath::tanh(&mut m, x)),
+        let mut m = ClifMachine {
+            b: &mut self.b,
+            ft,
+            it,
+        };
+        match (op, dt) {
+            (UnaryOp::Exp, DType::F32) => Some(vmath::exp32(&mut m, x)),
+            (UnaryOp::Tanh, DType::F32) => Some(vmath::tanh32(&mut m, x)),
+            (UnaryOp::Exp, _) => Some(vmath::exp64(&mut m, x)),
+            (UnaryOp::Tanh, _) => Some(vmath::tanh64(&mut m, x)),
             _ => None,
         }
     }
@@ -275,10 +275,8 @@ impl Lowerer<'_, '_> {
     }
 
     pub(crate) fn unary(&mut self, op: UnaryOp, dt: DType, x: clir::Value) -> Result<clir::Value> {
-        if dt == DType::F32 {
-            if let Some(v) = self.vmath_f32(op, x, false) {
-                return Ok(v);
-            }
+        if let Some(v) = self.vmath(op, dt, x, false) {
+            return Ok(v);
         }
         let ins = self.b.ins();
         Ok(match (op, dt.is_float()) {

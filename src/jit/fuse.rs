@@ -303,14 +303,15 @@ fn vflags() -> MemFlagsData {
 
 /// Whether an elementwise op has an exact 128-bit vector form on `dt` (operand dtype) giving
 /// `out` (result dtype); the others are computed lane by lane with the scalar code (for
-/// `log`, `sin`, `cos`, `pow`, `rem` and `f64` `exp`/`tanh`: a runtime call per lane).
+/// `log`, `sin`, `cos`, `pow`, `rem`: a runtime call per lane).
 fn vector_form(op: EwOp, dt: DType, out: DType) -> bool {
     match op {
         EwOp::Unary(u) => match u {
             UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Not => true,
             UnaryOp::Sqrt | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round => dt.is_float(),
-            // graphjit's own polynomial `exp`/`tanh` (`ops::scalar::vmath`), emitted in f32x4.
-            UnaryOp::Exp | UnaryOp::Tanh => dt == DType::F32,
+            // graphjit's own polynomial `exp`/`tanh` (`ops::scalar::vmath`), emitted in
+            // f32x4 / f64x2.
+            UnaryOp::Exp | UnaryOp::Tanh => dt.is_float(),
             _ => false,
         },
         EwOp::Binary(b) => match b {
@@ -537,8 +538,8 @@ impl Lowerer<'_, '_> {
         out_dt: DType,
         x: &[clir::Value],
     ) -> Result<clir::Value> {
-        if let (EwOp::Unary(u), DType::F32) = (op, in_dt) {
-            if let Some(v) = self.vmath_f32(u, x[0], true) {
+        if let EwOp::Unary(u) = op {
+            if let Some(v) = self.vmath(u, in_dt, x[0], true) {
                 return Ok(v);
             }
         }
