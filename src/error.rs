@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use crate::tensor::Tensor;
 use crate::types::TensorType;
 
 /// A syntax error in IR text, at a 1-based line and column.
@@ -41,6 +42,17 @@ pub enum RunError {
         expected: TensorType,
         got: TensorType,
     },
+    /// A tensor whose buffer does not hold the element count of its shape (its data was
+    /// replaced through `Tensor::data_mut`).
+    #[error("argument {index} (%{name}) of @{func} holds {len} element(s), but its shape {ty} needs {expected}")]
+    ArgData {
+        func: String,
+        index: usize,
+        name: String,
+        ty: TensorType,
+        len: usize,
+        expected: usize,
+    },
     #[error("@{func} returns {expected} result(s), but {got} output tensor(s) were given")]
     OutCount {
         func: String,
@@ -60,6 +72,42 @@ pub enum RunError {
     Cancelled { func: String },
     #[error("the run of @{func} passed its deadline")]
     DeadlineExceeded { func: String },
+}
+
+impl RunError {
+    /// The check both executors make of each argument before a run: its dtype and shape are
+    /// the parameter's, and its buffer holds as many elements as the shape says (a tensor's
+    /// data can be replaced through `data_mut`, and compiled code reads what the shape says).
+    pub fn check_arg(
+        func: &str,
+        index: usize,
+        name: &str,
+        ty: &TensorType,
+        t: &Tensor,
+    ) -> Result<(), RunError> {
+        if !ty.matches(t.dtype(), t.shape()) {
+            return Err(RunError::ArgType {
+                func: func.to_string(),
+                index,
+                name: name.to_string(),
+                expected: ty.clone(),
+                got: t.ty(),
+            });
+        }
+        // The shape matches a verified type, so its product cannot overflow.
+        let expected = ty.num_elements();
+        if t.data().len() != expected {
+            return Err(RunError::ArgData {
+                func: func.to_string(),
+                index,
+                name: name.to_string(),
+                ty: ty.clone(),
+                len: t.data().len(),
+                expected,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A failure to compile a verified function to machine code.

@@ -20,6 +20,7 @@ mod prepare;
 
 use crate::error::{Error, RunError, VerifyError};
 use crate::ir::{Function, Inst};
+use crate::limits::{RunOptions, RunState, Stop};
 use crate::ops::scalar::Elem;
 use crate::ops::{kernels, Op};
 use crate::tensor::{Scalar, Tensor};
@@ -31,6 +32,15 @@ pub const MAX_NESTING: usize = 1000;
 /// Runs `f` on `inputs` once. To run a function many times, prepare an [`Interpreter`].
 pub fn interpret(f: &Function, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
     Interpreter::new(f)?.run(inputs)
+}
+
+/// [`interpret`] under the limits of `opts`.
+pub fn interpret_with(
+    f: &Function,
+    inputs: &[Tensor],
+    opts: &RunOptions,
+) -> Result<Vec<Tensor>, Error> {
+    Interpreter::new(f)?.run_with(inputs, opts)
 }
 
 type UnaryFn = Box<dyn Fn(u64) -> u64 + Send + Sync>;
@@ -129,9 +139,11 @@ enum Instr {
         b: u32,
         target: u32,
     },
-    /// The jump back to a loop's condition; counts iterations against the limit.
+    /// The jump back to a loop's condition, where the run's limits are checked (see
+    /// [`crate::limits`]); `tensor_loop` loops read the clock on every back-edge.
     BackEdge {
         target: u32,
+        tensor_loop: bool,
     },
     Return(Box<[Out]>),
 }
@@ -145,6 +157,7 @@ pub struct Interpreter {
     scalar_init: Vec<u64>,
     n_tensors: usize,
     consts: Vec<Tensor>,
+    /// The iteration limit [`Interpreter::run`] applies.
     iteration_limit: Option<u64>,
 }
 
@@ -154,8 +167,9 @@ impl Interpreter {
         prepare::Compiler::new(f)?.compile()
     }
 
-    /// Limits the total number of loop iterations of one run (`None`: no limit); a run that
-    /// passes the limit stops with [`RunError::IterationLimit`].
+    /// Limits the total number of loop iterations of each [`Interpreter::run`] (`None`: no
+    /// limit); a run that passes the limit stops with [`RunError::IterationLimit`].
+    /// [`Interpreter::run_with`] takes its limits from its argument instead.
     pub fn set_iteration_limit(&mut self, limit: Option<u64>) {
         self.iteration_limit = limit;
     }
@@ -167,6 +181,16 @@ impl Interpreter {
 
     /// Checks the inputs against the parameters, runs the function, and gives its results.
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
+        let opts = match self.iteration_limit {
+            Some(n) => RunOptions::new().with_max_iterations(n),
+            None => RunOptions::new(),
+        };
+        self.run_with(inputs, &opts)
+    }
+
+    /// [`Interpreter::run`] under the limits of `opts` (see [`crate::limits`] for when each is
+    /// checked). A stopped run leaves the interpreter ready for the next one.
+    pub fn run_with(&self, inputs: &[Tensor], opts: &RunOptions) -> Result<Vec<Tensor>, Error> {
         if inputs.len() != self.params.len() {
             return Err(RunError::ArgCount {
                 func: self.func.clone(),
@@ -177,16 +201,7 @@ impl Interpreter {
         }
         let mut s = self.scalar_init.clone();
         for (index, ((name, ty, slot), input)) in self.params.iter().zip(inputs).enumerate() {
-            if input.dtype() != ty.dtype || input.shape() != ty.shape.as_slice() {
-                return Err(RunError::ArgType {
-                    func: self.func.clone(),
-                    index,
-                    name: name.clone(),
-                    expected: ty.clone(),
-                    got: input.ty(),
-                }
-                .into());
-            }
+            RunError::check_arg(&self.func, index, name, ty, input)?;
             if let (Slot::Scalar(r, _), Some(x)) = (slot, input.get(0)) {
                 s[*r as usize] = scalar_to_reg(x);
             }
@@ -194,8 +209,8 @@ impl Interpreter {
         let mut t: Vec<Option<Tensor>> = std::iter::repeat_with(|| None)
             .take(self.n_tensors)
             .collect();
-        let limit = self.iteration_limit.unwrap_or(u64::MAX);
-        let mut iterations: u64 = 0;
+        let mut limits = RunState::new(opts);
+        let mut budget = limits.first_budget();
         let mut pc = 0usize;
         loop {
             let Some(instr) = self.code.get(pc) else {
@@ -225,14 +240,19 @@ impl Interpreter {
                         pc = *target as usize;
                     }
                 }
-                Instr::BackEdge { target } => {
-                    iterations += 1;
-                    if iterations > limit {
-                        return Err(RunError::IterationLimit {
-                            func: self.func.clone(),
-                            limit,
+                Instr::BackEdge {
+                    target,
+                    tensor_loop,
+                } => {
+                    // The same protocol as compiled code: count down inline, and let
+                    // `RunState` do the rest.
+                    budget -= 1;
+                    if budget == 0 || *tensor_loop {
+                        budget = limits.back_edge(budget);
+                        if budget == 0 {
+                            let stop = limits.stopped().unwrap_or(Stop::Cancelled);
+                            return Err(stop.error(&self.func, opts).into());
                         }
-                        .into());
                     }
                     pc = *target as usize;
                 }
@@ -466,7 +486,10 @@ mod tests {
                 Instr::BinaryBranchIfFalse { target: 6, .. },
                 Instr::Binary { .. },
                 Instr::Binary { .. },
-                Instr::BackEdge { target: 2 },
+                Instr::BackEdge {
+                    target: 2,
+                    tensor_loop: false
+                },
                 Instr::Return(_),
             ]
         ));

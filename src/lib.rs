@@ -13,6 +13,7 @@ pub mod graph;
 pub mod interp;
 pub mod ir;
 pub mod jit;
+pub mod limits;
 pub mod ops;
 pub mod passes;
 pub mod tensor;
@@ -22,6 +23,7 @@ pub mod types;
 
 pub use error::{Error, Result};
 pub use graph::{Graph, Var};
+pub use limits::RunOptions;
 pub use tensor::{Data, Scalar, Tensor};
 pub use trace::{function, Traced};
 pub use types::{DType, TensorType};

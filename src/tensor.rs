@@ -262,7 +262,7 @@ pub struct Tensor {
 /// Tensors compare by shape and element, with [`Scalar::same`]: bitwise, NaN equal to NaN.
 impl PartialEq for Tensor {
     fn eq(&self, other: &Tensor) -> bool {
-        self.shape == other.shape
+        crate::types::same_shape(&self.shape, &other.shape)
             && self.dtype() == other.dtype()
             && self.data.len() == other.data.len()
             && match (&self.data, &other.data) {
@@ -320,6 +320,10 @@ impl Tensor {
     }
 
     /// A tensor of the given shape with every element `s`.
+    ///
+    /// Like `vec![s; n]`, this allocates what it is asked for and panics when the element
+    /// count overflows: callers with untrusted shapes check [`TensorType::check_size`] first,
+    /// as the parser, the verifier and the graph builder do.
     pub fn full(s: Scalar, shape: impl Into<Vec<usize>>) -> Tensor {
         let shape = shape.into();
         let n = shape.iter().product();

@@ -1,9 +1,12 @@
 //! `graphjit run`: compile (or interpret) a function and print its results.
 
-use anyhow::Result;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
 use graphjit::args::parse_args;
-use graphjit::interp::interpret;
+use graphjit::interp::interpret_with;
 use graphjit::jit;
+use graphjit::RunOptions;
 
 use super::{choose, load_file, FileArg};
 
@@ -14,19 +17,49 @@ pub struct RunArgs {
     /// Run in the interpreter instead of compiling.
     #[arg(long)]
     pub interp: bool,
+    /// Stop with an error after N loop iterations (back-edges of all loops of the run).
+    #[arg(long = "max-iters", value_name = "N")]
+    pub max_iters: Option<u64>,
+    /// Stop with an error when the run is still looping after SECONDS (fractions allowed: 0.05).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub timeout: Option<Duration>,
     /// The arguments: literals (`10`, `2.5`, `[1, 2]`) or generators (`rand:f32[1024]`, `iota:i32[8]`).
     #[arg(allow_negative_numbers = true)]
     pub args: Vec<String>,
+}
+
+/// Reads a timeout in seconds: a finite, non-negative number.
+fn parse_seconds(text: &str) -> Result<Duration> {
+    let s: f64 = match text.trim().parse() {
+        Ok(s) => s,
+        Err(_) => bail!("'{text}' is not a number of seconds"),
+    };
+    match Duration::try_from_secs_f64(s) {
+        Ok(d) => Ok(d),
+        Err(_) => bail!("the timeout must be a finite, non-negative number of seconds, not {text}"),
+    }
 }
 
 pub fn run(a: RunArgs) -> Result<()> {
     let module = load_file(&a.file.file)?;
     let f = choose(&module, &a.file.file, a.file.func.as_deref())?;
     let inputs = parse_args(f, &a.args)?;
+    let mut opts = RunOptions::new();
+    if let Some(n) = a.max_iters {
+        opts = opts.with_max_iterations(n);
+    }
+    // The clock starts after parsing and compiling: the timeout bounds the run itself.
     let outputs = if a.interp {
-        interpret(f, &inputs)?
+        if let Some(d) = a.timeout {
+            opts = opts.with_timeout(d);
+        }
+        interpret_with(f, &inputs, &opts)?
     } else {
-        jit::compile(f)?.run(&inputs)?
+        let exe = jit::compile(f)?;
+        if let Some(d) = a.timeout {
+            opts = opts.with_timeout(d);
+        }
+        exe.run_with(&inputs, &opts)?
     };
     for t in outputs {
         println!("{t}");

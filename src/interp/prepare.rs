@@ -632,7 +632,10 @@ impl<'f> Compiler<'f> {
         }
         self.parallel_move(transfers);
         self.end_scope(body);
-        self.code.push(Instr::BackEdge { target: top });
+        self.code.push(Instr::BackEdge {
+            target: top,
+            tensor_loop: crate::limits::loop_does_tensor_work(f, inst),
+        });
         let exit = self.code.len() as u32;
         match self.code.get_mut(branch) {
             Some(

@@ -13,7 +13,7 @@ use cranelift_codegen::ir::{
     self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData, SourceLoc, Type,
 };
 use cranelift_codegen::isa::TargetFrontendConfig;
-use cranelift_frontend::FunctionBuilder;
+use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
 use cranelift_module::{DataDescription, FuncId, Module};
 
@@ -80,6 +80,49 @@ pub(crate) struct Lowerer<'a, 'b> {
     pub dest_ptr: Vec<Option<clir::Value>>,
     /// The destination of the instruction being lowered, taken by `alloc_result`.
     pub result_dest: Option<clir::Value>,
+    /// The limit checks on `while` back-edges, in the checked variant of the entry function.
+    pub checks: Option<Checks>,
+}
+
+/// What the checked variant's back-edges use (see `crate::limits` for the protocol).
+#[derive(Clone, Copy)]
+pub(crate) struct Checks {
+    /// The `RunState` pointer (the fourth entry parameter).
+    pub state: clir::Value,
+    /// The back-edges left before `graphjit_back_edge` must be called.
+    pub budget: Variable,
+    /// The block that returns the status 1: the run stopped, `RunState` says why.
+    pub stop: clir::Block,
+}
+
+/// The runtime function compiled code calls at back-edges.
+pub(crate) const BACK_EDGE_SYMBOL: &str = "graphjit_back_edge";
+
+impl Checks {
+    /// Sets up the checks at the top of the entry block.
+    pub(crate) fn new(b: &mut FunctionBuilder<'_>, state: clir::Value) -> Checks {
+        let first = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            state,
+            crate::limits::CHUNK_OFFSET,
+        );
+        let budget = b.declare_var(types::I64);
+        b.def_var(budget, first);
+        let stop = b.create_block();
+        Checks {
+            state,
+            budget,
+            stop,
+        }
+    }
+
+    /// Fills the stop block; called once the body is lowered.
+    pub(crate) fn finish(&self, b: &mut FunctionBuilder<'_>) {
+        b.switch_to_block(self.stop);
+        let status = b.ins().iconst(types::I32, 1);
+        b.ins().return_(&[status]);
+    }
 }
 
 impl<'a, 'b> Lowerer<'a, 'b> {
@@ -638,13 +681,40 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             }
         }
         let args: Vec<BlockArg> = next.iter().chain(&next_other).map(|&v| v.into()).collect();
-        self.b.ins().jump(header, &args);
+        self.back_edge(i, header, &args)?;
 
         // Exit: the results are the header's current values (the header dominates the exit).
         self.b.switch_to_block(exit);
         for (k, &r) in data.results.iter().enumerate() {
             self.define(r, params[k])?;
         }
+        Ok(())
+    }
+
+    /// The back-edge of a `while`: a jump to `header` with `args`, with the limit checks of
+    /// the checked variant. A scalar loop counts its budget down inline (one decrement and
+    /// one branch, straight back to the header) and calls the runtime only when it runs out;
+    /// a loop that does tensor work calls it on every back-edge, so that its clock checks
+    /// stay frequent (see `crate::limits`).
+    fn back_edge(&mut self, w: Inst, header: clir::Block, args: &[BlockArg]) -> Result<()> {
+        let Some(c) = self.checks else {
+            self.b.ins().jump(header, args);
+            return Ok(());
+        };
+        let back_edge = self.func_ref(BACK_EDGE_SYMBOL)?;
+        let budget = self.b.use_var(c.budget);
+        let left = self.b.ins().iadd_imm_s(budget, -1);
+        if !crate::limits::loop_does_tensor_work(self.f, w) {
+            self.b.def_var(c.budget, left);
+            let slow = self.b.create_block();
+            self.b.set_cold_block(slow);
+            self.b.ins().brif(left, header, args, slow, &[]);
+            self.b.switch_to_block(slow);
+        }
+        let call = self.b.ins().call(back_edge, &[c.state, left]);
+        let next = self.b.inst_results(call)[0];
+        self.b.def_var(c.budget, next);
+        self.b.ins().brif(next, header, args, c.stop, &[]);
         Ok(())
     }
 
@@ -697,11 +767,12 @@ impl<'a, 'b> Lowerer<'a, 'b> {
     }
 }
 
-/// The entry signature: `(inputs: *const *const u8, outputs: *const *mut u8, scratch: *mut u8)
-/// -> u32`.
+/// The entry signature: `(inputs: *const *const u8, outputs: *const *mut u8, scratch: *mut u8,
+/// state: *mut RunState) -> u32` (the state is null for, and unused by, the unchecked variant).
 pub(crate) fn entry_signature(module: &JITModule) -> clir::Signature {
     let ptr = module.target_config().pointer_type();
     let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(ptr));
     sig.params.push(AbiParam::new(ptr));
     sig.params.push(AbiParam::new(ptr));
     sig.params.push(AbiParam::new(ptr));

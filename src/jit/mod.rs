@@ -32,6 +32,7 @@ use cranelift_module::{default_libcall_names, Linkage, Module};
 
 use crate::error::{CompileError, Error, RunError};
 use crate::ir::Function;
+use crate::limits::{RunOptions, RunState, Stop};
 use crate::tensor::Tensor;
 use crate::types::TensorType;
 
@@ -78,7 +79,8 @@ impl JitOptions {
 }
 
 /// The entry point of compiled code (see the module documentation).
-type EntryFn = unsafe extern "C" fn(*const *const u8, *const *mut u8, *mut u8) -> u32;
+type EntryFn =
+    unsafe extern "C" fn(*const *const u8, *const *mut u8, *mut u8, *mut RunState<'_>) -> u32;
 
 /// The JIT module that owns the code and data memory of one [`Executable`].
 struct CodeMemory(Option<JITModule>);
@@ -107,6 +109,9 @@ pub struct Executable {
     params: Vec<(String, TensorType)>,
     results: Vec<TensorType>,
     entry: EntryFn,
+    /// The entry with limit checks on every `while` back-edge (the same as `entry` for a
+    /// function without loops).
+    entry_checked: EntryFn,
     scratch_bytes: usize,
     pool: Mutex<Vec<Scratch>>,
     clif: String,
@@ -178,15 +183,33 @@ impl Executable {
 
     /// Runs the code on `inputs` and returns freshly allocated results.
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
+        self.run_with(inputs, &RunOptions::default())
+    }
+
+    /// [`Executable::run`] under the limits of `opts` (see [`crate::limits`]). With no limit
+    /// set, this runs the code without checks; otherwise the variant that checks every
+    /// `while` back-edge. A stopped run leaves the executable ready for the next one.
+    pub fn run_with(&self, inputs: &[Tensor], opts: &RunOptions) -> Result<Vec<Tensor>, Error> {
         self.check_inputs(inputs)?;
         let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
-        self.run_into(inputs, &mut outs)?;
+        self.run_into_with(inputs, &mut outs, opts)?;
         Ok(outs)
     }
 
     /// Runs the code on `inputs`, writing the results into `outputs`, which must have the
     /// result types. Does not allocate once the scratch pool holds a buffer.
     pub fn run_into(&self, inputs: &[Tensor], outputs: &mut [Tensor]) -> Result<(), Error> {
+        self.run_into_with(inputs, outputs, &RunOptions::default())
+    }
+
+    /// [`Executable::run_into`] under the limits of `opts`. When the run stops early, the
+    /// contents of `outputs` are unspecified.
+    pub fn run_into_with(
+        &self,
+        inputs: &[Tensor],
+        outputs: &mut [Tensor],
+        opts: &RunOptions,
+    ) -> Result<(), Error> {
         self.check_inputs(inputs)?;
         if outputs.len() != self.results.len() {
             return Err(RunError::OutCount {
@@ -197,7 +220,8 @@ impl Executable {
             .into());
         }
         for (index, (t, expected)) in outputs.iter().zip(&self.results).enumerate() {
-            if t.dtype() != expected.dtype || t.shape() != expected.shape.as_slice() {
+            if !expected.matches(t.dtype(), t.shape()) || t.data().len() != expected.num_elements()
+            {
                 return Err(RunError::OutType {
                     func: self.name.clone(),
                     index,
@@ -217,18 +241,33 @@ impl Executable {
                 .iter_mut()
                 .map(|t| t.data_mut().as_mut_ptr() as usize),
         );
+        // The state lives on this stack frame for the whole call; the unchecked code never
+        // reads it.
+        let mut state = RunState::new(opts);
+        let (entry, state_ptr) = if opts.is_unlimited() {
+            (self.entry, std::ptr::null_mut())
+        } else {
+            (self.entry_checked, &mut state as *mut RunState<'_>)
+        };
         // SAFETY: the inputs and outputs were checked to have exactly the types the code was
         // compiled for, so every buffer holds the number of elements the code accesses; the
         // scratch memory has the planned size and is used by this run only; the code memory
-        // is alive while `self` is.
-        unsafe {
-            (self.entry)(
+        // is alive while `self` is; `state_ptr` is null
+        // or points to `state`, alive and used by this run only.
+        let status = unsafe {
+            entry(
                 s.ins.as_ptr() as *const *const u8,
                 s.outs.as_ptr() as *const *mut u8,
                 s.mem.as_mut_ptr() as *mut u8,
-            );
-        }
+                state_ptr,
+            )
+        };
+        // The scratch holds nothing a later run reads before writing, even after a stop.
         self.lock_pool().push(s);
+        if status != 0 {
+            let stop = state.stopped().unwrap_or(Stop::Cancelled);
+            return Err(stop.error(&self.name, opts).into());
+        }
         Ok(())
     }
 
@@ -241,17 +280,8 @@ impl Executable {
             }
             .into());
         }
-        for (index, (t, (name, expected))) in inputs.iter().zip(&self.params).enumerate() {
-            if t.dtype() != expected.dtype || t.shape() != expected.shape.as_slice() {
-                return Err(RunError::ArgType {
-                    func: self.name.clone(),
-                    index,
-                    name: name.clone(),
-                    expected: expected.clone(),
-                    got: t.ty(),
-                }
-                .into());
-            }
+        for (index, (t, (name, ty))) in inputs.iter().zip(&self.params).enumerate() {
+            RunError::check_arg(&self.name, index, name, ty, t)?;
         }
         Ok(())
     }
@@ -332,6 +362,10 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
     for &(name, ptr, _, _) in &symbols {
         builder.symbol(name, ptr);
     }
+    builder.symbol(
+        lower::BACK_EDGE_SYMBOL,
+        crate::limits::graphjit_back_edge as *const u8,
+    );
     let mut module = JITModule::new(builder);
     match build(f, &mut module, &symbols, options) {
         Ok(parts) => Ok(parts.into_executable(f, module)),
@@ -346,6 +380,7 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
 /// What `build` produces besides the module.
 struct Built {
     entry: EntryFn,
+    entry_checked: EntryFn,
     scratch_bytes: usize,
     clif: String,
     code: disasm::CodeMap,
@@ -362,6 +397,7 @@ impl Built {
                 .collect(),
             results: f.results.clone(),
             entry: self.entry,
+            entry_checked: self.entry_checked,
             scratch_bytes: self.scratch_bytes,
             pool: Mutex::new(Vec::new()),
             clif: self.clif,
@@ -397,79 +433,128 @@ fn build(
         imports.push((name, id));
     }
 
-    // Step 4: declare the entry function.
-    let sig = lower::entry_signature(module);
+    // The runtime function of the limit checks: `(state: *mut RunState, budget: i64) -> i64`.
+    let ptr_ty = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(ptr_ty));
+    sig.params
+        .push(AbiParam::new(cranelift_codegen::ir::types::I64));
+    sig.returns
+        .push(AbiParam::new(cranelift_codegen::ir::types::I64));
     let id = module
-        .declare_function("graphjit_entry", Linkage::Export, &sig)
-        .map_err(|e| cerr(format!("declaring the entry function: {e}")))?;
-    let mut ctx = module.make_context();
-    ctx.func.signature = sig;
+        .declare_function(lower::BACK_EDGE_SYMBOL, Linkage::Import, &sig)
+        .map_err(|e| cerr(format!("declaring {}: {e}", lower::BACK_EDGE_SYMBOL)))?;
+    imports.push((lower::BACK_EDGE_SYMBOL, id));
 
-    // Step 5: translate the IR into Cranelift IR.
-    let mut fctx = FunctionBuilderContext::new();
-    let scratch_size = {
-        let ptr_ty = module.target_config().pointer_type();
-        let config = module.target_config();
-        let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let entry = b.create_block();
-        b.append_block_params_for_function_params(entry);
-        b.switch_to_block(entry);
-        let p = b.block_params(entry).to_vec();
-        let mut l = lower::Lowerer {
-            f,
-            b,
-            module,
-            imports: &imports,
-            func_refs: Vec::new(),
-            vals: vec![None; f.values.len()],
-            scratch: p[2],
-            scratch_size: 0,
-            ptr_ty,
-            config,
-            lowered: vec![false; f.regions.len()],
-            fusion: options.fusion,
-            simd: options.simd,
-            plan: fuse::plan(f, options.fusion),
-            deferred: vec![false; f.values.len()],
-            leaf_srcs: vec![None; f.values.len()],
-            dest_ptr: vec![None; f.values.len()],
-            result_dest: None,
+    // Steps 4 to 6, once per variant: without limit checks (used when a run sets no limit,
+    // so that limits cost nothing then) and, for a function with a `while`, with them.
+    let has_loop = f
+        .insts
+        .iter()
+        .any(|d| matches!(d.op, crate::ops::Op::While));
+    let mut variants = Vec::new();
+    for checked in [false, true] {
+        if checked && !has_loop {
+            break;
+        }
+        // Step 4: declare the entry function.
+        let name = if checked {
+            "graphjit_entry_checked"
+        } else {
+            "graphjit_entry"
         };
-        l.lower_body(p[0], p[1])?;
-        let size = l.scratch_size;
-        l.b.seal_all_blocks();
-        l.b.finalize(config);
-        size
-    };
-    let scratch_bytes = usize::try_from(scratch_size).map_err(|_| {
-        cerr(format!(
-            "{scratch_size} bytes of scratch do not fit in memory"
-        ))
-    })?;
+        let sig = lower::entry_signature(module);
+        let id = module
+            .declare_function(name, Linkage::Export, &sig)
+            .map_err(|e| cerr(format!("declaring the entry function: {e}")))?;
+        let mut ctx = module.make_context();
+        ctx.func.signature = sig;
 
-    // Step 6: keep the Cranelift IR text for dumps, then generate machine code.
-    let clif = ctx.func.display().to_string();
-    module
-        .define_function(id, &mut ctx)
-        .map_err(|e| cerr(format!("code generation failed: {e:?}")))?;
-    let compiled = ctx
-        .compiled_code()
-        .ok_or_else(|| cerr("code generation produced no code".into()))?;
-    let relocs = reloc_names(module, &ctx.func, compiled);
-    let mut code = disasm::CodeMap::new(f, compiled, relocs);
-    module.clear_context(&mut ctx);
+        // Step 5: translate the IR into Cranelift IR.
+        let mut fctx = FunctionBuilderContext::new();
+        let scratch_size = {
+            let config = module.target_config();
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            b.switch_to_block(entry);
+            let p = b.block_params(entry).to_vec();
+            let checks = checked.then(|| lower::Checks::new(&mut b, p[3]));
+            let mut l = lower::Lowerer {
+                f,
+                b,
+                module,
+                imports: &imports,
+                func_refs: Vec::new(),
+                vals: vec![None; f.values.len()],
+                scratch: p[2],
+                scratch_size: 0,
+                ptr_ty,
+                config,
+                lowered: vec![false; f.regions.len()],
+                fusion: options.fusion,
+                simd: options.simd,
+                plan: fuse::plan(f, options.fusion),
+                deferred: vec![false; f.values.len()],
+                leaf_srcs: vec![None; f.values.len()],
+                dest_ptr: vec![None; f.values.len()],
+                result_dest: None,
+                checks,
+            };
+            l.lower_body(p[0], p[1])?;
+            if let Some(c) = checks {
+                c.finish(&mut l.b);
+            }
+            let size = l.scratch_size;
+            l.b.seal_all_blocks();
+            l.b.finalize(config);
+            size
+        };
+        let scratch_bytes = usize::try_from(scratch_size).map_err(|_| {
+            cerr(format!(
+                "{scratch_size} bytes of scratch do not fit in memory"
+            ))
+        })?;
+
+        // Step 6: keep the Cranelift IR text for dumps (of the unchecked variant, which is
+        // the code that runs without limits), then generate machine code.
+        let clif = ctx.func.display().to_string();
+        module
+            .define_function(id, &mut ctx)
+            .map_err(|e| cerr(format!("code generation failed: {e:?}")))?;
+        let compiled = ctx
+            .compiled_code()
+            .ok_or_else(|| cerr("code generation produced no code".into()))?;
+        let relocs = reloc_names(module, &ctx.func, compiled);
+        let code = disasm::CodeMap::new(f, compiled, relocs);
+        module.clear_context(&mut ctx);
+        variants.push((id, scratch_bytes, clif, code));
+    }
 
     // Step 7: link and make the memory executable.
     module
         .finalize_definitions()
         .map_err(|e| cerr(format!("finalizing the code: {e}")))?;
-    let ptr = module.get_finalized_function(id);
+    let mut entries = Vec::new();
+    for (id, ..) in &variants {
+        let ptr = module.get_finalized_function(*id);
+        // SAFETY: the finalized function has the signature declared in step 4, which is the
+        // C ABI of `EntryFn` on the host (`make_signature` uses the host's default convention).
+        entries.push((ptr, unsafe {
+            std::mem::transmute::<*const u8, EntryFn>(ptr)
+        }));
+    }
+    let scratch_bytes = variants.iter().map(|v| v.1).max().unwrap_or(0);
+    let mut variants = variants.into_iter();
+    let (_, _, clif, mut code) = variants
+        .next()
+        .ok_or_else(|| cerr("no entry function was compiled".into()))?;
+    let (ptr, entry) = entries[0];
     code.ptr = ptr as usize;
-    // SAFETY: the finalized function has the signature declared in step 4, which is the
-    // C ABI of `EntryFn` on the host (`make_signature` uses the host's default convention).
-    let entry = unsafe { std::mem::transmute::<*const u8, EntryFn>(ptr) };
+    let entry_checked = entries.get(1).map_or(entry, |e| e.1);
     Ok(Built {
         entry,
+        entry_checked,
         scratch_bytes,
         clif,
         code,
