@@ -1,7 +1,7 @@
 //! graphjit's own `exp` and `tanh` (`f32`, `f64`): polynomial code written once, generic over
 //! the machine that runs it, so the interpreter (plain Rust on one float) and the JIT
-//! (Cranelift instructions on one float or a 128-bit vector) perform the very same IEEE operations in the same order
-//! and give the same bits.
+//! (Cranelift instructions on one float or a 128-bit vector) perform the very same IEEE
+//! operations in the same order and give the same bits.
 //!
 //! The algorithms use only operations every backend has exactly: `+ - * /` (never fused),
 //! `abs`, a quiet `<` comparison with a select, and integer arithmetic on the bit patterns. Rounding to an integer uses the "magic number"
