@@ -814,7 +814,7 @@ fn reduce_follows_the_16_accumulator_order() {
 }
 
 #[test]
-fn dot_is_sequential_in_k_without_fma() {
+fn dot_orders_int_sequential_float_by_kernel() {
     let a = t(vec![1i32, 2, 3, 4, 5, 6], &[2, 3]);
     let b = t(vec![7i32, 8, 9, 10, 11, 12], &[3, 2]);
     assert_eq!(
@@ -827,12 +827,13 @@ fn dot_is_sequential_in_k_without_fma() {
         kernels::dot(&t(vec![i32::MAX, 1], &[1, 2]), &t(vec![1i32, 1], &[2])).unwrap(),
         t(vec![i32::MIN], &[1])
     );
-    // ((0 + 1e8) + 1) + -1e8 = 0 in f32; another order would give 1.
+    // Float `dot` follows matrixmultiply's order (documented in `kernels::dot`); with k = 3
+    // its micro-kernel still sums in k order, so ((0 + 1e8) + 1) + -1e8 = 0 in f32.
     let row = t(vec![1e8f32, 1.0, -1e8], &[1, 3]);
     let ones = t(vec![1.0f32; 3], &[3, 1]);
     assert_eq!(kernels::dot(&row, &ones).unwrap(), t(vec![0.0f32], &[1, 1]));
     // x*x rounds to 1 + 2^-11 (a tie, to even); adding -(1 + 2^-11) gives exactly +0.0.
-    // A fused multiply-add would keep the 2^-24 the rounding dropped.
+    // (The first product goes into a zero accumulator, so even a kernel using FMA rounds it.)
     let x = 1.0 + 2f32.powi(-12);
     let c = -(1.0 + 2f32.powi(-11));
     let got = kernels::dot(&t(vec![x, 1.0], &[1, 2]), &t(vec![x, c], &[2])).unwrap();

@@ -1,6 +1,7 @@
-//! Vectorized `dot`: the documented order (each `C[i,j]` sums `A[i,k]*B[k,j]` for `k`
-//! ascending, from zero, every product rounded before its addition) computed for four or two
-//! columns at once in 128-bit lanes, with blocks of rows and columns kept in registers.
+//! Vectorized integer `dot`: the documented order (each `C[i,j]` sums `A[i,k]*B[k,j]` for `k`
+//! ascending, from zero, wrapping) computed for four or two columns at once in 128-bit lanes,
+//! with blocks of rows and columns kept in registers. Float `dot` does not come here: it calls
+//! the runtime's `matrixmultiply` routine, like the interpreter (see `Lowerer::lower_dot`).
 //!
 //! Lane `c` of an accumulator holds exactly the scalar accumulator of its column, updated by
 //! the same multiply and add per `k`, so the bits equal the scalar code's.

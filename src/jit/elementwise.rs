@@ -3,16 +3,32 @@
 //! conversions, and calls to the shared runtime functions of `crate::ops::scalar`.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{self as clir, types, InstBuilder};
+use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
+use cranelift_frontend::FunctionBuilder;
 
 use super::lower::{cl_type, Lowerer, Result};
-use crate::ops::{scalar, BinaryOp, CmpOp, UnaryOp};
+use crate::ops::scalar::vmath::{self, Machine};
+use crate::ops::{kernels, scalar, BinaryOp, CmpOp, UnaryOp};
 use crate::types::{DType, TensorType};
 
 /// The runtime functions compiled code calls, with their addresses: the very functions the
-/// interpreter calls, so that both executors compute the same bits.
+/// interpreter calls, so that both executors compute the same bits. Each entry gives the
+/// dtype of every parameter and of the result, and the number of parameters; the float `dot`
+/// routines take pointers and sizes, passed as `i64` (compiled code targets 64-bit hosts).
 pub(crate) fn runtime_symbols() -> Vec<(&'static str, *const u8, DType, usize)> {
     vec![
+        (
+            "graphjit_dot_f32",
+            kernels::dot_f32 as *const u8,
+            DType::I64,
+            6,
+        ),
+        (
+            "graphjit_dot_f64",
+            kernels::dot_f64 as *const u8,
+            DType::I64,
+            6,
+        ),
         (
             "graphjit_exp_f32",
             scalar::exp_f32 as *const u8,
@@ -109,14 +125,143 @@ fn runtime_name(base: &str, dtype: DType) -> Option<&'static str> {
         .find(|n| *n == want)
 }
 
+/// Emits graphjit's own math functions ([`vmath`]) as Cranelift instructions on one float
+/// (`F32`, `F64`) or a 128-bit vector of them (`F32X4`, `F64X2`): each trait operation is the
+/// one IEEE instruction that the interpreter's plain Rust version performs, so every lane gets
+/// the interpreter's bits.
+pub(crate) struct ClifMachine<'a, 'b> {
+    pub b: &'a mut FunctionBuilder<'b>,
+    /// The float type of the values (`F32`, `F32X4`, `F64` or `F64X2`).
+    pub ft: Type,
+    /// The integer type of the same lanes (`I32`, `I32X4`, `I64` or `I64X2`).
+    pub it: Type,
+}
+
+impl Machine for ClifMachine<'_, '_> {
+    type F = clir::Value;
+    type I = clir::Value;
+    type M = clir::Value;
+    fn splat(&mut self, c: f64) -> clir::Value {
+        let x = if self.ft.lane_type() == types::F32 {
+            self.b.ins().f32const(c as f32)
+        } else {
+            self.b.ins().f64const(c)
+        };
+        if self.ft.is_vector() {
+            self.b.ins().splat(self.ft, x)
+        } else {
+            x
+        }
+    }
+    fn isplat(&mut self, c: i64) -> clir::Value {
+        let lane = self.it.lane_type();
+        // The immediate of a 32-bit constant is given zero-extended.
+        let c = if lane == types::I32 {
+            c as u32 as i64
+        } else {
+            c
+        };
+        let x = self.b.ins().iconst(lane, c);
+        if self.it.is_vector() {
+            self.b.ins().splat(self.it, x)
+        } else {
+            x
+        }
+    }
+    fn add(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fadd(a, b)
+    }
+    fn sub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fsub(a, b)
+    }
+    fn mul(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fmul(a, b)
+    }
+    fn div(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fdiv(a, b)
+    }
+    fn abs(&mut self, a: clir::Value) -> clir::Value {
+        self.b.ins().fabs(a)
+    }
+    fn bits_of(&mut self, a: clir::Value) -> clir::Value {
+        self.b.ins().bitcast(self.it, MemFlagsData::new(), a)
+    }
+    fn float_of_bits(&mut self, a: clir::Value) -> clir::Value {
+        self.b.ins().bitcast(self.ft, MemFlagsData::new(), a)
+    }
+    fn iadd(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().iadd(a, b)
+    }
+    fn isub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().isub(a, b)
+    }
+    fn band(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().band(a, b)
+    }
+    fn bor(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().bor(a, b)
+    }
+    fn shl(&mut self, a: clir::Value, s: u8) -> clir::Value {
+        self.b.ins().ishl_imm_s(a, s as i64)
+    }
+    fn sshr(&mut self, a: clir::Value, s: u8) -> clir::Value {
+        self.b.ins().sshr_imm_s(a, s as i64)
+    }
+    fn lt(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fcmp(FloatCC::LessThan, a, b)
+    }
+    fn select(&mut self, m: clir::Value, x: clir::Value, y: clir::Value) -> clir::Value {
+        if self.ft.is_vector() {
+            // The comparison gave an all-ones / all-zeros integer mask per lane.
+            let mf = self.b.ins().bitcast(self.ft, MemFlagsData::new(), m);
+            self.b.ins().bitselect(mf, x, y)
+        } else {
+            self.b.ins().select(m, x, y)
+        }
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// `exp` or `tanh` of a float (`vector`: of a 128-bit vector of floats) of `dt`, inline:
+    /// the instruction sequence of [`vmath`], the interpreter's definition. `None` for other
+    /// ops and dtypes.
+    pub(crate) fn vmath(
+        &mut self,
+        op: UnaryOp,
+        dt: DType,
+        x: clir::Value,
+        vector: bool,
+    ) -> Option<clir::Value> {
+        let (ft, it) = match (dt, vector) {
+            (DType::F32, false) => (types::F32, types::I32),
+            (DType::F32, true) => (types::F32X4, types::I32X4),
+            (DType::F64, false) => (types::F64, types::I64),
+            (DType::F64, true) => (types::F64X2, types::I64X2),
+            _ => return None,
+        };
+        let mut m = ClifMachine {
+            b: &mut self.b,
+            ft,
+            it,
+        };
+        match (op, dt) {
+            (UnaryOp::Exp, DType::F32) => Some(vmath::exp32(&mut m, x)),
+            (UnaryOp::Tanh, DType::F32) => Some(vmath::tanh32(&mut m, x)),
+            (UnaryOp::Exp, _) => Some(vmath::exp64(&mut m, x)),
+            (UnaryOp::Tanh, _) => Some(vmath::tanh64(&mut m, x)),
+            _ => None,
+        }
+    }
+}
+
 /// The width in bits of an integer dtype.
 fn bits(dtype: DType) -> i64 {
     (dtype.size_bytes() * 8) as i64
 }
 
 impl Lowerer<'_, '_> {
-    /// Calls a runtime float function of `dtype` by its base name (`exp`, `pow`, ...).
-    fn call_runtime(
+    /// Calls a runtime function of `dtype` by its base name (`exp`, `pow`, `dot`, ...).
+    pub(crate) fn call_runtime(
         &mut self,
         base: &str,
         dtype: DType,
@@ -130,6 +275,9 @@ impl Lowerer<'_, '_> {
     }
 
     pub(crate) fn unary(&mut self, op: UnaryOp, dt: DType, x: clir::Value) -> Result<clir::Value> {
+        if let Some(v) = self.vmath(op, dt, x, false) {
+            return Ok(v);
+        }
         let ins = self.b.ins();
         Ok(match (op, dt.is_float()) {
             (UnaryOp::Neg, false) => ins.ineg(x),

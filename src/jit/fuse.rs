@@ -302,12 +302,16 @@ fn vflags() -> MemFlagsData {
 }
 
 /// Whether an elementwise op has an exact 128-bit vector form on `dt` (operand dtype) giving
-/// `out` (result dtype); the others are computed lane by lane with the scalar code.
+/// `out` (result dtype); the others are computed lane by lane with the scalar code (for
+/// `log`, `sin`, `cos`, `pow`, `rem`: a runtime call per lane).
 fn vector_form(op: EwOp, dt: DType, out: DType) -> bool {
     match op {
         EwOp::Unary(u) => match u {
             UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Not => true,
             UnaryOp::Sqrt | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round => dt.is_float(),
+            // graphjit's own polynomial `exp`/`tanh` (`ops::scalar::vmath`), emitted in
+            // f32x4 / f64x2.
+            UnaryOp::Exp | UnaryOp::Tanh => dt.is_float(),
             _ => false,
         },
         EwOp::Binary(b) => match b {
@@ -534,6 +538,11 @@ impl Lowerer<'_, '_> {
         out_dt: DType,
         x: &[clir::Value],
     ) -> Result<clir::Value> {
+        if let EwOp::Unary(u) = op {
+            if let Some(v) = self.vmath(u, in_dt, x[0], true) {
+                return Ok(v);
+            }
+        }
         let ins = self.b.ins();
         let float = in_dt.is_float();
         Ok(match op {

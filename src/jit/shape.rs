@@ -522,8 +522,10 @@ impl Lowerer<'_, '_> {
         Ok(dst)
     }
 
-    /// `dot`: `C[i,j] = ((0 + A[i,0]*B[0,j]) + A[i,1]*B[1,j]) + ...`, products rounded before
-    /// each addition. A matrix-vector product is the case `n = 1`, with the same layout.
+    /// `dot`. Floats call the runtime's `matrixmultiply` routine (`kernels::dot_f32` /
+    /// `dot_f64`), the one the interpreter calls, with the buffers and sizes. Integers are
+    /// computed inline: `C[i,j] = ((0 + A[i,0]*B[0,j]) + A[i,1]*B[1,j]) + ...`, wrapping. A
+    /// matrix-vector product is the case `n = 1`, with the same layout.
     pub(crate) fn lower_dot(
         &mut self,
         a: clir::Value,
@@ -536,6 +538,14 @@ impl Lowerer<'_, '_> {
         let (m, k) = (a_ty.shape[0], a_ty.shape[1]);
         let n = if b_ty.rank() == 2 { b_ty.shape[1] } else { 1 };
         let dst = self.alloc_result(out)?;
+        if dt.is_float() {
+            let sizes: Vec<clir::Value> = [m, k, n]
+                .iter()
+                .map(|&d| self.b.ins().iconst(types::I64, d as i64))
+                .collect();
+            self.call_runtime("dot", dt, &[a, bm, dst, sizes[0], sizes[1], sizes[2]])?;
+            return Ok(dst);
+        }
         let shape = super::dot::DotShape { m, k, n, dt };
         if self.dot_vectorizable(&shape) {
             self.emit_dot_simd(a, bm, dst, shape)?;

@@ -7,7 +7,8 @@
 //! an `Err`, never a panic.
 //!
 //! The accumulation orders of [`reduce`] and [`dot`] are part of those ops' semantics: the
-//! compiled code follows them exactly, so that both executors give the same float bits.
+//! compiled code follows them exactly (for float `dot` it calls the same `matrixmultiply`
+//! routine, [`dot_f32`]/[`dot_f64`]), so that both executors give the same float bits.
 
 use crate::error::Error;
 use crate::ops::scalar::{
@@ -391,33 +392,100 @@ fn reduce_data(op: ReduceOp, x: &Tensor, axes: &[usize]) -> Option<Data> {
 }
 
 fn dot_data(a: &Tensor, b: &Tensor) -> Option<Data> {
-    fn go<T: Arith + Element>(a: &Tensor, b: &Tensor) -> Option<Vec<T>> {
-        let (m, k) = (*a.shape().first()?, *a.shape().get(1)?);
-        let n = if b.shape().len() == 2 {
-            b.shape()[1]
-        } else {
-            1
-        };
-        let (av, bv) = (a.as_slice::<T>()?, b.as_slice::<T>()?);
-        let mut c = vec![T::ZERO; m * n];
-        if n == 0 {
-            return Some(c);
-        }
-        // The i-p-j loop order keeps each C[i,j] a sequential sum over p while the inner loop
-        // runs over contiguous rows of B and C.
-        for (i, crow) in c.chunks_exact_mut(n).enumerate() {
-            for p in 0..k {
-                let aip = av[i * k + p];
-                let brow = &bv[p * n..(p + 1) * n];
-                for (cj, &bj) in crow.iter_mut().zip(brow) {
-                    *cj = T::add(*cj, T::mul(aip, bj));
-                }
+    let (m, k) = (*a.shape().first()?, *a.shape().get(1)?);
+    let n = if b.shape().len() == 2 {
+        b.shape()[1]
+    } else {
+        1
+    };
+    match a.dtype() {
+        DType::F32 => gemm_f32(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::F32),
+        DType::F64 => gemm_f64(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::F64),
+        DType::I32 => dot_sequential::<i32>(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::I32),
+        DType::I64 => dot_sequential::<i64>(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::I64),
+        DType::Bool => None,
+    }
+}
+
+/// The integer `dot`: each `C[i,j]` a wrapping sum over `p` ascending from 0.
+fn dot_sequential<T: Arith>(av: &[T], bv: &[T], m: usize, k: usize, n: usize) -> Option<Vec<T>> {
+    if av.len() != m * k || bv.len() != k * n {
+        return None;
+    }
+    let mut c = vec![T::ZERO; m * n];
+    if n == 0 {
+        return Some(c);
+    }
+    // The i-p-j loop order keeps each C[i,j] a sequential sum over p while the inner loop
+    // runs over contiguous rows of B and C.
+    for (i, crow) in c.chunks_exact_mut(n).enumerate() {
+        for p in 0..k {
+            let aip = av[i * k + p];
+            let brow = &bv[p * n..(p + 1) * n];
+            for (cj, &bj) in crow.iter_mut().zip(brow) {
+                *cj = T::add(*cj, T::mul(aip, bj));
             }
         }
-        Some(c)
     }
-    by_numeric_dtype!(a.dtype(), T => go::<T>(a, b))
+    Some(c)
 }
+
+macro_rules! float_gemm {
+    ($t:ty, $safe:ident, $ext:ident, $gemm:path) => {
+        /// The float `dot` of row-major `a` (`[m,k]`) and `b` (`[k,n]`, or `[k]` with `n = 1`)
+        /// through `matrixmultiply` (see [`dot`] for what that means for the float bits).
+        /// `None` when a length does not fit the shape.
+        pub fn $safe(a: &[$t], b: &[$t], m: usize, k: usize, n: usize) -> Option<Vec<$t>> {
+            if a.len() != m.checked_mul(k)? || b.len() != k.checked_mul(n)? {
+                return None;
+            }
+            let mut c = vec![0.0; m.checked_mul(n)?];
+            // SAFETY: the lengths were checked against the row-major shapes just above.
+            unsafe {
+                $ext(
+                    a.as_ptr(),
+                    b.as_ptr(),
+                    c.as_mut_ptr(),
+                    m as u64,
+                    k as u64,
+                    n as u64,
+                )
+            };
+            Some(c)
+        }
+
+        /// The float `dot` on raw row-major buffers, the one routine both executors call:
+        /// the interpreter through the safe wrapper, compiled code by address (it is a
+        /// runtime symbol whose arguments are all 64-bit integers). `C` is written, never
+        /// read, so it may hold anything before. Always returns 0.
+        ///
+        /// # Safety
+        /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
+        /// ones that overlap neither.
+        pub unsafe extern "C" fn $ext(
+            a: *const $t,
+            b: *const $t,
+            c: *mut $t,
+            m: u64,
+            k: u64,
+            n: u64,
+        ) -> u64 {
+            let (m, k, n) = (m as usize, k as usize, n as usize);
+            // Single-threaded (the crate's `threading` feature is off); beta = 0 means C is
+            // not read, and alpha = 1 leaves each accumulated sum as it is.
+            // SAFETY: the caller guarantees the extents.
+            unsafe {
+                $gemm(
+                    m, k, n, 1.0, a, k as isize, 1, b, n as isize, 1, 0.0, c, n as isize, 1,
+                )
+            };
+            0
+        }
+    };
+}
+
+float_gemm!(f32, gemm_f32, dot_f32, matrixmultiply::sgemm);
+float_gemm!(f64, gemm_f64, dot_f64, matrixmultiply::dgemm);
 
 // ---------------------------------------------------------------------------------------------
 // Convenience entry points, one per op; each checks its operands like `eval`.
@@ -452,9 +520,18 @@ pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error>
 
 /// Matrix product `[m,k] x [k,n] -> [m,n]`, or matrix-vector `[m,k] x [k] -> [m]`.
 ///
-/// **Accumulation order** (part of the op's semantics): `C[i,j] = ((0 + A[i,0]*B[0,j]) +
-/// A[i,1]*B[1,j]) + ...`, sequential in `k`, starting from `+0.0` (or `0`); each product is
-/// rounded before it is added (never a fused multiply-add), and integers wrap.
+/// **Integers** (`i32`, `i64`): `C[i,j] = ((0 + A[i,0]*B[0,j]) + A[i,1]*B[1,j]) + ...`,
+/// sequential in `k`, wrapping.
+///
+/// **Floats** (`f32`, `f64`): computed by the `matrixmultiply` crate (`sgemm`/`dgemm`, one
+/// thread, `alpha = 1`, `beta = 0`), through [`dot_f32`]/[`dot_f64`], which the interpreter
+/// and compiled code both call, so both executors give the same bits. The accumulation order
+/// is that crate's blocked order: fixed for a given build, CPU and shape, but not the
+/// sequential order above, and not specified further by graphjit. Its micro-kernels use
+/// fused multiply-adds where the CPU has them (x86-64 with FMA/AVX-512, aarch64 NEON): this
+/// is the one place graphjit's float results may involve FMA. Results can therefore differ
+/// in the last bits between CPUs (and from a naive sum); on one machine they are
+/// reproducible. An empty `k` gives `+0.0` everywhere.
 pub fn dot(a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
     run_inferred(Op::Dot, &[a, b])
 }

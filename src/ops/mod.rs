@@ -115,7 +115,9 @@ pub enum Op {
         axes: Vec<usize>,
     },
     /// Matrix product `[m,k] x [k,n] -> [m,n]`, or matrix-vector `[m,k] x [k] -> [m]`; see
-    /// [`kernels::dot`] for the accumulation order.
+    /// [`kernels::dot`] for the accumulation order: sequential in `k` for integers, the
+    /// `matrixmultiply` crate's blocked order (which may use FMA) for floats, the same in
+    /// both executors.
     Dot,
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the

@@ -11,13 +11,26 @@
 //! the cheap ops (tested against these functions on edge values) and calls the
 //! `extern "C"` functions below for the transcendental ones, so both sides compute the very
 //! same bits.
+//!
+//! **`exp` and `tanh`** are graphjit's own functions ([`vmath`]), not the standard library's:
+//! polynomial code with a measured maximum error, over the whole range, of 1 ulp (`f32`
+//! `exp`, against an `f64` reference), 1.25 ulp (`f32` `tanh`), and 1 and 2 ulp from std's
+//! `f64` `exp` and `tanh` respectively (subnormal results kept, `exp` overflows to `+inf` and
+//! underflows to `+0.0`, `tanh(±inf) = ±1`, `tanh(-0) = -0`, NaN gives NaN). The JIT emits
+//! the same instruction sequence inline, in scalar and 128-bit vector form, so the results
+//! are bit-identical to the interpreter's. `log`, `sin`, `cos`, `pow` are the Rust standard
+//! library's (libm), called by address from compiled code.
 
 use crate::ops::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
 use crate::tensor::{Element, Scalar};
 use crate::types::DType;
 
-/// Transcendental and libm-backed functions, callable from compiled code by address.
-/// Each is the Rust standard library's function, so the interpreter and the JIT agree.
+#[path = "vmath.rs"]
+pub mod vmath;
+
+/// Transcendental and libm-backed functions, callable from compiled code by address, so the
+/// interpreter and the JIT agree. `exp` and `tanh` are graphjit's own polynomial code
+/// ([`vmath`]); the others are the Rust standard library's.
 macro_rules! extern_unary {
     ($($name:ident: $t:ty => $f:expr;)*) => {
         $(
@@ -31,12 +44,12 @@ macro_rules! extern_unary {
 }
 
 extern_unary! {
-    exp_f32: f32 => f32::exp;
-    exp_f64: f64 => f64::exp;
+    exp_f32: f32 => vmath::exp_f32;
+    exp_f64: f64 => vmath::exp_f64;
     log_f32: f32 => f32::ln;
     log_f64: f64 => f64::ln;
-    tanh_f32: f32 => f32::tanh;
-    tanh_f64: f64 => f64::tanh;
+    tanh_f32: f32 => vmath::tanh_f32;
+    tanh_f64: f64 => vmath::tanh_f64;
     sin_f32: f32 => f32::sin;
     sin_f64: f64 => f64::sin;
     cos_f32: f32 => f32::cos;
