@@ -301,7 +301,7 @@ impl Rng {
     /// Mostly moderate values in [-lim, lim), with some arbitrary bit patterns mixed in.
     fn f32(&mut self, lim: f32) -> f32 {
         let r = self.next();
-        if r % 8 == 0 {
+        if r.is_multiple_of(8) {
             f32::from_bits((r >> 32) as u32)
         } else {
             ((r >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * lim

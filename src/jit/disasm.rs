@@ -188,7 +188,7 @@ pub(crate) fn disassemble(map: &CodeMap, bytes: &[u8]) -> Result<String, String>
         writeln!(out, "  ; constant data").map_err(w)?;
         let mut off = data_start as usize;
         while off < bytes.len() {
-            if off % 8 == 0 && off + 8 <= bytes.len() {
+            if off.is_multiple_of(8) && off + 8 <= bytes.len() {
                 let mut q = [0u8; 8];
                 q.copy_from_slice(&bytes[off..off + 8]);
                 writeln!(out, "  {off:6x}:  .quad {:#018x}", u64::from_le_bytes(q)).map_err(w)?;
