@@ -190,9 +190,11 @@ impl Executable {
     /// set, this runs the code without checks; otherwise the variant that checks every
     /// `while` back-edge. A stopped run leaves the executable ready for the next one.
     pub fn run_with(&self, inputs: &[Tensor], opts: &RunOptions) -> Result<Vec<Tensor>, Error> {
+        // Inputs are checked before the outputs are allocated; the fresh outputs have the
+        // result types by construction, so neither needs checking again.
         self.check_inputs(inputs)?;
         let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
-        self.run_into_with(inputs, &mut outs, opts)?;
+        self.execute(inputs, &mut outs, opts)?;
         Ok(outs)
     }
 
@@ -231,6 +233,16 @@ impl Executable {
                 .into());
             }
         }
+        self.execute(inputs, outputs, opts)
+    }
+
+    /// Runs the code on checked inputs and outputs.
+    fn execute(
+        &self,
+        inputs: &[Tensor],
+        outputs: &mut [Tensor],
+        opts: &RunOptions,
+    ) -> Result<(), Error> {
         let mut s = self.take_scratch()?;
         s.ins.clear();
         s.ins
