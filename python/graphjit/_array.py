@@ -34,20 +34,29 @@ _KNOWN = set(_graphjit.dtypes())
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
+_NAME_OF = {v: k for k, v in _NP_OF.items()}
+# NumPy dtype objects already named, so that the hot path of eager ops skips NumPy's slow
+# `dtype.name` property.
+_DTYPE_NAMES: dict[Any, str] = {}
+
+
 def dtype_name(dt: Any) -> str:
     """The graphjit name of a NumPy dtype (or of a graphjit name), e.g. `float32` -> `f32`."""
     if isinstance(dt, str) and dt in _KNOWN:
         return dt
+    try:
+        return _DTYPE_NAMES[dt]
+    except (KeyError, TypeError):
+        pass
     d = np.dtype(dt)
-    if d.name == "bfloat16":
-        name = "bf16"
-    else:
-        name = {v: k for k, v in _NP_OF.items()}.get(d.name, d.name)
+    name = "bf16" if d.name == "bfloat16" else _NAME_OF.get(d.name, d.name)
     if name not in _KNOWN:
         raise TypeError(
             f"dtype {d.name} is not supported by graphjit (this build knows: "
             f"{', '.join(sorted(_KNOWN))})"
         )
+    if isinstance(dt, np.dtype):
+        _DTYPE_NAMES[dt] = name
     return name
 
 
@@ -513,7 +522,7 @@ def _check_visible(trace: _Trace, a: Array) -> None:
         )
 
 
-def _apply(build: Callable[..., Array], operands: list[Array]) -> Array:
+def _apply(build: Callable[..., Array], operands: list[Array], key: Any = None) -> Array:
     """Runs `build(emitter, *operand_names)` on the operands: into the current trace when one
     of them is traced, else eagerly as a one-op function in the interpreter."""
     trace = _current()
@@ -531,10 +540,16 @@ def _apply(build: Callable[..., Array], operands: list[Array]) -> Array:
                 _check_visible(t, a)
                 names.append(a._name)
         return build(em, *names)
-    return _eager(build, operands)
+    return _eager(build, operands, key)
 
 
-def _eager(build: Callable[..., Array], operands: list[Array]) -> Array:
+def _eager(build: Callable[..., Array], operands: list[Array], key: Any = None) -> Array:
+    """Runs one op eagerly. `key`, when given, identifies the op and operand types, so that a
+    repeated op skips building its IR text."""
+    if key is not None:
+        fn = _EAGER_CACHE.get(key)
+        if fn is not None:
+            return Array(fn.interpret(*[a._np for a in operands]))
     tr = _Trace("eager")
     params = [tr.param(a.dtype, a.shape) for a in operands]
     with _Tracing(tr):
@@ -547,6 +562,8 @@ def _eager(build: Callable[..., Array], operands: list[Array]) -> Array:
             if len(_EAGER_CACHE) > 4096:
                 _EAGER_CACHE.clear()
             _EAGER_CACHE[text] = fn
+            if key is not None:
+                _EAGER_CACHE[key] = fn
     result = fn.interpret(*[a._np for a in operands])
     return Array(result)
 
@@ -614,7 +631,7 @@ def _binary(op: str, a: Any, b: Any) -> Array:
         yv = em.broadcast(Array._traced(em.trace, em.trace.scope, yn, dt, y.shape), shape)
         return em.op(f"{op} {xv._name}, {yv._name}", rdt, shape)
 
-    return _apply(build, [x, y])
+    return _apply(build, [x, y], ("binary", op, dt, x.shape, y.shape))
 
 
 def _unary(op: str, a: Any) -> Array:
@@ -635,7 +652,9 @@ def _unary(op: str, a: Any) -> Array:
         raise TypeError(f"{op} needs a numeric operand, got bool")
     if op == "not" and _is_float(x.dtype):
         raise TypeError(f"~ (not) needs a bool or integer operand, got {x.dtype}")
-    return _apply(lambda em, n: em.op(f"{op} {n}", x.dtype, x.shape), [x])
+    return _apply(
+        lambda em, n: em.op(f"{op} {n}", x.dtype, x.shape), [x], ("unary", op, x.dtype, x.shape)
+    )
 
 
 def _axes(x: Array, axis: Any) -> list[int]:

@@ -5,8 +5,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use graphjit::error::RunError as LibRunError;
 use graphjit::RunOptions;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -17,6 +18,10 @@ use crate::errors::to_py;
 /// handler only sets a flag that the main thread must check, so the caller polls; 10 ms keeps a
 /// stop well within the 0.1 s users notice.
 const POLL: Duration = Duration::from_millis(10);
+
+/// How long a run with loops may run on the calling thread before it moves to a helper thread
+/// where Ctrl-C can reach it (see [`run_limited`]).
+const INLINE: Duration = Duration::from_millis(5);
 
 /// A flag that another Python thread sets to stop runs that were given it (`cancel=`); a
 /// stopped run raises `graphjit.Cancelled`.
@@ -88,31 +93,53 @@ impl Limits {
         })
     }
 
-    fn options(&self) -> RunOptions {
+    /// The run options of a call that started at `start` (the timeout counts from there).
+    fn options(&self, start: Instant) -> RunOptions {
         let mut opts = RunOptions::new();
         if let Some(n) = self.max_iters {
             opts = opts.with_max_iterations(n);
         }
         if let Some(t) = self.timeout {
-            opts = opts.with_timeout(t);
+            opts = opts.with_deadline(start + t);
         }
         opts
     }
 }
 
-/// Runs `work` without the GIL under `limits`. A function with loops (`interruptible`) runs on
-/// a helper thread while this thread polls for Ctrl-C and the caller's token; on Ctrl-C it sets
-/// the run's cancellation flag, waits for the run to stop, and raises `KeyboardInterrupt`. A
-/// function without loops always ends soon, so it runs on this thread, which keeps calls cheap.
+/// Runs `work` without the GIL under `limits`.
+///
+/// A function without loops always ends soon, so it runs on this thread. A function with loops
+/// first runs on this thread for up to [`INLINE`]; most calls finish within that, without the
+/// cost of a second thread (which on a loaded machine can wait milliseconds to be scheduled).
+/// A run still going then is stopped and started again on a helper thread while this thread
+/// polls for Ctrl-C and the caller's token; on Ctrl-C it sets the run's cancellation flag,
+/// waits for the run to stop, and raises `KeyboardInterrupt`. Starting again is sound because a
+/// run has no effects besides its results, and costs at most [`INLINE`] of repeated work.
 pub fn run_limited<T: Send>(
     py: Python<'_>,
     interruptible: bool,
     limits: &Limits,
-    work: impl FnOnce(&RunOptions) -> graphjit::Result<T> + Send,
+    work: impl Fn(&RunOptions) -> graphjit::Result<T> + Send + Sync,
 ) -> PyResult<T> {
-    let opts = limits.options();
+    let start = Instant::now();
+    let opts = limits.options(start);
     if !interruptible {
         return py.detach(|| work(&opts)).map_err(to_py);
+    }
+    let user_deadline = opts.deadline();
+    let probe_deadline = start + INLINE;
+    if user_deadline.is_none_or(|d| d > probe_deadline) {
+        let mut probe = RunOptions::new().with_deadline(probe_deadline);
+        if let Some(n) = limits.max_iters {
+            probe = probe.with_max_iterations(n);
+        }
+        match py.detach(|| work(&probe)) {
+            Err(graphjit::Error::Run(LibRunError::DeadlineExceeded { .. })) => {
+                // A Ctrl-C during the probe is answered now rather than after the restart.
+                py.check_signals()?;
+            }
+            other => return other.map_err(to_py),
+        }
     }
     let flag = Arc::new(AtomicBool::new(false));
     let opts = opts.with_cancel_flag(Arc::clone(&flag));
@@ -120,7 +147,7 @@ pub fn run_limited<T: Send>(
     let (result, interrupt) = py.detach(|| {
         std::thread::scope(|s| {
             let (tx, rx) = mpsc::channel();
-            let opts = &opts;
+            let (opts, work) = (&opts, &work);
             s.spawn(move || {
                 // The receiver outlives the scope's threads, so the send cannot fail.
                 let _ = tx.send(work(opts));
