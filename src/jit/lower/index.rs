@@ -9,7 +9,7 @@
 
 use cranelift_codegen::ir::{self as clir, types, InstBuilder};
 
-use super::lower::{Lowerer, Result};
+use super::{Lowerer, Result};
 use crate::types::{DType, TensorType};
 
 /// Whether a window of shape `sizes` is one contiguous run of the row-major buffer of
@@ -114,13 +114,13 @@ impl Lowerer<'_, '_> {
         }
         let dt = in_ty.dtype;
         let dst = self.alloc_tensor(in_ty)?;
-        let total = self.byte_size(in_ty)?;
+        let total = self.byte_size(in_ty);
         self.copy_bytes(dst, src, total);
         let offset = self.window_offset(&in_ty.shape, &up_ty.shape, starts, start_dt);
         let bytes = self.b.ins().imul_imm_s(offset, dt.size_bytes() as i64);
         let base = self.b.ins().iadd(dst, bytes);
         if contiguous(&in_ty.shape, &up_ty.shape) {
-            let n = self.byte_size(up_ty)?;
+            let n = self.byte_size(up_ty);
             self.copy_bytes(base, update, n);
             return Ok(dst);
         }
