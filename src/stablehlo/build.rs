@@ -33,6 +33,9 @@ pub(crate) struct Builder<'m> {
     pub f: Function,
     scopes: Vec<HashMap<String, Vec<Value>>>,
     calls: Vec<String>,
+    /// Where the terminator of the block built last is: type errors of what it returns
+    /// point there.
+    pub term_pos: usize,
 }
 
 /// Builds the graphjit function of `func`, inlining every call.
@@ -43,6 +46,7 @@ pub(crate) fn build_function(src: &str, module: &ModuleAst, func: &FuncAst) -> P
         f: Function::new(func.name.clone(), func.results.clone()),
         scopes: vec![HashMap::new()],
         calls: vec![func.name.clone()],
+        term_pos: func.pos,
     };
     for (name, ty) in &func.params {
         let v = b.f.add_param(ty.clone(), None);
@@ -53,7 +57,7 @@ pub(crate) fn build_function(src: &str, module: &ModuleAst, func: &FuncAst) -> P
     b.check_yield(
         &out,
         &func.results,
-        func.body.pos,
+        b.term_pos,
         "the function's result types",
     )?;
     b.f.push_inst(body, Op::Return, out, Vec::new(), Vec::new());
@@ -150,6 +154,7 @@ impl<'m> Builder<'m> {
                 if i + 1 != block.ops.len() {
                     return Err(self.err(op.pos, format!("'{}' must end its region", op.name)));
                 }
+                self.term_pos = op.pos;
                 return self.operands(op);
             }
             self.op(region, op)?;
@@ -373,7 +378,7 @@ impl<'m> Builder<'m> {
         self.check_yield(
             &out,
             &callee.results,
-            callee.body.pos,
+            self.term_pos,
             &format!("@{name}'s result types"),
         )?;
         Ok(out)

@@ -687,7 +687,7 @@ fn while_loop(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult
     b.f.push_inst(cond, Op::Yield, c, Vec::new(), Vec::new());
     let body = b.f.add_region();
     let y = b.block_with_args(body, body_b, &carried, "while's body region")?;
-    b.check_yield(&y, &types, body_b.pos, "the loop-carried types")?;
+    b.check_yield(&y, &types, b.term_pos, "the loop-carried types")?;
     b.f.push_inst(body, Op::Yield, y, Vec::new(), Vec::new());
     b.f.set_regions(inst, vec![cond, body]);
     Ok(b.f.results(inst).to_vec())

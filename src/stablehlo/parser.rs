@@ -635,8 +635,27 @@ impl<'a> Parser<'a> {
     /// The items of a pretty op: operands, `key = attribute`, bare words, `[0:2]` slice specs;
     /// then an optional attribute dictionary and type signature.
     fn pretty_items(&mut self, op: &mut OpAst) -> PResult<()> {
+        let mut first = true;
         loop {
             let t = self.peek()?;
+            let is_item = match t.kind {
+                Tok::Value | Tok::Str | Tok::LBracket => true,
+                Tok::Ident => self.lex.text(t) != "loc",
+                _ => false,
+            };
+            if !is_item {
+                if first {
+                    break;
+                }
+                return Err(self.err(
+                    t.start,
+                    format!(
+                        "expected an operand or attribute after ',', found {}",
+                        self.lex.describe(t)
+                    ),
+                ));
+            }
+            first = false;
             match t.kind {
                 Tok::Value => {
                     op.operands.push(self.value_ref()?);
@@ -1097,6 +1116,12 @@ impl<'a> Parser<'a> {
 
     /// The inside of `tensor<...>`: dimensions and an element type separated by `x`.
     fn tensor_body(&self, start: usize, raw: &str) -> PResult<TensorType> {
+        if raw.contains('!') {
+            return Err(self.err(
+                start,
+                "element types of other dialects are not supported by graphjit (quantized types are not)",
+            ));
+        }
         if raw.contains(',') {
             return Err(self.err(start, "tensor types with an encoding are not supported"));
         }
@@ -1135,12 +1160,14 @@ impl<'a> Parser<'a> {
             None if elem.starts_with("complex") => {
                 return Err(self.err(start, "complex types are not supported by graphjit"))
             }
-            None if elem.starts_with('!') => return Err(self.err(
-                start,
-                format!(
+            None if elem.starts_with('!') => {
+                return Err(self.err(
+                    start,
+                    format!(
                     "element type '{elem}' is not supported by graphjit (quantized types are not)"
                 ),
-            )),
+                ))
+            }
             None => {
                 return Err(self.err(
                     start,
