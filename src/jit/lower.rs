@@ -471,6 +471,15 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 self.lower_reduce(*r, axes, args[0], None, arg_tys[0], res_ty)?
             }
             Op::Dot => self.lower_dot(args[0], args[1], arg_tys[0], arg_tys[1], res_ty)?,
+            Op::DynamicSlice { .. } => {
+                let start_dt = arg_tys.get(1).map_or(DType::I64, |t| t.dtype);
+                self.lower_dynamic_slice(args[0], arg_tys[0], &args[1..], start_dt, res_ty)?
+            }
+            Op::DynamicUpdateSlice => {
+                let start_dt = arg_tys.get(2).map_or(DType::I64, |t| t.dtype);
+                let (x, u) = (arg_tys[0], arg_tys[1]);
+                self.lower_dynamic_update_slice(args[0], args[1], x, u, &args[2..], start_dt)?
+            }
             Op::While | Op::If | Op::Yield | Op::Return => {
                 return Err(self.err(format!("'{}' cannot be lowered here", op.name())))
             }
