@@ -25,7 +25,7 @@ fn stage_text(m: &Module, stage: &str) -> String {
         }
         let g = passes::optimize(f);
         let text = match stage {
-            "opt" => format!("{g}\n"),
+            "opt" => g.to_string(),
             _ => plan::plan(&g, JitOptions::default().fusion)
                 .display(&g)
                 .to_string(),
