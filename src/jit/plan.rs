@@ -54,6 +54,8 @@ impl EwOp {
             | Op::Iota { .. }
             | Op::Reduce { .. }
             | Op::Dot
+            | Op::DynamicSlice { .. }
+            | Op::DynamicUpdateSlice
             | Op::While
             | Op::If
             | Op::Yield

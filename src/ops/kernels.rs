@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::ops::scalar::{
     compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, UnaryVisitor,
 };
-use crate::ops::{infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{index, infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -94,6 +94,8 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::Iota { axis } => iota_data(ty, *axis),
         Op::Reduce { op: r, axes } => reduce_data(*r, arg(0)?, axes),
         Op::Dot => dot_data(arg(0)?, arg(1)?),
+        Op::DynamicSlice { sizes } => index::dynamic_slice_data(args, sizes),
+        Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
         Op::While | Op::If | Op::Yield | Op::Return => None,
     }
 }
@@ -214,8 +216,52 @@ fn gather<T: Copy>(src: &[T], offset: usize, shape: &[usize], strides: &[usize])
     }
 }
 
-fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
+/// [`gather`] on any dtype.
+pub(crate) fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
     crate::match_data!(x, |v| Element::into_data(gather(v, offset, shape, strides)))
+}
+
+/// The inverse of [`gather`]: writes `src`, row-major of `shape`, to the elements
+/// `offset + sum(idx[d] * strides[d])` of `dst`. The caller keeps every such element in
+/// bounds; `None` if the dtypes differ or an element is not.
+fn put<T: Copy>(
+    dst: &mut [T],
+    offset: usize,
+    shape: &[usize],
+    strides: &[usize],
+    src: &[T],
+) -> Option<()> {
+    let mut idx = vec![0usize; shape.len()];
+    for &x in src {
+        let at = offset + idx.iter().zip(strides).map(|(i, s)| i * s).sum::<usize>();
+        *dst.get_mut(at)? = x;
+        // Advance the index like an odometer, last dimension fastest.
+        for d in (0..shape.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Some(())
+}
+
+/// [`put`] on any dtype.
+pub(crate) fn put_data(
+    dst: &mut Data,
+    offset: usize,
+    shape: &[usize],
+    strides: &[usize],
+    src: &Data,
+) -> Option<()> {
+    crate::match_data!(dst, |d| put(
+        d,
+        offset,
+        shape,
+        strides,
+        Element::slice(src)?
+    ))
 }
 
 fn concat_data(args: &[&Tensor], axis: usize, ty: &TensorType) -> Option<Data> {

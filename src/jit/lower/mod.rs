@@ -13,11 +13,12 @@
 //!
 //! The submodules add code generators to [`Lowerer`]: `fused` (the loops of elementwise
 //! groups and reductions, run from the fusion plan), `shape` (loops, shape ops, `reduce`,
-//! `dot`) and `dot` (vectorized integer `dot`). Which instructions compute an op is
+//! `dot`) and `dot` (vectorized integer `dot`) and `index` (`dynamic_slice`, `dynamic_update_slice`). Which instructions compute an op is
 //! `super::isel`'s business.
 
 mod dot;
 mod fused;
+mod index;
 mod shape;
 
 use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
@@ -33,7 +34,7 @@ use super::runtime::RuntimeFn;
 use crate::error::CompileError;
 use crate::ir::{Function, Inst, Region, Value};
 use crate::ops::Op;
-use crate::types::TensorType;
+use crate::types::{DType, TensorType};
 use fused::{LeafSrc, Sink};
 
 /// Tensor constants with more elements than this that are one repeated value are filled into
@@ -417,6 +418,15 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             Op::Concat { axis } => self.lower_concat(&args, &arg_tys, *axis, res_ty)?,
             Op::Iota { axis } => self.lower_iota(*axis, res_ty)?,
             Op::Dot => self.lower_dot(args[0], args[1], arg_tys[0], arg_tys[1], res_ty, dest)?,
+            Op::DynamicSlice { .. } => {
+                let start_dt = arg_tys.get(1).map_or(DType::I64, |t| t.dtype);
+                self.lower_dynamic_slice(args[0], arg_tys[0], &args[1..], start_dt, res_ty)?
+            }
+            Op::DynamicUpdateSlice => {
+                let start_dt = arg_tys.get(2).map_or(DType::I64, |t| t.dtype);
+                let (x, u) = (arg_tys[0], arg_tys[1]);
+                self.lower_dynamic_update_slice(args[0], args[1], x, u, &args[2..], start_dt)?
+            }
             Op::Unary(_)
             | Op::Binary(_)
             | Op::Compare(_)
