@@ -15,6 +15,8 @@ pub enum Stage {
     /// The fusion plan of the optimized IR: which values are computed inside another
     /// op's loop, and which results are written in place.
     Plan,
+    /// The dataflow graph as Graphviz DOT, fused groups coloured (`dot -Tsvg` renders it).
+    Dot,
     /// The Cranelift IR the compiler generates.
     Clif,
     /// The machine code, disassembled.
@@ -48,6 +50,11 @@ pub fn dump(a: DumpArgs) -> Result<()> {
                 let g = passes::optimize(f);
                 let p = jit::plan::plan(&g, jit::JitOptions::default().fusion);
                 print!("{}", p.display(&g));
+            }
+            Stage::Dot => {
+                let g = passes::optimize(f);
+                let p = jit::plan::plan(&g, jit::JitOptions::default().fusion);
+                print!("{}", jit::graphviz::to_dot(&g, &p));
             }
             Stage::Clif => println!("{}", jit::compile(f)?.clif().trim_end()),
             Stage::Asm => println!("{}", jit::compile(f)?.asm()?.trim_end()),

@@ -1,13 +1,24 @@
 //! The Cranelift backend: compiles a verified function to native code once, and runs it many
 //! times ([`Executable`]), with a thread-safe compile cache ([`Compiler`]).
 //!
-//! Calling convention: one entry function per IR function,
-//! `extern "C" fn(inputs: *const *const u8, outputs: *const *mut u8, scratch: *mut u8) -> u32`.
-//! `inputs[i]` points at parameter `i`'s row-major buffer, `outputs[i]` at result `i`'s
-//! buffer (written by the code, a scalar as one element), `scratch` at the run's private
-//! scratch memory of the size planned at compile time. The return value is 0.
+//! Two ways to compile: [`Compiler::compile`] caches by (function, input signature,
+//! options) and is what repeated compilation should use; [`compile`] / [`compile_with`]
+//! compile every time.
 //!
-//! Memory plan (see `lower.rs`): every tensor-producing instruction owns one 16-byte-aligned
+//! The pipeline of [`compile_with`]: verify, optimize (`crate::passes`), verify again, plan
+//! fusion ([`plan`], an analysis of the IR), then per entry variant lower to Cranelift IR
+//! (`lower`, choosing instructions in `isel`, calling `runtime` functions), define, and
+//! finalize.
+//!
+//! Calling convention: one entry function per IR function (two for a function with a `while`:
+//! without and with limit checks), `extern "C" fn(inputs: *const *const u8, outputs: *const
+//! *mut u8, scratch: *mut u8, state: *mut RunState) -> u32`. `inputs[i]` points at parameter
+//! `i`'s row-major buffer, `outputs[i]` at result `i`'s buffer (written by the code, a scalar
+//! as one element), `scratch` at the run's private scratch memory of the size planned at
+//! compile time, `state` at the run's limits (null for, and unused by, the unchecked
+//! variant). The return value is 0, or 1 when a limit stopped the run (`state` says which).
+//!
+//! Memory plan (see `lower/mod.rs`): every tensor-producing instruction owns one 16-byte-aligned
 //! scratch slot; each `while` owns two buffers per loop-carried tensor, swapped every
 //! iteration. Slots are not reused, so the scratch size is the sum of the slot sizes, checked
 //! against overflow at compile time. Each run takes its scratch from a pool inside the
@@ -15,6 +26,7 @@
 //! share scratch, and [`Executable::run_into`] does not allocate in the steady state.
 
 mod disasm;
+pub mod graphviz;
 mod isel;
 mod lower;
 pub mod plan;

@@ -75,7 +75,7 @@ impl Lowerer<'_, '_> {
 
     /// `dynamic_slice`: a pointer into the operand for contiguous windows, else a copy of
     /// the window into a new buffer.
-    pub(crate) fn lower_dynamic_slice(
+    pub(super) fn lower_dynamic_slice(
         &mut self,
         src: clir::Value,
         in_ty: &TensorType,
@@ -100,7 +100,7 @@ impl Lowerer<'_, '_> {
 
     /// `dynamic_update_slice`: a copy of the operand with the update written over the
     /// clamped window.
-    pub(crate) fn lower_dynamic_update_slice(
+    pub(super) fn lower_dynamic_update_slice(
         &mut self,
         src: clir::Value,
         update: clir::Value,

@@ -13,7 +13,7 @@
 //!
 //! The submodules add code generators to [`Lowerer`]: `fused` (the loops of elementwise
 //! groups and reductions, run from the fusion plan), `shape` (loops, shape ops, `reduce`,
-//! `dot`) and `dot` (vectorized integer `dot`). Which instructions compute an op is
+//! `dot`) and `dot` (vectorized integer `dot`) and `index` (`dynamic_slice`, `dynamic_update_slice`). Which instructions compute an op is
 //! `super::isel`'s business.
 
 mod dot;
