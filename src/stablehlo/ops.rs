@@ -47,6 +47,8 @@ pub(crate) fn builder_for(name: &str) -> Option<BuildFn> {
         "broadcast_in_dim" => broadcast_in_dim,
         "transpose" => transpose,
         "slice" => slice,
+        "dynamic_slice" => dynamic_slice,
+        "dynamic_update_slice" => dynamic_update_slice,
         "concatenate" => concatenate,
         "iota" => iota,
         "reduce" => reduce,
@@ -377,6 +379,26 @@ fn slice(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<
         None,
         op,
     )?])
+}
+
+fn dynamic_slice(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    let sizes = dims(b, op, &["sizes", "slice_sizes"])?;
+    Ok(vec![b.emit(
+        r,
+        Op::DynamicSlice { sizes },
+        args,
+        None,
+        op,
+    )?])
+}
+
+fn dynamic_update_slice(
+    b: &mut Builder,
+    r: Region,
+    op: &OpAst,
+    args: &[Value],
+) -> PResult<Vec<Value>> {
+    Ok(vec![b.emit(r, Op::DynamicUpdateSlice, args, None, op)?])
 }
 
 fn concatenate(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
