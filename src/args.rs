@@ -15,9 +15,9 @@
 
 use crate::error::{Error, Result};
 use crate::ir::Function;
-use crate::tensor::{parse_literal, Data, Scalar, Tensor};
 use crate::ops::scalar::{convert, CastTo};
 use crate::tensor::Element;
+use crate::tensor::{parse_literal, Data, Scalar, Tensor};
 use crate::types::{DType, Kind, TensorType};
 
 /// Parses a type written as in the IR: `i32`, `f32[1024]`, `f64[2,3]`.

@@ -67,16 +67,36 @@ macro_rules! define_scalar_data {
 
 /// The kind-specific parts of an [`Element`] impl: constants, equality, text.
 macro_rules! element_kind {
-    (@zero bool $t:ty) => { false };
-    (@one bool $t:ty) => { true };
-    (@min bool $t:ty) => { false };
-    (@max bool $t:ty) => { true };
-    (@zero $k:ident $t:ty) => { 0 as $t };
-    (@one $k:ident $t:ty) => { 1 as $t };
-    (@min float $t:ty) => { <$t>::NEG_INFINITY };
-    (@max float $t:ty) => { <$t>::INFINITY };
-    (@min $k:ident $t:ty) => { <$t>::MIN };
-    (@max $k:ident $t:ty) => { <$t>::MAX };
+    (@zero bool $t:ty) => {
+        false
+    };
+    (@one bool $t:ty) => {
+        true
+    };
+    (@min bool $t:ty) => {
+        false
+    };
+    (@max bool $t:ty) => {
+        true
+    };
+    (@zero $k:ident $t:ty) => {
+        0 as $t
+    };
+    (@one $k:ident $t:ty) => {
+        1 as $t
+    };
+    (@min float $t:ty) => {
+        <$t>::NEG_INFINITY
+    };
+    (@max float $t:ty) => {
+        <$t>::INFINITY
+    };
+    (@min $k:ident $t:ty) => {
+        <$t>::MIN
+    };
+    (@max $k:ident $t:ty) => {
+        <$t>::MAX
+    };
     (@methods bool $t:ty) => {
         fn same(self, other: Self) -> bool {
             self == other
@@ -103,7 +123,13 @@ macro_rules! element_kind {
             parse_float(atom, <$t>::NAN, <$t>::INFINITY)
         }
         fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write_float(f, self.is_nan(), self.is_infinite(), self < 0.0, &format!("{self:?}"))
+            write_float(
+                f,
+                self.is_nan(),
+                self.is_infinite(),
+                self < 0.0,
+                &format!("{self:?}"),
+            )
         }
         fn to_exact_int(self) -> Option<i128> {
             let x = self as f64;
@@ -134,7 +160,7 @@ crate::for_each_dtype!(define_scalar_data!());
 #[macro_export]
 macro_rules! match_scalar {
     ($s:expr, |$x:ident| $body:expr) => {
-        $crate::for_each_dtype!($crate::__match_variant_arms!((Scalar) ($s) ($x) ($body)))
+        $crate::for_each_dtype!($crate::__match_variant_arms!((Scalar)($s)($x)($body)))
     };
 }
 
@@ -143,7 +169,7 @@ macro_rules! match_scalar {
 #[macro_export]
 macro_rules! match_data {
     ($d:expr, |$x:ident| $body:expr) => {
-        $crate::for_each_dtype!($crate::__match_variant_arms!((Data) ($d) ($x) ($body)))
+        $crate::for_each_dtype!($crate::__match_variant_arms!((Data)($d)($x)($body)))
     };
 }
 
@@ -153,7 +179,7 @@ macro_rules! match_data {
 #[macro_export]
 macro_rules! match_scalar_pair {
     ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
-        $crate::for_each_dtype!($crate::__match_pair_arms!(($a) ($b) ($x) ($y) ($body)))
+        $crate::for_each_dtype!($crate::__match_pair_arms!(($a)($b)($x)($y)($body)))
     };
 }
 

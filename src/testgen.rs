@@ -7,8 +7,8 @@
 //! seed always gives the same program, so a failing seed is a reproducible bug report.
 
 use crate::ir::{Function, Region, Value};
-use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::ops::scalar::convert;
+use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Scalar, Tensor};
 use crate::types::{DType, Kind, TensorType};
 

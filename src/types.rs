@@ -31,7 +31,7 @@ macro_rules! for_each_dtype {
 #[macro_export]
 macro_rules! dispatch_dtype {
     ($dt:expr, |$t:ident| $body:expr) => {
-        $crate::for_each_dtype!($crate::__dispatch_dtype_arms!(($dt) ($t) ($body)))
+        $crate::for_each_dtype!($crate::__dispatch_dtype_arms!(($dt)($t)($body)))
     };
 }
 
