@@ -1,5 +1,7 @@
-//! Lowering of a graphjit function to Cranelift IR: the entry block, regions, `while`/`if`
-//! control flow, and the dispatch of every op to its code generator.
+//! Lowering of a verified, optimized graphjit function to Cranelift IR: the entry block,
+//! regions, `while`/`if` control flow, and the dispatch of every op to its code generator.
+//! Lowering trusts the verifier: it does not re-check types, and a broken invariant it still
+//! meets is reported as an internal error, never as a panic.
 //!
 //! Every IR value becomes exactly one Cranelift value: a rank-0 value is the element itself in
 //! an SSA register (`i8` for bool, `i32`, `i64`, `f32`, `f64`); a tensor of rank >= 1 is a
@@ -8,20 +10,32 @@
 //! instruction owns one slot that only it writes, so a buffer can be shared by aliases
 //! (`reshape`, `if` results) without copies; values never outlive one iteration of an
 //! enclosing loop except through `yield`, which copies into the loop's own buffers.
+//!
+//! The submodules add code generators to [`Lowerer`]: `fused` (the loops of elementwise
+//! groups and reductions, run from the fusion plan), `shape` (loops, shape ops, `reduce`,
+//! `dot`) and `dot` (vectorized integer `dot`). Which instructions compute an op is
+//! `super::isel`'s business.
 
-use cranelift_codegen::ir::{
-    self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData, SourceLoc, Type,
-};
+mod dot;
+mod fused;
+mod index;
+mod shape;
+
+use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
+use cranelift_codegen::ir::{SourceLoc, Type};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
-use cranelift_module::{DataDescription, FuncId, Module};
+use cranelift_module::{DataDescription, Module};
 
-use super::fuse::{self, EwOp, FusionPlan, LeafSrc, Plan, Sink};
+use super::isel::{cl_type, Calls, Isel, Refused};
+use super::plan::{Dest, EwOp, FusionPlan, Plan};
+use super::runtime::RuntimeFn;
 use crate::error::CompileError;
 use crate::ir::{Function, Inst, Region, Value};
 use crate::ops::Op;
 use crate::types::{DType, TensorType};
+use fused::{LeafSrc, Sink};
 
 /// Tensor constants with more elements than this that are one repeated value are filled into
 /// scratch by a loop instead of being stored as data, so that huge splats cost no memory twice.
@@ -35,72 +49,101 @@ pub(crate) const MAX_SCRATCH_BYTES: u64 = 1 << 40;
 
 pub(crate) type Result<T> = std::result::Result<T, CompileError>;
 
-/// The Cranelift type of one element of `dtype` in a register.
-pub(crate) fn cl_type(dtype: DType) -> Type {
-    match dtype {
-        DType::Bool => types::I8,
-        DType::I32 => types::I32,
-        DType::I64 => types::I64,
-        DType::F32 => types::F32,
-        DType::F64 => types::F64,
+/// What lowering one entry function needs from its caller.
+pub(crate) struct Setup<'a> {
+    pub f: &'a Function,
+    pub plan: &'a FusionPlan,
+    /// Whether fused loops, reductions and `dot` use 128-bit vectors.
+    pub simd: bool,
+    /// Whether `while` back-edges check the run's limits (the checked entry variant).
+    pub checked: bool,
+    pub config: TargetFrontendConfig,
+}
+
+/// Lowers `s.f` into `b`, whose function has the entry signature, and returns the bytes of
+/// scratch memory the code uses.
+pub(crate) fn lower_function(
+    s: Setup<'_>,
+    b: FunctionBuilder<'_>,
+    calls: Calls<'_>,
+) -> Result<u64> {
+    let mut b = b;
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let checks = s.checked.then(|| Checks::new(&mut b, p[3]));
+    let nv = s.f.values.len();
+    let mut l = Lowerer {
+        f: s.f,
+        b,
+        calls,
+        vals: vec![None; nv],
+        scratch: p[2],
+        scratch_size: 0,
+        ptr_ty: types::I64,
+        config: s.config,
+        simd: s.simd,
+        plan: s.plan,
+        deferred: vec![false; nv],
+        leaf_srcs: vec![None; nv],
+        dest_ptr: vec![None; nv],
+        checks,
+    };
+    l.ptr_ty = l.config.pointer_type();
+    l.lower_body(p[0], p[1])?;
+    if let Some(c) = l.checks {
+        c.finish(&mut l.b);
     }
+    let size = l.scratch_size;
+    let config = l.config;
+    l.b.seal_all_blocks();
+    l.b.finalize(config);
+    Ok(size)
 }
 
 /// The state of lowering one function.
 pub(crate) struct Lowerer<'a, 'b> {
-    pub f: &'a Function,
-    pub b: FunctionBuilder<'b>,
-    pub module: &'a mut JITModule,
-    /// Imported runtime functions (transcendentals), by symbol name.
-    pub imports: &'a [(&'static str, FuncId)],
-    /// Function references already declared in this function, by symbol name.
-    pub func_refs: Vec<(&'static str, clir::FuncRef)>,
+    f: &'a Function,
+    b: FunctionBuilder<'b>,
+    /// The runtime functions, imported at first use.
+    calls: Calls<'a>,
     /// The Cranelift value of each IR value, once defined.
-    pub vals: Vec<Option<clir::Value>>,
+    vals: Vec<Option<clir::Value>>,
     /// The scratch base pointer (third entry parameter).
-    pub scratch: clir::Value,
+    scratch: clir::Value,
     /// Bytes of scratch planned so far.
-    pub scratch_size: u64,
-    pub ptr_ty: Type,
-    pub config: TargetFrontendConfig,
-    /// Regions already lowered: each region is lowered once, which also stops a malformed
-    /// function whose regions contain themselves.
-    pub lowered: Vec<bool>,
-    /// Whether elementwise ops are lowered through fused trees (`fuse.rs`).
-    pub fusion: bool,
+    scratch_size: u64,
+    ptr_ty: Type,
+    config: TargetFrontendConfig,
     /// Whether fused loops, reductions and `dot` use 128-bit vectors.
-    pub simd: bool,
-    /// The fusion plan of every value.
-    pub plan: FusionPlan,
+    simd: bool,
+    /// The fusion plan of every value (trivial without fusion).
+    plan: &'a FusionPlan,
     /// Fused values whose instruction has been reached (they have no Cranelift value).
-    pub deferred: Vec<bool>,
+    deferred: Vec<bool>,
     /// The element source of every splat or broadcast that is read inside its consumers.
-    pub leaf_srcs: Vec<Option<LeafSrc>>,
+    leaf_srcs: Vec<Option<LeafSrc>>,
     /// Buffers that values must be written into (an output, or a loop's other buffer).
-    pub dest_ptr: Vec<Option<clir::Value>>,
-    /// The destination of the instruction being lowered, taken by `alloc_result`.
-    pub result_dest: Option<clir::Value>,
+    dest_ptr: Vec<Option<clir::Value>>,
     /// The limit checks on `while` back-edges, in the checked variant of the entry function.
-    pub checks: Option<Checks>,
+    checks: Option<Checks>,
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).
 #[derive(Clone, Copy)]
-pub(crate) struct Checks {
+struct Checks {
     /// The `RunState` pointer (the fourth entry parameter).
-    pub state: clir::Value,
+    state: clir::Value,
     /// The back-edges left before `graphjit_back_edge` must be called.
-    pub budget: Variable,
+    budget: Variable,
     /// The block that returns the status 1: the run stopped, `RunState` says why.
-    pub stop: clir::Block,
+    stop: clir::Block,
 }
-
-/// The runtime function compiled code calls at back-edges.
-pub(crate) const BACK_EDGE_SYMBOL: &str = "graphjit_back_edge";
 
 impl Checks {
     /// Sets up the checks at the top of the entry block.
-    pub(crate) fn new(b: &mut FunctionBuilder<'_>, state: clir::Value) -> Checks {
+    fn new(b: &mut FunctionBuilder<'_>, state: clir::Value) -> Checks {
         let first = b.ins().load(
             types::I64,
             MemFlagsData::trusted(),
@@ -118,7 +161,7 @@ impl Checks {
     }
 
     /// Fills the stop block; called once the body is lowered.
-    pub(crate) fn finish(&self, b: &mut FunctionBuilder<'_>) {
+    fn finish(&self, b: &mut FunctionBuilder<'_>) {
         b.switch_to_block(self.stop);
         let status = b.ins().iconst(types::I32, 1);
         b.ins().return_(&[status]);
@@ -126,15 +169,33 @@ impl Checks {
 }
 
 impl<'a, 'b> Lowerer<'a, 'b> {
-    pub(crate) fn err(&self, message: impl Into<String>) -> CompileError {
+    /// An internal error: lowering met something the verifier should have refused.
+    fn err(&self, message: impl Into<String>) -> CompileError {
         CompileError {
             func: self.f.name.clone(),
-            message: message.into(),
+            message: format!("internal error: {}", message.into()),
         }
     }
 
+    /// The instruction selector over this function.
+    fn isel(&mut self) -> Isel<'_, 'b, 'a> {
+        Isel {
+            b: &mut self.b,
+            calls: &mut self.calls,
+        }
+    }
+
+    /// Turns a refusal of the instruction selector into an internal error.
+    fn selected(
+        &self,
+        r: std::result::Result<clir::Value, Refused>,
+        what: &str,
+    ) -> Result<clir::Value> {
+        r.map_err(|e| self.err(format!("no instruction for {what}: {e:?}")))
+    }
+
     /// The Cranelift value of an IR value, which must already be defined.
-    pub(crate) fn val(&self, v: Value) -> Result<clir::Value> {
+    fn val(&self, v: Value) -> Result<clir::Value> {
         self.vals
             .get(v.index())
             .copied()
@@ -142,68 +203,55 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             .ok_or_else(|| self.err(format!("value {} is used before it is defined", v.0)))
     }
 
-    pub(crate) fn ty(&self, v: Value) -> Result<&'a TensorType> {
+    fn ty(&self, v: Value) -> &'a TensorType {
         let f: &'a Function = self.f;
-        f.values
-            .get(v.index())
-            .map(|d| &d.ty)
-            .ok_or_else(|| self.err(format!("value {} does not exist", v.0)))
+        f.ty(v)
     }
 
-    fn define(&mut self, v: Value, x: clir::Value) -> Result<()> {
-        match self.vals.get_mut(v.index()) {
-            Some(slot) => {
-                *slot = Some(x);
-                Ok(())
-            }
-            None => Err(self.err(format!("value {} does not exist", v.0))),
-        }
+    fn define(&mut self, v: Value, x: clir::Value) {
+        self.vals[v.index()] = Some(x);
     }
 
-    /// The byte size of a tensor type, checked against overflow.
-    pub(crate) fn byte_size(&self, ty: &TensorType) -> Result<u64> {
-        let n = ty
-            .checked_num_elements()
-            .ok_or_else(|| self.err(format!("type {ty} is too large")))?;
-        (n as u64)
-            .checked_mul(ty.dtype.size_bytes() as u64)
-            .ok_or_else(|| self.err(format!("the byte size of {ty} overflows")))
+    /// The byte size of a tensor type; verified types are far below any overflow.
+    fn byte_size(&self, ty: &TensorType) -> u64 {
+        ty.num_elements() as u64 * ty.dtype.size_bytes() as u64
     }
 
     /// Plans a new scratch slot of `bytes` bytes and returns its address.
-    pub(crate) fn alloc(&mut self, bytes: u64) -> Result<clir::Value> {
+    fn alloc(&mut self, bytes: u64) -> Result<clir::Value> {
         let offset = self.scratch_size;
         let end = offset
             .checked_add(bytes)
             .and_then(|e| e.checked_add(SLOT_ALIGN - 1))
             .map(|e| e & !(SLOT_ALIGN - 1))
             .filter(|&e| e <= MAX_SCRATCH_BYTES)
-            .ok_or_else(|| {
-                self.err(format!(
+            .ok_or_else(|| CompileError {
+                func: self.f.name.clone(),
+                message: format!(
                     "the scratch memory plan exceeds the limit of {MAX_SCRATCH_BYTES} bytes"
-                ))
+                ),
             })?;
         self.scratch_size = end;
         Ok(self.b.ins().iadd_imm_s(self.scratch, offset as i64))
     }
 
-    /// The buffer of the result of the instruction being lowered: its planned destination, or
-    /// a new scratch slot.
-    pub(crate) fn alloc_result(&mut self, ty: &TensorType) -> Result<clir::Value> {
-        match self.result_dest.take() {
+    /// The buffer of an instruction's result: its planned destination `dest`, or a new
+    /// scratch slot.
+    fn alloc_result(&mut self, dest: Option<clir::Value>, ty: &TensorType) -> Result<clir::Value> {
+        match dest {
             Some(p) => Ok(p),
             None => self.alloc_tensor(ty),
         }
     }
 
     /// Plans a scratch slot for a tensor of type `ty`.
-    pub(crate) fn alloc_tensor(&mut self, ty: &TensorType) -> Result<clir::Value> {
-        let bytes = self.byte_size(ty)?;
+    fn alloc_tensor(&mut self, ty: &TensorType) -> Result<clir::Value> {
+        let bytes = self.byte_size(ty);
         self.alloc(bytes)
     }
 
     /// Copies `bytes` bytes between distinct buffers (the C library's `memcpy`).
-    pub(crate) fn copy_bytes(&mut self, dst: clir::Value, src: clir::Value, bytes: u64) {
+    fn copy_bytes(&mut self, dst: clir::Value, src: clir::Value, bytes: u64) {
         if bytes == 0 {
             return;
         }
@@ -211,29 +259,13 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         self.b.call_memcpy(self.config, dst, src, size);
     }
 
-    /// The function reference of an imported runtime function.
-    pub(crate) fn func_ref(&mut self, name: &'static str) -> Result<clir::FuncRef> {
-        if let Some((_, r)) = self.func_refs.iter().find(|(n, _)| *n == name) {
-            return Ok(*r);
-        }
-        let id = self
-            .imports
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, id)| *id)
-            .ok_or_else(|| self.err(format!("runtime function {name} is not declared")))?;
-        let r = self.module.declare_func_in_func(id, self.b.func);
-        self.func_refs.push((name, r));
-        Ok(r)
-    }
-
     /// Lowers the function body into the entry block whose parameters are
-    /// `(inputs, outputs, scratch)`.
-    pub(crate) fn lower_body(&mut self, inputs: clir::Value, outputs: clir::Value) -> Result<()> {
+    /// `(inputs, outputs, scratch, state)`.
+    fn lower_body(&mut self, inputs: clir::Value, outputs: clir::Value) -> Result<()> {
         let f = self.f;
         // Step 1: bind parameters; scalars are loaded into registers, tensors stay pointers.
         for (i, &p) in f.params.iter().enumerate() {
-            let ty = self.ty(p)?;
+            let ty = self.ty(p);
             let ptr =
                 self.b
                     .ins()
@@ -245,41 +277,27 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             } else {
                 ptr
             };
-            self.define(p, v)?;
+            self.define(p, v);
         }
         // Results planned to be computed in place get their output buffer up front.
         let mut out_ptrs: Vec<Option<clir::Value>> = vec![None; f.results.len()];
         for v in 0..f.values.len() {
-            if let Some(fuse::Dest::Out(k)) = self.plan.dest[v] {
-                if k < out_ptrs.len() {
-                    let p = self.b.ins().load(
-                        self.ptr_ty,
-                        MemFlagsData::trusted(),
-                        outputs,
-                        (k * 8) as i32,
-                    );
-                    out_ptrs[k] = Some(p);
-                    self.dest_ptr[v] = Some(p);
-                }
+            if let Some(Dest::Out(k)) = self.plan.dest[v] {
+                let p = self.b.ins().load(
+                    self.ptr_ty,
+                    MemFlagsData::trusted(),
+                    outputs,
+                    (k * 8) as i32,
+                );
+                out_ptrs[k] = Some(p);
+                self.dest_ptr[v] = Some(p);
             }
         }
         // Step 2: the body region, ending in `return`.
         let (term, rets) = self.lower_region(f.body)?;
-        if !matches!(f.inst(term).op, Op::Return) {
-            return Err(self.err("the function body does not end in 'return'"));
-        }
-        if rets.len() != f.results.len() {
-            return Err(self.err("'return' does not match the function's result count"));
-        }
         // Step 3: write the results into the caller's output buffers.
         self.b.set_srcloc(SourceLoc::new(term.0));
         for (i, (&r, rty)) in rets.iter().zip(&f.results).enumerate() {
-            if self.ty(r)? != rty {
-                return Err(self.err(format!(
-                    "'return' operand {i} has type {}, the function returns {rty}",
-                    self.ty(r)?
-                )));
-            }
             let out = match out_ptrs[i] {
                 Some(p) => p,
                 None => self.b.ins().load(
@@ -295,7 +313,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             } else if rty.is_scalar() {
                 self.b.ins().store(MemFlagsData::trusted(), x, out, 0);
             } else {
-                let bytes = self.byte_size(rty)?;
+                let bytes = self.byte_size(rty);
                 self.copy_bytes(out, x, bytes);
             }
         }
@@ -305,160 +323,92 @@ impl<'a, 'b> Lowerer<'a, 'b> {
     }
 
     /// Lowers the instructions of a region and returns its terminator and the terminator's
-    /// operands (not yet converted: callers decide what to do with them).
+    /// operands.
     fn lower_region(&mut self, r: Region) -> Result<(Inst, Vec<Value>)> {
         let f = self.f;
-        let insts = &f
-            .regions
-            .get(r.index())
-            .ok_or_else(|| self.err(format!("region {} does not exist", r.0)))?
-            .insts;
-        match self.lowered.get_mut(r.index()) {
-            Some(seen) if !*seen => *seen = true,
-            _ => return Err(self.err(format!("region {} is used more than once", r.0))),
-        }
-        let Some((&last, rest)) = insts.split_last() else {
+        let Some((&last, rest)) = f.region(r).insts.split_last() else {
             return Err(self.err(format!("region {} is empty", r.0)));
         };
         for &i in rest {
             self.lower_inst(i)?;
         }
-        let data = f
-            .insts
-            .get(last.index())
-            .ok_or_else(|| self.err(format!("instruction {} does not exist", last.0)))?;
-        if !data.op.is_terminator() {
-            return Err(self.err(format!("region {} does not end in a terminator", r.0)));
-        }
-        for &a in &data.args {
-            self.val(a)?;
-        }
-        Ok((last, data.args.clone()))
-    }
-
-    /// Lowers a nested region, which must end in `yield`, and returns the yielded values.
-    fn lower_nested(&mut self, r: Region) -> Result<Vec<Value>> {
-        let (term, ys) = self.lower_region(r)?;
-        if !matches!(self.f.inst(term).op, Op::Yield) {
-            return Err(self.err(format!("nested region {} does not end in 'yield'", r.0)));
-        }
-        Ok(ys)
+        Ok((last, f.inst(last).args.clone()))
     }
 
     /// Lowers one instruction.
     fn lower_inst(&mut self, i: Inst) -> Result<()> {
         let f = self.f;
-        let data = f
-            .insts
-            .get(i.index())
-            .ok_or_else(|| self.err(format!("instruction {} does not exist", i.0)))?;
+        let data = f.inst(i);
         self.b.set_srcloc(SourceLoc::new(i.0));
         let op = &data.op;
-        if op.is_terminator() {
-            return Err(self.err(format!("'{}' in the middle of a region", op.name())));
+        match op {
+            Op::While => return self.lower_while(i),
+            Op::If => return self.lower_if(i),
+            _ => {}
         }
-        if matches!(op, Op::While) {
-            return self.lower_while(i);
-        }
-        if matches!(op, Op::If) {
-            return self.lower_if(i);
-        }
-        // Re-check the op's type rule, so that a function that skipped verification cannot
-        // make the generated loops run out of bounds.
-        let arg_tys = data
-            .args
-            .iter()
-            .map(|&a| self.ty(a))
-            .collect::<Result<Vec<_>>>()?;
         let [res] = data.results[..] else {
             return Err(self.err(format!("'{}' must have one result", op.name())));
         };
-        let res_ty = self.ty(res)?;
-        let inferred = crate::ops::infer(op, &arg_tys, Some(res_ty))
-            .map_err(|e| self.err(format!("'{}': {e}", op.name())))?;
-        if &inferred != res_ty {
-            return Err(self.err(format!(
-                "'{}' produces {inferred}, declared as {res_ty}",
-                op.name()
-            )));
-        }
-        match self.plan.plan.get(res.index()) {
-            Some(Plan::Inline) => {
-                // Computed inside its consumer's loop (see `fuse.rs`).
+        let arg_tys: Vec<&TensorType> = data.args.iter().map(|&a| self.ty(a)).collect();
+        let res_ty = self.ty(res);
+        match self.plan.plan_of(res) {
+            Plan::Inline => {
+                // Computed inside its consumer's loop (see `plan.rs`).
                 self.deferred[res.index()] = true;
                 return Ok(());
             }
-            Some(Plan::Leaf) => {
+            Plan::Leaf => {
                 let src = self.leaf_source(op, &data.args, arg_tys.first().copied(), res_ty)?;
                 self.leaf_srcs[res.index()] = Some(src);
                 return Ok(());
             }
-            _ => {}
+            Plan::Normal => {}
         }
-        self.result_dest = self.dest_ptr.get(res.index()).copied().flatten();
-        if self.fusion {
-            let ew = match op {
-                Op::Unary(u) => Some(EwOp::Unary(*u)),
-                Op::Binary(b) => Some(EwOp::Binary(*b)),
-                Op::Compare(c) => Some(EwOp::Compare(*c)),
-                Op::Select => Some(EwOp::Select),
-                Op::Convert => Some(EwOp::Convert),
-                _ => None,
-            };
-            if let (Some(ew), false) = (ew, res_ty.is_scalar()) {
+        let dest = self.dest_ptr[res.index()];
+        if let Some(ew) = EwOp::of(op) {
+            // One group of the plan (of one op, without fusion): on registers for a scalar,
+            // else a loop over the elements.
+            let out = if res_ty.is_scalar() {
+                let args = data
+                    .args
+                    .iter()
+                    .map(|&a| self.val(a))
+                    .collect::<Result<Vec<_>>>()?;
+                let in_dt = arg_tys.last().map_or(res_ty.dtype, |t| t.dtype);
+                let r = self
+                    .isel()
+                    .emit(ew, in_dt, res_ty.dtype, cl_type(res_ty.dtype), &args);
+                self.selected(r, &op.name())?
+            } else {
                 let t = self.tree_of_op(ew, &data.args, res_ty.dtype, &res_ty.shape)?;
-                let dst = self.alloc_result(res_ty)?;
+                let dst = self.alloc_result(dest, res_ty)?;
                 self.emit_fused(t, Sink::Store(dst))?;
-                self.result_dest = None;
-                return self.define(res, dst);
-            }
-            if let Op::Reduce { op: r, axes } = op {
-                let in_ty = arg_tys[0];
-                if !in_ty.is_scalar() && fuse::trailing(axes, in_ty.rank()) {
-                    let dummy = self.scratch;
-                    let out =
-                        self.lower_reduce(*r, axes, dummy, Some(data.args[0]), in_ty, res_ty)?;
-                    self.result_dest = None;
-                    return self.define(res, out);
-                }
-            }
+                dst
+            };
+            self.define(res, out);
+            return Ok(());
+        }
+        if let Op::Reduce { op: r, axes } = op {
+            let in_ty = arg_tys[0];
+            let fused = self.plan.plan_of(data.args[0]) != Plan::Normal
+                && !in_ty.is_scalar()
+                && super::plan::trailing(axes, in_ty.rank());
+            let out = if fused {
+                self.lower_reduce_fused(*r, axes, data.args[0], in_ty, res_ty, dest)?
+            } else {
+                let src = self.val(data.args[0])?;
+                self.lower_reduce(*r, axes, src, in_ty, res_ty, dest)?
+            };
+            self.define(res, out);
+            return Ok(());
         }
         let args = data
             .args
             .iter()
             .map(|&a| self.val(a))
             .collect::<Result<Vec<_>>>()?;
-        let dt = |k: usize| arg_tys[k].dtype;
         let out = match op {
             Op::Const(t) => self.lower_const(t)?,
-            Op::Unary(u) => {
-                let (u, d) = (*u, dt(0));
-                self.elementwise(&args, &[d], res_ty, &mut |l, x| l.unary(u, d, x[0]))?
-            }
-            Op::Binary(bop) => {
-                let (bop, d) = (*bop, dt(0));
-                self.elementwise(&args, &[d, d], res_ty, &mut |l, x| {
-                    l.binary(bop, d, x[0], x[1])
-                })?
-            }
-            Op::Compare(c) => {
-                let (c, d) = (*c, dt(0));
-                self.elementwise(&args, &[d, d], res_ty, &mut |l, x| {
-                    Ok(l.compare(c, d, x[0], x[1]))
-                })?
-            }
-            Op::Select => {
-                let d = dt(1);
-                self.elementwise(&args, &[DType::Bool, d, d], res_ty, &mut |l, x| {
-                    Ok(l.b.ins().select(x[0], x[1], x[2]))
-                })?
-            }
-            Op::Convert => {
-                let (from, to) = (dt(0), res_ty.dtype);
-                self.elementwise(&args, &[from], res_ty, &mut |l, x| {
-                    Ok(l.convert(from, to, x[0]))
-                })?
-            }
             Op::Broadcast { dims } => self.lower_broadcast(args[0], arg_tys[0], dims, res_ty)?,
             Op::Reshape => self.lower_reshape(args[0], arg_tys[0], res_ty)?,
             Op::Transpose { perm } => self.lower_transpose(args[0], arg_tys[0], perm, res_ty)?,
@@ -467,16 +417,29 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             }
             Op::Concat { axis } => self.lower_concat(&args, &arg_tys, *axis, res_ty)?,
             Op::Iota { axis } => self.lower_iota(*axis, res_ty)?,
-            Op::Reduce { op: r, axes } => {
-                self.lower_reduce(*r, axes, args[0], None, arg_tys[0], res_ty)?
+            Op::Dot => self.lower_dot(args[0], args[1], arg_tys[0], arg_tys[1], res_ty, dest)?,
+            Op::DynamicSlice { .. } => {
+                let start_dt = arg_tys.get(1).map_or(DType::I64, |t| t.dtype);
+                self.lower_dynamic_slice(args[0], arg_tys[0], &args[1..], start_dt, res_ty)?
             }
-            Op::Dot => self.lower_dot(args[0], args[1], arg_tys[0], arg_tys[1], res_ty)?,
-            Op::While | Op::If | Op::Yield | Op::Return => {
-                return Err(self.err(format!("'{}' cannot be lowered here", op.name())))
+            Op::DynamicUpdateSlice => {
+                let start_dt = arg_tys.get(2).map_or(DType::I64, |t| t.dtype);
+                let (x, u) = (arg_tys[0], arg_tys[1]);
+                self.lower_dynamic_update_slice(args[0], args[1], x, u, &args[2..], start_dt)?
             }
+            Op::Unary(_)
+            | Op::Binary(_)
+            | Op::Compare(_)
+            | Op::Select
+            | Op::Convert
+            | Op::Reduce { .. }
+            | Op::While
+            | Op::If
+            | Op::Yield
+            | Op::Return => return Err(self.err(format!("'{}' cannot be lowered here", op.name()))),
         };
-        self.result_dest = None;
-        self.define(res, out)
+        self.define(res, out);
+        Ok(())
     }
 
     /// The element source of a splat constant or a broadcast read inside its consumers.
@@ -490,21 +453,17 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         match (op, arg_ty) {
             (Op::Const(t), _) => {
                 let s = t.get(0).ok_or_else(|| self.err("empty splat constant"))?;
-                Ok(LeafSrc::Splat(self.scalar_const(s)))
+                Ok(LeafSrc::Splat(self.isel().constant(s)))
             }
             (Op::Broadcast { dims }, Some(in_ty)) => {
                 let src = self.val(args[0])?;
                 if in_ty.is_scalar() {
                     return Ok(LeafSrc::Splat(src));
                 }
-                let in_strides = in_ty.strides();
-                let mut coefs = vec![0; res_ty.rank()];
-                for (i, &d) in dims.iter().enumerate() {
-                    if in_ty.shape[i] != 1 {
-                        coefs[d] = in_strides[i];
-                    }
-                }
-                Ok(LeafSrc::Buf { ptr: src, coefs })
+                Ok(LeafSrc::Buf {
+                    ptr: src,
+                    coefs: broadcast_coefs(in_ty, dims, res_ty.rank()),
+                })
             }
             _ => Err(self.err(format!("'{}' cannot be fused", op.name()))),
         }
@@ -514,48 +473,37 @@ impl<'a, 'b> Lowerer<'a, 'b> {
     /// splats, which a loop writes into scratch.
     fn lower_const(&mut self, t: &crate::tensor::Tensor) -> Result<clir::Value> {
         let ty = t.ty();
-        if ty.is_scalar() {
-            let s = t.get(0).ok_or_else(|| self.err("empty scalar constant"))?;
-            return Ok(self.scalar_const(s));
-        }
-        if t.len() > SPLAT_FILL_THRESHOLD && t.is_splat() {
+        if ty.is_scalar() || (t.len() > SPLAT_FILL_THRESHOLD && t.is_splat()) {
             let s = t.get(0).ok_or_else(|| self.err("empty constant"))?;
-            let v = self.scalar_const(s);
-            return self.fill(v, &ty);
+            let v = self.isel().constant(s);
+            return if ty.is_scalar() {
+                Ok(v)
+            } else {
+                self.fill(v, &ty)
+            };
         }
         let mut bytes = t.data().as_bytes().to_vec();
         if bytes.is_empty() {
             // A data object needs at least one byte; nothing reads it.
             bytes.push(0);
         }
-        let id = self
-            .module
+        let module = &mut *self.calls.module;
+        let id = module
             .declare_anonymous_data(false, false)
             .map_err(|e| self.err(format!("declaring constant data: {e}")))?;
         let mut desc = DataDescription::new();
         desc.define(bytes.into_boxed_slice());
         desc.set_align(SLOT_ALIGN);
-        self.module
+        let module = &mut *self.calls.module;
+        module
             .define_data(id, &desc)
             .map_err(|e| self.err(format!("defining constant data: {e}")))?;
-        let gv = self.module.declare_data_in_func(id, self.b.func);
+        let gv = self.calls.module.declare_data_in_func(id, self.b.func);
         Ok(self.b.ins().symbol_value(self.ptr_ty, gv))
     }
 
-    /// A scalar immediate.
-    pub(crate) fn scalar_const(&mut self, s: crate::tensor::Scalar) -> clir::Value {
-        use crate::tensor::Scalar;
-        match s {
-            Scalar::Bool(v) => self.b.ins().iconst(types::I8, v as i64),
-            Scalar::I32(v) => self.b.ins().iconst(types::I32, v as i64),
-            Scalar::I64(v) => self.b.ins().iconst(types::I64, v),
-            Scalar::F32(v) => self.b.ins().f32const(v),
-            Scalar::F64(v) => self.b.ins().f64const(v),
-        }
-    }
-
     /// Block parameters for a list of IR values (scalars by element type, tensors as pointers).
-    fn append_params(&mut self, block: clir::Block, tys: &[TensorType]) -> Vec<clir::Value> {
+    fn append_params(&mut self, block: clir::Block, tys: &[&TensorType]) -> Vec<clir::Value> {
         tys.iter()
             .map(|t| {
                 let ct = if t.is_scalar() {
@@ -579,19 +527,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             return Err(self.err("'while' needs a cond and a body region"));
         };
         let n = data.args.len();
-        if data.region_args.len() != n || data.results.len() != n {
-            return Err(self.err("'while' operands, region arguments and results differ in number"));
-        }
-        let tys = data
-            .region_args
-            .iter()
-            .map(|&a| self.ty(a).cloned())
-            .collect::<Result<Vec<_>>>()?;
-        for (k, t) in tys.iter().enumerate() {
-            if self.ty(data.args[k])? != t || self.ty(data.results[k])? != t {
-                return Err(self.err(format!("'while' loop-carried value {k} changes type")));
-            }
-        }
+        let tys: Vec<&TensorType> = data.region_args.iter().map(|&a| self.ty(a)).collect();
         // The two buffers of every carried tensor; initial values are copied into the first.
         let mut init = Vec::with_capacity(n);
         let mut other = Vec::new();
@@ -600,7 +536,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             if t.is_scalar() {
                 init.push(x);
             } else {
-                let bytes = self.byte_size(t)?;
+                let bytes = self.byte_size(t);
                 let cur = self.alloc(bytes)?;
                 let oth = self.alloc(bytes)?;
                 self.copy_bytes(cur, x, bytes);
@@ -622,15 +558,12 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         // Header: bind the region arguments and evaluate the condition.
         self.b.switch_to_block(header);
         for (k, &ra) in data.region_args.iter().enumerate() {
-            self.define(ra, params[k])?;
+            self.define(ra, params[k]);
         }
-        let c = self.lower_nested(cond_r)?;
+        let (_, c) = self.lower_region(cond_r)?;
         let [c] = c[..] else {
             return Err(self.err("'while' cond region must yield one value"));
         };
-        if self.ty(c)? != &TensorType::scalar(DType::Bool) {
-            return Err(self.err("'while' cond region must yield a scalar bool"));
-        }
         let cv = self.val(c)?;
         self.b.set_srcloc(SourceLoc::new(i.0));
         self.b.ins().brif(cv, body, &[], exit, &[]);
@@ -646,33 +579,25 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                     continue;
                 }
                 if let Some(&y) = ys.get(k) {
-                    if self.plan.dest.get(y.index()) == Some(&Some(fuse::Dest::Carried))
-                        && self.ty(y)? == ty
-                    {
+                    if self.plan.dest_of(y) == Some(Dest::Carried) {
                         self.dest_ptr[y.index()] = Some(other_params[t]);
                     }
                 }
                 t += 1;
             }
         }
-        let ys = self.lower_nested(body_r)?;
-        if ys.len() != n {
-            return Err(self.err("'while' body yields the wrong number of values"));
-        }
+        let (_, ys) = self.lower_region(body_r)?;
         self.b.set_srcloc(SourceLoc::new(i.0));
         let mut next = Vec::with_capacity(n);
         let mut next_other = Vec::new();
         let mut t = 0;
-        for k in 0..n {
-            if self.ty(ys[k])? != &tys[k] {
-                return Err(self.err(format!("'while' body yields a wrong type at {k}")));
-            }
-            let y = self.val(ys[k])?;
+        for (k, &y) in ys.iter().enumerate() {
+            let y = self.val(y)?;
             if tys[k].is_scalar() {
                 next.push(y);
             } else {
                 if y != other_params[t] {
-                    let bytes = self.byte_size(&tys[k])?;
+                    let bytes = self.byte_size(tys[k]);
                     self.copy_bytes(other_params[t], y, bytes);
                 }
                 next.push(other_params[t]);
@@ -681,12 +606,12 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             }
         }
         let args: Vec<BlockArg> = next.iter().chain(&next_other).map(|&v| v.into()).collect();
-        self.back_edge(i, header, &args)?;
+        self.back_edge(i, header, &args);
 
         // Exit: the results are the header's current values (the header dominates the exit).
         self.b.switch_to_block(exit);
         for (k, &r) in data.results.iter().enumerate() {
-            self.define(r, params[k])?;
+            self.define(r, params[k]);
         }
         Ok(())
     }
@@ -696,12 +621,11 @@ impl<'a, 'b> Lowerer<'a, 'b> {
     /// one branch, straight back to the header) and calls the runtime only when it runs out;
     /// a loop that does tensor work calls it on every back-edge, so that its clock checks
     /// stay frequent (see `crate::limits`).
-    fn back_edge(&mut self, w: Inst, header: clir::Block, args: &[BlockArg]) -> Result<()> {
+    fn back_edge(&mut self, w: Inst, header: clir::Block, args: &[BlockArg]) {
         let Some(c) = self.checks else {
             self.b.ins().jump(header, args);
-            return Ok(());
+            return;
         };
-        let back_edge = self.func_ref(BACK_EDGE_SYMBOL)?;
         let budget = self.b.use_var(c.budget);
         let left = self.b.ins().iadd_imm_s(budget, -1);
         if !crate::limits::loop_does_tensor_work(self.f, w) {
@@ -711,11 +635,11 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             self.b.ins().brif(left, header, args, slow, &[]);
             self.b.switch_to_block(slow);
         }
-        let call = self.b.ins().call(back_edge, &[c.state, left]);
-        let next = self.b.inst_results(call)[0];
+        let next = self
+            .calls
+            .call(&mut self.b, RuntimeFn::BackEdge, &[c.state, left]);
         self.b.def_var(c.budget, next);
         self.b.ins().brif(next, header, args, c.stop, &[]);
-        Ok(())
     }
 
     /// `if`: then and else blocks jump to a merge block whose parameters are the results.
@@ -723,48 +647,45 @@ impl<'a, 'b> Lowerer<'a, 'b> {
     fn lower_if(&mut self, i: Inst) -> Result<()> {
         let f = self.f;
         let data = f.inst(i);
-        let [then_r, else_r] = data.regions[..] else {
-            return Err(self.err("'if' needs a then and an else region"));
+        let ([then_r, else_r], [p]) = (&data.regions[..], &data.args[..]) else {
+            return Err(self.err("'if' needs one operand, a then and an else region"));
         };
-        let [p] = data.args[..] else {
-            return Err(self.err("'if' takes one operand"));
-        };
-        if self.ty(p)? != &TensorType::scalar(DType::Bool) {
-            return Err(self.err("'if' needs a scalar bool predicate"));
-        }
-        let tys = data
-            .results
-            .iter()
-            .map(|&r| self.ty(r).cloned())
-            .collect::<Result<Vec<_>>>()?;
-        let pv = self.val(p)?;
+        let tys: Vec<&TensorType> = data.results.iter().map(|&r| self.ty(r)).collect();
+        let pv = self.val(*p)?;
         let then_b = self.b.create_block();
         let else_b = self.b.create_block();
         let merge = self.b.create_block();
         let params = self.append_params(merge, &tys);
         self.b.ins().brif(pv, then_b, &[], else_b, &[]);
-        for (block, region) in [(then_b, then_r), (else_b, else_r)] {
+        for (block, region) in [(then_b, *then_r), (else_b, *else_r)] {
             self.b.switch_to_block(block);
-            let ys = self.lower_nested(region)?;
-            if ys.len() != tys.len() {
-                return Err(self.err("an 'if' region yields the wrong number of values"));
-            }
-            let mut args = Vec::with_capacity(ys.len());
-            for (k, &y) in ys.iter().enumerate() {
-                if self.ty(y)? != &tys[k] {
-                    return Err(self.err(format!("an 'if' region yields a wrong type at {k}")));
-                }
-                args.push(BlockArg::from(self.val(y)?));
-            }
+            let (_, ys) = self.lower_region(region)?;
+            let args = ys
+                .iter()
+                .map(|&y| self.val(y).map(BlockArg::from))
+                .collect::<Result<Vec<_>>>()?;
             self.b.set_srcloc(SourceLoc::new(i.0));
             self.b.ins().jump(merge, &args);
         }
         self.b.switch_to_block(merge);
         for (k, &r) in data.results.iter().enumerate() {
-            self.define(r, params[k])?;
+            self.define(r, params[k]);
         }
         Ok(())
     }
+}
+
+/// The element strides over the result's dimensions with which a broadcast reads its
+/// operand (0 along broadcast dimensions).
+fn broadcast_coefs(in_ty: &TensorType, dims: &[usize], out_rank: usize) -> Vec<usize> {
+    let in_strides = in_ty.strides();
+    let mut coefs = vec![0; out_rank];
+    for (i, &d) in dims.iter().enumerate() {
+        if in_ty.shape[i] != 1 {
+            coefs[d] = in_strides[i];
+        }
+    }
+    coefs
 }
 
 /// The entry signature: `(inputs: *const *const u8, outputs: *const *mut u8, scratch: *mut u8,
