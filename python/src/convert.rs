@@ -276,3 +276,33 @@ pub fn copy_into(arr: &Bound<'_, PyUntypedArray>, t: &Tensor) {
         std::ptr::copy_nonoverlapping(bytes.as_ptr(), dst, bytes.len());
     }
 }
+
+/// Copies `arr` into `t`, a buffer kept from an earlier call, when the array has exactly `t`'s
+/// dtype and shape and a layout that needs no conversion; returns false (copying nothing)
+/// otherwise. Reusing buffers avoids asking the allocator for fresh pages on every call, which
+/// for large arrays cost more than the copy itself.
+pub fn refill(arr: &Bound<'_, PyUntypedArray>, t: &mut Tensor) -> PyResult<bool> {
+    let descr = arr.dtype();
+    let same = dtype_name(&descr)
+        .ok()
+        .and_then(|n| DType::from_name(&n))
+        .is_some_and(|d| d == t.dtype());
+    if !same
+        || t.dtype() == DType::Bool
+        || arr.shape() != t.shape()
+        || !arr.is_c_contiguous()
+        || descr.is_native_byteorder() == Some(false)
+    {
+        return Ok(false);
+    }
+    let nbytes = t.data().len() * t.dtype().size_bytes();
+    if nbytes > 0 {
+        // SAFETY: the array is C-contiguous with the tensor's dtype and shape, so both buffers
+        // hold exactly `nbytes` bytes, and they are distinct allocations.
+        unsafe {
+            let src = (*arr.as_array_ptr()).fields.data as *const u8;
+            std::ptr::copy_nonoverlapping(src, t.data_mut().as_mut_ptr(), nbytes);
+        }
+    }
+    Ok(true)
+}

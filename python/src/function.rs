@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::{
-    array_from_tensor, as_array, check_output, copy_into, tensor_from_array, to_array,
+    array_from_tensor, as_array, check_output, copy_into, refill, tensor_from_array, to_array,
 };
 use crate::errors::to_py;
 use crate::run::{run_limited, CancelToken, Limits};
@@ -43,6 +43,25 @@ pub struct Function {
     exe: OnceLock<Arc<Executable>>,
     interp: OnceLock<Interpreter>,
     compile_seconds: Mutex<Option<f64>>,
+    /// Input and output buffers of finished calls, reused by later ones (see `refill`).
+    in_pool: Mutex<Vec<Vec<Tensor>>>,
+    out_pool: Mutex<Vec<Vec<Tensor>>>,
+}
+
+/// How many sets of buffers a function keeps for reuse: enough for a few threads calling it at
+/// once, few enough that idle functions hold little memory.
+const POOL: usize = 4;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The pools hold plain buffers, valid even if a holder panicked.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn recycle(pool: &Mutex<Vec<Vec<Tensor>>>, bufs: Vec<Tensor>) {
+    let mut p = lock(pool);
+    if p.len() < POOL {
+        p.push(bufs);
+    }
 }
 
 impl Function {
@@ -56,6 +75,8 @@ impl Function {
             exe: OnceLock::new(),
             interp: OnceLock::new(),
             compile_seconds: Mutex::new(None),
+            in_pool: Mutex::new(Vec::new()),
+            out_pool: Mutex::new(Vec::new()),
         }
     }
 
@@ -97,13 +118,28 @@ impl Function {
                 args.len()
             )));
         }
-        args.iter()
+        let arrays = args
+            .iter()
             .zip(&params)
+            .map(|(a, ty)| to_array(&a, Some(ty)))
+            .collect::<PyResult<Vec<_>>>()?;
+        let pooled = lock(&self.in_pool).pop();
+        if let Some(mut bufs) = pooled {
+            let mut reused = true;
+            for (a, t) in arrays.iter().zip(bufs.iter_mut()) {
+                if !refill(a, t)? {
+                    reused = false;
+                    break;
+                }
+            }
+            if reused {
+                return Ok(bufs);
+            }
+        }
+        arrays
+            .iter()
             .enumerate()
-            .map(|(i, (a, ty))| {
-                let arr = to_array(&a, Some(ty))?;
-                tensor_from_array(&arr, &format!("argument {i} of @{}", self.func.name))
-            })
+            .map(|(i, a)| tensor_from_array(a, &format!("argument {i} of @{}", self.func.name)))
             .collect()
     }
 
@@ -135,8 +171,9 @@ impl Function {
         let limits = Limits::from_kwargs(max_iters, timeout, cancel)?;
         let inputs = self.inputs(args)?;
         let exe = self.executable(py)?;
-        let outs = run_limited(py, self.has_loop, &limits, |o| exe.run_with(&inputs, o))?;
-        self.results(py, outs)
+        let outs = run_limited(py, self.has_loop, &limits, |o| exe.run_with(&inputs, o));
+        recycle(&self.in_pool, inputs);
+        self.results(py, outs?)
     }
 
     /// Runs the function in the interpreter, the reference semantics; the results are
@@ -153,8 +190,9 @@ impl Function {
         let limits = Limits::from_kwargs(max_iters, timeout, cancel)?;
         let inputs = self.inputs(args)?;
         let interp = self.interpreter()?;
-        let outs = run_limited(py, self.has_loop, &limits, |o| interp.run_with(&inputs, o))?;
-        self.results(py, outs)
+        let outs = run_limited(py, self.has_loop, &limits, |o| interp.run_with(&inputs, o));
+        recycle(&self.in_pool, inputs);
+        self.results(py, outs?)
     }
 
     /// Runs the compiled code and writes the results into `outputs`, NumPy arrays that must be
@@ -193,10 +231,19 @@ impl Function {
             })
             .collect::<PyResult<Vec<_>>>()?;
         let exe = self.executable(py)?;
-        let tensors = run_limited(py, self.has_loop, &limits, |o| exe.run_with(&inputs, o))?;
+        let pooled = lock(&self.out_pool).pop();
+        let tensors =
+            Mutex::new(pooled.unwrap_or_else(|| results.iter().map(Tensor::zeros).collect()));
+        let run = run_limited(py, self.has_loop, &limits, |o| {
+            exe.run_into_with(&inputs, &mut lock(&tensors), o)
+        });
+        recycle(&self.in_pool, inputs);
+        let tensors = tensors.into_inner().unwrap_or_else(|e| e.into_inner());
+        run?;
         for (a, t) in out_arrays.iter().zip(&tensors) {
             copy_into(a, t);
         }
+        recycle(&self.out_pool, tensors);
         Ok(())
     }
 
