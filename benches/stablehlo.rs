@@ -23,7 +23,10 @@ fn tensor(line: &str) -> Option<Tensor> {
     let shape: Vec<usize> = if shape_s == "-" {
         Vec::new()
     } else {
-        shape_s.split('x').map(|d| d.parse().ok()).collect::<Option<_>>()?
+        shape_s
+            .split('x')
+            .map(|d| d.parse().ok())
+            .collect::<Option<_>>()?
     };
     let hex = |v: &str| u64::from_str_radix(v.trim_start_matches("0x"), 16).ok();
     let vals: Vec<Scalar> = it
