@@ -30,7 +30,16 @@ fn compiler_stats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
 /// Whether this build has the StableHLO importer (`graphjit::stablehlo`).
 #[pyfunction]
 fn has_stablehlo() -> bool {
-    false
+    true
+}
+
+/// Imports StableHLO text (a `.mlir` file, as `jax.jit(f).lower(...).as_text()` prints it)
+/// into a verified `Module`.
+#[pyfunction]
+fn load_mlir(py: Python<'_>, text: &str) -> PyResult<Module> {
+    let m = graphjit::stablehlo::parse(text).map_err(|e| errors::to_py(e.into()))?;
+    graphjit::ir::verify::verify_module(&m).map_err(|e| errors::to_py(e.into()))?;
+    Module::from_ir(py, m)
 }
 
 /// The dtype names this build knows.
@@ -51,6 +60,7 @@ fn _graphjit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(load_text, m)?)?;
     m.add_function(wrap_pyfunction!(compiler_stats, m)?)?;
     m.add_function(wrap_pyfunction!(has_stablehlo, m)?)?;
+    m.add_function(wrap_pyfunction!(load_mlir, m)?)?;
     m.add_function(wrap_pyfunction!(dtypes, m)?)?;
     m.add_function(wrap_pyfunction!(function::_function_from_ir, m)?)?;
     Ok(())

@@ -188,3 +188,12 @@ def test_bool_and_f64_round_trip():
     p, s = f(x)
     np.testing.assert_array_equal(p, x > 0)
     assert s.shape == (3,) and s[0] == 0.0 and s[1] == 1.0 and np.isnan(s[2])
+
+
+def test_load_stablehlo_file(ir_dir):
+    if not graphjit._graphjit.has_stablehlo():
+        pytest.skip("this build has no StableHLO importer")
+    files = sorted((ir_dir.parent / "tests" / "stablehlo").glob("*.mlir"))
+    assert files
+    m = graphjit.load(files[0])
+    assert len(m.names()) >= 1
