@@ -36,6 +36,7 @@ pub mod jit;
 pub mod limits;
 pub mod ops;
 pub mod passes;
+pub mod stablehlo;
 pub mod tensor;
 #[doc(hidden)]
 pub mod testgen;

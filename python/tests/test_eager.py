@@ -71,3 +71,16 @@ def test_asarray_with_dtype_and_numpy_protocol():
     a = graphjit.asarray([1, 2, 3], dtype="f32")
     assert a.dtype == "f32"
     np.testing.assert_array_equal(np.asarray(a + 1.0), [2, 3, 4])
+
+
+def test_asarray_rejects_unsupported_dtypes():
+    with pytest.raises(TypeError, match="complex64 is not supported"):
+        graphjit.asarray(np.zeros(2, np.complex64))
+
+
+def test_eager_reductions_and_repr():
+    x = graphjit.asarray(np.array([[1.5, -2.0], [4.0, 0.5]], dtype=np.float64))
+    assert float(x.max()) == 4.0 and float(x.min()) == -2.0
+    np.testing.assert_array_equal(x.sum(axis=0).numpy(), [5.5, -1.5])
+    assert bool((x > 0).any()) and not bool((x > 0).all())
+    assert "Array(" in repr(x)

@@ -201,3 +201,61 @@ def test_decorator_with_name():
 
     f(np.int32(1))
     assert "@stepper" in f.ir
+
+
+def test_numpy_of_a_traced_value_is_a_graph_break():
+    @jit
+    def f(x):
+        return x + float(np.asarray(x).sum())
+
+    r = f(np.float32(2))
+    assert float(r) == 4.0
+    assert "`numpy()`" in f.explain()
+
+
+def test_reshape_with_minus_one_and_bad_reshape():
+    @jit
+    def f(x):
+        return x.reshape(-1, 2).sum(axis=1)
+
+    np.testing.assert_array_equal(f(np.arange(6, dtype=np.int32)), [1, 5, 9])
+
+    @jit
+    def g(x):
+        return x.reshape(4)
+
+    with pytest.raises(ValueError, match="cannot reshape"):
+        g(np.arange(6, dtype=np.int32))
+
+
+def test_comparisons_give_bool_and_logic_ops():
+    @jit
+    def f(x, y):
+        return (x < y) & (x != 0) | ~(y > 5)
+
+    x = np.array([0, 1, 2, 7], dtype=np.int64)
+    y = np.array([1, 1, 9, 8], dtype=np.int64)
+    r = f(x, y)
+    assert r.dtype == np.bool_
+    np.testing.assert_array_equal(r, ((x < y) & (x != 0)) | ~(y > 5))
+
+
+def test_traced_index_is_a_clear_error():
+    @jit
+    def f(x, i):
+        return x[i]
+
+    with pytest.raises(TypeError, match="indexing with a traced value"):
+        f(np.arange(3, dtype=np.int32), np.int32(1))
+
+
+def test_from_jax_without_jax_or_importer_says_why():
+    try:
+        import jax  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="needs JAX"):
+            graphjit.from_jax(lambda x: x, np.float32(1))
+        return
+    if not graphjit._graphjit.has_stablehlo():
+        with pytest.raises(NotImplementedError, match="StableHLO importer"):
+            graphjit.from_jax(lambda x: x, np.float32(1))
