@@ -125,17 +125,12 @@ impl<'a> IntoArg<'a, Tensor> for Tensor {
     }
 }
 
-macro_rules! literal_arg {
-    ($($t:ty),*) => {
-        $(impl<'a, V> IntoArg<'a, V> for $t {
-            fn into_arg(self) -> Arg<'a, V> {
-                Arg::Lit(self.scalar())
-            }
-        })*
-    };
+/// Every element type is a literal operand (`x * 2.0`, `x + 1u8`).
+impl<'a, V, T: Element> IntoArg<'a, V> for T {
+    fn into_arg(self) -> Arg<'a, V> {
+        Arg::Lit(self.scalar())
+    }
 }
-
-literal_arg!(bool, i32, i64, f32, f64);
 
 /// The operand as a value; a literal becomes a constant of `like`'s dtype.
 pub(crate) fn resolve<'a, E: Emit>(

@@ -23,7 +23,7 @@ use crate::ir::{Function, Inst};
 use crate::limits::{RunOptions, RunState, Stop};
 use crate::ops::scalar::Elem;
 use crate::ops::{kernels, Op};
-use crate::tensor::{Scalar, Tensor};
+use crate::tensor::{Element, Scalar, Tensor};
 use crate::types::{DType, TensorType};
 
 /// The deepest nesting of regions the interpreter accepts (the parser has the same bound).
@@ -382,24 +382,12 @@ impl Interpreter {
 
 /// A scalar as the bits of a `u64` register (see [`Elem::to_reg`]).
 pub fn scalar_to_reg(x: Scalar) -> u64 {
-    match x {
-        Scalar::Bool(v) => v.to_reg(),
-        Scalar::I32(v) => v.to_reg(),
-        Scalar::I64(v) => v.to_reg(),
-        Scalar::F32(v) => v.to_reg(),
-        Scalar::F64(v) => v.to_reg(),
-    }
+    crate::match_scalar!(x, |v| v.to_reg())
 }
 
 /// Reads a register written by [`scalar_to_reg`] as a scalar of `dtype`.
 pub fn reg_to_scalar(r: u64, dtype: DType) -> Scalar {
-    match dtype {
-        DType::Bool => Scalar::Bool(Elem::from_reg(r)),
-        DType::I32 => Scalar::I32(Elem::from_reg(r)),
-        DType::I64 => Scalar::I64(Elem::from_reg(r)),
-        DType::F32 => Scalar::F32(Elem::from_reg(r)),
-        DType::F64 => Scalar::F64(Elem::from_reg(r)),
-    }
+    crate::dispatch_dtype!(dtype, |T| Element::into_scalar(<T as Elem>::from_reg(r)))
 }
 
 #[cfg(test)]

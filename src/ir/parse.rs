@@ -318,8 +318,9 @@ impl<'a> Parser<'a> {
             return Err(self.err(
                 t,
                 format!(
-                    "unknown element type {} for {what} (expected bool, i32, i64, f32 or f64)",
-                    self.lex.describe(t)
+                    "unknown element type {} for {what} (expected {})",
+                    self.lex.describe(t),
+                    DType::names()
                 ),
             ));
         };

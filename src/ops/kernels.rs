@@ -95,53 +95,7 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
 /// `Option<Vec<T>>`, and the whole gives `Option<Data>`.
 macro_rules! by_dtype {
     ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::Bool => {
-                type $T = bool;
-                ($body).map(Data::Bool)
-            }
-            DType::I32 => {
-                type $T = i32;
-                ($body).map(Data::I32)
-            }
-            DType::I64 => {
-                type $T = i64;
-                ($body).map(Data::I64)
-            }
-            DType::F32 => {
-                type $T = f32;
-                ($body).map(Data::F32)
-            }
-            DType::F64 => {
-                type $T = f64;
-                ($body).map(Data::F64)
-            }
-        }
-    };
-}
-
-/// Like [`by_dtype!`] for the numeric dtypes only; `bool` gives `None`.
-macro_rules! by_numeric_dtype {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::Bool => None,
-            DType::I32 => {
-                type $T = i32;
-                ($body).map(Data::I32)
-            }
-            DType::I64 => {
-                type $T = i64;
-                ($body).map(Data::I64)
-            }
-            DType::F32 => {
-                type $T = f32;
-                ($body).map(Data::F32)
-            }
-            DType::F64 => {
-                type $T = f64;
-                ($body).map(Data::F64)
-            }
-        }
+        crate::dispatch_dtype!($dtype, |$T| ($body).map(<$T as Element>::into_data))
     };
 }
 
@@ -183,14 +137,7 @@ fn compare_data(op: CmpOp, a: &Data, b: &Data) -> Option<Data> {
     fn go<T: Elem>(op: CmpOp, a: &Data, b: &Data) -> Option<Vec<bool>> {
         Some(compare_with(op, Map2(T::slice(a)?, T::slice(b)?)))
     }
-    let v = match a.dtype() {
-        DType::Bool => go::<bool>(op, a, b),
-        DType::I32 => go::<i32>(op, a, b),
-        DType::I64 => go::<i64>(op, a, b),
-        DType::F32 => go::<f32>(op, a, b),
-        DType::F64 => go::<f64>(op, a, b),
-    };
-    v.map(Data::Bool)
+    crate::dispatch_dtype!(a.dtype(), |T| go::<T>(op, a, b)).map(Data::Bool)
 }
 
 fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {
@@ -206,21 +153,11 @@ fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {
 
 fn convert_data(x: &Data, to: DType) -> Data {
     fn go<S: Elem>(v: &[S], to: DType) -> Data {
-        match to {
-            DType::Bool => Data::Bool(v.iter().map(|&x| x.cast()).collect()),
-            DType::I32 => Data::I32(v.iter().map(|&x| x.cast()).collect()),
-            DType::I64 => Data::I64(v.iter().map(|&x| x.cast()).collect()),
-            DType::F32 => Data::F32(v.iter().map(|&x| x.cast()).collect()),
-            DType::F64 => Data::F64(v.iter().map(|&x| x.cast()).collect()),
-        }
+        crate::dispatch_dtype!(to, |D| D::into_data(
+            v.iter().map(|&x| CastTo::<D>::cast(x)).collect()
+        ))
     }
-    match x {
-        Data::Bool(v) => go(v, to),
-        Data::I32(v) => go(v, to),
-        Data::I64(v) => go(v, to),
-        Data::F32(v) => go(v, to),
-        Data::F64(v) => go(v, to),
-    }
+    crate::match_data!(x, |v| go(v, to))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,13 +209,7 @@ fn gather<T: Copy>(src: &[T], offset: usize, shape: &[usize], strides: &[usize])
 
 /// [`gather`] on any dtype.
 pub(crate) fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
-    match x {
-        Data::Bool(v) => Data::Bool(gather(v, offset, shape, strides)),
-        Data::I32(v) => Data::I32(gather(v, offset, shape, strides)),
-        Data::I64(v) => Data::I64(gather(v, offset, shape, strides)),
-        Data::F32(v) => Data::F32(gather(v, offset, shape, strides)),
-        Data::F64(v) => Data::F64(gather(v, offset, shape, strides)),
-    }
+    crate::match_data!(x, |v| Element::into_data(gather(v, offset, shape, strides)))
 }
 
 /// The inverse of [`gather`]: writes `src`, row-major of `shape`, to the elements
@@ -315,14 +246,13 @@ pub(crate) fn put_data(
     strides: &[usize],
     src: &Data,
 ) -> Option<()> {
-    match (dst, src) {
-        (Data::Bool(d), Data::Bool(s)) => put(d, offset, shape, strides, s),
-        (Data::I32(d), Data::I32(s)) => put(d, offset, shape, strides, s),
-        (Data::I64(d), Data::I64(s)) => put(d, offset, shape, strides, s),
-        (Data::F32(d), Data::F32(s)) => put(d, offset, shape, strides, s),
-        (Data::F64(d), Data::F64(s)) => put(d, offset, shape, strides, s),
-        _ => None,
-    }
+    crate::match_data!(dst, |d| put(
+        d.as_mut_slice(),
+        offset,
+        shape,
+        strides,
+        Element::slice(src)?
+    ))
 }
 
 fn concat_data(args: &[&Tensor], axis: usize, ty: &TensorType) -> Option<Data> {
@@ -360,7 +290,10 @@ fn iota_data(ty: &TensorType, axis: usize) -> Option<Data> {
         }
         Some(out)
     }
-    by_numeric_dtype!(ty.dtype, T => go::<T>(ty, axis))
+    if !ty.dtype.is_numeric() {
+        return None;
+    }
+    by_dtype!(ty.dtype, T => go::<T>(ty, axis))
 }
 
 // ---------------------------------------------------------------------------------------------
