@@ -79,3 +79,25 @@ fn size_one_dynamic_slice_in_a_loop_is_a_load() {
     let w = compile_with(m.func("window").unwrap(), &JitOptions::default()).unwrap();
     assert!(w.scratch_bytes() > 0);
 }
+
+#[test]
+fn reverse_in_the_builder_and_eagerly() {
+    let g = Graph::new("rev");
+    let x = g.input("x", DType::I32, [2, 3]);
+    g.outputs(&[x.reverse(&[1, 0])]);
+    let x0 = i32s(&[1, 2, 3, 4, 5, 6], &[2, 3]);
+    let want = vec![i32s(&[6, 5, 4, 3, 2, 1], &[2, 3])];
+    assert_eq!(g.interpret(std::slice::from_ref(&x0)).unwrap(), want);
+    assert_eq!(
+        g.compile().unwrap().run(std::slice::from_ref(&x0)).unwrap(),
+        want
+    );
+    assert_eq!(
+        x0.reverse(&[0]).unwrap(),
+        i32s(&[4, 5, 6, 1, 2, 3], &[2, 3])
+    );
+    let e = x0.reverse(&[0, 0]).unwrap_err().to_string();
+    assert!(e.contains("must be distinct"), "{e}");
+    let e = x0.reverse(&[2]).unwrap_err().to_string();
+    assert!(e.contains("out of range"), "{e}");
+}

@@ -1,4 +1,5 @@
-//! Code generation for dynamic indexing: `dynamic_slice` and `dynamic_update_slice`.
+//! Code generation for dynamic indexing (`dynamic_slice`, `dynamic_update_slice`) and for
+//! `reverse`, whose reads walk the operand backwards.
 //!
 //! The runtime start indices are clamped inline exactly as [`crate::ops::index::clamp_start`]
 //! says (`smax` with 0, `smin` with `dim - size`), so every address stays inside the operand
@@ -71,6 +72,35 @@ impl Lowerer<'_, '_> {
             l.store_elem(x, to, o, dt);
             Ok(())
         })
+    }
+
+    /// `reverse`: a copy whose reads start at the offset and step by the signed steps of
+    /// [`crate::ops::layout::reverse_steps`], the numbers the interpreter uses.
+    pub(crate) fn lower_reverse(
+        &mut self,
+        src: clir::Value,
+        ty: &TensorType,
+        dims: &[usize],
+    ) -> Result<clir::Value> {
+        if ty.is_scalar() {
+            return Ok(src);
+        }
+        let dst = self.alloc_tensor(ty)?;
+        let (base, steps) = crate::ops::layout::reverse_steps(&ty.shape, dims);
+        let out_strides = ty.strides();
+        let dt = ty.dtype;
+        self.nest(&ty.shape, &mut |l, idx| {
+            let mut s = l.b.ins().iconst(types::I64, base as i64);
+            for (&i, &k) in idx.iter().zip(&steps) {
+                let t = l.b.ins().imul_imm_s(i, k);
+                s = l.b.ins().iadd(s, t);
+            }
+            let x = l.load_elem(src, s, dt);
+            let o = l.linear(idx, &out_strides, 0);
+            l.store_elem(x, dst, o, dt);
+            Ok(())
+        })?;
+        Ok(dst)
     }
 
     /// `dynamic_slice`: a pointer into the operand for contiguous windows, else a copy of

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::ops::scalar::{
     compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, UnaryVisitor,
 };
-use crate::ops::{index, infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{index, infer, layout, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -87,6 +87,7 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::Dot => dot_data(arg(0)?, arg(1)?),
         Op::DynamicSlice { sizes } => index::dynamic_slice_data(args, sizes),
         Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
+        Op::Reverse { dims } => Some(layout::reverse_data(arg(0)?, dims)),
         Op::While | Op::If | Op::Yield | Op::Return => None,
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod index;
 pub mod kernels;
+pub mod layout;
 pub mod scalar;
 
 use std::fmt;
@@ -130,6 +131,11 @@ pub enum Op {
     /// StableHLO's `dynamic_update_slice`: operand 0 with the window at the (clamped) starts
     /// given by operands `2..2 + rank` replaced by operand 1, the update.
     DynamicUpdateSlice,
+    /// StableHLO's `reverse`: the order of elements along each of `dims` (distinct, in
+    /// range, any order) is reversed.
+    Reverse {
+        dims: Vec<usize>,
+    },
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
     /// instruction's region arguments (the current loop-carried values). Results are the
@@ -321,6 +327,7 @@ impl Op {
             Op::Dot => "dot",
             Op::DynamicSlice { .. } => "dynamic_slice",
             Op::DynamicUpdateSlice => "dynamic_update_slice",
+            Op::Reverse { .. } => "reverse",
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -614,6 +621,10 @@ pub fn infer(
         }
         Op::DynamicSlice { sizes } => index::infer_dynamic_slice(args, sizes),
         Op::DynamicUpdateSlice => index::infer_dynamic_update_slice(args),
+        Op::Reverse { dims } => {
+            expect_arity(op, args, 1)?;
+            layout::infer_reverse(args[0], dims)
+        }
         Op::While | Op::If | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",
