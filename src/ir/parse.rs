@@ -129,6 +129,7 @@ impl OpKind {
         }
         Some(match name {
             "select" => OpKind::Plain(|| Op::Select),
+            "clamp" => OpKind::Plain(|| Op::Clamp),
             "convert" => OpKind::Plain(|| Op::Convert),
             "reshape" => OpKind::Plain(|| Op::Reshape),
             "dot" => OpKind::Plain(|| Op::Dot),

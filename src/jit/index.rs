@@ -1,5 +1,6 @@
-//! Code generation for dynamic indexing (`dynamic_slice`, `dynamic_update_slice`) and for
-//! `reverse`, whose reads walk the operand backwards.
+//! Code generation for dynamic indexing (`dynamic_slice`, `dynamic_update_slice`), for
+//! `reverse`, whose reads walk the operand backwards, and for `clamp`, whose bounds may be
+//! scalars next to a tensor.
 //!
 //! The runtime start indices are clamped inline exactly as [`crate::ops::index::clamp_start`]
 //! says (`smax` with 0, `smin` with `dim - size`), so every address stays inside the operand
@@ -11,6 +12,7 @@
 use cranelift_codegen::ir::{self as clir, types, InstBuilder};
 
 use super::lower::{Lowerer, Result};
+use crate::ops::BinaryOp;
 use crate::types::{DType, TensorType};
 
 /// Whether a window of shape `sizes` is one contiguous run of the row-major buffer of
@@ -72,6 +74,37 @@ impl Lowerer<'_, '_> {
             l.store_elem(x, to, o, dt);
             Ok(())
         })
+    }
+
+    /// `clamp(lo, x, hi)`: `min(max(x, lo), hi)` with the guarded `max` and `min` of
+    /// `elementwise.rs`; a scalar bound stays in its register.
+    pub(crate) fn lower_clamp(
+        &mut self,
+        args: &[clir::Value],
+        tys: &[&TensorType],
+        out: &TensorType,
+    ) -> Result<clir::Value> {
+        let dt = out.dtype;
+        let clamp = |l: &mut Self, lo, x, hi| -> Result<clir::Value> {
+            let low = l.binary(BinaryOp::Max, dt, x, lo)?;
+            l.binary(BinaryOp::Min, dt, low, hi)
+        };
+        if out.is_scalar() {
+            return clamp(self, args[0], args[1], args[2]);
+        }
+        let dst = self.alloc_tensor(out)?;
+        self.counted_loop(out.num_elements() as u64, &mut |l, i| {
+            let mut xs = [args[0], args[1], args[2]];
+            for (k, x) in xs.iter_mut().enumerate() {
+                if !tys[k].is_scalar() {
+                    *x = l.load_elem(*x, i, dt);
+                }
+            }
+            let r = clamp(l, xs[0], xs[1], xs[2])?;
+            l.store_elem(r, dst, i, dt);
+            Ok(())
+        })?;
+        Ok(dst)
     }
 
     /// `reverse`: a copy whose reads start at the offset and step by the signed steps of
