@@ -395,6 +395,20 @@ macro_rules! value_methods {
             $emit.emit(op, &[$self_], None, Location::caller())
         }
 
+        /// StableHLO's `clamp(lo, self, hi)`: `min(max(self, lo), hi)` elementwise; `lo`
+        /// and `hi` have this value's type or are scalars of its dtype.
+        #[track_caller]
+        pub fn clamp(&$self_, lo: &$V, hi: &$V) -> Result<$V> {
+            $emit.emit(Op::Clamp, &[lo, $self_, hi], None, Location::caller())
+        }
+
+        /// StableHLO's `reverse`: the elements along each of `dims` in reverse order.
+        #[track_caller]
+        pub fn reverse(&$self_, dims: &[usize]) -> Result<$V> {
+            let op = Op::Reverse { dims: dims.to_vec() };
+            $emit.emit(op, &[$self_], None, Location::caller())
+        }
+
         /// StableHLO's `dynamic_slice`: the window of shape `sizes` at the runtime `starts`
         /// (one scalar integer per dimension, each clamped to `[0, dim - size]`).
         #[track_caller]

@@ -388,7 +388,7 @@ impl Gen {
 
     fn shape_op(&mut self, r: Region, v: Value, ty: &TensorType) {
         let dt = ty.dtype;
-        match (self.rng.below(8), ty.rank()) {
+        match (self.rng.below(10), ty.rank()) {
             (0, 0) => {
                 let shape = vec![1 + self.rng.below(self.cfg.max_dim)];
                 self.push1(
@@ -467,6 +467,26 @@ impl Gen {
                     vec![v, w],
                     TensorType::new(dt, shape),
                 );
+            }
+            (8, _) if ty.dtype.is_numeric() => {
+                // Bounds of the operand's type or scalars, in any order (lo > hi is allowed).
+                let mut bound = || {
+                    let t = if self.rng.chance(50) {
+                        ty.clone()
+                    } else {
+                        TensorType::scalar(dt)
+                    };
+                    self.value_of(r, &t)
+                };
+                let (lo, hi) = (bound(), bound());
+                self.push1(r, Op::Clamp, vec![lo, v, hi], ty.clone());
+            }
+            (7, rank) => {
+                let mut dims: Vec<usize> = (0..rank).filter(|_| self.rng.chance(50)).collect();
+                if self.rng.chance(50) {
+                    dims.reverse();
+                }
+                self.push1(r, Op::Reverse { dims }, vec![v], ty.clone());
             }
             (5 | 6, rank) if rank > 0 => {
                 // Start indices of either integer type, often edge values, so the clamp to
@@ -613,21 +633,23 @@ mod tests {
     /// The differential test only covers what the generator emits; this keeps the newer ops
     /// from silently dropping out of it.
     #[test]
-    fn generator_emits_dynamic_indexing() {
-        let (mut slices, mut updates) = (0, 0);
+    fn generator_emits_the_indexing_ops() {
+        let (mut slices, mut updates, mut reverses, mut clamps) = (0, 0, 0, 0);
         for seed in 0..300 {
             let f = random_function(seed);
             for d in &f.insts {
                 match d.op {
                     Op::DynamicSlice { .. } => slices += 1,
                     Op::DynamicUpdateSlice => updates += 1,
+                    Op::Reverse { .. } => reverses += 1,
+                    Op::Clamp => clamps += 1,
                     _ => {}
                 }
             }
         }
         assert!(
-            slices > 3 && updates > 3,
-            "{slices} slices, {updates} updates"
+            slices > 3 && updates > 3 && reverses > 3 && clamps > 3,
+            "{slices} slices, {updates} updates, {reverses} reverses, {clamps} clamps"
         );
     }
 }

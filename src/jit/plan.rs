@@ -56,6 +56,8 @@ impl EwOp {
             | Op::Dot
             | Op::DynamicSlice { .. }
             | Op::DynamicUpdateSlice
+            | Op::Reverse { .. }
+            | Op::Clamp
             | Op::While
             | Op::If
             | Op::Yield

@@ -9,7 +9,7 @@
 
 use super::kernels::{gather_data, put_data};
 use super::TypeError;
-use crate::tensor::{Data, Scalar, Tensor};
+use crate::tensor::{Data, Element, Scalar, Tensor};
 use crate::types::{strides, TensorType};
 
 /// The start of a window of `size` elements in a dimension of `dim` elements for the runtime
@@ -20,13 +20,14 @@ pub fn clamp_start(start: i64, dim: usize, size: usize) -> usize {
     start.clamp(0, hi) as usize
 }
 
-/// The value of a start index operand as a signed integer; `None` for a non-integer.
+/// The value of a start index operand of any integer dtype, saturated to `i64` (which
+/// [`clamp_start`] then clamps further); `None` for a non-integer.
 pub fn start_value(s: Scalar) -> Option<i64> {
-    match s {
-        Scalar::I32(v) => Some(v.into()),
-        Scalar::I64(v) => Some(v),
-        _ => None,
+    if !s.dtype().is_int() {
+        return None;
     }
+    let v = crate::match_scalar!(s, |x| Element::to_exact_int(x))?;
+    Some(i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
 }
 
 fn err<T>(message: String) -> Result<T, TypeError> {

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::ops::scalar::{
     compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, UnaryVisitor,
 };
-use crate::ops::{index, infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{index, infer, layout, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -96,6 +96,8 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::Dot => dot_data(arg(0)?, arg(1)?),
         Op::DynamicSlice { sizes } => index::dynamic_slice_data(args, sizes),
         Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
+        Op::Reverse { dims } => Some(layout::reverse_data(arg(0)?, dims)),
+        Op::Clamp => clamp_data(arg(0)?, arg(1)?, arg(2)?),
         Op::While | Op::If | Op::Yield | Op::Return => None,
     }
 }
@@ -136,6 +138,20 @@ impl<T: Copy> CompareVisitor<T> for Map2<'_, T> {
 
 fn unary_data(op: UnaryOp, x: &Data) -> Option<Data> {
     by_dtype!(x.dtype(), T => T::unary(op, Map1(T::slice(x)?)))
+}
+
+/// `clamp(lo, x, hi)` is `min(max(x, lo), hi)`: the two binary ops, with a scalar bound
+/// repeated over `x`.
+fn clamp_data(lo: &Tensor, x: &Tensor, hi: &Tensor) -> Option<Data> {
+    let full = |b: &Tensor| -> Option<Data> {
+        if b.shape() == x.shape() {
+            Some(b.data().clone())
+        } else {
+            Some(Data::splat(b.get(0)?, x.len()))
+        }
+    };
+    let low = binary_data(BinaryOp::Max, x.data(), &full(lo)?)?;
+    binary_data(BinaryOp::Min, &low, &full(hi)?)
 }
 
 fn binary_data(op: BinaryOp, a: &Data, b: &Data) -> Option<Data> {

@@ -6,6 +6,7 @@
 
 pub mod index;
 pub mod kernels;
+pub mod layout;
 pub mod scalar;
 
 use std::fmt;
@@ -130,6 +131,15 @@ pub enum Op {
     /// StableHLO's `dynamic_update_slice`: operand 0 with the window at the (clamped) starts
     /// given by operands `2..2 + rank` replaced by operand 1, the update.
     DynamicUpdateSlice,
+    /// StableHLO's `clamp(min, x, max)`: `min(max(x, min), max)` elementwise with the
+    /// semantics of `max` and `min` (so NaN propagates); `min` and `max` have the type of `x`
+    /// or are scalars of its dtype.
+    Clamp,
+    /// StableHLO's `reverse`: the order of elements along each of `dims` (distinct, in
+    /// range, any order) is reversed.
+    Reverse {
+        dims: Vec<usize>,
+    },
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
     /// instruction's region arguments (the current loop-carried values). Results are the
@@ -321,6 +331,8 @@ impl Op {
             Op::Dot => "dot",
             Op::DynamicSlice { .. } => "dynamic_slice",
             Op::DynamicUpdateSlice => "dynamic_update_slice",
+            Op::Reverse { .. } => "reverse",
+            Op::Clamp => "clamp",
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -614,6 +626,23 @@ pub fn infer(
         }
         Op::DynamicSlice { sizes } => index::infer_dynamic_slice(args, sizes),
         Op::DynamicUpdateSlice => index::infer_dynamic_update_slice(args),
+        Op::Clamp => {
+            expect_arity(op, args, 3)?;
+            let (lo, x, hi) = (args[0], args[1], args[2]);
+            for (what, b) in [("min", lo), ("max", hi)] {
+                if b.dtype != x.dtype || (b != x && !b.is_scalar()) {
+                    type_err!("'clamp' {what} must have the type of {x} or be a scalar of its dtype, got {b}");
+                }
+            }
+            if !BinaryOp::Max.accepts(x.dtype) {
+                type_err!("'clamp' is not defined on {}", x.dtype);
+            }
+            Ok(x.clone())
+        }
+        Op::Reverse { dims } => {
+            expect_arity(op, args, 1)?;
+            layout::infer_reverse(args[0], dims)
+        }
         Op::While | Op::If | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",

@@ -422,6 +422,8 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 let start_dt = arg_tys.get(1).map_or(DType::I64, |t| t.dtype);
                 self.lower_dynamic_slice(args[0], arg_tys[0], &args[1..], start_dt, res_ty)?
             }
+            Op::Reverse { dims } => self.lower_reverse(args[0], arg_tys[0], dims)?,
+            Op::Clamp => self.lower_clamp(&args, &arg_tys, res_ty)?,
             Op::DynamicUpdateSlice => {
                 let start_dt = arg_tys.get(2).map_or(DType::I64, |t| t.dtype);
                 let (x, u) = (arg_tys[0], arg_tys[1]);
