@@ -67,16 +67,48 @@ macro_rules! define_scalar_data {
 
 /// The kind-specific parts of an [`Element`] impl: constants, equality, text.
 macro_rules! element_kind {
-    (@zero bool $t:ty) => { false };
-    (@one bool $t:ty) => { true };
-    (@min bool $t:ty) => { false };
-    (@max bool $t:ty) => { true };
-    (@zero $k:ident $t:ty) => { 0 as $t };
-    (@one $k:ident $t:ty) => { 1 as $t };
-    (@min float $t:ty) => { <$t>::NEG_INFINITY };
-    (@max float $t:ty) => { <$t>::INFINITY };
-    (@min $k:ident $t:ty) => { <$t>::MIN };
-    (@max $k:ident $t:ty) => { <$t>::MAX };
+    (@zero bool $t:ty) => {
+        false
+    };
+    (@one bool $t:ty) => {
+        true
+    };
+    (@min bool $t:ty) => {
+        false
+    };
+    (@max bool $t:ty) => {
+        true
+    };
+    (@zero half $t:ty) => {
+        <$t>::ZERO
+    };
+    (@one half $t:ty) => {
+        <$t>::ONE
+    };
+    (@min half $t:ty) => {
+        <$t>::NEG_INFINITY
+    };
+    (@max half $t:ty) => {
+        <$t>::INFINITY
+    };
+    (@zero $k:ident $t:ty) => {
+        0 as $t
+    };
+    (@one $k:ident $t:ty) => {
+        1 as $t
+    };
+    (@min float $t:ty) => {
+        <$t>::NEG_INFINITY
+    };
+    (@max float $t:ty) => {
+        <$t>::INFINITY
+    };
+    (@min $k:ident $t:ty) => {
+        <$t>::MIN
+    };
+    (@max $k:ident $t:ty) => {
+        <$t>::MAX
+    };
     (@methods bool $t:ty) => {
         fn same(self, other: Self) -> bool {
             self == other
@@ -103,12 +135,35 @@ macro_rules! element_kind {
             parse_float(atom, <$t>::NAN, <$t>::INFINITY)
         }
         fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write_float(f, self.is_nan(), self.is_infinite(), self < 0.0, &format!("{self:?}"))
+            write_float(
+                f,
+                self.is_nan(),
+                self.is_infinite(),
+                self < 0.0,
+                &format!("{self:?}"),
+            )
         }
         fn to_exact_int(self) -> Option<i128> {
             let x = self as f64;
             // 2^127 bounds i128; a whole f64 below it converts exactly.
             (x.fract() == 0.0 && x.abs() < 2f64.powi(127)).then_some(x as i128)
+        }
+    };
+    (@methods half $t:ty) => {
+        fn same(self, other: Self) -> bool {
+            (self.is_nan() && other.is_nan()) || self.to_bits() == other.to_bits()
+        }
+        /// The word is read as an `f64` and rounded once to the 16-bit type, so every printed
+        /// value reads back to its own bits.
+        fn parse_atom(atom: &str) -> Option<Self> {
+            parse_float(atom, f64::NAN, f64::INFINITY).map(crate::ops::scalar::CastTo::cast)
+        }
+        fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let x = self.to_f32();
+            write_float(f, x.is_nan(), x.is_infinite(), x < 0.0, &format!("{x:?}"))
+        }
+        fn to_exact_int(self) -> Option<i128> {
+            self.to_f32().to_exact_int()
         }
     };
     (@methods $k:ident $t:ty) => {
@@ -134,7 +189,7 @@ crate::for_each_dtype!(define_scalar_data!());
 #[macro_export]
 macro_rules! match_scalar {
     ($s:expr, |$x:ident| $body:expr) => {
-        $crate::for_each_dtype!($crate::__match_variant_arms!((Scalar) ($s) ($x) ($body)))
+        $crate::for_each_dtype!($crate::__match_variant_arms!((Scalar)($s)($x)($body)))
     };
 }
 
@@ -143,7 +198,7 @@ macro_rules! match_scalar {
 #[macro_export]
 macro_rules! match_data {
     ($d:expr, |$x:ident| $body:expr) => {
-        $crate::for_each_dtype!($crate::__match_variant_arms!((Data) ($d) ($x) ($body)))
+        $crate::for_each_dtype!($crate::__match_variant_arms!((Data)($d)($x)($body)))
     };
 }
 
@@ -153,7 +208,7 @@ macro_rules! match_data {
 #[macro_export]
 macro_rules! match_scalar_pair {
     ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
-        $crate::for_each_dtype!($crate::__match_pair_arms!(($a) ($b) ($x) ($y) ($body)))
+        $crate::for_each_dtype!($crate::__match_pair_arms!(($a)($b)($x)($y)($body)))
     };
 }
 
@@ -274,6 +329,30 @@ impl Data {
             unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), std::mem::size_of_val(v)) }
         }
         crate::match_data!(self, |v| bytes(v))
+    }
+
+    /// A buffer of `dtype` whose bytes are `bytes` (little-endian elements, the layout of
+    /// [`Data::as_bytes`]); `None` for `bool` (not every byte is a bool) or when the length is
+    /// not a whole number of elements.
+    pub fn from_bytes(dtype: DType, bytes: &[u8]) -> Option<Data> {
+        fn read<T: Element>(bytes: &[u8]) -> Option<Data> {
+            let size = std::mem::size_of::<T>();
+            if T::DTYPE == DType::Bool || !bytes.len().is_multiple_of(size) {
+                return None;
+            }
+            let mut v = vec![T::DEFAULT; bytes.len() / size];
+            // SAFETY: `T` is not bool, so it is plain old data with no padding for which every
+            // bit pattern is a value; `v` holds exactly `bytes.len()` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    v.as_mut_ptr().cast::<u8>(),
+                    bytes.len(),
+                )
+            };
+            Some(T::into_data(v))
+        }
+        crate::dispatch_dtype!(dtype, |T| read::<T>(bytes))
     }
 
     /// A pointer to the first element, for compiled code to read.

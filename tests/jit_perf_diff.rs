@@ -8,11 +8,20 @@ mod jit_util;
 use graphjit::interp::interpret;
 use graphjit::ir::{Function, Value};
 use graphjit::jit::{compile_with, JitOptions};
-use graphjit::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
-use graphjit::{DType, Scalar, Tensor, TensorType};
+use graphjit::ops::{scalar, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use graphjit::{DType, Data, Scalar, Tensor, TensorType};
 use jit_util::*;
 
-const DTYPES: [DType; 4] = [DType::F32, DType::F64, DType::I32, DType::I64];
+const DTYPES: [DType; 8] = [
+    DType::F32,
+    DType::F64,
+    DType::I32,
+    DType::I64,
+    DType::U8,
+    DType::I16,
+    DType::U32,
+    DType::BF16,
+];
 
 /// The option sets compared.
 fn variants() -> Vec<(&'static str, JitOptions)> {
@@ -137,6 +146,19 @@ fn edge_values(dt: DType, n: usize, offset: usize) -> Tensor {
                 .collect::<Vec<i64>>(),
         ),
         DType::Bool => Tensor::from((0..n).map(|i| idx(i) % 3 == 0).collect::<Vec<bool>>()),
+        // The other dtypes take the same lists converted (wrapping, saturating, rounding).
+        d => {
+            let items: Vec<Scalar> = (0..n)
+                .map(|i| {
+                    if d.is_float() {
+                        scalar::convert(Scalar::F64(f64s[idx(i) % f64s.len()]), d)
+                    } else {
+                        scalar::convert(Scalar::I64(i64s[idx(i) % i64s.len()]), d)
+                    }
+                })
+                .collect();
+            Tensor::new(Data::from_scalars(d, &items).expect("items"), [n]).expect("tensor")
+        }
     }
 }
 
@@ -152,6 +174,7 @@ fn splat(f: &mut Function, dt: DType, v: f64, shape: &[usize]) -> Value {
         DType::I32 => Scalar::I32(v as i32),
         DType::I64 => Scalar::I64(v as i64),
         DType::Bool => Scalar::Bool(v != 0.0),
+        d => scalar::convert(Scalar::F64(v), d),
     };
     let body = f.body;
     konst(f, body, Tensor::full(s, shape.to_vec()))

@@ -128,6 +128,7 @@ impl OpKind {
         Some(match name {
             "select" => OpKind::Plain(|| Op::Select),
             "convert" => OpKind::Plain(|| Op::Convert),
+            "bitcast_convert" => OpKind::Plain(|| Op::BitcastConvert),
             "reshape" => OpKind::Plain(|| Op::Reshape),
             "dot" => OpKind::Plain(|| Op::Dot),
             "yield" => OpKind::Plain(|| Op::Yield),

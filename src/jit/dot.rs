@@ -9,7 +9,7 @@
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
 use super::lower::{cl_type, Lowerer, Result};
-use crate::tensor::Scalar;
+use crate::ops::ReduceOp;
 use crate::types::DType;
 
 /// Rows of a register block.
@@ -40,7 +40,9 @@ impl Lowerer<'_, '_> {
     /// Whether `dot` of this shape has a vector form: a numeric dtype and at least one vector
     /// of columns.
     pub(crate) fn dot_vectorizable(&self, s: &DotShape) -> bool {
-        self.simd && s.dt != DType::Bool && s.n >= s.lanes()
+        // 8- and 16-bit lanes lack a vector multiply; wrapping 32- and 64-bit products are
+        // the same bits signed or unsigned.
+        self.simd && s.dt != DType::Bool && s.dt.size_bytes() >= 4 && s.n >= s.lanes()
     }
 
     /// Emits `C = A x B` with vectors across the columns of `C`.
@@ -97,13 +99,8 @@ impl Lowerer<'_, '_> {
 
     /// The zero of the dot's dtype.
     fn dot_zero(&mut self, dt: DType) -> Result<clir::Value> {
-        let z = match dt {
-            DType::F32 => Scalar::F32(0.0),
-            DType::F64 => Scalar::F64(0.0),
-            DType::I32 => Scalar::I32(0),
-            DType::I64 => Scalar::I64(0),
-            DType::Bool => return Err(self.err("'dot' is not defined on bool")),
-        };
+        let z = crate::ops::scalar::reduce_identity(ReduceOp::Sum, dt)
+            .ok_or_else(|| self.err(format!("'dot' is not defined on {dt}")))?;
         Ok(self.scalar_const(z))
     }
 

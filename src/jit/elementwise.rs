@@ -9,7 +9,7 @@ use cranelift_frontend::FunctionBuilder;
 use super::lower::{cl_type, Lowerer, Result};
 use crate::ops::scalar::vmath::{self, Machine};
 use crate::ops::{kernels, scalar, BinaryOp, CmpOp, UnaryOp};
-use crate::types::{DType, TensorType};
+use crate::types::{DType, Kind, TensorType};
 
 /// The runtime functions compiled code calls, with their addresses: the very functions the
 /// interpreter calls, so that both executors compute the same bits. Each entry gives the
@@ -26,6 +26,18 @@ pub(crate) fn runtime_symbols() -> Vec<(&'static str, *const u8, DType, usize)> 
         (
             "graphjit_dot_f64",
             kernels::dot_f64 as *const u8,
+            DType::I64,
+            6,
+        ),
+        (
+            "graphjit_dot_f16",
+            kernels::dot_f16 as *const u8,
+            DType::I64,
+            6,
+        ),
+        (
+            "graphjit_dot_bf16",
+            kernels::dot_bf16 as *const u8,
             DType::I64,
             6,
         ),
@@ -254,6 +266,16 @@ impl Lowerer<'_, '_> {
     }
 }
 
+impl Lowerer<'_, '_> {
+    /// An integer constant of type `ty` from the low bits of `v` (Cranelift wants the
+    /// immediate zero-extended from the type's width).
+    pub(crate) fn iconst_bits(&mut self, ty: Type, v: i64) -> clir::Value {
+        let w = ty.bits();
+        let v = if w >= 64 { v } else { v & ((1i64 << w) - 1) };
+        self.b.ins().iconst(ty, v)
+    }
+}
+
 /// The width in bits of an integer dtype.
 fn bits(dtype: DType) -> i64 {
     (dtype.size_bytes() * 8) as i64
@@ -275,6 +297,12 @@ impl Lowerer<'_, '_> {
     }
 
     pub(crate) fn unary(&mut self, op: UnaryOp, dt: DType, x: clir::Value) -> Result<clir::Value> {
+        if dt.is_half() {
+            // Computed in f32, rounded once (see `half_float.rs`).
+            let w = self.widen_half(dt, x);
+            let r = self.unary(op, DType::F32, w)?;
+            return Ok(self.narrow_half(dt, r));
+        }
         if let Some(v) = self.vmath(op, dt, x, false) {
             return Ok(v);
         }
@@ -282,7 +310,9 @@ impl Lowerer<'_, '_> {
         Ok(match (op, dt.is_float()) {
             (UnaryOp::Neg, false) => ins.ineg(x),
             (UnaryOp::Neg, true) => ins.fneg(x),
-            // `iabs` of MIN is MIN, the wrapping result graphjit specifies.
+            // `abs` is the identity on unsigned integers; `iabs` of MIN is MIN, the
+            // wrapping result graphjit specifies.
+            (UnaryOp::Abs, false) if dt.is_unsigned() => x,
             (UnaryOp::Abs, false) => ins.iabs(x),
             (UnaryOp::Abs, true) => ins.fabs(x),
             (UnaryOp::Not, false) if dt == DType::Bool => ins.bxor_imm_s(x, 1),
@@ -308,6 +338,12 @@ impl Lowerer<'_, '_> {
         a: clir::Value,
         b: clir::Value,
     ) -> Result<clir::Value> {
+        if dt.is_half() {
+            // Computed in f32, rounded once (see `half_float.rs`).
+            let (wa, wb) = (self.widen_half(dt, a), self.widen_half(dt, b));
+            let r = self.binary(op, DType::F32, wa, wb)?;
+            return Ok(self.narrow_half(dt, r));
+        }
         if dt.is_float() {
             let ins = self.b.ins();
             return Ok(match op {
@@ -334,20 +370,33 @@ impl Lowerer<'_, '_> {
             BinaryOp::Add => self.b.ins().iadd(a, b),
             BinaryOp::Sub => self.b.ins().isub(a, b),
             BinaryOp::Mul => self.b.ins().imul(a, b),
+            BinaryOp::Min if dt.is_unsigned() => self.b.ins().umin(a, b),
+            BinaryOp::Max if dt.is_unsigned() => self.b.ins().umax(a, b),
             BinaryOp::Min => self.b.ins().smin(a, b),
             BinaryOp::Max => self.b.ins().smax(a, b),
+            BinaryOp::Div | BinaryOp::Rem if dt.is_unsigned() => {
+                // `udiv`/`urem` trap on a zero divisor: divide by 1 instead, then select
+                // `x / 0` = all ones and `x % 0 = x`.
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                let one = self.b.ins().iconst(ty, 1);
+                let safe = self.b.ins().select(zero, one, b);
+                if op == BinaryOp::Div {
+                    let q = self.b.ins().udiv(a, safe);
+                    let max = self.iconst_bits(ty, -1);
+                    self.b.ins().select(zero, max, q)
+                } else {
+                    let r = self.b.ins().urem(a, safe);
+                    self.b.ins().select(zero, a, r)
+                }
+            }
             BinaryOp::Div | BinaryOp::Rem => {
                 // `sdiv`/`srem` trap on a zero divisor and on MIN / -1: divide by 1 in
                 // those cases instead, then select the specified results.
                 let ins = self.b.ins();
                 let zero = ins.icmp_imm_s(IntCC::Equal, b, 0);
-                let min = if dt == DType::I32 {
-                    i32::MIN as i64
-                } else {
-                    i64::MIN
-                };
-                let ins = self.b.ins();
-                let a_min = ins.icmp_imm_s(IntCC::Equal, a, min);
+                let min = 1i64 << (bits(dt) - 1);
+                let min = self.iconst_bits(ty, min.wrapping_neg());
+                let a_min = self.b.ins().icmp(IntCC::Equal, a, min);
                 let ins = self.b.ins();
                 let b_m1 = ins.icmp_imm_s(IntCC::Equal, b, -1);
                 let ins = self.b.ins();
@@ -359,7 +408,7 @@ impl Lowerer<'_, '_> {
                 if op == BinaryOp::Div {
                     // MIN / 1 = MIN is already the specified MIN / -1; x / 0 = -1.
                     let q = self.b.ins().sdiv(a, safe);
-                    let m1 = self.b.ins().iconst(ty, -1);
+                    let m1 = self.iconst_bits(ty, -1);
                     self.b.ins().select(zero, m1, q)
                 } else {
                     // MIN % 1 = 0 is already the specified MIN % -1; x % 0 = x.
@@ -404,6 +453,10 @@ impl Lowerer<'_, '_> {
         a: clir::Value,
         b: clir::Value,
     ) -> clir::Value {
+        if dt.is_half() {
+            let (wa, wb) = (self.widen_half(dt, a), self.widen_half(dt, b));
+            return self.compare(op, DType::F32, wa, wb);
+        }
         if dt.is_float() {
             // IEEE quiet comparisons: ordered, except `ne`, which is true on NaN.
             let cc = match op {
@@ -417,7 +470,7 @@ impl Lowerer<'_, '_> {
             return self.b.ins().fcmp(cc, a, b);
         }
         // Bools are 0/1, so an unsigned comparison orders false < true.
-        let signed = dt != DType::Bool;
+        let signed = dt.is_signed();
         let cc = match (op, signed) {
             (CmpOp::Eq, _) => IntCC::Equal,
             (CmpOp::Ne, _) => IntCC::NotEqual,
@@ -433,23 +486,19 @@ impl Lowerer<'_, '_> {
         self.b.ins().icmp(cc, a, b)
     }
 
-    /// A conversion with Rust `as` semantics (and `x != 0` to bool).
+    /// A conversion with Rust `as` semantics (and `x != 0` to bool), by the kinds and widths
+    /// of the two dtypes; to and from the 16-bit floats, see `half_float.rs`.
     pub(crate) fn convert(&mut self, from: DType, to: DType, x: clir::Value) -> clir::Value {
+        if from != to && (from.is_half() || to.is_half()) {
+            return self.convert_half(from, to, x);
+        }
         let to_ty = cl_type(to);
+        let (fb, tb) = (cl_type(from).bits(), to_ty.bits());
         let ins = self.b.ins();
-        match (from, to) {
+        match (from.kind(), to.kind()) {
             _ if from == to => x,
-            (DType::Bool, DType::I32 | DType::I64) => ins.uextend(to_ty, x),
-            (DType::Bool, _) => {
-                let w = ins.uextend(types::I32, x);
-                self.b.ins().fcvt_from_sint(to_ty, w)
-            }
-            (DType::I32, DType::I64) => ins.sextend(to_ty, x),
-            (DType::I64, DType::I32) => ins.ireduce(to_ty, x),
-            (DType::I32 | DType::I64, DType::Bool) => ins.icmp_imm_s(IntCC::NotEqual, x, 0),
-            (DType::I32 | DType::I64, _) => ins.fcvt_from_sint(to_ty, x),
-            (DType::F32 | DType::F64, DType::Bool) => {
-                let zero = if from == DType::F32 {
+            (_, Kind::Bool) if from.is_float() => {
+                let zero = if fb == 32 {
                     ins.f32const(0.0)
                 } else {
                     ins.f64const(0.0)
@@ -457,10 +506,61 @@ impl Lowerer<'_, '_> {
                 // `NotEqual` is unordered-or-not-equal: NaN converts to true.
                 self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
             }
-            // Truncates, saturates, and maps NaN to 0, exactly like Rust `as`.
-            (DType::F32 | DType::F64, DType::I32 | DType::I64) => ins.fcvt_to_sint_sat(to_ty, x),
-            (DType::F32, _) => ins.fpromote(to_ty, x),
-            (DType::F64, _) => ins.fdemote(to_ty, x),
+            (_, Kind::Bool) => ins.icmp_imm_u(IntCC::NotEqual, x, 0),
+            (Kind::Float, Kind::Float) if fb < tb => ins.fpromote(to_ty, x),
+            (Kind::Float, Kind::Float) => ins.fdemote(to_ty, x),
+            (Kind::Float, _) => {
+                // Truncates, saturates, and maps NaN to 0, exactly like Rust `as`; 8- and
+                // 16-bit results saturate in 32 bits and are clamped to their range.
+                let signed = to.is_signed();
+                let wide = if tb < 32 { types::I32 } else { to_ty };
+                let v = if signed {
+                    ins.fcvt_to_sint_sat(wide, x)
+                } else {
+                    ins.fcvt_to_uint_sat(wide, x)
+                };
+                if tb >= 32 {
+                    return v;
+                }
+                // The bounds as 32-bit immediates (zero-extended bits, as `iconst` wants).
+                let bound = |s| {
+                    crate::interp::scalar_to_reg(crate::ops::scalar::convert(s, DType::I32)) as i64
+                };
+                let (lo, hi) = (bound(to.min_value()), bound(to.max_value()));
+                let hi = self.b.ins().iconst(types::I32, hi);
+                let v = if signed {
+                    let lo = self.b.ins().iconst(types::I32, lo);
+                    let v = self.b.ins().smax(v, lo);
+                    self.b.ins().smin(v, hi)
+                } else {
+                    self.b.ins().umin(v, hi)
+                };
+                self.b.ins().ireduce(to_ty, v)
+            }
+            (_, Kind::Float) => {
+                // Bools and narrow integers widen to 32 bits first.
+                let signed = from.is_signed();
+                let x = if fb < 32 {
+                    if signed {
+                        ins.sextend(types::I32, x)
+                    } else {
+                        ins.uextend(types::I32, x)
+                    }
+                } else {
+                    x
+                };
+                if signed {
+                    self.b.ins().fcvt_from_sint(to_ty, x)
+                } else {
+                    self.b.ins().fcvt_from_uint(to_ty, x)
+                }
+            }
+            // Integer to integer (bool is 0 or 1, unsigned): keep the low bits, extending by
+            // the source's signedness.
+            _ if fb == tb => x,
+            _ if fb > tb => ins.ireduce(to_ty, x),
+            _ if from.is_signed() => ins.sextend(to_ty, x),
+            _ => ins.uextend(to_ty, x),
         }
     }
 

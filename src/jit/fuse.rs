@@ -257,13 +257,17 @@ impl Tree {
     }
 
     /// The lane count of a 128-bit vector version of the tree, if every value in it has one
-    /// element size of 4 or 8 bytes (no bools, no widening conversions).
+    /// element size of 4 or 8 bytes (no bools, no widening conversions) and is signed or a
+    /// float of its own width (the vector forms use signed `min`/`max`/`abs`).
     fn lanes(&self) -> Option<usize> {
         let es = self.dt(0).size_bytes();
         if !(es == 4 || es == 8) {
             return None;
         }
-        let all = (0..self.nodes.len()).all(|n| self.dt(n).size_bytes() == es);
+        let all = (0..self.nodes.len()).all(|n| {
+            let d = self.dt(n);
+            d.size_bytes() == es && !d.is_unsigned()
+        });
         all.then_some(16 / es)
     }
 
@@ -286,14 +290,9 @@ impl Tree {
 
 /// The vector type of `dt` with `lanes` lanes.
 fn vec_type(dt: DType) -> Type {
-    match dt {
-        DType::F32 => types::F32X4,
-        DType::I32 => types::I32X4,
-        DType::F64 => types::F64X2,
-        DType::I64 => types::I64X2,
-        // Bool never reaches vector code (`Tree::lanes`); a byte vector keeps this total.
-        DType::Bool => types::I8X16,
-    }
+    // Bool never reaches vector code (`Tree::lanes`); a byte vector keeps this total.
+    let t = cl_type(dt);
+    t.by(16 / t.bytes()).unwrap_or(types::I8X16)
 }
 
 /// Flags of vector loads and stores: the addresses are in bounds but not 16-byte aligned.

@@ -21,7 +21,7 @@ use super::fuse::{self, EwOp, FusionPlan, LeafSrc, Plan, Sink};
 use crate::error::CompileError;
 use crate::ir::{Function, Inst, Region, Value};
 use crate::ops::Op;
-use crate::types::{DType, TensorType};
+use crate::types::{DType, Kind, TensorType};
 
 /// Tensor constants with more elements than this that are one repeated value are filled into
 /// scratch by a loop instead of being stored as data, so that huge splats cost no memory twice.
@@ -35,14 +35,14 @@ pub(crate) const MAX_SCRATCH_BYTES: u64 = 1 << 40;
 
 pub(crate) type Result<T> = std::result::Result<T, CompileError>;
 
-/// The Cranelift type of one element of `dtype` in a register.
+/// The Cranelift type of one element of `dtype` in a register: `f32`/`f64` as themselves,
+/// every other dtype as the integer of its storage width (`bool` a byte holding 0 or 1; `f16`
+/// and `bf16` their 16 bits).
 pub(crate) fn cl_type(dtype: DType) -> Type {
-    match dtype {
-        DType::Bool => types::I8,
-        DType::I32 => types::I32,
-        DType::I64 => types::I64,
-        DType::F32 => types::F32,
-        DType::F64 => types::F64,
+    match (dtype.kind(), dtype.bits()) {
+        (Kind::Float, 32) => types::F32,
+        (Kind::Float, 64) => types::F64,
+        _ => Type::int_with_byte_size(dtype.size_bytes() as u16).unwrap_or(types::I64),
     }
 }
 
@@ -459,6 +459,21 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                     Ok(l.convert(from, to, x[0]))
                 })?
             }
+            Op::BitcastConvert => {
+                let (from, to) = (dt(0), res_ty.dtype);
+                if from.bits() == to.bits() {
+                    let to_ty = cl_type(to);
+                    self.elementwise(&args, &[from], res_ty, &mut |l, x| {
+                        Ok(if l.b.func.dfg.value_type(x[0]) == to_ty {
+                            x[0]
+                        } else {
+                            l.b.ins().bitcast(to_ty, MemFlagsData::new(), x[0])
+                        })
+                    })?
+                } else {
+                    self.lower_bitcast_resize(args[0], arg_tys[0], res_ty)?
+                }
+            }
             Op::Broadcast { dims } => self.lower_broadcast(args[0], arg_tys[0], dims, res_ty)?,
             Op::Reshape => self.lower_reshape(args[0], arg_tys[0], res_ty)?,
             Op::Transpose { perm } => self.lower_transpose(args[0], arg_tys[0], perm, res_ty)?,
@@ -546,11 +561,14 @@ impl<'a, 'b> Lowerer<'a, 'b> {
     pub(crate) fn scalar_const(&mut self, s: crate::tensor::Scalar) -> clir::Value {
         use crate::tensor::Scalar;
         match s {
-            Scalar::Bool(v) => self.b.ins().iconst(types::I8, v as i64),
-            Scalar::I32(v) => self.b.ins().iconst(types::I32, v as i64),
-            Scalar::I64(v) => self.b.ins().iconst(types::I64, v),
             Scalar::F32(v) => self.b.ins().f32const(v),
             Scalar::F64(v) => self.b.ins().f64const(v),
+            // Integers, bools and 16-bit floats as their bits, zero-extended as Cranelift's
+            // `iconst` wants them.
+            _ => {
+                let bits = crate::interp::scalar_to_reg(s);
+                self.b.ins().iconst(cl_type(s.dtype()), bits as i64)
+            }
         }
     }
 

@@ -18,6 +18,7 @@ mod disasm;
 mod dot;
 mod elementwise;
 mod fuse;
+mod half_float;
 mod lower;
 mod shape;
 

@@ -12,7 +12,6 @@ use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 use super::fuse::Sink;
 use super::lower::{cl_type, Lowerer, Result};
 use crate::ops::ReduceOp;
-use crate::tensor::Scalar;
 use crate::types::{DType, TensorType};
 
 /// The number of partial accumulators of `reduce` (HELPERS.md, "reduce accumulation order").
@@ -209,6 +208,30 @@ impl Lowerer<'_, '_> {
         })
     }
 
+    /// A `bitcast_convert` between dtypes of different widths: the same bytes seen with
+    /// another type. Tensors share their buffer (buffers are never written after they are
+    /// made, as for `reshape`); a scalar operand is stored to a new buffer, a scalar result
+    /// loaded from the operand's.
+    pub(crate) fn lower_bitcast_resize(
+        &mut self,
+        src: clir::Value,
+        in_ty: &TensorType,
+        out: &TensorType,
+    ) -> Result<clir::Value> {
+        Ok(match (in_ty.is_scalar(), out.is_scalar()) {
+            (true, false) => {
+                let dst = self.alloc_tensor(out)?;
+                self.b.ins().store(MemFlagsData::trusted(), src, dst, 0);
+                dst
+            }
+            (false, true) => self
+                .b
+                .ins()
+                .load(cl_type(out.dtype), MemFlagsData::trusted(), src, 0),
+            _ => src,
+        })
+    }
+
     /// Writes the transpose of `src` by `perm` into `dst`.
     pub(crate) fn emit_transpose(
         &mut self,
@@ -297,12 +320,10 @@ impl Lowerer<'_, '_> {
         let out_strides = out.strides();
         self.nest(&out.shape, &mut |l, idx| {
             let i = idx[axis];
-            let v = match dt {
-                DType::I64 => i,
-                DType::I32 => l.b.ins().ireduce(types::I32, i),
-                DType::F32 | DType::F64 => l.b.ins().fcvt_from_sint(cl_type(dt), i),
-                DType::Bool => return Err(l.err("'iota' is not defined on bool")),
-            };
+            if !dt.is_numeric() {
+                return Err(l.err(format!("'iota' is not defined on {dt}")));
+            }
+            let v = l.convert(DType::I64, dt, i);
             let o = l.linear(idx, &out_strides, 0);
             l.store_elem(v, dst, o, dt);
             Ok(())
@@ -312,31 +333,8 @@ impl Lowerer<'_, '_> {
 
     /// The identity element of a reduction.
     pub(crate) fn identity(&mut self, op: ReduceOp, dt: DType) -> Result<clir::Value> {
-        let s = match (op, dt) {
-            (ReduceOp::Sum, DType::I32) => Scalar::I32(0),
-            (ReduceOp::Sum, DType::I64) => Scalar::I64(0),
-            (ReduceOp::Sum, DType::F32) => Scalar::F32(0.0),
-            (ReduceOp::Sum, DType::F64) => Scalar::F64(0.0),
-            (ReduceOp::Prod, DType::I32) => Scalar::I32(1),
-            (ReduceOp::Prod, DType::I64) => Scalar::I64(1),
-            (ReduceOp::Prod, DType::F32) => Scalar::F32(1.0),
-            (ReduceOp::Prod, DType::F64) => Scalar::F64(1.0),
-            (ReduceOp::Min, DType::I32) => Scalar::I32(i32::MAX),
-            (ReduceOp::Min, DType::I64) => Scalar::I64(i64::MAX),
-            (ReduceOp::Min, DType::F32) => Scalar::F32(f32::INFINITY),
-            (ReduceOp::Min, DType::F64) => Scalar::F64(f64::INFINITY),
-            (ReduceOp::Max, DType::I32) => Scalar::I32(i32::MIN),
-            (ReduceOp::Max, DType::I64) => Scalar::I64(i64::MIN),
-            (ReduceOp::Max, DType::F32) => Scalar::F32(f32::NEG_INFINITY),
-            (ReduceOp::Max, DType::F64) => Scalar::F64(f64::NEG_INFINITY),
-            (ReduceOp::And, DType::Bool) => Scalar::Bool(true),
-            (ReduceOp::And, DType::I32) => Scalar::I32(-1),
-            (ReduceOp::And, DType::I64) => Scalar::I64(-1),
-            (ReduceOp::Or, DType::Bool) => Scalar::Bool(false),
-            (ReduceOp::Or, DType::I32) => Scalar::I32(0),
-            (ReduceOp::Or, DType::I64) => Scalar::I64(0),
-            _ => return Err(self.err(format!("'reduce.{}' is not defined on {dt}", op.name()))),
-        };
+        let s = crate::ops::scalar::reduce_identity(op, dt)
+            .ok_or_else(|| self.err(format!("'reduce.{}' is not defined on {dt}", op.name())))?;
         Ok(self.scalar_const(s))
     }
 
@@ -366,6 +364,13 @@ impl Lowerer<'_, '_> {
         a: clir::Value,
         x: clir::Value,
     ) -> clir::Value {
+        if dt.is_half() {
+            // Computed in f32, rounded once per step (see `half_float.rs`).
+            let (wa, wx) = (self.widen_half(dt, a), self.widen_half(dt, x));
+            let r = self.combine(op, DType::F32, wa, wx);
+            return self.narrow_half(dt, r);
+        }
+        let unsigned = dt.is_unsigned();
         let ins = self.b.ins();
         match (op, dt.is_float()) {
             (ReduceOp::Sum, true) => ins.fadd(a, x),
@@ -373,8 +378,10 @@ impl Lowerer<'_, '_> {
             (ReduceOp::Prod, true) => ins.fmul(a, x),
             (ReduceOp::Prod, false) => ins.imul(a, x),
             (ReduceOp::Min, true) => ins.fmin(a, x),
+            (ReduceOp::Min, false) if unsigned => ins.umin(a, x),
             (ReduceOp::Min, false) => ins.smin(a, x),
             (ReduceOp::Max, true) => ins.fmax(a, x),
+            (ReduceOp::Max, false) if unsigned => ins.umax(a, x),
             (ReduceOp::Max, false) => ins.smax(a, x),
             (ReduceOp::And, _) => ins.band(a, x),
             (ReduceOp::Or, _) => ins.bor(a, x),
@@ -552,13 +559,8 @@ impl Lowerer<'_, '_> {
             return Ok(dst);
         }
         let ty = cl_type(dt);
-        let zero = match dt {
-            DType::F32 => Scalar::F32(0.0),
-            DType::F64 => Scalar::F64(0.0),
-            DType::I32 => Scalar::I32(0),
-            DType::I64 => Scalar::I64(0),
-            DType::Bool => return Err(self.err("'dot' is not defined on bool")),
-        };
+        let zero = crate::ops::scalar::reduce_identity(ReduceOp::Sum, dt)
+            .ok_or_else(|| self.err(format!("'dot' is not defined on {dt}")))?;
         let float = dt.is_float();
         self.nest(&[m, n], &mut |l, idx| {
             let (i, j) = (idx[0], idx[1]);
