@@ -18,7 +18,7 @@
 
 mod prepare;
 
-use crate::error::{Error, RunError, VerifyError};
+use crate::error::{Error, RunError};
 use crate::ir::{Function, Inst};
 use crate::limits::{RunOptions, RunState, Stop};
 use crate::ops::scalar::Elem;
@@ -316,10 +316,10 @@ impl Interpreter {
                 _ => self.read(a, inputs, t)?,
             });
         }
-        let out = kernels::eval(&k.op, &args, &k.ty).map_err(|e| match e {
-            Error::Argument(m) => self.at(k.inst, m),
-            e => e,
-        })?;
+        // Preparation checked the op's type rule on the declared types, and the inputs were
+        // checked against the parameters, so the kernel need not check again.
+        let out = kernels::eval_verified(&k.op, &args, &k.ty)
+            .map_err(|e| self.internal(&format!("instruction {}: {e}", k.inst.0)))?;
         match k.dst {
             Dst::Tensor(r) => t[r as usize] = Some(out),
             Dst::Scalar(r) => {
@@ -360,23 +360,10 @@ impl Interpreter {
             .ok_or_else(|| self.internal("a tensor was moved before it was written"))
     }
 
-    /// An inconsistency that preparation should have ruled out; reported, never a panic.
+    /// An inconsistency that preparation should have ruled out: a bug found at run time,
+    /// reported, never a panic.
     fn internal(&self, what: &str) -> Error {
-        VerifyError {
-            func: self.func.clone(),
-            location: "interpreter".into(),
-            message: format!("internal inconsistency: {what}"),
-        }
-        .into()
-    }
-
-    fn at(&self, inst: Inst, message: String) -> Error {
-        VerifyError {
-            func: self.func.clone(),
-            location: format!("instruction {}", inst.0),
-            message,
-        }
-        .into()
+        Error::Internal(format!("interpreting @{}: {what}", self.func))
     }
 }
 

@@ -16,6 +16,7 @@ pub mod jit;
 pub mod limits;
 pub mod ops;
 pub mod passes;
+pub mod stablehlo;
 pub mod tensor;
 pub mod testgen;
 pub mod trace;

@@ -403,7 +403,7 @@ impl Gen {
 
     fn shape_op(&mut self, r: Region, v: Value, ty: &TensorType) {
         let dt = ty.dtype;
-        match (self.rng.below(6), ty.rank()) {
+        match (self.rng.below(8), ty.rank()) {
             (0, 0) => {
                 let shape = vec![1 + self.rng.below(self.cfg.max_dim)];
                 self.push1(
@@ -482,6 +482,26 @@ impl Gen {
                     vec![v, w],
                     TensorType::new(dt, shape),
                 );
+            }
+            (5 | 6, rank) if rank > 0 => {
+                // Start indices of either integer type, often edge values, so the clamp to
+                // [0, dim - size] is exercised at both ends.
+                let it = TensorType::scalar(self.rng.pick(&[DType::I32, DType::I64]));
+                let sizes: Vec<usize> = ty.shape.iter().map(|&n| self.rng.below(n + 1)).collect();
+                let window = TensorType::new(dt, sizes.clone());
+                let update = self.rng.chance(50);
+                let mut args = vec![v];
+                if update {
+                    args.push(self.value_of(r, &window));
+                }
+                for _ in 0..rank {
+                    args.push(self.value_of(r, &it));
+                }
+                if update {
+                    self.push1(r, Op::DynamicUpdateSlice, args, ty.clone());
+                } else {
+                    self.push1(r, Op::DynamicSlice { sizes }, args, window);
+                }
             }
             _ => {
                 let mut shape = self.random_shape();
@@ -597,5 +617,32 @@ impl Gen {
         for v in self.f.results(inst).to_vec() {
             self.define(v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_function;
+    use crate::ops::Op;
+
+    /// The differential test only covers what the generator emits; this keeps the newer ops
+    /// from silently dropping out of it.
+    #[test]
+    fn generator_emits_dynamic_indexing() {
+        let (mut slices, mut updates) = (0, 0);
+        for seed in 0..300 {
+            let f = random_function(seed);
+            for d in &f.insts {
+                match d.op {
+                    Op::DynamicSlice { .. } => slices += 1,
+                    Op::DynamicUpdateSlice => updates += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            slices > 3 && updates > 3,
+            "{slices} slices, {updates} updates"
+        );
     }
 }

@@ -11,12 +11,13 @@
 //! gives the correctly rounded result.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
-use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
+use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
 
-use super::lower::Lowerer;
+use super::isel::{Isel, Refused, Selected};
+use super::plan::EwOp;
 use crate::types::{DType, Kind};
 
-impl Lowerer<'_, '_> {
+impl Isel<'_, '_, '_> {
     fn f32_of_bits(&mut self, bits: clir::Value) -> clir::Value {
         self.b.ins().bitcast(types::F32, MemFlagsData::new(), bits)
     }
@@ -179,24 +180,56 @@ impl Lowerer<'_, '_> {
         }
     }
 
-    /// A conversion to or from a 16-bit float (`from != to`): from one, widen to `f32` and
-    /// convert that; to one, make an `f32` that rounds correctly and narrow it.
-    pub(crate) fn convert_half(&mut self, from: DType, to: DType, x: clir::Value) -> clir::Value {
+    /// An elementwise op on or to a 16-bit float (see the module doc): one element at a
+    /// time, widened to `f32`, computed by the `f32` selection, narrowed back.
+    pub(crate) fn emit_half(
+        &mut self,
+        op: EwOp,
+        in_dt: DType,
+        out_dt: DType,
+        ty: Type,
+        x: &[clir::Value],
+    ) -> Selected {
+        if ty.is_vector() {
+            return Err(Refused::NotVector);
+        }
+        match op {
+            EwOp::Convert => self.convert_half(in_dt, out_dt, x[0]),
+            // The values are bits either way.
+            EwOp::Select => Ok(self.b.ins().select(x[0], x[1], x[2])),
+            EwOp::Compare(c) => {
+                let (a, b) = (self.widen_half(in_dt, x[0]), self.widen_half(in_dt, x[1]));
+                Ok(self.compare(c, DType::F32, a, b))
+            }
+            EwOp::Unary(_) | EwOp::Binary(_) => {
+                let w: Vec<clir::Value> = x.iter().map(|&v| self.widen_half(in_dt, v)).collect();
+                let r = self.emit(op, DType::F32, DType::F32, types::F32, &w)?;
+                Ok(self.narrow_half(out_dt, r))
+            }
+        }
+    }
+
+    /// A conversion to or from a 16-bit float: from one, widen to `f32` and convert that; to
+    /// one, make an `f32` that rounds correctly and narrow it.
+    pub(crate) fn convert_half(&mut self, from: DType, to: DType, x: clir::Value) -> Selected {
+        if from == to {
+            return Ok(x);
+        }
         if from.is_half() {
             let w = self.widen_half(from, x);
             return if to.is_half() {
-                self.narrow_half(to, w)
+                Ok(self.narrow_half(to, w))
             } else {
-                self.convert(DType::F32, to, w)
+                self.convert(DType::F32, to, super::isel::cl_type(to), w)
             };
         }
         let f = match (from.kind(), from.bits()) {
             (Kind::Float, 32) => x,
             (Kind::Float, _) => self.f64_to_odd_f32(x),
             // Bools and integers of up to 16 bits are exact in f32.
-            (_, bits) if bits <= 16 => self.convert(from, DType::F32, x),
+            (_, bits) if bits <= 16 => self.convert(from, DType::F32, types::F32, x)?,
             (kind, _) => self.int_to_odd_f32(x, kind == Kind::Signed),
         };
-        self.narrow_half(to, f)
+        Ok(self.narrow_half(to, f))
     }
 }

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::ops::scalar::{
     compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, HalfFloat, UnaryVisitor,
 };
-use crate::ops::{infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{index, infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -40,10 +40,19 @@ pub fn eval(op: &Op, args: &[&Tensor], result_ty: &TensorType) -> Result<Tensor,
         ));
     }
     result_ty.check_size().map_err(|e| mismatch(op, e))?;
-    let data = eval_checked(op, args, result_ty)
-        .ok_or_else(|| mismatch(op, "the operands do not fit the op"))?;
+    eval_verified(op, args, result_ty)
+}
+
+/// Runs one op without regions on operands already known to fit it: the operand and result
+/// types passed the op's type rule and the size limits (in the verifier, when an interpreter
+/// was prepared, or in the caller). Skips those checks, which [`eval`] makes; a mismatch
+/// that still shows is a bug, reported as [`Error::Internal`].
+pub fn eval_verified(op: &Op, args: &[&Tensor], result_ty: &TensorType) -> Result<Tensor, Error> {
+    let internal = |m: &str| Error::Internal(format!("'{}': {m}", op.name()));
+    let data =
+        eval_checked(op, args, result_ty).ok_or_else(|| internal("the operands do not fit"))?;
     Tensor::new(data, result_ty.shape.clone())
-        .ok_or_else(|| mismatch(op, format!("the result does not fill {result_ty}")))
+        .ok_or_else(|| internal("the result does not fill its type"))
 }
 
 /// Runs an op whose operands passed its type rule. `None` only if that check was wrong.
@@ -86,6 +95,8 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::Iota { axis } => iota_data(ty, *axis),
         Op::Reduce { op: r, axes } => reduce_data(*r, arg(0)?, axes),
         Op::Dot => dot_data(arg(0)?, arg(1)?),
+        Op::DynamicSlice { sizes } => index::dynamic_slice_data(args, sizes),
+        Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
         Op::While | Op::If | Op::Yield | Op::Return => None,
     }
 }
@@ -206,8 +217,52 @@ fn gather<T: Copy>(src: &[T], offset: usize, shape: &[usize], strides: &[usize])
     }
 }
 
-fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
+/// [`gather`] on any dtype.
+pub(crate) fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
     crate::match_data!(x, |v| Element::into_data(gather(v, offset, shape, strides)))
+}
+
+/// The inverse of [`gather`]: writes `src`, row-major of `shape`, to the elements
+/// `offset + sum(idx[d] * strides[d])` of `dst`. The caller keeps every such element in
+/// bounds; `None` if the dtypes differ or an element is not.
+fn put<T: Copy>(
+    dst: &mut [T],
+    offset: usize,
+    shape: &[usize],
+    strides: &[usize],
+    src: &[T],
+) -> Option<()> {
+    let mut idx = vec![0usize; shape.len()];
+    for &x in src {
+        let at = offset + idx.iter().zip(strides).map(|(i, s)| i * s).sum::<usize>();
+        *dst.get_mut(at)? = x;
+        // Advance the index like an odometer, last dimension fastest.
+        for d in (0..shape.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+    Some(())
+}
+
+/// [`put`] on any dtype.
+pub(crate) fn put_data(
+    dst: &mut Data,
+    offset: usize,
+    shape: &[usize],
+    strides: &[usize],
+    src: &Data,
+) -> Option<()> {
+    crate::match_data!(dst, |d| put(
+        d,
+        offset,
+        shape,
+        strides,
+        Element::slice(src)?
+    ))
 }
 
 fn concat_data(args: &[&Tensor], axis: usize, ty: &TensorType) -> Option<Data> {
@@ -474,7 +529,8 @@ fn run_inferred(op: Op, args: &[&Tensor]) -> Result<Tensor, Error> {
     let tys: Vec<TensorType> = args.iter().map(|t| t.ty()).collect();
     let refs: Vec<&TensorType> = tys.iter().collect();
     let ty = infer(&op, &refs, None).map_err(|e| mismatch(&op, e))?;
-    eval(&op, args, &ty)
+    ty.check_size().map_err(|e| mismatch(&op, e))?;
+    eval_verified(&op, args, &ty)
 }
 
 /// `reduce.<op>` over `axes` (strictly increasing) of `x`.

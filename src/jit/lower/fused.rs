@@ -1,220 +1,17 @@
-//! Fusion of elementwise ops: which values are computed inside their consumer's loop instead
-//! of being stored (the plan, decided before lowering), expression trees of fused groups, and
-//! the fused loops that evaluate a tree per element (scalar) or per 128-bit vector.
-//!
-//! A value is fused ("inline") when it is a tensor computed by an elementwise op whose only use
-//! is an elementwise op or a trailing-axes `reduce` in the same region: such a value is never
-//! seen by anything else, so it needs no buffer. Splat constants and broadcasts are fused into
-//! every consumer when all their uses are such consumers: their elements are a scalar register
-//! or a strided read of their operand. Every other value is materialized as before, so values
-//! used more than once or outside the group keep their buffer.
-//!
-//! Fusion moves the reads of a group's leaves to the consumer's position, which is safe because
-//! every buffer is written once before it is read and stays unchanged until the end of the
-//! region iteration that wrote it (see `lower.rs`).
+//! The loops of fused groups: expression trees of elementwise ops (built from the fusion plan
+//! of `super::super::plan`; without fusion, a group of one op) evaluated per element or per
+//! 128-bit vector, stored row-major or reduced in the documented order. Each node's
+//! instructions come from the instruction selector (`super::super::isel`).
 
 use cranelift_codegen::ir::condcodes::IntCC;
-use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
+use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
-use super::lower::{cl_type, Lowerer, Result};
-use crate::ir::{Function, Value};
-use crate::ops::{BinaryOp, Op, ReduceOp, UnaryOp};
-use crate::types::DType;
-
-/// The largest number of nodes one fused value may carry into its consumer; it bounds the
-/// depth of the recursive tree walks and the size of the loop bodies.
-const MAX_GROUP: usize = 32;
-
-/// How a value is lowered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Plan {
-    /// A register (scalar) or a buffer (tensor), as usual.
-    Normal,
-    /// Computed inside its only consumer's loop.
-    Inline,
-    /// A splat or broadcast read inside each consumer's loop.
-    Leaf,
-}
-
-/// The decisions taken before lowering a function.
-pub(crate) struct FusionPlan {
-    pub plan: Vec<Plan>,
-    /// Tensors written directly into a function output (`Out(i)`) or into the other buffer of
-    /// a loop-carried value (`Carried`), so that `return`/`yield` need not copy them.
-    pub dest: Vec<Option<Dest>>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dest {
-    Out(usize),
-    Carried,
-}
-
-fn is_elementwise(op: &Op) -> bool {
-    matches!(
-        op,
-        Op::Unary(_) | Op::Binary(_) | Op::Compare(_) | Op::Select | Op::Convert
-    )
-}
-
-/// Whether `axes` are the last `axes.len()` axes of a rank-`rank` operand.
-pub(crate) fn trailing(axes: &[usize], rank: usize) -> bool {
-    axes.len() <= rank
-        && axes
-            .iter()
-            .enumerate()
-            .all(|(i, &a)| a == rank - axes.len() + i)
-}
-
-/// Whether the instruction producing `dest`-capable results writes its result slot through
-/// `Lowerer::alloc_result` (elementwise roots, `reduce`, `dot`).
-fn writes_result_slot(op: &Op) -> bool {
-    is_elementwise(op) || matches!(op, Op::Reduce { .. } | Op::Dot)
-}
-
-/// Decides the plan of every value of `f`. With `fusion` off every value is `Normal`.
-pub(crate) fn plan(f: &Function, fusion: bool) -> FusionPlan {
-    let nv = f.values.len();
-    let mut out = FusionPlan {
-        plan: vec![Plan::Normal; nv],
-        dest: vec![None; nv],
-    };
-    if !fusion {
-        return out;
-    }
-    let ni = f.insts.len();
-    // The region of every instruction and the users of every value. Regions are scanned by
-    // index, so a malformed function (which lowering rejects later) cannot make this loop.
-    let mut region_of = vec![usize::MAX; ni];
-    let mut users: Vec<Vec<usize>> = vec![Vec::new(); nv];
-    for (r, rd) in f.regions.iter().enumerate() {
-        for &i in &rd.insts {
-            let Some(d) = f.insts.get(i.index()) else {
-                return out;
-            };
-            region_of[i.index()] = r;
-            for a in &d.args {
-                match users.get_mut(a.index()) {
-                    Some(u) => u.push(i.index()),
-                    None => return out,
-                }
-            }
-        }
-    }
-    let valid = |v: Value| v.index() < nv;
-    // Whether instruction `u` can take its operand `v` as a fused tree.
-    let consumer = |u: usize, v: Value| -> bool {
-        let d = &f.insts[u];
-        let Some(&res) = d.results.first() else {
-            return false;
-        };
-        if d.results.len() != 1 || !valid(res) || f.ty(res).is_scalar() {
-            return match &d.op {
-                // A full reduction to a scalar is a consumer too.
-                Op::Reduce { axes, .. } => {
-                    d.args.len() == 1 && d.results.len() == 1 && trailing(axes, f.ty(v).rank())
-                }
-                _ => false,
-            };
-        }
-        match &d.op {
-            op if is_elementwise(op) => true,
-            Op::Reduce { axes, .. } => d.args.len() == 1 && trailing(axes, f.ty(v).rank()),
-            _ => false,
-        }
-    };
-    let mut size = vec![0usize; nv];
-    for (r, rd) in f.regions.iter().enumerate() {
-        for &i in &rd.insts {
-            let d = &f.insts[i.index()];
-            let [v] = d.results[..] else { continue };
-            if !valid(v) || f.ty(v).is_scalar() || d.args.iter().any(|&a| !valid(a)) {
-                continue;
-            }
-            let us = &users[v.index()];
-            let all_consumers = !us.is_empty() && us.iter().all(|&u| consumer(u, v));
-            match &d.op {
-                op if is_elementwise(op) => {
-                    let s = 1 + d
-                        .args
-                        .iter()
-                        .filter(|a| out.plan[a.index()] == Plan::Inline)
-                        .map(|a| size[a.index()])
-                        .sum::<usize>();
-                    size[v.index()] = s;
-                    if us.len() == 1
-                        && region_of[us[0]] == r
-                        && consumer(us[0], v)
-                        && s <= MAX_GROUP
-                    {
-                        out.plan[v.index()] = Plan::Inline;
-                    }
-                }
-                Op::Const(t) if !t.is_empty() && t.is_splat() && all_consumers => {
-                    out.plan[v.index()] = Plan::Leaf;
-                }
-                Op::Broadcast { .. } if d.args.len() == 1 && all_consumers => {
-                    out.plan[v.index()] = Plan::Leaf;
-                }
-                _ => {}
-            }
-        }
-    }
-    // Destinations: a result computed at the top level of the body and returned is written
-    // into the output; a tensor yielded by a `while` body and used nowhere else is written
-    // into the loop's other buffer.
-    let defining = |v: Value| match f.value(v).def {
-        crate::ir::ValueDef::Result(i, 0) => Some(i.index()),
-        _ => None,
-    };
-    for (r, rd) in f.regions.iter().enumerate() {
-        let Some(&last) = rd.insts.last() else {
-            continue;
-        };
-        let d = &f.insts[last.index()];
-        match d.op {
-            Op::Return if r == f.body.index() => {
-                for (k, &v) in d.args.iter().enumerate() {
-                    let Some(i) = defining(v) else { continue };
-                    if !f.ty(v).is_scalar()
-                        && f.results.get(k) == Some(f.ty(v))
-                        && out.dest[v.index()].is_none()
-                        && out.plan[v.index()] == Plan::Normal
-                        && region_of[i] == r
-                        && writes_result_slot(&f.insts[i].op)
-                    {
-                        out.dest[v.index()] = Some(Dest::Out(k));
-                    }
-                }
-            }
-            Op::Yield => {
-                for &v in &d.args {
-                    let Some(i) = defining(v) else { continue };
-                    if !f.ty(v).is_scalar()
-                        && users[v.index()].len() == 1
-                        && out.plan[v.index()] == Plan::Normal
-                        && region_of[i] == r
-                        && writes_result_slot(&f.insts[i].op)
-                    {
-                        out.dest[v.index()] = Some(Dest::Carried);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-/// An elementwise operation of a fused tree.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum EwOp {
-    Unary(UnaryOp),
-    Binary(BinaryOp),
-    Compare(crate::ops::CmpOp),
-    Select,
-    Convert,
-}
+use super::{Lowerer, Result};
+use crate::ir::Value;
+use crate::jit::isel::{cl_type, vector_type};
+use crate::jit::plan::{EwOp, Plan};
+use crate::ops::ReduceOp;
+use crate::types::{DType, TensorType};
 
 /// What a leaf reads: a buffer through per-dimension element strides over the tree's shape
 /// (0 for a broadcast dimension), or one scalar register.
@@ -257,17 +54,13 @@ impl Tree {
     }
 
     /// The lane count of a 128-bit vector version of the tree, if every value in it has one
-    /// element size of 4 or 8 bytes (no bools, no widening conversions) and is signed or a
-    /// float of its own width (the vector forms use signed `min`/`max`/`abs`).
+    /// element size of 4 or 8 bytes (no bools, no widening conversions).
     fn lanes(&self) -> Option<usize> {
         let es = self.dt(0).size_bytes();
         if !(es == 4 || es == 8) {
             return None;
         }
-        let all = (0..self.nodes.len()).all(|n| {
-            let d = self.dt(n);
-            d.size_bytes() == es && !d.is_unsigned()
-        });
+        let all = (0..self.nodes.len()).all(|n| self.dt(n).size_bytes() == es);
         all.then_some(16 / es)
     }
 
@@ -288,46 +81,14 @@ impl Tree {
     }
 }
 
-/// The vector type of `dt` with `lanes` lanes.
-fn vec_type(dt: DType) -> Type {
-    // Bool never reaches vector code (`Tree::lanes`); a byte vector keeps this total.
-    let t = cl_type(dt);
-    t.by(16 / t.bytes()).unwrap_or(types::I8X16)
+/// The vector type of `dt` in code that chose vectors (`Tree::lanes` excludes bool).
+fn vtype(dt: DType) -> clir::Type {
+    vector_type(dt).unwrap_or(types::I8X16)
 }
 
 /// Flags of vector loads and stores: the addresses are in bounds but not 16-byte aligned.
 fn vflags() -> MemFlagsData {
     MemFlagsData::new().with_notrap()
-}
-
-/// Whether an elementwise op has an exact 128-bit vector form on `dt` (operand dtype) giving
-/// `out` (result dtype); the others are computed lane by lane with the scalar code (for
-/// `log`, `sin`, `cos`, `pow`, `rem`: a runtime call per lane).
-fn vector_form(op: EwOp, dt: DType, out: DType) -> bool {
-    match op {
-        EwOp::Unary(u) => match u {
-            UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Not => true,
-            UnaryOp::Sqrt | UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round => dt.is_float(),
-            // graphjit's own polynomial `exp`/`tanh` (`ops::scalar::vmath`), emitted in
-            // f32x4 / f64x2.
-            UnaryOp::Exp | UnaryOp::Tanh => dt.is_float(),
-            _ => false,
-        },
-        EwOp::Binary(b) => match b {
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Min | BinaryOp::Max => true,
-            BinaryOp::Div => dt.is_float(),
-            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => !dt.is_float(),
-            _ => false,
-        },
-        EwOp::Convert => {
-            dt == out
-                || matches!(
-                    (dt, out),
-                    (DType::I32, DType::F32) | (DType::F32, DType::I32)
-                )
-        }
-        EwOp::Compare(_) | EwOp::Select => false,
-    }
 }
 
 /// Per-row state of a fused loop: the address of each buffer leaf's first element of the row,
@@ -351,14 +112,14 @@ impl Lowerer<'_, '_> {
     pub(crate) fn tree_of(&mut self, v: Value) -> Result<Tree> {
         let mut t = Tree {
             nodes: Vec::new(),
-            shape: self.ty(v)?.shape.clone(),
+            shape: self.ty(v).shape.clone(),
         };
         self.add_node(&mut t, v)?;
         Ok(t)
     }
 
     fn add_node(&mut self, t: &mut Tree, v: Value) -> Result<usize> {
-        let ty = self.ty(v)?;
+        let ty = self.ty(v);
         let dt = ty.dtype;
         if let Some(n) = t
             .nodes
@@ -367,21 +128,15 @@ impl Lowerer<'_, '_> {
         {
             return Ok(n);
         }
-        let src = match self.plan.plan.get(v.index()) {
-            Some(Plan::Inline) if self.deferred[v.index()] => {
+        let src = match self.plan.plan_of(v) {
+            Plan::Inline if self.deferred[v.index()] => {
                 let f = self.f;
                 let crate::ir::ValueDef::Result(i, 0) = f.value(v).def else {
                     return Err(self.err(format!("fused value {} has no instruction", v.0)));
                 };
                 let d = f.inst(i);
-                let op = match &d.op {
-                    Op::Unary(u) => EwOp::Unary(*u),
-                    Op::Binary(b) => EwOp::Binary(*b),
-                    Op::Compare(c) => EwOp::Compare(*c),
-                    Op::Select => EwOp::Select,
-                    Op::Convert => EwOp::Convert,
-                    _ => return Err(self.err(format!("fused value {} is not elementwise", v.0))),
-                };
+                let op = EwOp::of(&d.op)
+                    .ok_or_else(|| self.err(format!("fused value {} is not elementwise", v.0)))?;
                 let mut args = Vec::with_capacity(d.args.len());
                 for &a in &d.args {
                     args.push(self.add_node(t, a)?);
@@ -389,7 +144,7 @@ impl Lowerer<'_, '_> {
                 t.nodes.push(Node::Op { op, args, dt });
                 return Ok(t.nodes.len() - 1);
             }
-            Some(Plan::Leaf) => self.leaf_srcs[v.index()]
+            Plan::Leaf => self.leaf_srcs[v.index()]
                 .clone()
                 .ok_or_else(|| self.err(format!("value {} is used before it is defined", v.0)))?,
             _ => LeafSrc::Buf {
@@ -422,23 +177,6 @@ impl Lowerer<'_, '_> {
         Ok(t)
     }
 
-    /// Emits the scalar code of one elementwise op.
-    fn scalar_op(
-        &mut self,
-        op: EwOp,
-        in_dt: DType,
-        out_dt: DType,
-        x: &[clir::Value],
-    ) -> Result<clir::Value> {
-        Ok(match op {
-            EwOp::Unary(u) => self.unary(u, in_dt, x[0])?,
-            EwOp::Binary(b) => self.binary(b, in_dt, x[0], x[1])?,
-            EwOp::Compare(c) => self.compare(c, in_dt, x[0], x[1]),
-            EwOp::Select => self.b.ins().select(x[0], x[1], x[2]),
-            EwOp::Convert => self.convert(in_dt, out_dt, x[0]),
-        })
-    }
-
     /// The dtype an op's operation is defined on (its last operand's: `select`'s values).
     fn in_dt(t: &Tree, args: &[usize]) -> DType {
         t.dt(*args.last().unwrap_or(&0))
@@ -462,7 +200,10 @@ impl Lowerer<'_, '_> {
                 },
                 Node::Op { op, args, dt } => {
                     let xs: Vec<clir::Value> = args.iter().map(|&a| vals[a]).collect();
-                    self.scalar_op(*op, Self::in_dt(t, args), *dt, &xs)?
+                    let r = self
+                        .isel()
+                        .emit(*op, Self::in_dt(t, args), *dt, cl_type(*dt), &xs);
+                    self.selected(r, "a fused op")?
                 }
             };
             vals.push(v);
@@ -485,103 +226,20 @@ impl Lowerer<'_, '_> {
                     (Some(s), _) => s,
                     (None, Some(base)) => {
                         let addr = self.b.ins().iadd(base, off);
-                        self.b.ins().load(vec_type(*dt), vflags(), addr, imm as i32)
+                        self.b.ins().load(vtype(*dt), vflags(), addr, imm as i32)
                     }
                     (None, None) => return Err(self.err("a fused leaf has no source")),
                 },
                 Node::Op { op, args, dt } => {
                     let xs: Vec<clir::Value> = args.iter().map(|&a| vals[a]).collect();
                     let in_dt = Self::in_dt(t, args);
-                    if vector_form(*op, in_dt, *dt) {
-                        self.vector_op(*op, in_dt, *dt, &xs)?
-                    } else {
-                        self.lanewise(*op, in_dt, *dt, &xs)?
-                    }
+                    let r = self.isel().emit_lanes(*op, in_dt, *dt, vtype(*dt), &xs);
+                    self.selected(r, "a fused vector op")?
                 }
             };
             vals.push(v);
         }
         Ok(vals[t.root()])
-    }
-
-    /// An op without a vector form, computed lane by lane.
-    fn lanewise(
-        &mut self,
-        op: EwOp,
-        in_dt: DType,
-        out_dt: DType,
-        xs: &[clir::Value],
-    ) -> Result<clir::Value> {
-        let lanes = 16 / out_dt.size_bytes();
-        let mut acc = None;
-        for lane in 0..lanes {
-            let ls: Vec<clir::Value> = xs
-                .iter()
-                .map(|&x| self.b.ins().extractlane(x, lane as u8))
-                .collect();
-            let r = self.scalar_op(op, in_dt, out_dt, &ls)?;
-            acc = Some(match acc {
-                None => self.b.ins().splat(vec_type(out_dt), r),
-                Some(v) => self.b.ins().insertlane(v, r, lane as u8),
-            });
-        }
-        acc.ok_or_else(|| self.err("a vector without lanes"))
-    }
-
-    /// The vector form of an op (see `vector_form`): lane by lane the same IEEE operations
-    /// or wrapping integer operations as the scalar code.
-    fn vector_op(
-        &mut self,
-        op: EwOp,
-        in_dt: DType,
-        out_dt: DType,
-        x: &[clir::Value],
-    ) -> Result<clir::Value> {
-        if let EwOp::Unary(u) = op {
-            if let Some(v) = self.vmath(u, in_dt, x[0], true) {
-                return Ok(v);
-            }
-        }
-        let ins = self.b.ins();
-        let float = in_dt.is_float();
-        Ok(match op {
-            EwOp::Unary(u) => match (u, float) {
-                (UnaryOp::Neg, true) => ins.fneg(x[0]),
-                (UnaryOp::Neg, false) => ins.ineg(x[0]),
-                (UnaryOp::Abs, true) => ins.fabs(x[0]),
-                (UnaryOp::Abs, false) => ins.iabs(x[0]),
-                (UnaryOp::Not, false) => ins.bnot(x[0]),
-                (UnaryOp::Sqrt, true) => ins.sqrt(x[0]),
-                (UnaryOp::Floor, true) => ins.floor(x[0]),
-                (UnaryOp::Ceil, true) => ins.ceil(x[0]),
-                (UnaryOp::Round, true) => ins.nearest(x[0]),
-                _ => return self.lanewise(op, in_dt, out_dt, x),
-            },
-            EwOp::Binary(bop) => match (bop, float) {
-                (BinaryOp::Add, true) => ins.fadd(x[0], x[1]),
-                (BinaryOp::Sub, true) => ins.fsub(x[0], x[1]),
-                (BinaryOp::Mul, true) => ins.fmul(x[0], x[1]),
-                (BinaryOp::Div, true) => ins.fdiv(x[0], x[1]),
-                (BinaryOp::Min, true) => ins.fmin(x[0], x[1]),
-                (BinaryOp::Max, true) => ins.fmax(x[0], x[1]),
-                (BinaryOp::Add, false) => ins.iadd(x[0], x[1]),
-                (BinaryOp::Sub, false) => ins.isub(x[0], x[1]),
-                (BinaryOp::Mul, false) => ins.imul(x[0], x[1]),
-                (BinaryOp::Min, false) => ins.smin(x[0], x[1]),
-                (BinaryOp::Max, false) => ins.smax(x[0], x[1]),
-                (BinaryOp::And, false) => ins.band(x[0], x[1]),
-                (BinaryOp::Or, false) => ins.bor(x[0], x[1]),
-                (BinaryOp::Xor, false) => ins.bxor(x[0], x[1]),
-                _ => return self.lanewise(op, in_dt, out_dt, x),
-            },
-            EwOp::Convert => match (in_dt, out_dt) {
-                _ if in_dt == out_dt => x[0],
-                (DType::I32, DType::F32) => ins.fcvt_from_sint(types::F32X4, x[0]),
-                (DType::F32, DType::I32) => ins.fcvt_to_sint_sat(types::I32X4, x[0]),
-                _ => return self.lanewise(op, in_dt, out_dt, x),
-            },
-            EwOp::Compare(_) | EwOp::Select => return self.lanewise(op, in_dt, out_dt, x),
-        })
     }
 
     /// Prepares the per-row state for rows starting at element offsets given by `row_off(leaf
@@ -622,7 +280,7 @@ impl Lowerer<'_, '_> {
             }
             if vector {
                 if let Some(s) = row.scalar[n] {
-                    row.vector[n] = Some(self.b.ins().splat(vec_type(*dt), s));
+                    row.vector[n] = Some(self.b.ins().splat(vtype(*dt), s));
                 }
             }
         }
@@ -837,11 +495,12 @@ impl Lowerer<'_, '_> {
             shape: vec![1, r as usize],
         };
         let row = self.row_state(&flat, &[start], lanes.is_some())?;
-        let id = self.identity(op, dt)?;
+        let id = self.isel().identity(op, dt);
+        let id = self.selected(id, "a reduction identity")?;
         let chunks = r / 16;
         let acc: Vec<clir::Value> = match lanes {
             Some(lanes) => {
-                let vt = vec_type(dt);
+                let vt = vtype(dt);
                 let vid = self.b.ins().splat(vt, id);
                 let vars: Vec<_> = (0..16 / lanes)
                     .map(|_| {
@@ -854,7 +513,7 @@ impl Lowerer<'_, '_> {
                     for (k, &a) in vars.iter().enumerate() {
                         let x = l.eval_vector(&flat, &row, off, k as i64 * 16)?;
                         let cur = l.b.use_var(a);
-                        let next = l.combine(op, dt, cur, x);
+                        let next = l.combine(op, dt, cur, x)?;
                         l.b.def_var(a, next);
                     }
                     Ok(())
@@ -882,7 +541,7 @@ impl Lowerer<'_, '_> {
                         let i = l.b.ins().iadd_imm_s(i0, j as i64);
                         let x = l.eval_scalar(&flat, &row, i)?;
                         let cur = l.b.use_var(a);
-                        let next = l.combine(op, dt, cur, x);
+                        let next = l.combine(op, dt, cur, x)?;
                         l.b.def_var(a, next);
                     }
                     Ok(())
@@ -894,9 +553,99 @@ impl Lowerer<'_, '_> {
         for j in 0..(r % 16) {
             let i = self.b.ins().iconst(types::I64, (chunks * 16 + j) as i64);
             let x = self.eval_scalar(&flat, &row, i)?;
-            acc[j as usize] = self.combine(op, dt, acc[j as usize], x);
+            acc[j as usize] = self.combine(op, dt, acc[j as usize], x)?;
         }
-        Ok(self.combine_tree(op, dt, &acc))
+        self.combine_tree(op, dt, &acc)
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// One step of a reduction.
+    fn combine(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        a: clir::Value,
+        x: clir::Value,
+    ) -> Result<clir::Value> {
+        let r = self.isel().combine(op, dt, a, x);
+        self.selected(r, "a reduction step")
+    }
+
+    /// The fixed tree over the sixteen accumulators of a reduction.
+    pub(super) fn combine_tree(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        acc: &[clir::Value],
+    ) -> Result<clir::Value> {
+        let acc: &[clir::Value; 16] = acc
+            .try_into()
+            .map_err(|_| self.err("a reduction without sixteen accumulators"))?;
+        let r = self.isel().combine_tree(op, dt, acc);
+        self.selected(r, "a reduction tree")
+    }
+
+    /// Reduces `r` contiguous elements of the buffer `data` of `dt`, from element `start`:
+    /// the reduction of a tree with one leaf.
+    pub(super) fn reduce_buffer(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        data: clir::Value,
+        start: clir::Value,
+        r: u64,
+        ir: Value,
+    ) -> Result<clir::Value> {
+        let t = Tree {
+            nodes: vec![Node::Leaf {
+                src: LeafSrc::Buf {
+                    ptr: data,
+                    coefs: vec![1],
+                },
+                dt,
+                ir,
+            }],
+            shape: vec![r as usize],
+        };
+        self.reduce_tree(op, &t, start, r)
+    }
+
+    /// A trailing-axes `reduce` whose operand `arg` is a fused tree: each output element
+    /// reduces its run of the tree's elements, computed as they are read. A tree whose
+    /// leaves are not contiguous is stored first.
+    pub(super) fn lower_reduce_fused(
+        &mut self,
+        op: ReduceOp,
+        axes: &[usize],
+        arg: Value,
+        in_ty: &TensorType,
+        out: &TensorType,
+        dest: Option<clir::Value>,
+    ) -> Result<clir::Value> {
+        let t = self.tree_of(arg)?;
+        if !t.contiguous() {
+            let tmp = self.alloc_tensor(in_ty)?;
+            self.emit_fused(t, Sink::Store(tmp))?;
+            return self.lower_reduce(op, axes, tmp, in_ty, out, dest);
+        }
+        let r: usize = axes.iter().map(|&d| in_ty.shape[d]).product();
+        if out.is_scalar() {
+            let zero = self.b.ins().iconst(types::I64, 0);
+            return self.reduce_tree(op, &t, zero, r as u64);
+        }
+        // The output count, not elements / r: with an empty reduced extent (r = 0) every
+        // output element is still written, with the identity.
+        let k = out.num_elements();
+        let dst = self.alloc_result(dest, out)?;
+        let dt = out.dtype;
+        self.counted_loop(k as u64, &mut |l, i| {
+            let start = l.b.ins().imul_imm_s(i, r as i64);
+            let v = l.reduce_tree(op, &t, start, r as u64)?;
+            l.store_elem(v, dst, i, dt);
+            Ok(())
+        })?;
+        Ok(dst)
     }
 }
 

@@ -8,8 +8,10 @@
 
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
-use super::lower::{cl_type, Lowerer, Result};
-use crate::ops::ReduceOp;
+use super::{Lowerer, Result};
+use crate::jit::isel::cl_type;
+use crate::jit::plan::EwOp;
+use crate::ops::BinaryOp;
 use crate::types::DType;
 
 /// Rows of a register block.
@@ -20,7 +22,7 @@ const VECS: usize = 2;
 
 /// The shape of one `dot`, in elements.
 #[derive(Clone, Copy)]
-pub(crate) struct DotShape {
+pub(super) struct DotShape {
     pub m: usize,
     pub k: usize,
     pub n: usize,
@@ -39,14 +41,13 @@ impl DotShape {
 impl Lowerer<'_, '_> {
     /// Whether `dot` of this shape has a vector form: a numeric dtype and at least one vector
     /// of columns.
-    pub(crate) fn dot_vectorizable(&self, s: &DotShape) -> bool {
-        // 8- and 16-bit lanes lack a vector multiply; wrapping 32- and 64-bit products are
-        // the same bits signed or unsigned.
+    pub(super) fn dot_vectorizable(&self, s: &DotShape) -> bool {
+        // 8- and 16-bit lanes lack a vector multiply (and the 16-bit floats call the runtime).
         self.simd && s.dt != DType::Bool && s.dt.size_bytes() >= 4 && s.n >= s.lanes()
     }
 
     /// Emits `C = A x B` with vectors across the columns of `C`.
-    pub(crate) fn emit_dot_simd(
+    pub(super) fn emit_dot_simd(
         &mut self,
         a: clir::Value,
         b: clir::Value,
@@ -97,27 +98,30 @@ impl Lowerer<'_, '_> {
         Ok(())
     }
 
-    /// The zero of the dot's dtype.
-    fn dot_zero(&mut self, dt: DType) -> Result<clir::Value> {
-        let z = crate::ops::scalar::reduce_identity(ReduceOp::Sum, dt)
-            .ok_or_else(|| self.err(format!("'dot' is not defined on {dt}")))?;
-        Ok(self.scalar_const(z))
+    /// The zero of the dot's dtype, from `ops::scalar`.
+    pub(super) fn dot_zero(&mut self, dt: DType) -> Result<clir::Value> {
+        let r = self.isel().dot_zero(dt);
+        self.selected(r, "the zero of 'dot'")
     }
 
-    fn mul_add(
+    /// `acc + x * y` with the wrapping integer (or IEEE) instructions of `add` and `mul`, on
+    /// scalars or lanewise on vectors.
+    pub(super) fn mul_add(
         &mut self,
-        float: bool,
+        dt: DType,
         acc: clir::Value,
         x: clir::Value,
         y: clir::Value,
-    ) -> clir::Value {
-        if float {
-            let p = self.b.ins().fmul(x, y);
-            self.b.ins().fadd(acc, p)
-        } else {
-            let p = self.b.ins().imul(x, y);
-            self.b.ins().iadd(acc, p)
-        }
+    ) -> Result<clir::Value> {
+        let ty = self.b.func.dfg.value_type(acc);
+        let p = self
+            .isel()
+            .emit(EwOp::Binary(BinaryOp::Mul), dt, dt, ty, &[x, y]);
+        let p = self.selected(p, "the product of 'dot'")?;
+        let s = self
+            .isel()
+            .emit(EwOp::Binary(BinaryOp::Add), dt, dt, ty, &[acc, p]);
+        self.selected(s, "the sum of 'dot'")
     }
 
     /// A block of `rows` rows from `i0` and `vecs` vectors of columns from `j0`, accumulated
@@ -135,7 +139,6 @@ impl Lowerer<'_, '_> {
         vecs: usize,
     ) -> Result<()> {
         let es = s.es();
-        let float = s.dt.is_float();
         let vt = cl_type(s.dt)
             .by(s.lanes() as u32)
             .expect("a 128-bit vector type");
@@ -175,7 +178,7 @@ impl Lowerer<'_, '_> {
                 for (v, &y) in bv.iter().enumerate() {
                     let acc = accs[r * vecs + v];
                     let cur = l.b.use_var(acc);
-                    let next = l.mul_add(float, cur, xv, y);
+                    let next = l.mul_add(s.dt, cur, xv, y)?;
                     l.b.def_var(acc, next);
                 }
             }
@@ -208,7 +211,6 @@ impl Lowerer<'_, '_> {
         j: usize,
     ) -> Result<()> {
         let es = s.es();
-        let float = s.dt.is_float();
         let ty = cl_type(s.dt);
         let acc = self.b.declare_var(ty);
         let z = self.dot_zero(s.dt)?;
@@ -224,7 +226,7 @@ impl Lowerer<'_, '_> {
             let pb = l.b.ins().iadd(bcol, kb);
             let y = l.b.ins().load(ty, MemFlagsData::trusted(), pb, 0);
             let cur = l.b.use_var(acc);
-            let next = l.mul_add(float, cur, x, y);
+            let next = l.mul_add(s.dt, cur, x, y)?;
             l.b.def_var(acc, next);
             Ok(())
         })?;

@@ -9,18 +9,16 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
-use super::fuse::Sink;
-use super::lower::{cl_type, Lowerer, Result};
+use super::{Lowerer, Result};
+use crate::jit::isel::cl_type;
+use crate::jit::plan::EwOp;
 use crate::ops::ReduceOp;
 use crate::types::{DType, TensorType};
-
-/// The number of partial accumulators of `reduce` (HELPERS.md, "reduce accumulation order").
-const LANES: usize = 16;
 
 impl Lowerer<'_, '_> {
     /// Emits `for i in 0..n { body(i) }` with an `i64` counter. Loops of zero or one
     /// iteration are resolved at compile time.
-    pub(crate) fn counted_loop(
+    pub(super) fn counted_loop(
         &mut self,
         n: u64,
         body: &mut dyn FnMut(&mut Self, clir::Value) -> Result<()>,
@@ -53,7 +51,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// Emits a loop nest over every index of `shape` in row-major order.
-    pub(crate) fn nest(
+    pub(super) fn nest(
         &mut self,
         shape: &[usize],
         body: &mut dyn FnMut(&mut Self, &[clir::Value]) -> Result<()>,
@@ -84,7 +82,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// `base + sum(idx[d] * coefs[d])`, an element index.
-    pub(crate) fn linear(
+    pub(super) fn linear(
         &mut self,
         idx: &[clir::Value],
         coefs: &[usize],
@@ -111,7 +109,7 @@ impl Lowerer<'_, '_> {
         self.b.ins().iadd(ptr, off)
     }
 
-    pub(crate) fn load_elem(
+    pub(super) fn load_elem(
         &mut self,
         ptr: clir::Value,
         i: clir::Value,
@@ -123,7 +121,7 @@ impl Lowerer<'_, '_> {
             .load(cl_type(dtype), MemFlagsData::trusted(), addr, 0)
     }
 
-    pub(crate) fn store_elem(
+    pub(super) fn store_elem(
         &mut self,
         x: clir::Value,
         ptr: clir::Value,
@@ -135,7 +133,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// A new scratch tensor of type `ty` with every element `v`.
-    pub(crate) fn fill(&mut self, v: clir::Value, ty: &TensorType) -> Result<clir::Value> {
+    pub(super) fn fill(&mut self, v: clir::Value, ty: &TensorType) -> Result<clir::Value> {
         let dst = self.alloc_tensor(ty)?;
         let dt = ty.dtype;
         self.counted_loop(ty.num_elements() as u64, &mut |l, i| {
@@ -166,7 +164,7 @@ impl Lowerer<'_, '_> {
         })
     }
 
-    pub(crate) fn lower_broadcast(
+    pub(super) fn lower_broadcast(
         &mut self,
         src: clir::Value,
         in_ty: &TensorType,
@@ -192,7 +190,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// Reshape keeps the row-major buffer: a tensor result aliases its operand.
-    pub(crate) fn lower_reshape(
+    pub(super) fn lower_reshape(
         &mut self,
         src: clir::Value,
         in_ty: &TensorType,
@@ -208,32 +206,32 @@ impl Lowerer<'_, '_> {
         })
     }
 
-    /// A `bitcast_convert` between dtypes of different widths: the same bytes seen with
-    /// another type. Tensors share their buffer (buffers are never written after they are
-    /// made, as for `reshape`); a scalar operand is stored to a new buffer, a scalar result
-    /// loaded from the operand's.
-    pub(crate) fn lower_bitcast_resize(
+    /// `bitcast_convert`: the same bytes seen with another type. Tensors keep their buffer,
+    /// as `reshape` does (a narrower dtype's extra last dimension, or a wider one's missing
+    /// one, covers the same bytes); a scalar is reinterpreted in its register, stored to a
+    /// new buffer, or loaded from its operand's.
+    pub(super) fn lower_bitcast(
         &mut self,
         src: clir::Value,
         in_ty: &TensorType,
         out: &TensorType,
     ) -> Result<clir::Value> {
+        let to = cl_type(out.dtype);
         Ok(match (in_ty.is_scalar(), out.is_scalar()) {
+            (true, true) if self.b.func.dfg.value_type(src) == to => src,
+            (true, true) => self.b.ins().bitcast(to, MemFlagsData::new(), src),
             (true, false) => {
                 let dst = self.alloc_tensor(out)?;
                 self.b.ins().store(MemFlagsData::trusted(), src, dst, 0);
                 dst
             }
-            (false, true) => self
-                .b
-                .ins()
-                .load(cl_type(out.dtype), MemFlagsData::trusted(), src, 0),
-            _ => src,
+            (false, true) => self.b.ins().load(to, MemFlagsData::trusted(), src, 0),
+            (false, false) => src,
         })
     }
 
     /// Writes the transpose of `src` by `perm` into `dst`.
-    pub(crate) fn emit_transpose(
+    pub(super) fn emit_transpose(
         &mut self,
         src: clir::Value,
         in_ty: &TensorType,
@@ -247,7 +245,7 @@ impl Lowerer<'_, '_> {
         self.gather(src, &coefs, 0, &out, dst)
     }
 
-    pub(crate) fn lower_transpose(
+    pub(super) fn lower_transpose(
         &mut self,
         src: clir::Value,
         in_ty: &TensorType,
@@ -262,7 +260,7 @@ impl Lowerer<'_, '_> {
         Ok(dst)
     }
 
-    pub(crate) fn lower_slice(
+    pub(super) fn lower_slice(
         &mut self,
         src: clir::Value,
         in_ty: &TensorType,
@@ -285,7 +283,7 @@ impl Lowerer<'_, '_> {
 
     /// Concat copies, for each index of the dimensions before `axis`, one contiguous chunk of
     /// every operand after the other.
-    pub(crate) fn lower_concat(
+    pub(super) fn lower_concat(
         &mut self,
         srcs: &[clir::Value],
         in_tys: &[&TensorType],
@@ -314,16 +312,16 @@ impl Lowerer<'_, '_> {
         Ok(dst)
     }
 
-    pub(crate) fn lower_iota(&mut self, axis: usize, out: &TensorType) -> Result<clir::Value> {
+    pub(super) fn lower_iota(&mut self, axis: usize, out: &TensorType) -> Result<clir::Value> {
         let dst = self.alloc_tensor(out)?;
         let dt = out.dtype;
         let out_strides = out.strides();
         self.nest(&out.shape, &mut |l, idx| {
-            let i = idx[axis];
-            if !dt.is_numeric() {
-                return Err(l.err(format!("'iota' is not defined on {dt}")));
-            }
-            let v = l.convert(DType::I64, dt, i);
+            // The index converted as `convert` converts an `i64`.
+            let r = l
+                .isel()
+                .emit(EwOp::Convert, DType::I64, dt, cl_type(dt), &[idx[axis]]);
+            let v = l.selected(r, "'iota'")?;
             let o = l.linear(idx, &out_strides, 0);
             l.store_elem(v, dst, o, dt);
             Ok(())
@@ -331,178 +329,27 @@ impl Lowerer<'_, '_> {
         Ok(dst)
     }
 
-    /// The identity element of a reduction.
-    pub(crate) fn identity(&mut self, op: ReduceOp, dt: DType) -> Result<clir::Value> {
-        let s = crate::ops::scalar::reduce_identity(op, dt)
-            .ok_or_else(|| self.err(format!("'reduce.{}' is not defined on {dt}", op.name())))?;
-        Ok(self.scalar_const(s))
-    }
-
-    /// Combines the sixteen partial accumulators as the documented fixed tree.
-    pub(crate) fn combine_tree(
-        &mut self,
-        op: ReduceOp,
-        dt: DType,
-        v: &[clir::Value],
-    ) -> clir::Value {
-        let mut s = [v[0]; 4];
-        for (j, sj) in s.iter_mut().enumerate() {
-            let lo = self.combine(op, dt, v[j], v[j + 4]);
-            let hi = self.combine(op, dt, v[j + 8], v[j + 12]);
-            *sj = self.combine(op, dt, lo, hi);
-        }
-        let lo = self.combine(op, dt, s[0], s[1]);
-        let hi = self.combine(op, dt, s[2], s[3]);
-        self.combine(op, dt, lo, hi)
-    }
-
-    /// The combining function of a reduction (on scalars or lanewise on vectors).
-    pub(crate) fn combine(
-        &mut self,
-        op: ReduceOp,
-        dt: DType,
-        a: clir::Value,
-        x: clir::Value,
-    ) -> clir::Value {
-        if dt.is_half() {
-            // Computed in f32, rounded once per step (see `half_float.rs`).
-            let (wa, wx) = (self.widen_half(dt, a), self.widen_half(dt, x));
-            let r = self.combine(op, DType::F32, wa, wx);
-            return self.narrow_half(dt, r);
-        }
-        let unsigned = dt.is_unsigned();
-        let ins = self.b.ins();
-        match (op, dt.is_float()) {
-            (ReduceOp::Sum, true) => ins.fadd(a, x),
-            (ReduceOp::Sum, false) => ins.iadd(a, x),
-            (ReduceOp::Prod, true) => ins.fmul(a, x),
-            (ReduceOp::Prod, false) => ins.imul(a, x),
-            (ReduceOp::Min, true) => ins.fmin(a, x),
-            (ReduceOp::Min, false) if unsigned => ins.umin(a, x),
-            (ReduceOp::Min, false) => ins.smin(a, x),
-            (ReduceOp::Max, true) => ins.fmax(a, x),
-            (ReduceOp::Max, false) if unsigned => ins.umax(a, x),
-            (ReduceOp::Max, false) => ins.smax(a, x),
-            (ReduceOp::And, _) => ins.band(a, x),
-            (ReduceOp::Or, _) => ins.bor(a, x),
-        }
-    }
-
-    /// Reduces `r` contiguous elements starting at element `base` of `data` in the
-    /// documented order: element `i` goes into accumulator `i % 16`, then the accumulators
-    /// are combined as a fixed tree.
-    fn reduce_group(
-        &mut self,
-        op: ReduceOp,
-        dt: DType,
-        data: clir::Value,
-        base: clir::Value,
-        r: u64,
-    ) -> Result<clir::Value> {
-        let id = self.identity(op, dt)?;
-        let ty = cl_type(dt);
-        let es = dt.size_bytes() as i64;
-        let acc: Vec<_> = (0..LANES)
-            .map(|_| {
-                let v = self.b.declare_var(ty);
-                self.b.def_var(v, id);
-                v
-            })
-            .collect();
-        let chunks = r / LANES as u64;
-        let start = self.elem_addr(data, base, dt);
-        self.counted_loop(chunks, &mut |l, c| {
-            let off = l.b.ins().imul_imm_s(c, es * LANES as i64);
-            let p = l.b.ins().iadd(start, off);
-            for (j, &a) in acc.iter().enumerate() {
-                let x =
-                    l.b.ins()
-                        .load(ty, MemFlagsData::trusted(), p, (j as i64 * es) as i32);
-                let cur = l.b.use_var(a);
-                let next = l.combine(op, dt, cur, x);
-                l.b.def_var(a, next);
-            }
-            Ok(())
-        })?;
-        let tail_start = self
-            .b
-            .ins()
-            .iadd_imm_s(start, (chunks * LANES as u64) as i64 * es);
-        for (j, &a) in acc.iter().enumerate().take((r % LANES as u64) as usize) {
-            let x = self.b.ins().load(
-                ty,
-                MemFlagsData::trusted(),
-                tail_start,
-                (j as i64 * es) as i32,
-            );
-            let cur = self.b.use_var(a);
-            let next = self.combine(op, dt, cur, x);
-            self.b.def_var(a, next);
-        }
-        let v: Vec<clir::Value> = acc.iter().map(|&a| self.b.use_var(a)).collect();
-        let mut s = [v[0]; 4];
-        for (j, sj) in s.iter_mut().enumerate() {
-            let lo = self.combine(op, dt, v[j], v[j + 4]);
-            let hi = self.combine(op, dt, v[j + 8], v[j + 12]);
-            *sj = self.combine(op, dt, lo, hi);
-        }
-        let lo = self.combine(op, dt, s[0], s[1]);
-        let hi = self.combine(op, dt, s[2], s[3]);
-        Ok(self.combine(op, dt, lo, hi))
-    }
-
     /// `reduce`: the operand is first laid out as [kept axes..., reduced axes...] (a
     /// transpose into scratch unless the reduced axes already trail), so that each output
     /// element reduces one contiguous run of elements in row-major order of the reduced axes.
-    pub(crate) fn lower_reduce(
+    pub(super) fn lower_reduce(
         &mut self,
         op: ReduceOp,
         axes: &[usize],
         src: clir::Value,
-        fused_arg: Option<crate::ir::Value>,
         in_ty: &TensorType,
         out: &TensorType,
+        dest: Option<clir::Value>,
     ) -> Result<clir::Value> {
         let dt = in_ty.dtype;
         if in_ty.is_scalar() {
             // One element: it goes into accumulator 0; the others stay the identity.
-            let id = self.identity(op, dt)?;
-            let mut v = [id; LANES];
-            v[0] = self.combine(op, dt, id, src);
-            let mut s = [id; 4];
-            for (j, sj) in s.iter_mut().enumerate() {
-                let lo = self.combine(op, dt, v[j], v[j + 4]);
-                let hi = self.combine(op, dt, v[j + 8], v[j + 12]);
-                *sj = self.combine(op, dt, lo, hi);
-            }
-            let lo = self.combine(op, dt, s[0], s[1]);
-            let hi = self.combine(op, dt, s[2], s[3]);
-            return Ok(self.combine(op, dt, lo, hi));
-        }
-        if let Some(arg) = fused_arg {
-            // A trailing-axes reduction reads its operand's fused tree directly.
-            let t = self.tree_of(arg)?;
-            if t.contiguous() {
-                let r: usize = axes.iter().map(|&d| in_ty.shape[d]).product();
-                // The output count, not elements / r: with an empty reduced extent (r = 0)
-                // every output element is still written, with the identity.
-                let k = out.num_elements();
-                if out.is_scalar() {
-                    let zero = self.b.ins().iconst(types::I64, 0);
-                    return self.reduce_tree(op, &t, zero, r as u64);
-                }
-                let dst = self.alloc_result(out)?;
-                self.counted_loop(k as u64, &mut |l, i| {
-                    let start = l.b.ins().imul_imm_s(i, r as i64);
-                    let v = l.reduce_tree(op, &t, start, r as u64)?;
-                    l.store_elem(v, dst, i, dt);
-                    Ok(())
-                })?;
-                return Ok(dst);
-            }
-            let tmp = self.alloc_tensor(in_ty)?;
-            self.emit_fused(t, Sink::Store(tmp))?;
-            return self.lower_reduce(op, axes, tmp, None, in_ty, out);
+            let id = self.isel().identity(op, dt);
+            let id = self.selected(id, "a reduction identity")?;
+            let mut acc = [id; 16];
+            let first = self.isel().combine(op, dt, id, src);
+            acc[0] = self.selected(first, "a reduction step")?;
+            return self.combine_tree(op, dt, &acc);
         }
         let kept: Vec<usize> = (0..in_ty.rank()).filter(|d| !axes.contains(d)).collect();
         let perm: Vec<usize> = kept.iter().chain(axes).copied().collect();
@@ -515,14 +362,16 @@ impl Lowerer<'_, '_> {
             self.emit_transpose(src, in_ty, &perm, tmp)?;
             tmp
         };
+        // The leaf's IR value only tells leaves of one tree apart; this tree has one.
+        let ir = crate::ir::Value(0);
         if out.is_scalar() {
             let zero = self.b.ins().iconst(types::I64, 0);
-            return self.reduce_group(op, dt, data, zero, r as u64);
+            return self.reduce_buffer(op, dt, data, zero, r as u64, ir);
         }
-        let dst = self.alloc_result(out)?;
+        let dst = self.alloc_result(dest, out)?;
         self.counted_loop(k as u64, &mut |l, i| {
             let base = l.b.ins().imul_imm_s(i, r as i64);
-            let v = l.reduce_group(op, dt, data, base, r as u64)?;
+            let v = l.reduce_buffer(op, dt, data, base, r as u64, ir)?;
             l.store_elem(v, dst, i, dt);
             Ok(())
         })?;
@@ -533,24 +382,28 @@ impl Lowerer<'_, '_> {
     /// `dot_f64`), the one the interpreter calls, with the buffers and sizes. Integers are
     /// computed inline: `C[i,j] = ((0 + A[i,0]*B[0,j]) + A[i,1]*B[1,j]) + ...`, wrapping. A
     /// matrix-vector product is the case `n = 1`, with the same layout.
-    pub(crate) fn lower_dot(
+    pub(super) fn lower_dot(
         &mut self,
         a: clir::Value,
         bm: clir::Value,
         a_ty: &TensorType,
         b_ty: &TensorType,
         out: &TensorType,
+        dest: Option<clir::Value>,
     ) -> Result<clir::Value> {
         let dt = out.dtype;
         let (m, k) = (a_ty.shape[0], a_ty.shape[1]);
         let n = if b_ty.rank() == 2 { b_ty.shape[1] } else { 1 };
-        let dst = self.alloc_result(out)?;
+        let dst = self.alloc_result(dest, out)?;
         if dt.is_float() {
             let sizes: Vec<clir::Value> = [m, k, n]
                 .iter()
                 .map(|&d| self.b.ins().iconst(types::I64, d as i64))
                 .collect();
-            self.call_runtime("dot", dt, &[a, bm, dst, sizes[0], sizes[1], sizes[2]])?;
+            let r = self
+                .isel()
+                .call_dot(dt, &[a, bm, dst, sizes[0], sizes[1], sizes[2]]);
+            self.selected(r, "a float dot")?;
             return Ok(dst);
         }
         let shape = super::dot::DotShape { m, k, n, dt };
@@ -559,13 +412,10 @@ impl Lowerer<'_, '_> {
             return Ok(dst);
         }
         let ty = cl_type(dt);
-        let zero = crate::ops::scalar::reduce_identity(ReduceOp::Sum, dt)
-            .ok_or_else(|| self.err(format!("'dot' is not defined on {dt}")))?;
-        let float = dt.is_float();
         self.nest(&[m, n], &mut |l, idx| {
             let (i, j) = (idx[0], idx[1]);
             let acc = l.b.declare_var(ty);
-            let z = l.scalar_const(zero);
+            let z = l.dot_zero(dt)?;
             l.b.def_var(acc, z);
             let arow = l.b.ins().imul_imm_s(i, k as i64);
             l.counted_loop(k as u64, &mut |l, kk| {
@@ -575,13 +425,7 @@ impl Lowerer<'_, '_> {
                 let bi = l.b.ins().iadd(bk, j);
                 let y = l.load_elem(bm, bi, dt);
                 let cur = l.b.use_var(acc);
-                let next = if float {
-                    let p = l.b.ins().fmul(x, y);
-                    l.b.ins().fadd(cur, p)
-                } else {
-                    let p = l.b.ins().imul(x, y);
-                    l.b.ins().iadd(cur, p)
-                };
+                let next = l.mul_add(dt, cur, x, y)?;
                 l.b.def_var(acc, next);
                 Ok(())
             })?;
