@@ -470,7 +470,7 @@ fn bitcast_convert_reinterprets_bits_with_the_stablehlo_width_rule() {
         ),
     ];
     for (from, to) in bad {
-        let f = single_op(Op::BitcastConvert, &[from.clone()], to.clone());
+        let f = single_op(Op::BitcastConvert, std::slice::from_ref(&from), to.clone());
         let e = graphjit::ir::verify::verify_function(&f).expect_err("invalid bitcast");
         assert!(
             e.to_string().contains("bitcast_convert"),
