@@ -302,6 +302,11 @@ pub(crate) fn convert<E: Emit>(e: &E, x: &E::V, dtype: DType, loc: Loc) -> Resul
     e.emit(Op::Convert, &[x], Some(to), loc)
 }
 
+pub(crate) fn bitcast_convert<E: Emit>(e: &E, x: &E::V, dtype: DType, loc: Loc) -> Result<E::V> {
+    let to = crate::ops::bitcast_type(&E::ty(x), dtype);
+    e.emit(Op::BitcastConvert, &[x], Some(to), loc)
+}
+
 pub(crate) fn reshape<E: Emit>(e: &E, x: &E::V, shape: Vec<usize>, loc: Loc) -> Result<E::V> {
     let to = TensorType::new(E::ty(x).dtype, shape);
     e.emit(Op::Reshape, &[x], Some(to), loc)
@@ -363,6 +368,13 @@ macro_rules! value_methods {
         #[track_caller]
         pub fn convert(&$self_, dtype: DType) -> Result<$V> {
             crate::eager::convert(&$emit, $self_, dtype, Location::caller())
+        }
+
+        /// Reinterprets the bits of every element as `dtype`; between widths the last
+        /// dimension grows or shrinks (see [`Op::BitcastConvert`]).
+        #[track_caller]
+        pub fn bitcast_convert(&$self_, dtype: DType) -> Result<$V> {
+            crate::eager::bitcast_convert(&$emit, $self_, dtype, Location::caller())
         }
 
         /// The same elements with a new shape of equal element count.

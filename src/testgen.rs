@@ -144,6 +144,9 @@ pub fn random_inputs(f: &Function, seed: u64) -> Vec<Tensor> {
         .collect()
 }
 
+/// The dtypes generated programs use: all of them.
+const GEN_DTYPES: [DType; DType::ALL.len()] = DType::ALL;
+
 /// Limits of the generator.
 #[derive(Clone, Copy, Debug)]
 pub struct GenConfig {
@@ -236,7 +239,7 @@ impl Gen {
     }
 
     fn random_type(&mut self) -> TensorType {
-        let dtype = self.rng.pick(&DType::ALL);
+        let dtype = self.rng.pick(&GEN_DTYPES);
         let shape = self.random_shape();
         TensorType::new(dtype, shape)
     }
@@ -335,8 +338,20 @@ impl Gen {
                 let w = self.value_of(r, &ty);
                 self.push1(r, Op::Select, vec![p, v, w], ty);
             }
+            9 if ty.dtype.is_int() && self.rng.chance(25) => {
+                // From an integer (float NaN payloads are unspecified, and a bitcast would
+                // show them) to a dtype no wider: always a valid bitcast.
+                let to: Vec<DType> = GEN_DTYPES
+                    .into_iter()
+                    .filter(|d| *d != DType::Bool && d.bits() <= ty.dtype.bits())
+                    .collect();
+                let to = crate::ops::bitcast_type(&ty, self.rng.pick(&to));
+                if to.check_size().is_ok() {
+                    self.push1(r, Op::BitcastConvert, vec![v], to);
+                }
+            }
             9 => {
-                let to = TensorType::new(self.rng.pick(&DType::ALL), ty.shape.clone());
+                let to = TensorType::new(self.rng.pick(&GEN_DTYPES), ty.shape.clone());
                 self.push1(r, Op::Convert, vec![v], to);
             }
             10 => self.shape_op(r, v, &ty),
@@ -514,7 +529,7 @@ impl Gen {
                     shape.push(1 + self.rng.below(self.cfg.max_dim));
                 }
                 let numeric: Vec<DType> =
-                    DType::ALL.into_iter().filter(|d| d.is_numeric()).collect();
+                    GEN_DTYPES.into_iter().filter(|d| d.is_numeric()).collect();
                 let dtype = self.rng.pick(&numeric);
                 let axis = self.rng.below(shape.len());
                 self.push1(r, Op::Iota { axis }, vec![], TensorType::new(dtype, shape));

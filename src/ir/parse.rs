@@ -131,6 +131,7 @@ impl OpKind {
             "select" => OpKind::Plain(|| Op::Select),
             "clamp" => OpKind::Plain(|| Op::Clamp),
             "convert" => OpKind::Plain(|| Op::Convert),
+            "bitcast_convert" => OpKind::Plain(|| Op::BitcastConvert),
             "reshape" => OpKind::Plain(|| Op::Reshape),
             "dot" => OpKind::Plain(|| Op::Dot),
             "yield" => OpKind::Plain(|| Op::Yield),

@@ -46,6 +46,7 @@ impl EwOp {
             Op::Select => EwOp::Select,
             Op::Convert => EwOp::Convert,
             Op::Const(_)
+            | Op::BitcastConvert
             | Op::Broadcast { .. }
             | Op::Reshape
             | Op::Transpose { .. }

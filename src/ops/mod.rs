@@ -85,6 +85,12 @@ pub enum Op {
     Select,
     /// Elementwise conversion to the result's dtype (rules in [`scalar`]).
     Convert,
+    /// Reinterprets the bits of the operand as the result's dtype (StableHLO's
+    /// `bitcast_convert`; bytes in little-endian order). Between dtypes of one width the shape
+    /// stays; a narrower result gains a last dimension of `in_bits / out_bits`; a wider result
+    /// drops the operand's last dimension, which must be `out_bits / in_bits`. Not defined on
+    /// `bool`.
+    BitcastConvert,
     /// XLA's `broadcast_in_dim`: operand dimension `i` becomes result dimension `dims[i]`,
     /// where it must have the result's size or size 1. `dims` is strictly increasing.
     Broadcast {
@@ -321,6 +327,7 @@ impl Op {
             Op::Compare(c) => c.name(),
             Op::Select => "select",
             Op::Convert => "convert",
+            Op::BitcastConvert => "bitcast_convert",
             Op::Broadcast { .. } => "broadcast",
             Op::Reshape => "reshape",
             Op::Transpose { .. } => "transpose",
@@ -369,6 +376,20 @@ impl fmt::Display for TypeError {
 
 macro_rules! type_err {
     ($($t:tt)*) => { return Err(TypeError(format!($($t)*))) };
+}
+
+/// The type `bitcast_convert` gives a value of type `x` as `to`, by StableHLO's width rule
+/// (see [`Op::BitcastConvert`]). An operand that does not fit gets a type that [`infer`] then
+/// rejects with its own message.
+pub fn bitcast_type(x: &TensorType, to: DType) -> TensorType {
+    let (wa, wb) = (x.dtype.bits() as usize, to.bits() as usize);
+    let mut shape = x.shape.clone();
+    if wa > wb && wb > 1 {
+        shape.push(wa / wb);
+    } else if wa < wb {
+        shape.pop();
+    }
+    TensorType::new(to, shape)
 }
 
 fn expect_arity(op: &Op, args: &[&TensorType], n: usize) -> Result<(), TypeError> {
@@ -482,6 +503,36 @@ pub fn infer(
             let d = need_declared()?;
             if d.shape != args[0].shape {
                 type_err!("'convert' keeps the shape: {} cannot become {d}", args[0]);
+            }
+            Ok(d)
+        }
+        Op::BitcastConvert => {
+            expect_arity(op, args, 1)?;
+            let d = need_declared()?;
+            let (a, b) = (args[0].dtype, d.dtype);
+            if a == DType::Bool || b == DType::Bool {
+                type_err!(
+                    "'bitcast_convert' is not defined on bool: {} cannot become {d}",
+                    args[0]
+                );
+            }
+            let (wa, wb) = (a.bits() as usize, b.bits() as usize);
+            let mut shape = args[0].shape.clone();
+            if wa > wb {
+                shape.push(wa / wb);
+            } else if wa < wb && shape.pop() != Some(wb / wa) {
+                type_err!(
+                    "'bitcast_convert' from {} to {b} needs a last dimension of {}",
+                    args[0],
+                    wb / wa
+                );
+            }
+            if d.shape != shape {
+                type_err!(
+                    "'bitcast_convert' of {} to {b} gives {}, not {d}",
+                    args[0],
+                    TensorType::new(b, shape)
+                );
             }
             Ok(d)
         }

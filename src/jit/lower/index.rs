@@ -42,10 +42,13 @@ impl Lowerer<'_, '_> {
                 // The window spans the whole dimension: every start clamps to 0.
                 continue;
             }
-            let s = if start_dt == DType::I64 {
+            // Extended to i64 by the start's signedness, as `ops::index::start_value` reads it.
+            let s = if start_dt.bits() == 64 {
                 starts[d]
-            } else {
+            } else if start_dt.is_signed() {
                 self.b.ins().sextend(types::I64, starts[d])
+            } else {
+                self.b.ins().uextend(types::I64, starts[d])
             };
             let zero = self.b.ins().iconst(types::I64, 0);
             let top = self.b.ins().iconst(types::I64, hi);

@@ -411,6 +411,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             Op::Const(t) => self.lower_const(t)?,
             Op::Broadcast { dims } => self.lower_broadcast(args[0], arg_tys[0], dims, res_ty)?,
             Op::Reshape => self.lower_reshape(args[0], arg_tys[0], res_ty)?,
+            Op::BitcastConvert => self.lower_bitcast(args[0], arg_tys[0], res_ty)?,
             Op::Transpose { perm } => self.lower_transpose(args[0], arg_tys[0], perm, res_ty)?,
             Op::Slice { start, stride, .. } => {
                 self.lower_slice(args[0], arg_tys[0], start, stride, res_ty)?
