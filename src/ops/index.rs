@@ -30,8 +30,6 @@ pub fn start_value(s: Scalar) -> Option<i64> {
         Scalar::I64(v) => Some(v),
         _ => None,
     }
-    let v = crate::match_scalar!(s, |x| Element::to_exact_int(x))?;
-    Some(i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX }))
 }
 
 fn err<T>(message: String) -> Result<T, TypeError> {
