@@ -8,7 +8,7 @@ mod jit_util;
 
 use common::{check_both, edge_values};
 use graphjit::ir::{Function, Value};
-use graphjit::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use graphjit::ops::{scalar, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use graphjit::{DType, Scalar, Tensor, TensorType};
 use jit_util::*;
 
