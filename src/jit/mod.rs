@@ -214,6 +214,13 @@ impl Executable {
         // Inputs are checked before the outputs are allocated; the fresh outputs have the
         // result types by construction, so neither needs checking again.
         self.check_inputs(inputs)?;
+        // The run allocates its outputs and its scratch, both of sizes known now.
+        let out_bytes: usize = self
+            .results
+            .iter()
+            .map(|t| t.num_elements() * t.dtype.size_bytes())
+            .sum();
+        opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
         let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
         self.execute(inputs, &mut outs, opts)?;
         Ok(outs)
@@ -254,6 +261,7 @@ impl Executable {
                 .into());
             }
         }
+        opts.check_memory(&self.name, self.scratch_bytes)?;
         self.execute(inputs, outputs, opts)
     }
 
