@@ -17,6 +17,7 @@ pub mod limits;
 pub mod ops;
 pub mod passes;
 pub mod tensor;
+pub mod tensor_io;
 pub mod testgen;
 pub mod trace;
 pub mod types;

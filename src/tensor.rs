@@ -548,34 +548,64 @@ pub fn parse_scalar(atom: &str, dtype: DType) -> Result<Scalar, String> {
         },
         DType::I32 => Scalar::I32(atom.parse().map_err(|_| bad())?),
         DType::I64 => Scalar::I64(atom.parse().map_err(|_| bad())?),
-        DType::F32 => Scalar::F32(parse_float(atom, f32::NAN, f32::INFINITY).ok_or_else(bad)?),
-        DType::F64 => Scalar::F64(parse_float(atom, f64::NAN, f64::INFINITY).ok_or_else(bad)?),
+        DType::F32 => Scalar::F32(match float_bits(atom, 32)? {
+            Some(b) => f32::from_bits(b as u32),
+            None => parse_float(atom, f32::NAN, f32::INFINITY).ok_or_else(bad)?,
+        }),
+        DType::F64 => Scalar::F64(match float_bits(atom, 64)? {
+            Some(b) => f64::from_bits(b),
+            None => parse_float(atom, f64::NAN, f64::INFINITY).ok_or_else(bad)?,
+        }),
     })
 }
 
+/// Reads a float's bit pattern written in hex (`0x7fc00001`), so that every value, NaN payloads
+/// included, can be written exactly; `None` when the atom is not hex.
+fn float_bits(atom: &str, width: u32) -> Result<Option<u64>, String> {
+    let Some(hex) = atom.strip_prefix("0x").or_else(|| atom.strip_prefix("0X")) else {
+        return Ok(None);
+    };
+    match u64::from_str_radix(hex, 16) {
+        Ok(b) if width == 64 || b >> width == 0 => Ok(Some(b)),
+        _ => Err(format!(
+            "'{atom}' is not a {width}-bit pattern (at most {} hex digits)",
+            width / 4
+        )),
+    }
+}
+
 /// Parses a float word directly in its own type: reading an f32 through f64 would round
-/// twice, which can give a different f32 than the text denotes.
+/// twice, which can give a different f32 than the text denotes. NaN and infinity are read in
+/// any case, with an optional sign (`-nan` has its sign bit set), and as `infinity` too.
 fn parse_float<F: std::str::FromStr + std::ops::Neg<Output = F>>(
     atom: &str,
     nan: F,
     inf: F,
 ) -> Option<F> {
-    match atom {
-        "nan" | "NaN" => Some(nan),
-        "inf" | "+inf" => Some(inf),
-        "-inf" => Some(-inf),
-        _ => {
-            // Rust's parser accepts "inf"/"nan" spellings too; those are handled above, and
-            // words with letters other than an exponent are rejected here.
-            if atom
-                .bytes()
-                .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E')
-            {
-                return None;
-            }
-            atom.parse::<F>().ok()
-        }
+    let (negative, word) = match atom.as_bytes().first() {
+        Some(b'-') => (true, &atom[1..]),
+        Some(b'+') => (false, &atom[1..]),
+        _ => (false, atom),
+    };
+    let special = if word.eq_ignore_ascii_case("nan") {
+        Some(nan)
+    } else if word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("infinity") {
+        Some(inf)
+    } else {
+        None
+    };
+    if let Some(v) = special {
+        return Some(if negative { -v } else { v });
     }
+    // Rust's parser accepts other spellings too; words with letters other than an exponent
+    // are rejected here.
+    if atom
+        .bytes()
+        .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E')
+    {
+        return None;
+    }
+    atom.parse::<F>().ok()
 }
 
 impl Tensor {

@@ -1,0 +1,179 @@
+//! NumPy `.npy` files through `npyz`: either byte order, C or Fortran order, header versions
+//! 1, 2 and 3; the declared header length, shape and dtype are checked before any allocation.
+
+use std::path::Path;
+
+use npyz::WriterBuilder;
+
+use super::{
+    check_declared, file_error, read_limited, row, with_file_element, FileElement, FORMATS,
+    MAX_DATA_BYTES, MAX_NPY_HEADER,
+};
+use crate::error::Error;
+use crate::ops::kernels;
+use crate::tensor::Tensor;
+use crate::types::{DType, MAX_RANK};
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// The deepest bracket nesting accepted in a header: a shape and a dtype need two levels, and
+/// the header parser recurses on brackets, so 60,000 of them would overflow the stack.
+const MAX_HEADER_NESTING: usize = 8;
+
+impl Tensor {
+    /// Reads a `.npy` file. Fortran-ordered arrays are transposed into graphjit's row-major
+    /// layout; big-endian data is converted.
+    pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor, Error> {
+        let path = path.as_ref();
+        let bytes = read_limited(path, MAX_DATA_BYTES + MAX_NPY_HEADER as u64 + 12)?;
+        Tensor::from_npy_bytes(&bytes).map_err(|m| file_error(path, m))
+    }
+
+    /// Writes the tensor as a `.npy` file (C order, the machine's byte order, version 1 header
+    /// unless the shape needs a longer one).
+    pub fn write_npy(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        let path = path.as_ref();
+        let bytes = self.to_npy_bytes().map_err(|m| file_error(path, m))?;
+        std::fs::write(path, bytes).map_err(|e| file_error(path, e.to_string()))
+    }
+
+    /// Reads the bytes of a `.npy` file; an error says what is wrong with them.
+    pub fn from_npy_bytes(bytes: &[u8]) -> Result<Tensor, String> {
+        check_header_length(bytes)?;
+        let mut rest = bytes;
+        let header = npyz::NpyHeader::from_reader(&mut rest)
+            .map_err(|e| format!("not a valid .npy file: {e}"))?;
+        let dtype = dtype_of(&header.dtype())?;
+        if header.shape().len() > MAX_RANK {
+            return Err(format!(
+                "the array has rank {}, more than the limit of {MAX_RANK}",
+                header.shape().len()
+            ));
+        }
+        let shape = header
+            .shape()
+            .iter()
+            .map(|&d| usize::try_from(d).map_err(|_| format!("dimension {d} is too large")))
+            .collect::<Result<Vec<usize>, String>>()?;
+        let n = check_declared(dtype, &shape, rest.len() as u64)?;
+        let extra = rest.len() - n * dtype.size_bytes();
+        if extra != 0 {
+            return Err(format!(
+                "the file has {extra} bytes after the data its header declares"
+            ));
+        }
+        let fortran = header.order() == npyz::Order::Fortran && shape.len() > 1;
+        let npy = npyz::NpyFile::with_header(header, rest);
+        // A Fortran-ordered array is the C-ordered array of the reversed shape, transposed.
+        let stored_shape: Vec<usize> = if fortran {
+            shape.iter().rev().copied().collect()
+        } else {
+            shape.clone()
+        };
+        let t = with_file_element!(dtype, T => read_elements::<T>(npy, stored_shape))?;
+        if fortran {
+            let perm: Vec<usize> = (0..shape.len()).rev().collect();
+            return kernels::transpose(&t, &perm).map_err(|e| e.to_string());
+        }
+        Ok(t)
+    }
+
+    /// The bytes of a `.npy` file holding the tensor.
+    pub fn to_npy_bytes(&self) -> Result<Vec<u8>, String> {
+        if row(self.dtype()).npy.is_none() {
+            return Err(format!("NumPy has no {} dtype", self.dtype()));
+        }
+        let mut out = Vec::with_capacity(128 + self.data().as_bytes().len());
+        with_file_element!(self.dtype(), T => write_elements::<T>(self, &mut out))
+            .map_err(|e| format!("cannot write .npy data: {e}"))?;
+        Ok(out)
+    }
+}
+
+fn read_elements<T: FileElement>(
+    npy: npyz::NpyFile<&[u8]>,
+    shape: Vec<usize>,
+) -> Result<Tensor, String> {
+    let v: Vec<T> = npy
+        .into_vec()
+        .map_err(|e| format!("cannot read the data: {e}"))?;
+    Tensor::from_vec(v, shape).ok_or_else(|| "the data does not match the shape".to_string())
+}
+
+fn write_elements<T: FileElement + npyz::Serialize>(
+    t: &Tensor,
+    out: &mut Vec<u8>,
+) -> std::io::Result<()> {
+    let shape: Vec<u64> = t.shape().iter().map(|&d| d as u64).collect();
+    let mut w = npyz::WriteOptions::<T>::new()
+        .default_dtype()
+        .shape(&shape)
+        .writer(out)
+        .begin_nd()?;
+    w.extend(t.as_slice::<T>().unwrap_or_default().iter().copied())?;
+    w.finish()
+}
+
+/// Checks the header length the file declares against the file's length and a limit, and the
+/// header's bracket nesting, before the header is read.
+fn check_header_length(bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return Err("not a .npy file (it does not start with \\x93NUMPY)".into());
+    }
+    let (start, len) = match bytes[6] {
+        1 => (10, u16::from_le_bytes([bytes[8], bytes[9]]) as usize),
+        2 | 3 if bytes.len() >= 12 => (
+            12,
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+        ),
+        2 | 3 => return Err("the file ends inside its header".into()),
+        v => return Err(format!("unsupported .npy format version {v}")),
+    };
+    if len > MAX_NPY_HEADER {
+        return Err(format!(
+            "the header declares {len} bytes, more than the limit of {MAX_NPY_HEADER}"
+        ));
+    }
+    let Some(text) = bytes.get(start..start + len) else {
+        return Err(format!(
+            "the header declares {len} bytes but the file has only {} after the preamble",
+            bytes.len() - start
+        ));
+    };
+    let mut depth = 0usize;
+    for &c in text {
+        match c {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_HEADER_NESTING {
+                    return Err("the header is nested too deeply to be a .npy header".into());
+                }
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// graphjit's dtype for a NumPy dtype, through the [`FORMATS`] table.
+fn dtype_of(d: &npyz::DType) -> Result<DType, String> {
+    let npyz::DType::Plain(ts) = d else {
+        return Err(format!(
+            "structured dtype {} is not supported (graphjit reads plain numeric and bool arrays)",
+            d.descr()
+        ));
+    };
+    let key = format!("{}{}", ts.type_char().to_str(), ts.size_field());
+    FORMATS
+        .iter()
+        .find(|r| r.npy == Some(key.as_str()))
+        .map(|r| r.dtype)
+        .ok_or_else(|| {
+            let known: Vec<&str> = FORMATS.iter().filter_map(|r| r.npy).collect();
+            format!(
+                "NumPy dtype '{ts}' is not supported (graphjit reads {})",
+                known.join(", ")
+            )
+        })
+}
