@@ -18,9 +18,11 @@
 
 use crate::error::{Error, Result};
 use crate::ir::Function;
+use crate::ops::scalar::{convert, CastTo};
 use crate::ops::Op;
+use crate::tensor::Element;
 use crate::tensor::{parse_literal, Data, Scalar, Tensor};
-use crate::types::{DType, TensorType};
+use crate::types::{DType, Kind, TensorType};
 
 /// Parses a type written as in the IR: `i32`, `f32[1024]`, `f64[2,3]`.
 pub fn parse_type(text: &str) -> Result<TensorType, String> {
@@ -35,7 +37,7 @@ pub fn parse_type(text: &str) -> Result<TensorType, String> {
         None => (text, None),
     };
     let dtype = DType::from_name(name.trim())
-        .ok_or_else(|| format!("'{name}' is not a dtype (expected bool, i32, i64, f32 or f64)"))?;
+        .ok_or_else(|| format!("'{name}' is not a dtype (expected {})", DType::names()))?;
     let mut shape = Vec::new();
     if let Some(inner) = dims {
         for d in inner.split(',') {
@@ -88,27 +90,22 @@ pub fn generate(kind: &str, ty: &TensorType) -> Result<Tensor, String> {
         }
         None => (kind, None),
     };
-    let one = |dtype: DType| match dtype {
-        DType::Bool => Scalar::Bool(true),
-        DType::I32 => Scalar::I32(1),
-        DType::I64 => Scalar::I64(1),
-        DType::F32 => Scalar::F32(1.0),
-        DType::F64 => Scalar::F64(1.0),
-    };
     let data = match (name, param) {
         ("zeros", None) => Data::zeros(ty.dtype, n),
-        ("ones", None) => Data::splat(one(ty.dtype), n),
+        ("ones", None) => crate::dispatch_dtype!(ty.dtype, |T| T::into_data(vec![T::UNIT; n])),
         ("full", Some(v)) => {
             let t = Tensor::parse(v, &TensorType::scalar(ty.dtype))?;
             Data::splat(t.data().get(0), n)
         }
-        ("iota", None) => match ty.dtype {
-            DType::Bool => return Err("'iota' needs a numeric type, not bool".into()),
-            DType::I32 => Data::I32((0..n).map(|i| i as i32).collect()),
-            DType::I64 => Data::I64((0..n).map(|i| i as i64).collect()),
-            DType::F32 => Data::F32((0..n).map(|i| i as f32).collect()),
-            DType::F64 => Data::F64((0..n).map(|i| i as f64).collect()),
-        },
+        ("iota", None) => {
+            if !ty.dtype.is_numeric() {
+                return Err(format!("'iota' needs a numeric type, not {}", ty.dtype));
+            }
+            // Element i is i converted to the dtype, by the `convert` op's rule.
+            crate::dispatch_dtype!(ty.dtype, |T| T::into_data(
+                (0..n).map(|i| CastTo::<T>::cast(i as i64)).collect()
+            ))
+        }
         ("rand", seed) => {
             let seed = match seed {
                 None => 0,
@@ -117,13 +114,15 @@ pub fn generate(kind: &str, ty: &TensorType) -> Result<Tensor, String> {
                     .map_err(|_| format!("'{s}' is not a seed (a non-negative integer)"))?,
             };
             let mut g = SplitMix64(seed);
-            match ty.dtype {
-                DType::Bool => Data::Bool((0..n).map(|_| g.next() >> 63 == 1).collect()),
-                DType::I32 => Data::I32((0..n).map(|_| (g.next() % 100) as i32).collect()),
-                DType::I64 => Data::I64((0..n).map(|_| (g.next() % 100) as i64).collect()),
-                DType::F32 => Data::F32((0..n).map(|_| g.unit_f32()).collect()),
-                DType::F64 => Data::F64((0..n).map(|_| g.unit_f64()).collect()),
-            }
+            let rand = |g: &mut SplitMix64| match ty.dtype.kind() {
+                Kind::Bool => Scalar::Bool(g.next() >> 63 == 1),
+                Kind::Signed | Kind::Unsigned => convert(Scalar::I64((g.next() % 100) as i64), ty.dtype),
+                Kind::Float if ty.dtype.bits() > 32 => convert(Scalar::F64(g.unit_f64()), ty.dtype),
+                Kind::Float => convert(Scalar::F32(g.unit_f32()), ty.dtype),
+            };
+            let items: Vec<Scalar> = (0..n).map(|_| rand(&mut g)).collect();
+            Data::from_scalars(ty.dtype, &items)
+                .ok_or_else(|| format!("cannot generate {ty}"))?
         }
         _ => {
             return Err(format!(

@@ -76,7 +76,8 @@ pub(crate) fn run_op(
     })?;
     ty.check_size()
         .map_err(|m| op_error(scope, &op.name(), loc, m))?;
-    kernels::eval(op, args, &ty)
+    // Checked just above: the kernel need not run the type rule again.
+    kernels::eval_verified(op, args, &ty)
 }
 
 impl Emit for Eager {
@@ -125,17 +126,12 @@ impl<'a> IntoArg<'a, Tensor> for Tensor {
     }
 }
 
-macro_rules! literal_arg {
-    ($($t:ty),*) => {
-        $(impl<'a, V> IntoArg<'a, V> for $t {
-            fn into_arg(self) -> Arg<'a, V> {
-                Arg::Lit(self.scalar())
-            }
-        })*
-    };
+/// Every element type is a literal operand (`x * 2.0`, `x + 1u8`).
+impl<'a, V, T: Element> IntoArg<'a, V> for T {
+    fn into_arg(self) -> Arg<'a, V> {
+        Arg::Lit(self.scalar())
+    }
 }
-
-literal_arg!(bool, i32, i64, f32, f64);
 
 /// The operand as a value; a literal becomes a constant of `like`'s dtype.
 pub(crate) fn resolve<'a, E: Emit>(
@@ -397,6 +393,25 @@ macro_rules! value_methods {
                 stride: stride.to_vec(),
             };
             $emit.emit(op, &[$self_], None, Location::caller())
+        }
+
+        /// StableHLO's `dynamic_slice`: the window of shape `sizes` at the runtime `starts`
+        /// (one scalar integer per dimension, each clamped to `[0, dim - size]`).
+        #[track_caller]
+        pub fn dynamic_slice(&$self_, starts: &[&$V], sizes: &[usize]) -> Result<$V> {
+            let mut args = vec![$self_];
+            args.extend_from_slice(starts);
+            let op = Op::DynamicSlice { sizes: sizes.to_vec() };
+            $emit.emit(op, &args, None, Location::caller())
+        }
+
+        /// StableHLO's `dynamic_update_slice`: a copy with the window at the (clamped)
+        /// `starts` replaced by `update`.
+        #[track_caller]
+        pub fn dynamic_update_slice(&$self_, update: &$V, starts: &[&$V]) -> Result<$V> {
+            let mut args = vec![$self_, update];
+            args.extend_from_slice(starts);
+            $emit.emit(Op::DynamicUpdateSlice, &args, None, Location::caller())
         }
 
         /// Matrix product `[m,k] x [k,n]`, or matrix-vector `[m,k] x [k]`.

@@ -72,6 +72,9 @@ pub enum RunError {
     Cancelled { func: String },
     #[error("the run of @{func} passed its deadline")]
     DeadlineExceeded { func: String },
+    /// The memory a run needs besides its inputs and outputs could not be allocated.
+    #[error("cannot allocate {bytes} bytes of scratch memory for a run of @{func}")]
+    OutOfMemory { func: String, bytes: usize },
 }
 
 impl RunError {
@@ -145,6 +148,10 @@ pub enum Error {
     /// A malformed argument literal or generator (CLI arguments, `; run:` lines).
     #[error("{0}")]
     Argument(String),
+    /// A bug in graphjit found while running: a broken invariant that verified IR and
+    /// checked inputs should make impossible. Never caused by user input alone.
+    #[error("internal error (a graphjit bug): {0}")]
+    Internal(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -18,12 +18,12 @@
 
 mod prepare;
 
-use crate::error::{Error, RunError, VerifyError};
+use crate::error::{Error, RunError};
 use crate::ir::{Function, Inst};
 use crate::limits::{RunOptions, RunState, Stop};
 use crate::ops::scalar::Elem;
 use crate::ops::{kernels, Op};
-use crate::tensor::{Scalar, Tensor};
+use crate::tensor::{Element, Scalar, Tensor};
 use crate::types::{DType, TensorType};
 
 /// The deepest nesting of regions the interpreter accepts (the parser has the same bound).
@@ -316,10 +316,10 @@ impl Interpreter {
                 _ => self.read(a, inputs, t)?,
             });
         }
-        let out = kernels::eval(&k.op, &args, &k.ty).map_err(|e| match e {
-            Error::Argument(m) => self.at(k.inst, m),
-            e => e,
-        })?;
+        // Preparation checked the op's type rule on the declared types, and the inputs were
+        // checked against the parameters, so the kernel need not check again.
+        let out = kernels::eval_verified(&k.op, &args, &k.ty)
+            .map_err(|e| self.internal(&format!("instruction {}: {e}", k.inst.0)))?;
         match k.dst {
             Dst::Tensor(r) => t[r as usize] = Some(out),
             Dst::Scalar(r) => {
@@ -360,46 +360,21 @@ impl Interpreter {
             .ok_or_else(|| self.internal("a tensor was moved before it was written"))
     }
 
-    /// An inconsistency that preparation should have ruled out; reported, never a panic.
+    /// An inconsistency that preparation should have ruled out: a bug found at run time,
+    /// reported, never a panic.
     fn internal(&self, what: &str) -> Error {
-        VerifyError {
-            func: self.func.clone(),
-            location: "interpreter".into(),
-            message: format!("internal inconsistency: {what}"),
-        }
-        .into()
-    }
-
-    fn at(&self, inst: Inst, message: String) -> Error {
-        VerifyError {
-            func: self.func.clone(),
-            location: format!("instruction {}", inst.0),
-            message,
-        }
-        .into()
+        Error::Internal(format!("interpreting @{}: {what}", self.func))
     }
 }
 
 /// A scalar as the bits of a `u64` register (see [`Elem::to_reg`]).
 pub fn scalar_to_reg(x: Scalar) -> u64 {
-    match x {
-        Scalar::Bool(v) => v.to_reg(),
-        Scalar::I32(v) => v.to_reg(),
-        Scalar::I64(v) => v.to_reg(),
-        Scalar::F32(v) => v.to_reg(),
-        Scalar::F64(v) => v.to_reg(),
-    }
+    crate::match_scalar!(x, |v| v.to_reg())
 }
 
 /// Reads a register written by [`scalar_to_reg`] as a scalar of `dtype`.
 pub fn reg_to_scalar(r: u64, dtype: DType) -> Scalar {
-    match dtype {
-        DType::Bool => Scalar::Bool(Elem::from_reg(r)),
-        DType::I32 => Scalar::I32(Elem::from_reg(r)),
-        DType::I64 => Scalar::I64(Elem::from_reg(r)),
-        DType::F32 => Scalar::F32(Elem::from_reg(r)),
-        DType::F64 => Scalar::F64(Elem::from_reg(r)),
-    }
+    crate::dispatch_dtype!(dtype, |T| Element::into_scalar(<T as Elem>::from_reg(r)))
 }
 
 #[cfg(test)]

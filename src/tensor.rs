@@ -4,43 +4,228 @@ use std::fmt;
 
 use crate::types::{DType, TensorType};
 
-/// One element of any dtype.
-#[derive(Clone, Copy, Debug)]
-pub enum Scalar {
-    Bool(bool),
-    I32(i32),
-    I64(i64),
-    F32(f32),
-    F64(f64),
+macro_rules! define_scalar_data {
+    (; $(($v:ident, $rt:ty, $name:literal, $kind:ident, $bits:literal),)*) => {
+        /// One element of any dtype.
+        #[derive(Clone, Copy, Debug)]
+        pub enum Scalar {
+            $($v($rt),)*
+        }
+
+        /// A typed, row-major element buffer.
+        #[derive(Clone, Debug)]
+        pub enum Data {
+            $($v(Vec<$rt>),)*
+        }
+
+        $(
+            impl Element for $rt {
+                const DTYPE: DType = DType::$v;
+                const DEFAULT: $rt = element_kind!(@zero $kind $rt);
+                const UNIT: $rt = element_kind!(@one $kind $rt);
+                const LOWEST: $rt = element_kind!(@min $kind $rt);
+                const HIGHEST: $rt = element_kind!(@max $kind $rt);
+                fn into_data(v: Vec<Self>) -> Data {
+                    Data::$v(v)
+                }
+                fn slice(d: &Data) -> Option<&[Self]> {
+                    match d {
+                        Data::$v(v) => Some(v),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+                fn slice_mut(d: &mut Data) -> Option<&mut [Self]> {
+                    match d {
+                        Data::$v(v) => Some(v),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+                fn vec_mut(d: &mut Data) -> Option<&mut Vec<Self>> {
+                    match d {
+                        Data::$v(v) => Some(v),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+                fn into_scalar(self) -> Scalar {
+                    Scalar::$v(self)
+                }
+                fn from_scalar(s: Scalar) -> Option<Self> {
+                    match s {
+                        Scalar::$v(v) => Some(v),
+                        #[allow(unreachable_patterns)]
+                        _ => None,
+                    }
+                }
+                element_kind!(@methods $kind $rt);
+            }
+        )*
+    };
+}
+
+/// The kind-specific parts of an [`Element`] impl: constants, equality, text.
+macro_rules! element_kind {
+    (@zero bool $t:ty) => {
+        false
+    };
+    (@one bool $t:ty) => {
+        true
+    };
+    (@min bool $t:ty) => {
+        false
+    };
+    (@max bool $t:ty) => {
+        true
+    };
+    (@zero $k:ident $t:ty) => {
+        0 as $t
+    };
+    (@one $k:ident $t:ty) => {
+        1 as $t
+    };
+    (@min float $t:ty) => {
+        <$t>::NEG_INFINITY
+    };
+    (@max float $t:ty) => {
+        <$t>::INFINITY
+    };
+    (@min $k:ident $t:ty) => {
+        <$t>::MIN
+    };
+    (@max $k:ident $t:ty) => {
+        <$t>::MAX
+    };
+    (@methods bool $t:ty) => {
+        fn same(self, other: Self) -> bool {
+            self == other
+        }
+        fn parse_atom(atom: &str) -> Option<Self> {
+            match atom {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            }
+        }
+        fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{self}")
+        }
+        fn to_exact_int(self) -> Option<i128> {
+            None
+        }
+    };
+    (@methods float $t:ty) => {
+        fn same(self, other: Self) -> bool {
+            (self.is_nan() && other.is_nan()) || self.to_bits() == other.to_bits()
+        }
+        fn parse_atom(atom: &str) -> Option<Self> {
+            // A hex atom is the float's bit pattern, so every value can be written exactly.
+            match atom.strip_prefix("0x").or_else(|| atom.strip_prefix("0X")) {
+                Some(hex) => Some(<$t>::from_bits(
+                    u64::from_str_radix(hex, 16).ok()?.try_into().ok()?,
+                )),
+                None => parse_float(atom, <$t>::NAN, <$t>::INFINITY),
+            }
+        }
+        fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_float(
+                f,
+                self.is_nan(),
+                self.is_infinite(),
+                self < 0.0,
+                &format!("{self:?}"),
+            )
+        }
+        fn to_exact_int(self) -> Option<i128> {
+            let x = self as f64;
+            // 2^127 bounds i128; a whole f64 below it converts exactly.
+            (x.fract() == 0.0 && x.abs() < 2f64.powi(127)).then_some(x as i128)
+        }
+    };
+    (@methods $k:ident $t:ty) => {
+        fn same(self, other: Self) -> bool {
+            self == other
+        }
+        fn parse_atom(atom: &str) -> Option<Self> {
+            atom.parse().ok()
+        }
+        fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{self}")
+        }
+        fn to_exact_int(self) -> Option<i128> {
+            Some(self as i128)
+        }
+    };
+}
+
+crate::for_each_dtype!(define_scalar_data!());
+
+/// `match_scalar!(s, |x| expr)` evaluates `expr` with `x` bound to the typed value of the
+/// [`Scalar`] `s`: one monomorphized arm per dtype.
+#[macro_export]
+macro_rules! match_scalar {
+    ($s:expr, |$x:ident| $body:expr) => {
+        $crate::for_each_dtype!($crate::__match_variant_arms!((Scalar)($s)($x)($body)))
+    };
+}
+
+/// `match_data!(d, |v| expr)` evaluates `expr` with `v` bound to the typed vector of the
+/// [`Data`] `d` (or a reference to it, as `d` is): one monomorphized arm per dtype.
+#[macro_export]
+macro_rules! match_data {
+    ($d:expr, |$x:ident| $body:expr) => {
+        $crate::for_each_dtype!($crate::__match_variant_arms!((Data)($d)($x)($body)))
+    };
+}
+
+/// `match_scalar_pair!(a, b, |x, y| expr)` evaluates `expr` when the two [`Scalar`]s have one
+/// dtype, with `x` and `y` bound to their typed values; `None` otherwise (so `expr` is an
+/// `Option`).
+#[macro_export]
+macro_rules! match_scalar_pair {
+    ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
+        $crate::for_each_dtype!($crate::__match_pair_arms!(($a)($b)($x)($y)($body)))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __match_variant_arms {
+    (($e:ident) ($s:expr) ($x:ident) ($body:expr); $(($v:ident, $rt:ty, $name:literal, $kind:ident, $bits:literal),)*) => {
+        match $s {
+            $($crate::tensor::$e::$v($x) => $body,)*
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __match_pair_arms {
+    (($a:expr) ($b:expr) ($x:ident) ($y:ident) ($body:expr); $(($v:ident, $rt:ty, $name:literal, $kind:ident, $bits:literal),)*) => {
+        match ($a, $b) {
+            $(($crate::tensor::Scalar::$v($x), $crate::tensor::Scalar::$v($y)) => $body,)*
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    };
 }
 
 impl Scalar {
     pub fn dtype(self) -> DType {
-        match self {
-            Scalar::Bool(_) => DType::Bool,
-            Scalar::I32(_) => DType::I32,
-            Scalar::I64(_) => DType::I64,
-            Scalar::F32(_) => DType::F32,
-            Scalar::F64(_) => DType::F64,
-        }
+        crate::match_scalar!(self, |x| element_dtype(&x))
     }
 
     /// Bitwise equality, except that every NaN equals every other NaN: NaN payloads are
     /// unspecified in graphjit, so only NaN-ness is compared.
     pub fn same(self, other: Scalar) -> bool {
-        match (self, other) {
-            (Scalar::Bool(a), Scalar::Bool(b)) => a == b,
-            (Scalar::I32(a), Scalar::I32(b)) => a == b,
-            (Scalar::I64(a), Scalar::I64(b)) => a == b,
-            (Scalar::F32(a), Scalar::F32(b)) => {
-                (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
-            }
-            (Scalar::F64(a), Scalar::F64(b)) => {
-                (a.is_nan() && b.is_nan()) || a.to_bits() == b.to_bits()
-            }
-            _ => false,
-        }
+        crate::match_scalar_pair!(self, other, |a, b| Some(a.same(b))).unwrap_or(false)
     }
+}
+
+/// The dtype of a typed value (used where only a value, not its type, is at hand).
+fn element_dtype<T: Element>(_: &T) -> DType {
+    T::DTYPE
 }
 
 impl PartialEq for Scalar {
@@ -51,17 +236,7 @@ impl PartialEq for Scalar {
 
 impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Scalar::Bool(v) => write!(f, "{v}"),
-            Scalar::I32(v) => write!(f, "{v}"),
-            Scalar::I64(v) => write!(f, "{v}"),
-            Scalar::F32(v) => {
-                write_float(f, v.is_nan(), v.is_infinite(), v < 0.0, &format!("{v:?}"))
-            }
-            Scalar::F64(v) => {
-                write_float(f, v.is_nan(), v.is_infinite(), v < 0.0, &format!("{v:?}"))
-            }
-        }
+        crate::match_scalar!(*self, |x| x.write(f))
     }
 }
 
@@ -83,35 +258,13 @@ fn write_float(
     }
 }
 
-/// A typed, row-major element buffer.
-#[derive(Clone, Debug)]
-pub enum Data {
-    Bool(Vec<bool>),
-    I32(Vec<i32>),
-    I64(Vec<i64>),
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
 impl Data {
     pub fn dtype(&self) -> DType {
-        match self {
-            Data::Bool(_) => DType::Bool,
-            Data::I32(_) => DType::I32,
-            Data::I64(_) => DType::I64,
-            Data::F32(_) => DType::F32,
-            Data::F64(_) => DType::F64,
-        }
+        crate::match_data!(self, |v| element_slice_dtype(v))
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            Data::Bool(v) => v.len(),
-            Data::I32(v) => v.len(),
-            Data::I64(v) => v.len(),
-            Data::F32(v) => v.len(),
-            Data::F64(v) => v.len(),
-        }
+        crate::match_data!(self, |v| v.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -120,137 +273,84 @@ impl Data {
 
     /// A buffer of `n` zeros (`false` for bool).
     pub fn zeros(dtype: DType, n: usize) -> Data {
-        match dtype {
-            DType::Bool => Data::Bool(vec![false; n]),
-            DType::I32 => Data::I32(vec![0; n]),
-            DType::I64 => Data::I64(vec![0; n]),
-            DType::F32 => Data::F32(vec![0.0; n]),
-            DType::F64 => Data::F64(vec![0.0; n]),
-        }
+        crate::dispatch_dtype!(dtype, |T| T::into_data(vec![T::DEFAULT; n]))
     }
 
     /// A buffer of `n` copies of `s`.
     pub fn splat(s: Scalar, n: usize) -> Data {
-        match s {
-            Scalar::Bool(v) => Data::Bool(vec![v; n]),
-            Scalar::I32(v) => Data::I32(vec![v; n]),
-            Scalar::I64(v) => Data::I64(vec![v; n]),
-            Scalar::F32(v) => Data::F32(vec![v; n]),
-            Scalar::F64(v) => Data::F64(vec![v; n]),
-        }
+        crate::match_scalar!(s, |x| Element::into_data(vec![x; n]))
     }
 
     /// A buffer of `dtype` holding `items`; `None` when an item has another dtype.
     pub fn from_scalars(dtype: DType, items: &[Scalar]) -> Option<Data> {
-        fn collect<T: Element>(items: &[Scalar]) -> Option<Vec<T>> {
-            items.iter().map(|&s| T::from_scalar(s)).collect()
+        fn collect<T: Element>(items: &[Scalar]) -> Option<Data> {
+            items
+                .iter()
+                .map(|&s| T::from_scalar(s))
+                .collect::<Option<Vec<T>>>()
+                .map(T::into_data)
         }
-        Some(match dtype {
-            DType::Bool => Data::Bool(collect(items)?),
-            DType::I32 => Data::I32(collect(items)?),
-            DType::I64 => Data::I64(collect(items)?),
-            DType::F32 => Data::F32(collect(items)?),
-            DType::F64 => Data::F64(collect(items)?),
-        })
+        crate::dispatch_dtype!(dtype, |T| collect::<T>(items))
     }
 
     /// Element `i`. Panics when out of bounds, like slice indexing.
     pub fn get(&self, i: usize) -> Scalar {
-        match self {
-            Data::Bool(v) => Scalar::Bool(v[i]),
-            Data::I32(v) => Scalar::I32(v[i]),
-            Data::I64(v) => Scalar::I64(v[i]),
-            Data::F32(v) => Scalar::F32(v[i]),
-            Data::F64(v) => Scalar::F64(v[i]),
-        }
+        crate::match_data!(self, |v| v[i].into_scalar())
     }
 
     /// The raw bytes of the buffer, in the layout compiled code uses (a bool is one byte).
     pub fn as_bytes(&self) -> &[u8] {
-        // SAFETY: every element type here is plain old data with no padding, and `bool` is
-        // one byte holding 0 or 1; the byte view covers exactly the vector's initialized elements.
-        unsafe {
-            match self {
-                Data::Bool(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len()),
-                Data::I32(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 4),
-                Data::I64(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 8),
-                Data::F32(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 4),
-                Data::F64(v) => std::slice::from_raw_parts(v.as_ptr().cast(), v.len() * 8),
-            }
+        fn bytes<T: Element>(v: &[T]) -> &[u8] {
+            // SAFETY: every element type is plain old data with no padding (`bool` is one
+            // byte holding 0 or 1); the byte view covers exactly the initialized elements.
+            unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), std::mem::size_of_val(v)) }
         }
+        crate::match_data!(self, |v| bytes(v))
     }
 
     /// A pointer to the first element, for compiled code to read.
     pub fn as_ptr(&self) -> *const u8 {
-        match self {
-            Data::Bool(v) => v.as_ptr().cast(),
-            Data::I32(v) => v.as_ptr().cast(),
-            Data::I64(v) => v.as_ptr().cast(),
-            Data::F32(v) => v.as_ptr().cast(),
-            Data::F64(v) => v.as_ptr().cast(),
-        }
+        crate::match_data!(self, |v| v.as_ptr().cast())
     }
 
     /// A pointer to the first element, for compiled code to write. Compiled code writes only
     /// valid bit patterns of the dtype (0 or 1 for bool).
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
-        match self {
-            Data::Bool(v) => v.as_mut_ptr().cast(),
-            Data::I32(v) => v.as_mut_ptr().cast(),
-            Data::I64(v) => v.as_mut_ptr().cast(),
-            Data::F32(v) => v.as_mut_ptr().cast(),
-            Data::F64(v) => v.as_mut_ptr().cast(),
-        }
+        crate::match_data!(self, |v| v.as_mut_ptr().cast())
     }
 }
 
-/// A Rust element type that a tensor can hold.
-pub trait Element: Copy + 'static {
+fn element_slice_dtype<T: Element>(_: &[T]) -> DType {
+    T::DTYPE
+}
+
+/// A Rust element type that a tensor can hold: one per row of the dtype table.
+pub trait Element: Copy + Send + Sync + fmt::Debug + 'static {
     const DTYPE: DType;
+    /// Zero (`false` for bool).
+    const DEFAULT: Self;
+    /// One (`true` for bool).
+    const UNIT: Self;
+    /// The smallest value: the integer MIN, `-inf`, `false`.
+    const LOWEST: Self;
+    /// The largest value: the integer MAX, `+inf`, `true`.
+    const HIGHEST: Self;
     fn into_data(v: Vec<Self>) -> Data;
     fn slice(d: &Data) -> Option<&[Self]>;
     fn slice_mut(d: &mut Data) -> Option<&mut [Self]>;
+    fn vec_mut(d: &mut Data) -> Option<&mut Vec<Self>>;
     fn into_scalar(self) -> Scalar;
     fn from_scalar(s: Scalar) -> Option<Self>;
+    /// Bitwise equality, NaN equal to NaN (see [`Scalar::same`]).
+    fn same(self, other: Self) -> bool;
+    /// Reads one literal word (`12`, `-2.5e3`, `nan`, `true`).
+    fn parse_atom(atom: &str) -> Option<Self>;
+    /// Writes the literal word that [`Element::parse_atom`] reads back to the same bits.
+    fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    /// The value as an integer when it is a whole number (any integer, a whole finite float);
+    /// `None` for `bool`, fractions, infinities and NaN.
+    fn to_exact_int(self) -> Option<i128>;
 }
-
-macro_rules! element {
-    ($t:ty, $variant:ident) => {
-        impl Element for $t {
-            const DTYPE: DType = DType::$variant;
-            fn into_data(v: Vec<Self>) -> Data {
-                Data::$variant(v)
-            }
-            fn slice(d: &Data) -> Option<&[Self]> {
-                match d {
-                    Data::$variant(v) => Some(v),
-                    _ => None,
-                }
-            }
-            fn slice_mut(d: &mut Data) -> Option<&mut [Self]> {
-                match d {
-                    Data::$variant(v) => Some(v),
-                    _ => None,
-                }
-            }
-            fn into_scalar(self) -> Scalar {
-                Scalar::$variant(self)
-            }
-            fn from_scalar(s: Scalar) -> Option<Self> {
-                match s {
-                    Scalar::$variant(v) => Some(v),
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-
-element!(bool, Bool);
-element!(i32, I32);
-element!(i64, I64);
-element!(f32, F32);
-element!(f64, F64);
 
 /// A tensor: a dtype, a static shape and a row-major buffer of exactly as many elements.
 #[derive(Clone, Debug)]
@@ -265,21 +365,13 @@ impl PartialEq for Tensor {
         crate::types::same_shape(&self.shape, &other.shape)
             && self.dtype() == other.dtype()
             && self.data.len() == other.data.len()
-            && match (&self.data, &other.data) {
-                (Data::Bool(a), Data::Bool(b)) => a == b,
-                (Data::I32(a), Data::I32(b)) => a == b,
-                (Data::I64(a), Data::I64(b)) => a == b,
-                (Data::F32(a), Data::F32(b)) => a
-                    .iter()
-                    .zip(b)
-                    .all(|(x, y)| (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()),
-                (Data::F64(a), Data::F64(b)) => a
-                    .iter()
-                    .zip(b)
-                    .all(|(x, y)| (x.is_nan() && y.is_nan()) || x.to_bits() == y.to_bits()),
-                _ => false,
-            }
+            && crate::match_data!(&self.data, |a| slice_same(a, &other.data))
     }
+}
+
+/// Whether `other` holds the same elements as `a`, by [`Element::same`].
+fn slice_same<T: Element>(a: &[T], other: &Data) -> bool {
+    T::slice(other).is_some_and(|b| a.iter().zip(b).all(|(x, y)| x.same(*y)))
 }
 
 impl Tensor {
@@ -402,20 +494,10 @@ impl Tensor {
     /// constant as one scalar.
     pub fn is_splat(&self) -> bool {
         // Typed loops: this runs on every large constant at compile time.
-        fn all_same<T: Copy>(v: &[T], same: impl Fn(T, T) -> bool) -> bool {
-            v.first().is_some_and(|&x| v.iter().all(|&y| same(x, y)))
+        fn all_same<T: Element>(v: &[T]) -> bool {
+            v.first().is_some_and(|&x| v.iter().all(|&y| x.same(y)))
         }
-        match &self.data {
-            Data::Bool(v) => all_same(v, |a, b| a == b),
-            Data::I32(v) => all_same(v, |a, b| a == b),
-            Data::I64(v) => all_same(v, |a, b| a == b),
-            Data::F32(v) => all_same(v, |a, b| {
-                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-            }),
-            Data::F64(v) => all_same(v, |a, b| {
-                a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-            }),
-        }
+        crate::match_data!(&self.data, |v| all_same(v))
     }
 }
 
@@ -539,24 +621,15 @@ pub fn parse_literal(s: &str) -> Result<(Literal, usize), (usize, String)> {
 
 /// Reads one atom as a scalar of `dtype`.
 pub fn parse_scalar(atom: &str, dtype: DType) -> Result<Scalar, String> {
-    let bad = || format!("'{atom}' is not a valid {dtype} literal");
-    Ok(match dtype {
-        DType::Bool => match atom {
-            "true" => Scalar::Bool(true),
-            "false" => Scalar::Bool(false),
-            _ => return Err(bad()),
-        },
-        DType::I32 => Scalar::I32(atom.parse().map_err(|_| bad())?),
-        DType::I64 => Scalar::I64(atom.parse().map_err(|_| bad())?),
-        DType::F32 => Scalar::F32(match float_bits(atom, 32)? {
-            Some(b) => f32::from_bits(b as u32),
-            None => parse_float(atom, f32::NAN, f32::INFINITY).ok_or_else(bad)?,
-        }),
-        DType::F64 => Scalar::F64(match float_bits(atom, 64)? {
-            Some(b) => f64::from_bits(b),
-            None => parse_float(atom, f64::NAN, f64::INFINITY).ok_or_else(bad)?,
-        }),
-    })
+    fn parse<T: Element>(atom: &str) -> Option<Scalar> {
+        T::parse_atom(atom).map(T::into_scalar)
+    }
+    if dtype.is_float() {
+        // A hex bit pattern that does not fit the dtype gets its own message, not "not valid".
+        float_bits(atom, dtype.bits())?;
+    }
+    crate::dispatch_dtype!(dtype, |T| parse::<T>(atom))
+        .ok_or_else(|| format!("'{atom}' is not a valid {dtype} literal"))
 }
 
 /// Reads a float's bit pattern written in hex (`0x7fc00001`), so that every value, NaN payloads

@@ -7,9 +7,10 @@
 //! seed always gives the same program, so a failing seed is a reproducible bug report.
 
 use crate::ir::{Function, Region, Value};
+use crate::ops::scalar::convert;
 use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Scalar, Tensor};
-use crate::types::{DType, TensorType};
+use crate::types::{DType, Kind, TensorType};
 
 /// SplitMix64: small, fast and good enough to pick program shapes.
 #[derive(Clone, Debug)]
@@ -74,34 +75,55 @@ const F64_EDGES: [f64; 14] = [
     -2.5,
     3.75,
 ];
-const I32_EDGES: [i32; 12] = [0, 1, -1, 2, -2, 7, 31, 32, 33, i32::MIN, i32::MAX, -8];
-const I64_EDGES: [i64; 12] = [0, 1, -1, 2, -2, 7, 63, 64, 65, i64::MIN, i64::MAX, -8];
+/// Integer edge values, given as `i64` and converted (wrapping) to each integer dtype; `W` is
+/// the dtype's width, so that shift amounts around it are tried.
+fn int_edges(dtype: DType) -> [Scalar; 12] {
+    let w = i64::from(dtype.bits());
+    let c = |v: i64| convert(Scalar::I64(v), dtype);
+    [
+        c(0),
+        c(1),
+        c(-1),
+        c(2),
+        c(-2),
+        c(7),
+        c(w - 1),
+        c(w),
+        c(w + 1),
+        dtype.min_value(),
+        dtype.max_value(),
+        c(-8),
+    ]
+}
 
 /// A random element of `dtype`: an edge value half the time, else a small ordinary number.
 pub fn random_scalar(rng: &mut Rng, dtype: DType) -> Scalar {
     let edge = rng.chance(50);
-    match dtype {
-        DType::Bool => Scalar::Bool(rng.chance(50)),
-        DType::I32 => Scalar::I32(if edge {
-            rng.pick(&I32_EDGES)
-        } else {
-            rng.below(41) as i32 - 20
-        }),
-        DType::I64 => Scalar::I64(if edge {
-            rng.pick(&I64_EDGES)
-        } else {
-            rng.below(41) as i64 - 20
-        }),
-        DType::F32 => Scalar::F32(if edge {
-            rng.pick(&F32_EDGES)
-        } else {
-            (rng.below(2001) as f32 - 1000.0) / 64.0
-        }),
-        DType::F64 => Scalar::F64(if edge {
-            rng.pick(&F64_EDGES)
-        } else {
-            (rng.below(2001) as f64 - 1000.0) / 64.0
-        }),
+    match dtype.kind() {
+        Kind::Bool => Scalar::Bool(rng.chance(50)),
+        Kind::Signed | Kind::Unsigned => {
+            if edge {
+                rng.pick(&int_edges(dtype))
+            } else {
+                convert(Scalar::I64(rng.below(41) as i64 - 20), dtype)
+            }
+        }
+        Kind::Float if dtype.bits() > 32 => {
+            let v = if edge {
+                rng.pick(&F64_EDGES)
+            } else {
+                (rng.below(2001) as f64 - 1000.0) / 64.0
+            };
+            convert(Scalar::F64(v), dtype)
+        }
+        Kind::Float => {
+            let v = if edge {
+                rng.pick(&F32_EDGES)
+            } else {
+                (rng.below(2001) as f32 - 1000.0) / 64.0
+            };
+            convert(Scalar::F32(v), dtype)
+        }
     }
 }
 
@@ -366,7 +388,7 @@ impl Gen {
 
     fn shape_op(&mut self, r: Region, v: Value, ty: &TensorType) {
         let dt = ty.dtype;
-        match (self.rng.below(6), ty.rank()) {
+        match (self.rng.below(8), ty.rank()) {
             (0, 0) => {
                 let shape = vec![1 + self.rng.below(self.cfg.max_dim)];
                 self.push1(
@@ -446,14 +468,34 @@ impl Gen {
                     TensorType::new(dt, shape),
                 );
             }
+            (5 | 6, rank) if rank > 0 => {
+                // Start indices of either integer type, often edge values, so the clamp to
+                // [0, dim - size] is exercised at both ends.
+                let it = TensorType::scalar(self.rng.pick(&[DType::I32, DType::I64]));
+                let sizes: Vec<usize> = ty.shape.iter().map(|&n| self.rng.below(n + 1)).collect();
+                let window = TensorType::new(dt, sizes.clone());
+                let update = self.rng.chance(50);
+                let mut args = vec![v];
+                if update {
+                    args.push(self.value_of(r, &window));
+                }
+                for _ in 0..rank {
+                    args.push(self.value_of(r, &it));
+                }
+                if update {
+                    self.push1(r, Op::DynamicUpdateSlice, args, ty.clone());
+                } else {
+                    self.push1(r, Op::DynamicSlice { sizes }, args, window);
+                }
+            }
             _ => {
                 let mut shape = self.random_shape();
                 if shape.is_empty() {
                     shape.push(1 + self.rng.below(self.cfg.max_dim));
                 }
-                let dtype = self
-                    .rng
-                    .pick(&[DType::I32, DType::I64, DType::F32, DType::F64]);
+                let numeric: Vec<DType> =
+                    DType::ALL.into_iter().filter(|d| d.is_numeric()).collect();
+                let dtype = self.rng.pick(&numeric);
                 let axis = self.rng.below(shape.len());
                 self.push1(r, Op::Iota { axis }, vec![], TensorType::new(dtype, shape));
             }
@@ -560,5 +602,32 @@ impl Gen {
         for v in self.f.results(inst).to_vec() {
             self.define(v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::random_function;
+    use crate::ops::Op;
+
+    /// The differential test only covers what the generator emits; this keeps the newer ops
+    /// from silently dropping out of it.
+    #[test]
+    fn generator_emits_dynamic_indexing() {
+        let (mut slices, mut updates) = (0, 0);
+        for seed in 0..300 {
+            let f = random_function(seed);
+            for d in &f.insts {
+                match d.op {
+                    Op::DynamicSlice { .. } => slices += 1,
+                    Op::DynamicUpdateSlice => updates += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert!(
+            slices > 3 && updates > 3,
+            "{slices} slices, {updates} updates"
+        );
     }
 }

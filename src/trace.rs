@@ -51,10 +51,10 @@ use crate::types::{DType, TensorType};
 type Loc = &'static Location<'static>;
 
 /// A read of a tensor value into Rust: the reason a trace is dynamic.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GraphBreak {
     /// The method that read the value, e.g. `to_scalar::<bool>()`.
-    pub what: &'static str,
+    pub what: String,
     /// Where the user's code called it.
     pub location: &'static Location<'static>,
 }
@@ -249,7 +249,7 @@ impl Traced {
     #[track_caller]
     pub fn to_scalar<T: Element>(&self) -> Result<T> {
         let loc = Location::caller();
-        self.graph_break(scalar_name::<T>(), loc);
+        self.graph_break(&scalar_name::<T>(), loc);
         scalar_of(&self.value, &self.tape.name, loc)
     }
 
@@ -257,14 +257,7 @@ impl Traced {
     #[track_caller]
     pub fn item<T: Element>(&self) -> Result<T> {
         let loc = Location::caller();
-        let what = match T::DTYPE {
-            DType::Bool => "item::<bool>()",
-            DType::I32 => "item::<i32>()",
-            DType::I64 => "item::<i64>()",
-            DType::F32 => "item::<f32>()",
-            DType::F64 => "item::<f64>()",
-        };
-        self.graph_break(what, loc);
+        self.graph_break(&format!("item::<{}>()", T::DTYPE), loc);
         scalar_of(&self.value, &self.tape.name, loc)
     }
 
@@ -287,23 +280,21 @@ impl Traced {
 
     /// Records the first read of a value on this tape and stops recording: the rest of the
     /// call runs eagerly only.
-    fn graph_break(&self, what: &'static str, location: Loc) {
+    fn graph_break(&self, what: &str, location: Loc) {
         let mut st = self.tape.state.borrow_mut();
         if st.recording && st.graph_break.is_none() {
-            st.graph_break = Some(GraphBreak { what, location });
+            st.graph_break = Some(GraphBreak {
+                what: what.to_string(),
+                location,
+            });
         }
         st.recording = false;
     }
 }
 
-fn scalar_name<T: Element>() -> &'static str {
-    match T::DTYPE {
-        DType::Bool => "to_scalar::<bool>()",
-        DType::I32 => "to_scalar::<i32>()",
-        DType::I64 => "to_scalar::<i64>()",
-        DType::F32 => "to_scalar::<f32>()",
-        DType::F64 => "to_scalar::<f64>()",
-    }
+/// The call that read a value, as the user wrote it: `to_scalar::<f32>()`.
+fn scalar_name<T: Element>() -> String {
+    format!("to_scalar::<{}>()", T::DTYPE)
 }
 
 value_operators!(Traced, x => TapeEmit(&x.tape));
@@ -380,7 +371,7 @@ where
         self.count(|s| s.traces += 1);
         let (outs, tape) = self.run(inputs, true, loc)?;
         let st = tape.state.borrow();
-        let plan = match st.graph_break {
+        let plan = match st.graph_break.clone() {
             Some(b) => Plan::Eager(TraceStatus::Dynamic(b)),
             None => {
                 let mut f = st.func.clone();

@@ -2,63 +2,163 @@
 
 use std::fmt;
 
-/// The element type of a tensor.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum DType {
+/// The one list of dtypes. Everything per-dtype in `src/` outside the JIT's instruction
+/// selection is generated from it: [`DType`], [`crate::tensor::Scalar`], [`crate::tensor::Data`],
+/// the [`crate::tensor::Element`] impls and the dispatch macros ([`crate::dispatch_dtype!`],
+/// [`crate::match_data!`], [`crate::match_scalar!`]).
+///
+/// `for_each_dtype!(callback!(extra tokens))` calls `callback! { extra tokens; rows }`, one row
+/// a dtype: `(Variant, rust_type, "text name", kind, bits)`, where `kind` is one of `bool`,
+/// `sint`, `uint`, `float` and `bits` is the width of its values (1 for `bool`, whose storage is
+/// one byte). Adding a dtype is one row here plus its genuinely new semantics (see
+/// ARCHITECTURE.md for the list of sites).
+#[macro_export]
+macro_rules! for_each_dtype {
+    ($($cb:ident)::+ ! ( $($extra:tt)* )) => {
+        $($cb)::+! {
+            $($extra)*;
+            (Bool, bool, "bool", bool, 1),
+            (I32, i32, "i32", sint, 32),
+            (I64, i64, "i64", sint, 64),
+            (F32, f32, "f32", float, 32),
+            (F64, f64, "f64", float, 64),
+        }
+    };
+}
+
+/// `dispatch_dtype!(dtype, |T| expr)` evaluates `expr` with the type name `T` bound to the Rust
+/// element type of `dtype` (a [`DType`] value): one monomorphized arm per dtype.
+#[macro_export]
+macro_rules! dispatch_dtype {
+    ($dt:expr, |$t:ident| $body:expr) => {
+        $crate::for_each_dtype!($crate::__dispatch_dtype_arms!(($dt)($t)($body)))
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __dispatch_dtype_arms {
+    (($dt:expr) ($t:ident) ($body:expr); $(($v:ident, $rt:ty, $name:literal, $kind:ident, $bits:literal),)*) => {
+        match $dt {
+            $($crate::types::DType::$v => {
+                #[allow(dead_code)]
+                type $t = $rt;
+                $body
+            })*
+        }
+    };
+}
+
+macro_rules! define_dtype {
+    (; $(($v:ident, $rt:ty, $name:literal, $kind:ident, $bits:literal),)*) => {
+        /// The element type of a tensor.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum DType {
+            $($v,)*
+        }
+
+        impl DType {
+            /// Every dtype, in the table's fixed order (used by tests and generators).
+            pub const ALL: [DType; [$(stringify!($v)),*].len()] = [$(DType::$v),*];
+
+            /// The name used in the textual IR.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(DType::$v => $name,)*
+                }
+            }
+
+            /// Reads a dtype name as printed by [`DType::name`].
+            pub fn from_name(s: &str) -> Option<DType> {
+                match s {
+                    $($name => Some(DType::$v),)*
+                    _ => None,
+                }
+            }
+
+            /// What kind of number the dtype holds.
+            pub fn kind(self) -> Kind {
+                match self {
+                    $(DType::$v => define_dtype!(@kind $kind),)*
+                }
+            }
+
+            /// The width of a value in bits (1 for `bool`, whose storage is one byte).
+            pub fn bits(self) -> u32 {
+                match self {
+                    $(DType::$v => $bits,)*
+                }
+            }
+        }
+    };
+    (@kind bool) => { Kind::Bool };
+    (@kind sint) => { Kind::Signed };
+    (@kind uint) => { Kind::Unsigned };
+    (@kind float) => { Kind::Float };
+}
+
+for_each_dtype!(define_dtype!());
+
+/// The kinds of dtype: the semantics of an op depends on the kind and the width only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
     Bool,
-    I32,
-    I64,
-    F32,
-    F64,
+    Signed,
+    Unsigned,
+    Float,
 }
 
 impl DType {
-    /// Every dtype, in a fixed order (used by tests and generators).
-    pub const ALL: [DType; 5] = [DType::Bool, DType::I32, DType::I64, DType::F32, DType::F64];
-
-    /// The name used in the textual IR.
-    pub fn name(self) -> &'static str {
-        match self {
-            DType::Bool => "bool",
-            DType::I32 => "i32",
-            DType::I64 => "i64",
-            DType::F32 => "f32",
-            DType::F64 => "f64",
+    /// The dtype names, for error messages: "bool, i32, ... or f64".
+    pub fn names() -> String {
+        let names: Vec<&str> = DType::ALL.iter().map(|d| d.name()).collect();
+        match names.split_last() {
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
         }
-    }
-
-    /// Reads a dtype name as printed by [`DType::name`].
-    pub fn from_name(s: &str) -> Option<DType> {
-        Some(match s {
-            "bool" => DType::Bool,
-            "i32" => DType::I32,
-            "i64" => DType::I64,
-            "f32" => DType::F32,
-            "f64" => DType::F64,
-            _ => return None,
-        })
     }
 
     /// Bytes per element in a tensor buffer (a `bool` is one byte, 0 or 1).
     pub fn size_bytes(self) -> usize {
-        match self {
-            DType::Bool => 1,
-            DType::I32 | DType::F32 => 4,
-            DType::I64 | DType::F64 => 8,
-        }
+        self.bits().div_ceil(8) as usize
     }
 
     pub fn is_float(self) -> bool {
-        matches!(self, DType::F32 | DType::F64)
+        self.kind() == Kind::Float
     }
 
+    /// Signed and unsigned integers.
     pub fn is_int(self) -> bool {
-        matches!(self, DType::I32 | DType::I64)
+        matches!(self.kind(), Kind::Signed | Kind::Unsigned)
+    }
+
+    /// A signed integer (two's complement).
+    pub fn is_signed(self) -> bool {
+        self.kind() == Kind::Signed
+    }
+
+    /// An unsigned integer.
+    pub fn is_unsigned(self) -> bool {
+        self.kind() == Kind::Unsigned
     }
 
     /// Integers and floats: the types arithmetic is defined on.
     pub fn is_numeric(self) -> bool {
         self.is_int() || self.is_float()
+    }
+
+    /// The smallest value: `false`, the integer MIN, or `-inf`.
+    pub fn min_value(self) -> crate::tensor::Scalar {
+        crate::dispatch_dtype!(self, |T| crate::tensor::Element::into_scalar(
+            <T as crate::tensor::Element>::LOWEST
+        ))
+    }
+
+    /// The largest value: `true`, the integer MAX, or `+inf`.
+    pub fn max_value(self) -> crate::tensor::Scalar {
+        crate::dispatch_dtype!(self, |T| crate::tensor::Element::into_scalar(
+            <T as crate::tensor::Element>::HIGHEST
+        ))
     }
 }
 
@@ -191,5 +291,35 @@ impl fmt::Display for TensorType {
             f.write_str("]")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::scalar::eval_compare;
+    use crate::ops::CmpOp;
+    use crate::tensor::Scalar;
+
+    #[test]
+    fn every_dtype_round_trips_its_name_and_has_ordered_bounds() {
+        for d in DType::ALL {
+            assert_eq!(DType::from_name(d.name()), Some(d));
+            assert_eq!(d.min_value().dtype(), d);
+            assert_eq!(d.max_value().dtype(), d);
+            assert_eq!(
+                eval_compare(CmpOp::Lt, d.min_value(), d.max_value()),
+                Some(Scalar::Bool(true)),
+                "{d}"
+            );
+            assert!(d.size_bytes() * 8 >= d.bits() as usize, "{d}");
+            assert!(!(d.is_signed() && d.is_unsigned()));
+            assert_eq!(d.is_int(), d.is_signed() || d.is_unsigned());
+        }
+        assert_eq!(DType::from_name("i33"), None);
+        assert_eq!(DType::I64.bits(), 64);
+        assert_eq!(DType::Bool.size_bytes(), 1);
+        assert_eq!(DType::I32.min_value(), Scalar::I32(i32::MIN));
+        assert_eq!(DType::F64.max_value(), Scalar::F64(f64::INFINITY));
     }
 }

@@ -3,142 +3,16 @@
 //! (lengths 0..=37 hit every vector tail), every dtype and edge values (NaN, ±inf, -0, MIN,
 //! MAX).
 
+mod common;
 mod jit_util;
 
-use graphjit::interp::interpret;
+use common::{check_both, edge_values};
 use graphjit::ir::{Function, Value};
-use graphjit::jit::{compile_with, JitOptions};
 use graphjit::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use graphjit::{DType, Scalar, Tensor, TensorType};
 use jit_util::*;
 
 const DTYPES: [DType; 4] = [DType::F32, DType::F64, DType::I32, DType::I64];
-
-/// The option sets compared.
-fn variants() -> Vec<(&'static str, JitOptions)> {
-    vec![
-        ("plain", JitOptions::plain()),
-        (
-            "fused-scalar",
-            JitOptions {
-                simd: false,
-                ..JitOptions::default()
-            },
-        ),
-        ("fused-simd", JitOptions::default()),
-    ]
-}
-
-/// Runs `f` on `inputs` in the interpreter (the reference semantics) and compiled under every
-/// variant, and asserts identical results.
-fn check(f: &Function, inputs: &[Tensor], what: &str) {
-    let want = interpret(f, inputs).unwrap_or_else(|e| panic!("{what} [interp]: {e}"));
-    let mut reference: Option<Vec<Tensor>> = Some(want);
-    for (name, opts) in variants() {
-        let exe = compile_with(f, &opts).unwrap_or_else(|e| panic!("{what} [{name}]: {e}"));
-        let got = exe
-            .run(inputs)
-            .unwrap_or_else(|e| panic!("{what} [{name}]: {e}"));
-        match &reference {
-            None => reference = Some(got),
-            Some(r) => assert_eq!(&got, r, "{what}: {name} differs from the interpreter"),
-        }
-    }
-}
-
-/// Edge values of a dtype, cycled from `offset` to fill `n` elements.
-fn edge_values(dt: DType, n: usize, offset: usize) -> Tensor {
-    let f64s = [
-        0.0,
-        -0.0,
-        1.0,
-        -1.0,
-        0.5,
-        -2.5,
-        2.5,
-        f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        3.75,
-        -7.0,
-        1e10,
-        -1e-10,
-        1e300,
-        5e-324,
-        f64::MAX,
-        f64::MIN,
-        2147483648.0,
-        -2147483904.0,
-        9.3e18,
-        0.3,
-        -0.7,
-    ];
-    let i64s = [
-        0i64,
-        1,
-        -1,
-        2,
-        -2,
-        7,
-        -7,
-        31,
-        32,
-        33,
-        63,
-        64,
-        100,
-        -100,
-        i64::MIN,
-        i64::MAX,
-        i32::MIN as i64,
-        i32::MAX as i64,
-        12345,
-    ];
-    let idx = |i: usize| i.wrapping_mul(7).wrapping_add(offset);
-    match dt {
-        DType::F32 => {
-            let extra = [f32::MIN_POSITIVE / 4.0, f32::MAX, f32::MIN, 16777217.0];
-            Tensor::from(
-                (0..n)
-                    .map(|i| {
-                        let k = idx(i) % (f64s.len() + extra.len());
-                        if k < f64s.len() {
-                            f64s[k] as f32
-                        } else {
-                            extra[k - f64s.len()]
-                        }
-                    })
-                    .collect::<Vec<f32>>(),
-            )
-        }
-        DType::F64 => Tensor::from(
-            (0..n)
-                .map(|i| f64s[idx(i) % f64s.len()])
-                .collect::<Vec<f64>>(),
-        ),
-        DType::I32 => {
-            let extra = [i32::MIN, i32::MAX];
-            Tensor::from(
-                (0..n)
-                    .map(|i| {
-                        let k = idx(i) % (i64s.len() + 2);
-                        if k < i64s.len() {
-                            i64s[k] as i32
-                        } else {
-                            extra[k - i64s.len()]
-                        }
-                    })
-                    .collect::<Vec<i32>>(),
-            )
-        }
-        DType::I64 => Tensor::from(
-            (0..n)
-                .map(|i| i64s[idx(i) % i64s.len()])
-                .collect::<Vec<i64>>(),
-        ),
-        DType::Bool => Tensor::from((0..n).map(|i| idx(i) % 3 == 0).collect::<Vec<bool>>()),
-    }
-}
 
 fn shaped(t: Tensor, shape: &[usize]) -> Tensor {
     t.reshaped(shape.to_vec()).expect("reshape")
@@ -206,11 +80,11 @@ fn elementwise_chains_every_dtype_and_tail() {
                 );
                 ret(&mut f, body, vec![out]);
                 let ins = [edge_values(dt, n, 0), edge_values(dt, n, 5)];
-                check(&f, &ins, &format!("{dt} n={n} {:?}({:?}(x), y)", b, u));
+                check_both(&f, &ins, &format!("{dt} n={n} {:?}({:?}(x), y)", b, u));
                 // The plain binary op alone, with the operands swapped.
                 let g = single_op(Op::Binary(b), &[t.clone(), t.clone()], t.clone());
                 let ins = [edge_values(dt, n, 3), edge_values(dt, n, 1)];
-                check(&g, &ins, &format!("{dt} n={n} {b:?}"));
+                check_both(&g, &ins, &format!("{dt} n={n} {b:?}"));
             }
         }
     }
@@ -241,7 +115,7 @@ fn conversions_in_fused_groups() {
                     )
                 };
                 ret(&mut f, body, vec![out]);
-                check(
+                check_both(
                     &f,
                     &[edge_values(from, n, 2)],
                     &format!("{from}->{to} n={n}"),
@@ -290,7 +164,7 @@ fn compare_select_groups() {
                 let nq = op(&mut f, body, Op::Unary(UnaryOp::Not), vec![q], tb.clone());
                 ret(&mut f, body, vec![s, nq]);
                 let ins = [edge_values(dt, n, 1), edge_values(dt, n, 4)];
-                check(&f, &ins, &format!("{dt} n={n} select {c:?}"));
+                check_both(&f, &ins, &format!("{dt} n={n} select {c:?}"));
             }
         }
     }
@@ -364,7 +238,7 @@ fn broadcasts_feeding_fused_groups() {
                 shaped(edge_values(dt, 3, 2), &[3, 1]),
                 shaped(edge_values(dt, 1, 6), &[]),
             ];
-            check(&f, &ins, &format!("{dt} n={n} broadcasts"));
+            check_both(&f, &ins, &format!("{dt} n={n} broadcasts"));
             // A transposing broadcast: [n] along dimension 0 of [n, 3].
             let tt = ty(dt, &[n, 3]);
             let mut g = Function::new("bc0", vec![tt.clone()]);
@@ -390,7 +264,7 @@ fn broadcasts_feeding_fused_groups() {
                 edge_values(dt, n, 1),
                 shaped(edge_values(dt, 3 * n, 2), &[n, 3]),
             ];
-            check(&g, &ins, &format!("{dt} n={n} broadcast dim 0"));
+            check_both(&g, &ins, &format!("{dt} n={n} broadcast dim 0"));
         }
     }
 }
@@ -467,7 +341,7 @@ fn fused_reductions() {
                     shaped(edge_values(dt, n, 0), &shape),
                     shaped(edge_values(dt, n, 9), &shape),
                 ];
-                check(
+                check_both(
                     &f,
                     &ins,
                     &format!("{dt} reduce.{r:?} {shape:?} axes {axes:?}"),
@@ -490,7 +364,7 @@ fn fused_reductions() {
                     _ => edge_values(dt, n, 3),
                 };
                 let vals = shaped(vals, &shape);
-                check(
+                check_both(
                     &f,
                     &[vals.clone(), vals],
                     &format!("{dt} reduce.{r:?} {shape:?} finite"),
@@ -550,7 +424,7 @@ fn loop_carried_and_returned_fused_values() {
             t.clone(),
         );
         ret(&mut f, body, vec![sq, sq, res[2]]);
-        check(
+        check_both(
             &f,
             &[edge_values(DType::F32, n, 4)],
             &format!("decay n={n}"),
@@ -571,7 +445,7 @@ fn long_chain() {
         v = op(&mut f, body, Op::Binary(o), vec![v, x], t.clone());
     }
     ret(&mut f, body, vec![v]);
-    check(&f, &[edge_values(DType::F32, 19, 0)], "200-op chain");
+    check_both(&f, &[edge_values(DType::F32, 19, 0)], "200-op chain");
 }
 
 /// `dot` of every numeric dtype on shapes around the register blocks (4 rows, 2 vectors of
@@ -599,7 +473,7 @@ fn dot_blocks_and_tails() {
                 shaped(edge_values(dt, m * k, 0), &[m, k]),
                 shaped(edge_values(dt, k * n, 5), &[k, n]),
             ];
-            check(&f, &ins, &format!("{dt} dot {m}x{k}x{n}"));
+            check_both(&f, &ins, &format!("{dt} dot {m}x{k}x{n}"));
             // Finite values whose sums depend on the order.
             let fin = |len: usize, s: usize| match dt {
                 DType::F32 => Tensor::from(
@@ -618,11 +492,11 @@ fn dot_blocks_and_tails() {
                 shaped(fin(m * k, 1), &[m, k]),
                 shaped(fin(k * n, 2), &[k, n]),
             ];
-            check(&f, &ins, &format!("{dt} dot {m}x{k}x{n} finite"));
+            check_both(&f, &ins, &format!("{dt} dot {m}x{k}x{n} finite"));
             let tv = ty(dt, &[k]);
             let g = single_op(Op::Dot, &[ty(dt, &[m, k]), tv], ty(dt, &[m]));
             let ins = [shaped(fin(m * k, 3), &[m, k]), fin(k, 4)];
-            check(&g, &ins, &format!("{dt} matvec {m}x{k}"));
+            check_both(&g, &ins, &format!("{dt} matvec {m}x{k}"));
         }
     }
 }
@@ -653,7 +527,7 @@ fn reductions_of_broadcasts() {
                 ret(&mut f, body, vec![s]);
                 let len: usize = in_shape.iter().product();
                 let ins = [shaped(edge_values(dt, len, 2), &in_shape)];
-                check(
+                check_both(
                     &f,
                     &ins,
                     &format!("{dt} n={n} reduce of broadcast {in_shape:?}"),

@@ -1,23 +1,14 @@
 //! Tests of the JIT's memory plan and code shape on the workload programs of `ir/`: fused
 //! groups need no scratch, loops use vectors, loop-carried tensors are computed in place.
 
-use graphjit::ir::parse::parse_module;
-use graphjit::ir::Function;
-use graphjit::jit::{compile_with, JitOptions};
+mod common;
 
-fn load(file: &str, name: &str) -> Function {
-    let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
-    let src = std::fs::read_to_string(&path).expect("ir file");
-    parse_module(&src)
-        .expect("parse")
-        .func(name)
-        .expect("function")
-        .clone()
-}
+use common::load_ir;
+use graphjit::jit::{compile_with, JitOptions};
 
 #[test]
 fn fused_elementwise_needs_no_scratch_and_uses_vectors() {
-    let f = load("ir/poly.gir", "poly");
+    let f = load_ir("poly.gir", "poly");
     let plain = compile_with(&f, &JitOptions::plain()).unwrap();
     let fast = compile_with(&f, &JitOptions::default()).unwrap();
     // Plain: four splat fills and six intermediate buffers of 4 MiB each.
@@ -29,7 +20,7 @@ fn fused_elementwise_needs_no_scratch_and_uses_vectors() {
 
 #[test]
 fn fused_reduction_needs_no_scratch() {
-    let f = load("ir/sumsq.gir", "sumsq");
+    let f = load_ir("sumsq.gir", "sumsq");
     let fast = compile_with(&f, &JitOptions::default()).unwrap();
     assert_eq!(fast.scratch_bytes(), 0);
     assert!(fast.clif().contains("fmul.f32x4") || fast.clif().contains("f32x4"));
@@ -37,7 +28,7 @@ fn fused_reduction_needs_no_scratch() {
 
 #[test]
 fn loop_carried_tensor_is_computed_into_the_other_buffer() {
-    let f = load("ir/decay.gir", "decay");
+    let f = load_ir("decay.gir", "decay");
     let fast = compile_with(&f, &JitOptions::default()).unwrap();
     // Only the two buffers of the carried value; the body's result is written in place, so
     // the only copies left are the initial one and the final one into the output.
@@ -50,7 +41,7 @@ fn loop_carried_tensor_is_computed_into_the_other_buffer() {
 fn matmul_calls_the_gemm_routine_and_writes_the_output_in_place() {
     // Float `dot` is one call of the `matrixmultiply` routine the interpreter calls too,
     // with the output buffer itself as C: no scratch and no copy.
-    let f = load("ir/matmul.gir", "matmul64");
+    let f = load_ir("matmul.gir", "matmul64");
     let fast = compile_with(&f, &JitOptions::default()).unwrap();
     assert_eq!(fast.scratch_bytes(), 0);
     assert_eq!(fast.clif().matches("call ").count(), 1, "{}", fast.clif());

@@ -1,7 +1,7 @@
 //! JIT tests of elementwise semantics on edge values: integer division, remainder and shifts,
 //! conversions, float min/max/compare/round, and the shared transcendental functions. Each op
 //! runs both on scalars (registers) and on tensors (loops), against reference values written
-//! from HELPERS.md's rules.
+//! from the semantics table of the design notes (`/work/shared/DESIGN.md`, "Op semantics").
 
 mod jit_util;
 

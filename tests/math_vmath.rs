@@ -3,11 +3,11 @@
 //! interpreter and every compiled form (scalar, fused, fused SIMD f32x4 with every tail
 //! length); and float `dot` through `matrixmultiply`, the same bits in both executors.
 
+mod common;
 mod jit_util;
 
-use graphjit::interp::interpret;
-use graphjit::ir::Function;
-use graphjit::jit::{compile_with, JitOptions};
+use common::{check_both as check, variants};
+use graphjit::jit::compile_with;
 use graphjit::ops::scalar::vmath::{exp_f32, exp_f64, tanh_f32, tanh_f64};
 use graphjit::ops::{scalar, Op, UnaryOp};
 use graphjit::{DType, Tensor};
@@ -233,62 +233,6 @@ fn f64_accuracy_against_std() {
     assert_eq!(tanh_f64(f64::NEG_INFINITY), -1.0);
 }
 
-/// The compile variants: plain per-op loops, fused scalar loops, fused f32x4 loops.
-fn variants() -> Vec<(&'static str, JitOptions)> {
-    vec![
-        ("plain", JitOptions::plain()),
-        (
-            "fused-scalar",
-            JitOptions {
-                simd: false,
-                ..JitOptions::default()
-            },
-        ),
-        ("fused-simd", JitOptions::default()),
-    ]
-}
-
-/// Asserts that two tensors hold the same bits (NaNs compare by NaN-ness only).
-fn assert_same_bits(got: &Tensor, want: &Tensor, what: &str) {
-    assert_eq!(got.shape(), want.shape(), "{what}");
-    match (got.as_slice::<f32>(), want.as_slice::<f32>()) {
-        (Some(g), Some(w)) => {
-            for (i, (a, b)) in g.iter().zip(w).enumerate() {
-                assert!(
-                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                    "{what}: element {i}: {a:e} vs {b:e}"
-                );
-            }
-        }
-        _ => {
-            let (g, w) = (
-                got.as_slice::<f64>().unwrap(),
-                want.as_slice::<f64>().unwrap(),
-            );
-            for (i, (a, b)) in g.iter().zip(w).enumerate() {
-                assert!(
-                    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()),
-                    "{what}: element {i}: {a:e} vs {b:e}"
-                );
-            }
-        }
-    }
-}
-
-/// Runs `f` in the interpreter and in every compile variant; all must agree bit for bit.
-fn check(f: &Function, inputs: &[Tensor], what: &str) {
-    let want = interpret(f, inputs).unwrap_or_else(|e| panic!("{what} [interp]: {e}"));
-    for (name, opts) in variants() {
-        let exe = compile_with(f, &opts).unwrap_or_else(|e| panic!("{what} [{name}]: {e}"));
-        let got = exe
-            .run(inputs)
-            .unwrap_or_else(|e| panic!("{what} [{name}]: {e}"));
-        for (g, w) in got.iter().zip(&want) {
-            assert_same_bits(g, w, &format!("{what} [{name}]"));
-        }
-    }
-}
-
 /// A deterministic pseudo-random stream (xorshift), for inputs.
 struct Rng(u64);
 impl Rng {
@@ -384,7 +328,7 @@ fn compiled_exp_and_tanh_match_on_many_values() {
         let want = Tensor::from_vec(want, [n]).unwrap();
         for (name, opts) in variants() {
             let got = compile_with(&f, &opts).unwrap().run(&input).unwrap();
-            assert_same_bits(&got[0], &want, &format!("{op:?} [{name}]"));
+            assert_eq!(got[0], want, "{op:?} [{name}]");
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Edge-value tests of every op's scalar meaning, of the tensor kernels (including the
 //! documented reduce and dot orders), and of the interpreter on functions built with the IR API.
 //!
-//! Expected values are written out by hand from the semantics in HELPERS.md / DESIGN.md, not
+//! Expected values are written out by hand from the semantics table of the design notes (DESIGN.md), not
 //! computed with the code under test.
 
 use graphjit::error::{Error, RunError};

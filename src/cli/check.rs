@@ -6,7 +6,7 @@ use super::load_file;
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// An IR file (`.gir`).
+    /// An IR file (`.gir`) or StableHLO text (`.mlir`).
     pub file: std::path::PathBuf,
 }
 

@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod dump;
+mod import;
 mod run;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,8 @@ pub enum Command {
     Dump(dump::DumpArgs),
     /// Time compiled against interpreted runs of a function on the same inputs.
     Bench(bench::BenchArgs),
+    /// Import a StableHLO file (`.mlir`, as JAX prints it) and print it as graphjit IR.
+    Import(import::ImportArgs),
 }
 
 pub fn main(cli: Cli) -> Result<()> {
@@ -42,13 +45,24 @@ pub fn main(cli: Cli) -> Result<()> {
         Command::Check(a) => check::check(a),
         Command::Dump(a) => dump::dump(a),
         Command::Bench(a) => bench::bench(a),
+        Command::Import(a) => import::import(a),
     }
 }
 
-/// Reads, parses and verifies an IR file.
+/// Whether a path names a StableHLO file (`.mlir`) rather than graphjit IR.
+pub fn is_stablehlo(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "mlir")
+}
+
+/// Reads, parses and verifies an IR file; a `.mlir` file is imported from StableHLO.
 pub fn load_file(path: &Path) -> Result<Module> {
     let src =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if is_stablehlo(path) {
+        return graphjit::stablehlo::parse(&src)
+            .map_err(graphjit::Error::from)
+            .with_context(|| format!("{}", path.display()));
+    }
     load(&src).with_context(|| format!("{}", path.display()))
 }
 
@@ -75,6 +89,12 @@ pub fn choose<'m>(m: &'m Module, path: &Path, name: Option<&str>) -> Result<&'m 
     if let [only] = m.funcs.as_slice() {
         return Ok(only);
     }
+    // JAX's entry point is `@main`, whatever the file is called.
+    if is_stablehlo(path) {
+        if let Some(f) = m.func("main") {
+            return Ok(f);
+        }
+    }
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -96,7 +116,7 @@ pub fn choose<'m>(m: &'m Module, path: &Path, name: Option<&str>) -> Result<&'m 
 /// The file argument every subcommand takes.
 #[derive(clap::Args, Debug)]
 pub struct FileArg {
-    /// An IR file (`.gir`).
+    /// An IR file (`.gir`), or StableHLO text (`.mlir`) whose `@main` is the default.
     pub file: PathBuf,
     /// The function to use, when the file has several.
     #[arg(long = "func", short = 'f')]

@@ -32,6 +32,7 @@
 //! ```
 
 mod control;
+mod index;
 mod ops;
 pub mod promote;
 

@@ -7,7 +7,7 @@ use std::panic::Location;
 use super::promote::{self, Literal};
 use super::{Graph, Var};
 use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
-use crate::tensor::Scalar;
+use crate::tensor::{Element, Scalar};
 use crate::types::{DType, TensorType};
 
 /// An operand of a builder op: a [`Var`] or a Rust literal.
@@ -36,17 +36,12 @@ impl<'g> Operand<'g> for &Var<'g> {
     }
 }
 
-macro_rules! literal_operand {
-    ($($t:ty),*) => {
-        $(impl<'g> Operand<'g> for $t {
-            fn into_arg(self) -> Arg<'g> {
-                Arg::Lit(self.scalar())
-            }
-        })*
-    };
+/// Every element type is a literal operand (`x * 2.0`, `x + 1u8`).
+impl<'g, T: Element> Operand<'g> for T {
+    fn into_arg(self) -> Arg<'g> {
+        Arg::Lit(self.scalar())
+    }
 }
-
-literal_operand!(bool, i32, i64, f32, f64);
 
 /// The operand as a value: a literal becomes a rank-0 constant of `like`'s dtype.
 fn resolve<'g>(

@@ -8,7 +8,8 @@
 use std::panic::Location;
 
 use crate::error::{Error, VerifyError};
-use crate::tensor::{Scalar, Tensor};
+use crate::ops::scalar::convert;
+use crate::tensor::{Element, Scalar, Tensor};
 use crate::types::{DType, TensorType};
 
 /// The shape two operands broadcast to under NumPy's rule (dimensions aligned at the right;
@@ -46,17 +47,11 @@ pub trait Literal: Copy {
     fn scalar(self) -> Scalar;
 }
 
-macro_rules! literal {
-    ($($t:ty => $v:ident),*) => {
-        $(impl Literal for $t {
-            fn scalar(self) -> Scalar {
-                Scalar::$v(self)
-            }
-        })*
-    };
+impl<T: Element> Literal for T {
+    fn scalar(self) -> Scalar {
+        self.into_scalar()
+    }
 }
-
-literal!(bool => Bool, i32 => I32, i64 => I64, f32 => F32, f64 => F64);
 
 /// The literal `s` as a scalar of `dtype`, or why it cannot be one.
 pub(crate) fn literal_as(s: Scalar, dtype: DType) -> Result<Scalar, String> {
@@ -66,52 +61,37 @@ pub(crate) fn literal_as(s: Scalar, dtype: DType) -> Result<Scalar, String> {
             s.dtype()
         ))
     };
-    let whole = |v: f64| -> Option<i64> {
-        // 2^63 is exactly representable; anything at or beyond it does not fit in i64.
-        (v.fract() == 0.0 && v >= -(2f64.powi(63)) && v < 2f64.powi(63)).then_some(v as i64)
-    };
-    let int = match s {
-        Scalar::Bool(b) => {
-            return if dtype == DType::Bool {
-                Ok(Scalar::Bool(b))
-            } else {
-                fail()
-            }
-        }
-        Scalar::I32(v) => Some(i64::from(v)),
-        Scalar::I64(v) => Some(v),
-        Scalar::F32(_) | Scalar::F64(_) => None,
-    };
-    let float = match s {
-        Scalar::F32(v) => f64::from(v),
-        Scalar::F64(v) => v,
-        _ => 0.0,
-    };
-    Ok(match (dtype, int) {
-        (DType::Bool, _) => return fail(),
-        (DType::I32, Some(v)) => match i32::try_from(v) {
-            Ok(v) => Scalar::I32(v),
-            Err(_) => return fail(),
-        },
-        (DType::I64, Some(v)) => Scalar::I64(v),
-        (DType::F32, Some(v)) if (v as f32) as i64 == v && v != i64::MAX => Scalar::F32(v as f32),
-        (DType::F64, Some(v)) if (v as f64) as i64 == v && v != i64::MAX => Scalar::F64(v as f64),
-        (DType::F32 | DType::F64, Some(_)) => return fail(),
-        (DType::I32, None) => match whole(float).and_then(|v| i32::try_from(v).ok()) {
-            Some(v) => Scalar::I32(v),
-            None => return fail(),
-        },
-        (DType::I64, None) => match whole(float) {
-            Some(v) => Scalar::I64(v),
-            None => return fail(),
-        },
-        (DType::F32, None) => Scalar::F32(float as f32),
-        (DType::F64, None) => match s {
-            // Widening an f32 is exact; an f64 literal is taken as it is.
-            Scalar::F32(v) => Scalar::F64(f64::from(v)),
-            _ => Scalar::F64(float),
-        },
-    })
+    if s.dtype() == dtype {
+        return Ok(s);
+    }
+    if s.dtype() == DType::Bool || dtype == DType::Bool {
+        return fail();
+    }
+    let exact = crate::match_scalar!(s, |x| x.to_exact_int());
+    if dtype.is_int() {
+        // Integers take whole numbers in their range only.
+        let in_range = |v: i128| {
+            let lo = crate::match_scalar!(dtype.min_value(), |x| x.to_exact_int());
+            let hi = crate::match_scalar!(dtype.max_value(), |x| x.to_exact_int());
+            lo.is_some_and(|lo| lo <= v) && hi.is_some_and(|hi| v <= hi)
+        };
+        return match exact {
+            Some(v) if in_range(v) => Ok(convert(s, dtype)),
+            _ => fail(),
+        };
+    }
+    let c = convert(s, dtype);
+    if s.dtype().is_int() {
+        // An integer becomes a float only when the float holds exactly that integer.
+        let back = crate::match_scalar!(c, |x| x.to_exact_int());
+        return if back.is_some() && back == exact {
+            Ok(c)
+        } else {
+            fail()
+        };
+    }
+    // A float literal rounds to a narrower float, as the Rust literal `0.1f32` would.
+    Ok(c)
 }
 
 /// A rank-0 tensor holding the literal as a `dtype`.

@@ -28,9 +28,9 @@
 //!
 //! `;` starts a comment that runs to the end of the line. OPNAME is one of the names of
 //! [`Op::name`]; the attributes are `dims` (broadcast), `perm` (transpose), `start`, `limit`,
-//! `stride` (slice), `axis` (concat, iota) and `axes` (reduce). A constant's literal is read
-//! with [`crate::tensor::parse_literal`]: an atom fills the whole declared type (a splat), a
-//! list must spell out its shape.
+//! `stride` (slice), `axis` (concat, iota), `axes` (reduce) and `sizes` (dynamic_slice). A
+//! constant's literal is read with [`crate::tensor::parse_literal`]: an atom fills the whole
+//! declared type (a splat), a list must spell out its shape.
 //!
 //! The parser checks syntax and resolves names; a name must be defined earlier in the text
 //! and only once per function. Whether a use is *visible* (not from a sibling or nested
@@ -106,6 +106,7 @@ enum OpKind {
     Concat,
     Iota,
     Reduce(ReduceOp),
+    DynamicSlice,
 }
 
 impl OpKind {
@@ -137,6 +138,8 @@ impl OpKind {
             "slice" => OpKind::Slice,
             "concat" => OpKind::Concat,
             "iota" => OpKind::Iota,
+            "dynamic_slice" => OpKind::DynamicSlice,
+            "dynamic_update_slice" => OpKind::Plain(|| Op::DynamicUpdateSlice),
             _ => return None,
         })
     }
@@ -149,6 +152,7 @@ impl OpKind {
             OpKind::Slice => &["start", "limit", "stride"],
             OpKind::Concat | OpKind::Iota => &["axis"],
             OpKind::Reduce(_) => &["axes"],
+            OpKind::DynamicSlice => &["sizes"],
             _ => &[],
         }
     }
@@ -314,8 +318,9 @@ impl<'a> Parser<'a> {
             return Err(self.err(
                 t,
                 format!(
-                    "unknown element type {} for {what} (expected bool, i32, i64, f32 or f64)",
-                    self.lex.describe(t)
+                    "unknown element type {} for {what} (expected {})",
+                    self.lex.describe(t),
+                    DType::names()
                 ),
             ));
         };
@@ -742,6 +747,9 @@ impl<'a> Parser<'a> {
             OpKind::Reduce(op) => Op::Reduce {
                 op,
                 axes: list(take("axes", true)?),
+            },
+            OpKind::DynamicSlice => Op::DynamicSlice {
+                sizes: list(take("sizes", true)?),
             },
         })
     }

@@ -186,6 +186,7 @@ impl Printer<'_, '_, '_> {
                     )?,
                     Op::Concat { axis } | Op::Iota { axis } => write!(line, " axis={axis}")?,
                     Op::Reduce { axes, .. } => write!(line, " axes={}", list(axes))?,
+                    Op::DynamicSlice { sizes } => write!(line, " sizes={}", list(sizes))?,
                     _ => {}
                 }
             }

@@ -1,13 +1,24 @@
 //! The Cranelift backend: compiles a verified function to native code once, and runs it many
 //! times ([`Executable`]), with a thread-safe compile cache ([`Compiler`]).
 //!
-//! Calling convention: one entry function per IR function,
-//! `extern "C" fn(inputs: *const *const u8, outputs: *const *mut u8, scratch: *mut u8) -> u32`.
-//! `inputs[i]` points at parameter `i`'s row-major buffer, `outputs[i]` at result `i`'s
-//! buffer (written by the code, a scalar as one element), `scratch` at the run's private
-//! scratch memory of the size planned at compile time. The return value is 0.
+//! Two ways to compile: [`Compiler::compile`] caches by (function, input signature,
+//! options) and is what repeated compilation should use; [`compile`] / [`compile_with`]
+//! compile every time.
 //!
-//! Memory plan (see `lower.rs`): every tensor-producing instruction owns one 16-byte-aligned
+//! The pipeline of [`compile_with`]: verify, optimize (`crate::passes`), verify again, plan
+//! fusion ([`plan`], an analysis of the IR), then per entry variant lower to Cranelift IR
+//! (`lower`, choosing instructions in `isel`, calling `runtime` functions), define, and
+//! finalize.
+//!
+//! Calling convention: one entry function per IR function (two for a function with a `while`:
+//! without and with limit checks), `extern "C" fn(inputs: *const *const u8, outputs: *const
+//! *mut u8, scratch: *mut u8, state: *mut RunState) -> u32`. `inputs[i]` points at parameter
+//! `i`'s row-major buffer, `outputs[i]` at result `i`'s buffer (written by the code, a scalar
+//! as one element), `scratch` at the run's private scratch memory of the size planned at
+//! compile time, `state` at the run's limits (null for, and unused by, the unchecked
+//! variant). The return value is 0, or 1 when a limit stopped the run (`state` says which).
+//!
+//! Memory plan (see `lower/mod.rs`): every tensor-producing instruction owns one 16-byte-aligned
 //! scratch slot; each `while` owns two buffers per loop-carried tensor, swapped every
 //! iteration. Slots are not reused, so the scratch size is the sum of the slot sizes, checked
 //! against overflow at compile time. Each run takes its scratch from a pool inside the
@@ -15,16 +26,15 @@
 //! share scratch, and [`Executable::run_into`] does not allocate in the steady state.
 
 mod disasm;
-mod dot;
-mod elementwise;
-mod fuse;
+pub mod graphviz;
+mod isel;
 mod lower;
-mod shape;
+pub mod plan;
+mod runtime;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use cranelift_codegen::ir::AbiParam;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -35,6 +45,7 @@ use crate::ir::Function;
 use crate::limits::{RunOptions, RunState, Stop};
 use crate::tensor::Tensor;
 use crate::types::TensorType;
+use runtime::RuntimeFn;
 
 /// How hard Cranelift optimizes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -310,15 +321,11 @@ impl Executable {
         }
         let words = self.scratch_bytes.div_ceil(8);
         let mut mem = Vec::new();
-        mem.try_reserve_exact(words).map_err(|_| {
-            Error::Compile(CompileError {
+        mem.try_reserve_exact(words)
+            .map_err(|_| RunError::OutOfMemory {
                 func: self.name.clone(),
-                message: format!(
-                    "cannot allocate {} bytes of scratch memory for a run",
-                    self.scratch_bytes
-                ),
-            })
-        })?;
+                bytes: self.scratch_bytes,
+            })?;
         mem.resize(words, 0);
         Ok(Scratch {
             mem,
@@ -339,6 +346,14 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
     // changes no result); everything below works on a verified, optimized function.
     crate::ir::verify::verify_function(f)?;
     let optimized = crate::passes::optimize(f);
+    // The passes must keep the function valid; code generation trusts the verifier from here
+    // on, so a pass that broke an invariant is caught here as the bug it is.
+    crate::ir::verify::verify_function(&optimized).map_err(|e| {
+        Error::Compile(CompileError {
+            func: f.name.clone(),
+            message: format!("internal error: the optimized function is invalid: {e}"),
+        })
+    })?;
     let f = &optimized;
     let err = |message: String| {
         Error::Compile(CompileError {
@@ -368,23 +383,18 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
         .map_err(|e| err(format!("building the target ISA: {e}")))?;
 
     // Step 2: a JIT module that resolves the runtime functions to the very functions of
-    // `crate::ops::scalar` the interpreter calls.
+    // `crate::ops` the interpreter calls.
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
-    let symbols = elementwise::runtime_symbols();
-    for &(name, ptr, _, _) in &symbols {
-        builder.symbol(name, ptr);
+    for rf in RuntimeFn::ALL {
+        builder.symbol(rf.symbol(), rf.address());
     }
-    builder.symbol(
-        lower::BACK_EDGE_SYMBOL,
-        crate::limits::graphjit_back_edge as *const u8,
-    );
     let mut module = JITModule::new(builder);
-    match build(f, &mut module, &symbols, options) {
+    match build(f, &mut module, options) {
         Ok(parts) => Ok(parts.into_executable(f, module)),
         Err(e) => {
             // SAFETY: nothing in this module was finalized or called.
             unsafe { module.free_memory() };
-            Err(err(e.message))
+            Err(Error::Compile(e))
         }
     }
 }
@@ -423,7 +433,6 @@ impl Built {
 fn build(
     f: &Function,
     module: &mut JITModule,
-    symbols: &[(&'static str, *const u8, crate::types::DType, usize)],
     options: &JitOptions,
 ) -> Result<Built, CompileError> {
     let cerr = |message: String| CompileError {
@@ -431,32 +440,16 @@ fn build(
         message,
     };
     // Step 3: declare the runtime functions as imports.
-    let mut imports = Vec::with_capacity(symbols.len());
-    for &(name, _, dt, arity) in symbols {
-        let mut sig = module.make_signature();
-        let t = lower::cl_type(dt);
-        for _ in 0..arity {
-            sig.params.push(AbiParam::new(t));
-        }
-        sig.returns.push(AbiParam::new(t));
+    let mut imports = Vec::with_capacity(RuntimeFn::ALL.len());
+    for rf in RuntimeFn::ALL {
+        let sig = rf.signature(module.make_signature());
         let id = module
-            .declare_function(name, Linkage::Import, &sig)
-            .map_err(|e| cerr(format!("declaring {name}: {e}")))?;
-        imports.push((name, id));
+            .declare_function(rf.symbol(), Linkage::Import, &sig)
+            .map_err(|e| cerr(format!("declaring {}: {e}", rf.symbol())))?;
+        imports.push(id);
     }
-
-    // The runtime function of the limit checks: `(state: *mut RunState, budget: i64) -> i64`.
-    let ptr_ty = module.target_config().pointer_type();
-    let mut sig = module.make_signature();
-    sig.params.push(AbiParam::new(ptr_ty));
-    sig.params
-        .push(AbiParam::new(cranelift_codegen::ir::types::I64));
-    sig.returns
-        .push(AbiParam::new(cranelift_codegen::ir::types::I64));
-    let id = module
-        .declare_function(lower::BACK_EDGE_SYMBOL, Linkage::Import, &sig)
-        .map_err(|e| cerr(format!("declaring {}: {e}", lower::BACK_EDGE_SYMBOL)))?;
-    imports.push((lower::BACK_EDGE_SYMBOL, id));
+    // The fusion plan, an analysis of the IR that both entry variants follow.
+    let plan = plan::plan(f, options.fusion);
 
     // Steps 4 to 6, once per variant: without limit checks (used when a run sets no limit,
     // so that limits cost nothing then) and, for a function with a `while`, with them.
@@ -482,46 +475,18 @@ fn build(
         let mut ctx = module.make_context();
         ctx.func.signature = sig;
 
-        // Step 5: translate the IR into Cranelift IR.
+        // Step 5: translate the IR into Cranelift IR, following the plan.
         let mut fctx = FunctionBuilderContext::new();
-        let scratch_size = {
-            let config = module.target_config();
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let p = b.block_params(entry).to_vec();
-            let checks = checked.then(|| lower::Checks::new(&mut b, p[3]));
-            let mut l = lower::Lowerer {
-                f,
-                b,
-                module,
-                imports: &imports,
-                func_refs: Vec::new(),
-                vals: vec![None; f.values.len()],
-                scratch: p[2],
-                scratch_size: 0,
-                ptr_ty,
-                config,
-                lowered: vec![false; f.regions.len()],
-                fusion: options.fusion,
-                simd: options.simd,
-                plan: fuse::plan(f, options.fusion),
-                deferred: vec![false; f.values.len()],
-                leaf_srcs: vec![None; f.values.len()],
-                dest_ptr: vec![None; f.values.len()],
-                result_dest: None,
-                checks,
-            };
-            l.lower_body(p[0], p[1])?;
-            if let Some(c) = checks {
-                c.finish(&mut l.b);
-            }
-            let size = l.scratch_size;
-            l.b.seal_all_blocks();
-            l.b.finalize(config);
-            size
+        let setup = lower::Setup {
+            f,
+            plan: &plan,
+            simd: options.simd,
+            checked,
+            config: module.target_config(),
         };
+        let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+        let scratch_size =
+            lower::lower_function(setup, b, isel::Calls::new(module, imports.clone()))?;
         let scratch_bytes = usize::try_from(scratch_size).map_err(|_| {
             cerr(format!(
                 "{scratch_size} bytes of scratch do not fit in memory"

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::ops::scalar::{
     compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, UnaryVisitor,
 };
-use crate::ops::{infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{index, infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -40,10 +40,19 @@ pub fn eval(op: &Op, args: &[&Tensor], result_ty: &TensorType) -> Result<Tensor,
         ));
     }
     result_ty.check_size().map_err(|e| mismatch(op, e))?;
-    let data = eval_checked(op, args, result_ty)
-        .ok_or_else(|| mismatch(op, "the operands do not fit the op"))?;
+    eval_verified(op, args, result_ty)
+}
+
+/// Runs one op without regions on operands already known to fit it: the operand and result
+/// types passed the op's type rule and the size limits (in the verifier, when an interpreter
+/// was prepared, or in the caller). Skips those checks, which [`eval`] makes; a mismatch
+/// that still shows is a bug, reported as [`Error::Internal`].
+pub fn eval_verified(op: &Op, args: &[&Tensor], result_ty: &TensorType) -> Result<Tensor, Error> {
+    let internal = |m: &str| Error::Internal(format!("'{}': {m}", op.name()));
+    let data =
+        eval_checked(op, args, result_ty).ok_or_else(|| internal("the operands do not fit"))?;
     Tensor::new(data, result_ty.shape.clone())
-        .ok_or_else(|| mismatch(op, format!("the result does not fill {result_ty}")))
+        .ok_or_else(|| internal("the result does not fill its type"))
 }
 
 /// Runs an op whose operands passed its type rule. `None` only if that check was wrong.
@@ -85,6 +94,8 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::Iota { axis } => iota_data(ty, *axis),
         Op::Reduce { op: r, axes } => reduce_data(*r, arg(0)?, axes),
         Op::Dot => dot_data(arg(0)?, arg(1)?),
+        Op::DynamicSlice { sizes } => index::dynamic_slice_data(args, sizes),
+        Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
         Op::While | Op::If | Op::Yield | Op::Return => None,
     }
 }
@@ -93,53 +104,7 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
 /// `Option<Vec<T>>`, and the whole gives `Option<Data>`.
 macro_rules! by_dtype {
     ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::Bool => {
-                type $T = bool;
-                ($body).map(Data::Bool)
-            }
-            DType::I32 => {
-                type $T = i32;
-                ($body).map(Data::I32)
-            }
-            DType::I64 => {
-                type $T = i64;
-                ($body).map(Data::I64)
-            }
-            DType::F32 => {
-                type $T = f32;
-                ($body).map(Data::F32)
-            }
-            DType::F64 => {
-                type $T = f64;
-                ($body).map(Data::F64)
-            }
-        }
-    };
-}
-
-/// Like [`by_dtype!`] for the numeric dtypes only; `bool` gives `None`.
-macro_rules! by_numeric_dtype {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::Bool => None,
-            DType::I32 => {
-                type $T = i32;
-                ($body).map(Data::I32)
-            }
-            DType::I64 => {
-                type $T = i64;
-                ($body).map(Data::I64)
-            }
-            DType::F32 => {
-                type $T = f32;
-                ($body).map(Data::F32)
-            }
-            DType::F64 => {
-                type $T = f64;
-                ($body).map(Data::F64)
-            }
-        }
+        crate::dispatch_dtype!($dtype, |$T| ($body).map(<$T as Element>::into_data))
     };
 }
 
@@ -181,14 +146,7 @@ fn compare_data(op: CmpOp, a: &Data, b: &Data) -> Option<Data> {
     fn go<T: Elem>(op: CmpOp, a: &Data, b: &Data) -> Option<Vec<bool>> {
         Some(compare_with(op, Map2(T::slice(a)?, T::slice(b)?)))
     }
-    let v = match a.dtype() {
-        DType::Bool => go::<bool>(op, a, b),
-        DType::I32 => go::<i32>(op, a, b),
-        DType::I64 => go::<i64>(op, a, b),
-        DType::F32 => go::<f32>(op, a, b),
-        DType::F64 => go::<f64>(op, a, b),
-    };
-    v.map(Data::Bool)
+    crate::dispatch_dtype!(a.dtype(), |T| go::<T>(op, a, b)).map(Data::Bool)
 }
 
 fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {
@@ -204,21 +162,11 @@ fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {
 
 fn convert_data(x: &Data, to: DType) -> Data {
     fn go<S: Elem>(v: &[S], to: DType) -> Data {
-        match to {
-            DType::Bool => Data::Bool(v.iter().map(|&x| x.cast()).collect()),
-            DType::I32 => Data::I32(v.iter().map(|&x| x.cast()).collect()),
-            DType::I64 => Data::I64(v.iter().map(|&x| x.cast()).collect()),
-            DType::F32 => Data::F32(v.iter().map(|&x| x.cast()).collect()),
-            DType::F64 => Data::F64(v.iter().map(|&x| x.cast()).collect()),
-        }
+        crate::dispatch_dtype!(to, |D| D::into_data(
+            v.iter().map(|&x| CastTo::<D>::cast(x)).collect()
+        ))
     }
-    match x {
-        Data::Bool(v) => go(v, to),
-        Data::I32(v) => go(v, to),
-        Data::I64(v) => go(v, to),
-        Data::F32(v) => go(v, to),
-        Data::F64(v) => go(v, to),
-    }
+    crate::match_data!(x, |v| go(v, to))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -268,14 +216,52 @@ fn gather<T: Copy>(src: &[T], offset: usize, shape: &[usize], strides: &[usize])
     }
 }
 
-fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
-    match x {
-        Data::Bool(v) => Data::Bool(gather(v, offset, shape, strides)),
-        Data::I32(v) => Data::I32(gather(v, offset, shape, strides)),
-        Data::I64(v) => Data::I64(gather(v, offset, shape, strides)),
-        Data::F32(v) => Data::F32(gather(v, offset, shape, strides)),
-        Data::F64(v) => Data::F64(gather(v, offset, shape, strides)),
+/// [`gather`] on any dtype.
+pub(crate) fn gather_data(x: &Data, offset: usize, shape: &[usize], strides: &[usize]) -> Data {
+    crate::match_data!(x, |v| Element::into_data(gather(v, offset, shape, strides)))
+}
+
+/// The inverse of [`gather`]: writes `src`, row-major of `shape`, to the elements
+/// `offset + sum(idx[d] * strides[d])` of `dst`. The caller keeps every such element in
+/// bounds; `None` if the dtypes differ or an element is not.
+fn put<T: Copy>(
+    dst: &mut [T],
+    offset: usize,
+    shape: &[usize],
+    strides: &[usize],
+    src: &[T],
+) -> Option<()> {
+    let mut idx = vec![0usize; shape.len()];
+    for &x in src {
+        let at = offset + idx.iter().zip(strides).map(|(i, s)| i * s).sum::<usize>();
+        *dst.get_mut(at)? = x;
+        // Advance the index like an odometer, last dimension fastest.
+        for d in (0..shape.len()).rev() {
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
     }
+    Some(())
+}
+
+/// [`put`] on any dtype.
+pub(crate) fn put_data(
+    dst: &mut Data,
+    offset: usize,
+    shape: &[usize],
+    strides: &[usize],
+    src: &Data,
+) -> Option<()> {
+    crate::match_data!(dst, |d| put(
+        d,
+        offset,
+        shape,
+        strides,
+        Element::slice(src)?
+    ))
 }
 
 fn concat_data(args: &[&Tensor], axis: usize, ty: &TensorType) -> Option<Data> {
@@ -313,7 +299,10 @@ fn iota_data(ty: &TensorType, axis: usize) -> Option<Data> {
         }
         Some(out)
     }
-    by_numeric_dtype!(ty.dtype, T => go::<T>(ty, axis))
+    if !ty.dtype.is_numeric() {
+        return None;
+    }
+    by_dtype!(ty.dtype, T => go::<T>(ty, axis))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -495,7 +484,8 @@ fn run_inferred(op: Op, args: &[&Tensor]) -> Result<Tensor, Error> {
     let tys: Vec<TensorType> = args.iter().map(|t| t.ty()).collect();
     let refs: Vec<&TensorType> = tys.iter().collect();
     let ty = infer(&op, &refs, None).map_err(|e| mismatch(&op, e))?;
-    eval(&op, args, &ty)
+    ty.check_size().map_err(|e| mismatch(&op, e))?;
+    eval_verified(&op, args, &ty)
 }
 
 /// `reduce.<op>` over `axes` (strictly increasing) of `x`.

@@ -4,6 +4,7 @@
 //! interpreter (and constant folding) run are in [`kernels`]. The JIT emits inline code for
 //! the cheap ops and calls the very functions of [`scalar`] for the transcendental ones.
 
+pub mod index;
 pub mod kernels;
 pub mod scalar;
 
@@ -119,6 +120,16 @@ pub enum Op {
     /// `matrixmultiply` crate's blocked order (which may use FMA) for floats, the same in
     /// both executors.
     Dot,
+    /// StableHLO's `dynamic_slice`: operand 0 is the tensor, operands `1..=rank` are one
+    /// scalar integer start index per dimension; the result is the window of shape `sizes`
+    /// at those starts, each clamped to `[0, dim - size]` (see [`index::clamp_start`]), so
+    /// no read is ever out of bounds.
+    DynamicSlice {
+        sizes: Vec<usize>,
+    },
+    /// StableHLO's `dynamic_update_slice`: operand 0 with the window at the (clamped) starts
+    /// given by operands `2..2 + rank` replaced by operand 1, the update.
+    DynamicUpdateSlice,
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
     /// instruction's region arguments (the current loop-carried values). Results are the
@@ -308,6 +319,8 @@ impl Op {
             Op::Iota { .. } => "iota",
             Op::Reduce { .. } => "reduce",
             Op::Dot => "dot",
+            Op::DynamicSlice { .. } => "dynamic_slice",
+            Op::DynamicUpdateSlice => "dynamic_update_slice",
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -599,6 +612,8 @@ pub fn infer(
                 _ => type_err!("'dot' needs [m,k] x [k,n] or [m,k] x [k], got {a} and {b}"),
             }
         }
+        Op::DynamicSlice { sizes } => index::infer_dynamic_slice(args, sizes),
+        Op::DynamicUpdateSlice => index::infer_dynamic_update_slice(args),
         Op::While | Op::If | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",

@@ -497,18 +497,15 @@ pub trait ConvertVisitor {
     fn visit<S: Elem + CastTo<D>, D: Elem>(self) -> Self::Out;
 }
 
-/// An element type with its op tables: which ops it accepts and their typed functions.
-pub trait Elem:
-    Element
-    + PartialOrd
-    + Send
-    + Sync
-    + CastTo<bool>
-    + CastTo<i32>
-    + CastTo<i64>
-    + CastTo<f32>
-    + CastTo<f64>
-{
+macro_rules! define_elem {
+    (; $(($v:ident, $rt:ty, $name:literal, $kind:ident, $bits:literal),)*) => {
+        /// An element type with its op tables: which ops it accepts and their typed functions.
+        /// It converts to every dtype ([`CastTo`] for each row of the dtype table).
+        pub trait Elem: Element + PartialOrd $(+ CastTo<$rt>)* {
+            define_elem!(@methods);
+        }
+    };
+    (@methods) => {
     /// The element's bits in a `u64` register (zero-extended; `bool` is 0 or 1), used by the
     /// interpreter's scalar registers.
     fn to_reg(self) -> u64;
@@ -522,7 +519,10 @@ pub trait Elem:
     fn reduce<V: BinaryVisitor<Self>>(op: ReduceOp, v: V) -> Option<V::Out>;
     /// The identity a reduction's accumulators start from; `None` when not defined.
     fn reduce_identity(op: ReduceOp) -> Option<Self>;
+    };
 }
+
+crate::for_each_dtype!(define_elem!());
 
 fn arith_unary<T: Arith, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out> {
     match op {
@@ -730,13 +730,7 @@ pub fn compare_with<T: Elem, V: CompareVisitor<T>>(op: CmpOp, v: V) -> V::Out {
 
 /// Calls `v` with the Rust element type of `dtype`.
 pub fn with_dtype<V: DTypeVisitor>(dtype: DType, v: V) -> V::Out {
-    match dtype {
-        DType::Bool => v.visit::<bool>(),
-        DType::I32 => v.visit::<i32>(),
-        DType::I64 => v.visit::<i64>(),
-        DType::F32 => v.visit::<f32>(),
-        DType::F64 => v.visit::<f64>(),
-    }
+    crate::dispatch_dtype!(dtype, |T| v.visit::<T>())
 }
 
 /// Calls `v` with the Rust element types of a conversion from `from` to `to`.
@@ -748,13 +742,8 @@ pub fn with_convert<V: ConvertVisitor>(from: DType, to: DType, v: V) -> V::Out {
     impl<V: ConvertVisitor> DTypeVisitor for Outer<V> {
         type Out = V::Out;
         fn visit<S: Elem>(self) -> V::Out {
-            match self.to {
-                DType::Bool => self.v.visit::<S, bool>(),
-                DType::I32 => self.v.visit::<S, i32>(),
-                DType::I64 => self.v.visit::<S, i64>(),
-                DType::F32 => self.v.visit::<S, f32>(),
-                DType::F64 => self.v.visit::<S, f64>(),
-            }
+            let v = self.v;
+            crate::dispatch_dtype!(self.to, |D| v.visit::<S, D>())
         }
     }
     with_dtype(from, Outer { to, v })
@@ -786,33 +775,6 @@ impl<T> CompareVisitor<T> for Apply2<T> {
     }
 }
 
-/// Runs `body::<T>(a, b)` when both scalars have the element type `T`.
-macro_rules! scalar_pair {
-    ($a:expr, $b:expr, |$x:ident, $y:ident| $body:expr) => {
-        match ($a, $b) {
-            (Scalar::Bool($x), Scalar::Bool($y)) => $body,
-            (Scalar::I32($x), Scalar::I32($y)) => $body,
-            (Scalar::I64($x), Scalar::I64($y)) => $body,
-            (Scalar::F32($x), Scalar::F32($y)) => $body,
-            (Scalar::F64($x), Scalar::F64($y)) => $body,
-            _ => None,
-        }
-    };
-}
-
-/// Runs `body` with `x` bound to the scalar's typed value.
-macro_rules! scalar_one {
-    ($a:expr, |$x:ident| $body:expr) => {
-        match $a {
-            Scalar::Bool($x) => $body,
-            Scalar::I32($x) => $body,
-            Scalar::I64($x) => $body,
-            Scalar::F32($x) => $body,
-            Scalar::F64($x) => $body,
-        }
-    };
-}
-
 fn unary_t<T: Elem>(op: UnaryOp, x: T) -> Option<Scalar> {
     T::unary(op, Apply1(x)).map(Element::into_scalar)
 }
@@ -827,18 +789,18 @@ fn reduce_t<T: Elem>(op: ReduceOp, a: T, b: T) -> Option<Scalar> {
 
 /// The unary op on one element; `None` when the op is not defined on its dtype.
 pub fn eval_unary(op: UnaryOp, x: Scalar) -> Option<Scalar> {
-    scalar_one!(x, |v| unary_t(op, v))
+    crate::match_scalar!(x, |v| unary_t(op, v))
 }
 
 /// The binary op on two elements; `None` when their dtypes differ or the op is not defined
 /// on their dtype.
 pub fn eval_binary(op: BinaryOp, a: Scalar, b: Scalar) -> Option<Scalar> {
-    scalar_pair!(a, b, |x, y| binary_t(op, x, y))
+    crate::match_scalar_pair!(a, b, |x, y| binary_t(op, x, y))
 }
 
 /// The comparison of two elements as a `Scalar::Bool`; `None` when their dtypes differ.
 pub fn eval_compare(op: CmpOp, a: Scalar, b: Scalar) -> Option<Scalar> {
-    scalar_pair!(a, b, |x, y| Some(Scalar::Bool(compare_with(
+    crate::match_scalar_pair!(a, b, |x, y| Some(Scalar::Bool(compare_with(
         op,
         Apply2(x, y)
     ))))
@@ -856,15 +818,9 @@ pub fn eval_select(p: Scalar, a: Scalar, b: Scalar) -> Option<Scalar> {
 /// Converts an element to `to` (rules in [`CastTo`]).
 pub fn convert(x: Scalar, to: DType) -> Scalar {
     fn cast_to<S: Elem>(x: S, to: DType) -> Scalar {
-        match to {
-            DType::Bool => Scalar::Bool(x.cast()),
-            DType::I32 => Scalar::I32(x.cast()),
-            DType::I64 => Scalar::I64(x.cast()),
-            DType::F32 => Scalar::F32(x.cast()),
-            DType::F64 => Scalar::F64(x.cast()),
-        }
+        crate::dispatch_dtype!(to, |D| Element::into_scalar(CastTo::<D>::cast(x)))
     }
-    scalar_one!(x, |v| cast_to(v, to))
+    crate::match_scalar!(x, |v| cast_to(v, to))
 }
 
 /// The value every accumulator of a reduction starts from: 0 (`+0.0`) for `sum`, 1 for
@@ -885,5 +841,5 @@ pub fn reduce_identity(op: ReduceOp, dtype: DType) -> Option<Scalar> {
 /// The combining function of a reduction on two elements; `None` when their dtypes differ
 /// or the reduction is not defined on their dtype.
 pub fn reduce_combine(op: ReduceOp, a: Scalar, b: Scalar) -> Option<Scalar> {
-    scalar_pair!(a, b, |x, y| reduce_t(op, x, y))
+    crate::match_scalar_pair!(a, b, |x, y| reduce_t(op, x, y))
 }

@@ -90,47 +90,14 @@ pub fn if_(
     f.results(i).to_vec()
 }
 
-/// The counter loop of HELPERS.md: `(a, b) -> while a < b { a += 2; b += 1 }`.
+/// The counter loop of `ir/counter.gir`: `(a, b) -> while a < b { a += 2; b += 1 }`, read
+/// from the file.
 pub fn counter() -> Function {
-    use graphjit::ops::{BinaryOp, CmpOp};
-    let i32t = sc(DType::I32);
-    let mut f = Function::new("counter", vec![i32t.clone(), i32t.clone()]);
-    let first = f.add_param(i32t.clone(), Some("first".into()));
-    let second = f.add_param(i32t.clone(), Some("second".into()));
-    let body = f.body;
-    let two = konst(&mut f, body, Tensor::scalar(2i32));
-    let one = konst(&mut f, body, Tensor::scalar(1i32));
-    let res = while_loop(
-        &mut f,
-        body,
-        vec![first, second],
-        |f, r, a| {
-            op(
-                f,
-                r,
-                Op::Compare(CmpOp::Lt),
-                vec![a[0], a[1]],
-                sc(DType::Bool),
-            )
-        },
-        |f, r, a| {
-            let a2 = op(
-                f,
-                r,
-                Op::Binary(BinaryOp::Add),
-                vec![a[0], two],
-                sc(DType::I32),
-            );
-            let b2 = op(
-                f,
-                r,
-                Op::Binary(BinaryOp::Add),
-                vec![a[1], one],
-                sc(DType::I32),
-            );
-            vec![a2, b2]
-        },
-    );
-    ret(&mut f, body, res);
-    f
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ir/counter.gir");
+    let src = std::fs::read_to_string(path).expect("ir/counter.gir");
+    graphjit::filetest::load(&src)
+        .expect("ir/counter.gir loads")
+        .func("counter")
+        .expect("@counter")
+        .clone()
 }

@@ -1,0 +1,127 @@
+"""graphjit for Python: IR functions compiled once with Cranelift and run on NumPy arrays,
+`graphjit.jit` for Python functions (static graphs with `while_loop`/`cond`, eager fallback
+for Python control flow), eager values, and Ctrl-C that stops a running loop."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from . import _graphjit
+from ._array import (
+    Array,
+    asarray,
+    broadcast_to,
+    ceil,
+    cos,
+    dot,
+    exp,
+    floor,
+    log,
+    maximum,
+    minimum,
+    sin,
+    sqrt,
+    tanh,
+    where,
+)
+from ._array import round_ as round  # noqa: A001 (graphjit.round mirrors numpy.round)
+from ._graphjit import (
+    Cancelled,
+    CancelToken,
+    CompileError,
+    DeadlineExceeded,
+    Function,
+    GraphjitError,
+    IterationLimit,
+    Module,
+    ParseError,
+    RunError,
+    VerifyError,
+    compiler_stats,
+)
+from ._jit import JitFunction, cond, fori_loop, jit, while_loop
+
+__all__ = [
+    "Array",
+    "CancelToken",
+    "Cancelled",
+    "CompileError",
+    "DeadlineExceeded",
+    "Function",
+    "GraphjitError",
+    "IterationLimit",
+    "JitFunction",
+    "Module",
+    "ParseError",
+    "RunError",
+    "VerifyError",
+    "asarray",
+    "broadcast_to",
+    "ceil",
+    "compiler_stats",
+    "cond",
+    "cos",
+    "dot",
+    "exp",
+    "floor",
+    "fori_loop",
+    "from_jax",
+    "jit",
+    "load",
+    "log",
+    "maximum",
+    "minimum",
+    "round",
+    "sin",
+    "sqrt",
+    "tanh",
+    "where",
+    "while_loop",
+]
+
+
+def _looks_like_ir(s: str) -> bool:
+    return "{" in s or "\n" in s
+
+
+def load(path_or_text: str | os.PathLike[str]) -> Module:
+    """Loads a module of IR functions: a path to a `.gir` file (or `.mlir`, StableHLO, once
+    this build has the importer), or the IR text itself. Raises `ParseError` (with `.line` and
+    `.col`) or `VerifyError` for bad IR, `FileNotFoundError` for a missing file."""
+    if isinstance(path_or_text, os.PathLike) or not _looks_like_ir(path_or_text):
+        path = os.fspath(path_or_text)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        if path.endswith(".mlir"):
+            return _load_mlir(text, path)
+        return _graphjit.load_text(text)
+    if "stablehlo." in path_or_text or "func.func" in path_or_text:
+        return _load_mlir(path_or_text, "<text>")
+    return _graphjit.load_text(path_or_text)
+
+
+def _load_mlir(text: str, where: str) -> Module:
+    if not _graphjit.has_stablehlo():
+        raise NotImplementedError(
+            f"{where}: StableHLO (.mlir) input needs graphjit's StableHLO importer "
+            "(graphjit::stablehlo), which this build does not include yet"
+        )
+    return _graphjit.load_mlir(text)
+
+
+def from_jax(fn: Any, *example_args: Any) -> Function:
+    """Lowers a JAX function to StableHLO for the example arguments' shapes and dtypes, and
+    imports it as a graphjit `Function` (needs `jax` and graphjit's StableHLO importer)."""
+    try:
+        import jax  # type: ignore[import-not-found]
+    except ImportError as e:
+        raise ImportError("graphjit.from_jax needs JAX: pip install jax") from e
+    if not _graphjit.has_stablehlo():
+        raise NotImplementedError(
+            "graphjit.from_jax needs graphjit's StableHLO importer (graphjit::stablehlo), "
+            "which this build does not include yet"
+        )
+    text = jax.jit(fn).lower(*example_args).as_text()  # pragma: no cover
+    module = _graphjit.load_mlir(text)  # pragma: no cover
+    return module[module.names()[0]]  # pragma: no cover

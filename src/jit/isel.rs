@@ -1,0 +1,707 @@
+//! Instruction selection: the one place that says which Cranelift instructions compute an
+//! elementwise op, a reduction's combining step or a constant, on one element (`f32`, `i64`,
+//! ...) or on a 128-bit vector of elements (`f32x4`, `i64x2`, ...) alike.
+//!
+//! [`Isel::emit`] answers [`Refused::NotVector`] for an op that has no exact vector form
+//! (calls, guarded integer division, comparisons); the fused loops then split the vector into
+//! lanes and emit the scalar form per lane, so both forms compute the same bits.
+//!
+//! Instructions are chosen by the properties of the dtype ([`Class`]: bool, signed or
+//! unsigned integer, float; and its width), never by naming each dtype, so a new dtype of an
+//! existing class needs no new code here. The matches name every class, without wildcards,
+//! so a new class cannot be skipped silently.
+//!
+//! The guards that make Cranelift's trapping or modular instructions follow graphjit's
+//! semantics (`x / 0`, `MIN / -1`, shift amounts of the width or more, float-to-int
+//! saturation) are written here once; every executor path uses them.
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
+use cranelift_frontend::FunctionBuilder;
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Module};
+
+use super::plan::EwOp;
+use super::runtime::RuntimeFn;
+use crate::ops::scalar::vmath::{self, Machine};
+use crate::ops::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
+use crate::tensor::Scalar;
+use crate::types::DType;
+
+/// The properties of a dtype that decide its instructions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// One byte, 0 or 1.
+    Bool,
+    /// A two's complement integer.
+    Int { signed: bool },
+    /// An IEEE float.
+    Float,
+}
+
+impl Class {
+    pub(crate) fn of(dt: DType) -> Class {
+        match dt {
+            DType::Bool => Class::Bool,
+            DType::I32 | DType::I64 => Class::Int { signed: true },
+            DType::F32 | DType::F64 => Class::Float,
+        }
+    }
+}
+
+/// The Cranelift type of one element of `dt` in a register.
+pub(crate) fn cl_type(dt: DType) -> Type {
+    let bits = dt.size_bytes() as u32 * 8;
+    let ty = match Class::of(dt) {
+        Class::Bool => Type::int(8),
+        Class::Int { .. } => Type::int(bits as u16),
+        Class::Float => match bits {
+            32 => Some(types::F32),
+            64 => Some(types::F64),
+            _ => None,
+        },
+    };
+    // Every dtype has a register type of its own byte size; the table in `types.rs` and
+    // this function are written together.
+    ty.unwrap_or(types::I64)
+}
+
+/// The 128-bit vector type of `dt`, if it has one that vector code uses: not for bool, whose
+/// byte lanes no vector form handles.
+pub(crate) fn vector_type(dt: DType) -> Option<Type> {
+    match Class::of(dt) {
+        Class::Bool => None,
+        Class::Int { .. } | Class::Float => cl_type(dt).by(16 / dt.size_bytes() as u32),
+    }
+}
+
+/// Why [`Isel::emit`] gave no instruction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// The op has no exact vector form: split the vector into lanes.
+    NotVector,
+    /// The op is not defined on the dtype; verified IR never asks for it.
+    Undefined,
+}
+
+pub(crate) type Selected = std::result::Result<clir::Value, Refused>;
+
+/// The runtime functions a function being compiled may call: declared in the module once,
+/// imported into the function at first use.
+pub(crate) struct Calls<'m> {
+    pub module: &'m mut JITModule,
+    ids: Vec<FuncId>,
+    refs: Vec<Option<clir::FuncRef>>,
+}
+
+impl<'m> Calls<'m> {
+    /// `ids` are the module's declarations of [`RuntimeFn::ALL`], in that order.
+    pub(crate) fn new(module: &'m mut JITModule, ids: Vec<FuncId>) -> Calls<'m> {
+        let refs = vec![None; ids.len()];
+        Calls { module, ids, refs }
+    }
+
+    /// Emits a call of `f` and returns its result.
+    pub(crate) fn call(
+        &mut self,
+        b: &mut FunctionBuilder<'_>,
+        f: RuntimeFn,
+        args: &[clir::Value],
+    ) -> clir::Value {
+        let k = f.index();
+        let r = match self.refs[k] {
+            Some(r) => r,
+            None => {
+                let r = self.module.declare_func_in_func(self.ids[k], b.func);
+                self.refs[k] = Some(r);
+                r
+            }
+        };
+        let call = b.ins().call(r, args);
+        b.inst_results(call)[0]
+    }
+}
+
+/// The instruction selector over one function being built.
+pub(crate) struct Isel<'x, 'b, 'm> {
+    pub b: &'x mut FunctionBuilder<'b>,
+    pub calls: &'x mut Calls<'m>,
+}
+
+/// The runtime function of a float op, by the float's width.
+fn float_call(op: FloatCall, dt: DType) -> std::result::Result<RuntimeFn, Refused> {
+    let wide = match dt.size_bytes() {
+        4 => false,
+        8 => true,
+        _ => return Err(Refused::Undefined),
+    };
+    Ok(match (op, wide) {
+        (FloatCall::Log, false) => RuntimeFn::LogF32,
+        (FloatCall::Log, true) => RuntimeFn::LogF64,
+        (FloatCall::Sin, false) => RuntimeFn::SinF32,
+        (FloatCall::Sin, true) => RuntimeFn::SinF64,
+        (FloatCall::Cos, false) => RuntimeFn::CosF32,
+        (FloatCall::Cos, true) => RuntimeFn::CosF64,
+        (FloatCall::Pow, false) => RuntimeFn::PowF32,
+        (FloatCall::Pow, true) => RuntimeFn::PowF64,
+        (FloatCall::Rem, false) => RuntimeFn::RemF32,
+        (FloatCall::Rem, true) => RuntimeFn::RemF64,
+        (FloatCall::Dot, false) => RuntimeFn::DotF32,
+        (FloatCall::Dot, true) => RuntimeFn::DotF64,
+    })
+}
+
+/// The float ops computed by a runtime function.
+#[derive(Clone, Copy)]
+pub(crate) enum FloatCall {
+    Log,
+    Sin,
+    Cos,
+    Pow,
+    Rem,
+    Dot,
+}
+
+/// The binary op a reduction combines with.
+fn combiner(op: ReduceOp) -> BinaryOp {
+    match op {
+        ReduceOp::Sum => BinaryOp::Add,
+        ReduceOp::Prod => BinaryOp::Mul,
+        ReduceOp::Min => BinaryOp::Min,
+        ReduceOp::Max => BinaryOp::Max,
+        ReduceOp::And => BinaryOp::And,
+        ReduceOp::Or => BinaryOp::Or,
+    }
+}
+
+impl Isel<'_, '_, '_> {
+    /// Emits `op` on `args` whose operation dtype is `in_dt` (the last operand's) and whose
+    /// result dtype is `out_dt`; `ty` is the result's Cranelift type, a scalar or a 128-bit
+    /// vector (then every operand is a vector of the same lane count).
+    pub(crate) fn emit(
+        &mut self,
+        op: EwOp,
+        in_dt: DType,
+        out_dt: DType,
+        ty: Type,
+        x: &[clir::Value],
+    ) -> Selected {
+        let vector = ty.is_vector();
+        if vector && (vector_type(in_dt).is_none() || vector_type(out_dt).is_none()) {
+            return Err(Refused::NotVector);
+        }
+        match op {
+            EwOp::Unary(u) => self.unary(u, in_dt, vector, x[0]),
+            EwOp::Binary(b) => self.binary(b, in_dt, vector, x[0], x[1]),
+            EwOp::Compare(c) if !vector => Ok(self.compare(c, in_dt, x[0], x[1])),
+            EwOp::Select if !vector => Ok(self.b.ins().select(x[0], x[1], x[2])),
+            EwOp::Compare(_) | EwOp::Select => Err(Refused::NotVector),
+            EwOp::Convert => self.convert(in_dt, out_dt, ty, x[0]),
+        }
+    }
+
+    /// [`Isel::emit`] on vectors, splitting into lanes where the op has no vector form.
+    pub(crate) fn emit_lanes(
+        &mut self,
+        op: EwOp,
+        in_dt: DType,
+        out_dt: DType,
+        ty: Type,
+        xs: &[clir::Value],
+    ) -> Selected {
+        match self.emit(op, in_dt, out_dt, ty, xs) {
+            Err(Refused::NotVector) => {}
+            other => return other,
+        }
+        let lane_ty = cl_type(out_dt);
+        let mut acc: Option<clir::Value> = None;
+        for lane in 0..ty.lane_count() {
+            let ls: Vec<clir::Value> = xs
+                .iter()
+                .map(|&x| self.b.ins().extractlane(x, lane as u8))
+                .collect();
+            let r = self.emit(op, in_dt, out_dt, lane_ty, &ls)?;
+            acc = Some(match acc {
+                None => self.b.ins().splat(ty, r),
+                Some(v) => self.b.ins().insertlane(v, r, lane as u8),
+            });
+        }
+        acc.ok_or(Refused::Undefined)
+    }
+
+    fn unary(&mut self, op: UnaryOp, dt: DType, vector: bool, x: clir::Value) -> Selected {
+        let class = Class::of(dt);
+        let ins = self.b.ins();
+        Ok(match (op, class) {
+            (UnaryOp::Exp | UnaryOp::Tanh, Class::Float) => return self.vmath(op, dt, vector, x),
+            (UnaryOp::Neg, Class::Int { .. }) => ins.ineg(x),
+            (UnaryOp::Neg, Class::Float) => ins.fneg(x),
+            // `iabs` of MIN is MIN, the wrapping result graphjit specifies.
+            (UnaryOp::Abs, Class::Int { signed: true }) => ins.iabs(x),
+            (UnaryOp::Abs, Class::Int { signed: false }) => x,
+            (UnaryOp::Abs, Class::Float) => ins.fabs(x),
+            (UnaryOp::Not, Class::Bool) => ins.bxor_imm_s(x, 1),
+            (UnaryOp::Not, Class::Int { .. }) => ins.bnot(x),
+            (UnaryOp::Sqrt, Class::Float) => ins.sqrt(x),
+            (UnaryOp::Floor, Class::Float) => ins.floor(x),
+            (UnaryOp::Ceil, Class::Float) => ins.ceil(x),
+            // `nearest` rounds half to even, like `round_ties_even`.
+            (UnaryOp::Round, Class::Float) => ins.nearest(x),
+            (UnaryOp::Log | UnaryOp::Sin | UnaryOp::Cos, Class::Float) if vector => {
+                return Err(Refused::NotVector)
+            }
+            (UnaryOp::Log, Class::Float) => self.call(FloatCall::Log, dt, &[x])?,
+            (UnaryOp::Sin, Class::Float) => self.call(FloatCall::Sin, dt, &[x])?,
+            (UnaryOp::Cos, Class::Float) => self.call(FloatCall::Cos, dt, &[x])?,
+            (UnaryOp::Neg | UnaryOp::Abs, Class::Bool)
+            | (UnaryOp::Not, Class::Float)
+            | (
+                UnaryOp::Exp
+                | UnaryOp::Tanh
+                | UnaryOp::Log
+                | UnaryOp::Sin
+                | UnaryOp::Cos
+                | UnaryOp::Sqrt
+                | UnaryOp::Floor
+                | UnaryOp::Ceil
+                | UnaryOp::Round,
+                Class::Bool | Class::Int { .. },
+            ) => return Err(Refused::Undefined),
+        })
+    }
+
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        dt: DType,
+        vector: bool,
+        a: clir::Value,
+        b: clir::Value,
+    ) -> Selected {
+        let class = Class::of(dt);
+        let ins = self.b.ins();
+        Ok(match (op, class) {
+            (BinaryOp::Add, Class::Float) => ins.fadd(a, b),
+            (BinaryOp::Sub, Class::Float) => ins.fsub(a, b),
+            (BinaryOp::Mul, Class::Float) => ins.fmul(a, b),
+            (BinaryOp::Div, Class::Float) => ins.fdiv(a, b),
+            // Cranelift's fmin/fmax are IEEE 754-2019 minimum/maximum.
+            (BinaryOp::Min, Class::Float) => ins.fmin(a, b),
+            (BinaryOp::Max, Class::Float) => ins.fmax(a, b),
+            (BinaryOp::Rem | BinaryOp::Pow, Class::Float) if vector => {
+                return Err(Refused::NotVector)
+            }
+            (BinaryOp::Rem, Class::Float) => self.call(FloatCall::Rem, dt, &[a, b])?,
+            (BinaryOp::Pow, Class::Float) => self.call(FloatCall::Pow, dt, &[a, b])?,
+            (BinaryOp::And, Class::Bool | Class::Int { .. }) => ins.band(a, b),
+            (BinaryOp::Or, Class::Bool | Class::Int { .. }) => ins.bor(a, b),
+            (BinaryOp::Xor, Class::Bool | Class::Int { .. }) => ins.bxor(a, b),
+            (BinaryOp::Add, Class::Int { .. }) => ins.iadd(a, b),
+            (BinaryOp::Sub, Class::Int { .. }) => ins.isub(a, b),
+            (BinaryOp::Mul, Class::Int { .. }) => ins.imul(a, b),
+            (BinaryOp::Min, Class::Int { signed: true }) => ins.smin(a, b),
+            (BinaryOp::Max, Class::Int { signed: true }) => ins.smax(a, b),
+            (BinaryOp::Min, Class::Int { signed: false }) => ins.umin(a, b),
+            (BinaryOp::Max, Class::Int { signed: false }) => ins.umax(a, b),
+            (
+                BinaryOp::Div
+                | BinaryOp::Rem
+                | BinaryOp::Shl
+                | BinaryOp::ShrLogical
+                | BinaryOp::ShrArith,
+                Class::Int { .. },
+            ) if vector => return Err(Refused::NotVector),
+            (BinaryOp::Div | BinaryOp::Rem, Class::Int { signed }) => {
+                self.guarded_div(op == BinaryOp::Div, signed, dt, a, b)
+            }
+            (BinaryOp::Shl | BinaryOp::ShrLogical | BinaryOp::ShrArith, Class::Int { .. }) => {
+                self.guarded_shift(op, dt, a, b)
+            }
+            (
+                BinaryOp::Add
+                | BinaryOp::Sub
+                | BinaryOp::Mul
+                | BinaryOp::Div
+                | BinaryOp::Rem
+                | BinaryOp::Min
+                | BinaryOp::Max
+                | BinaryOp::Pow
+                | BinaryOp::Shl
+                | BinaryOp::ShrLogical
+                | BinaryOp::ShrArith,
+                Class::Bool,
+            )
+            | (BinaryOp::Pow, Class::Int { .. })
+            | (
+                BinaryOp::And
+                | BinaryOp::Or
+                | BinaryOp::Xor
+                | BinaryOp::Shl
+                | BinaryOp::ShrLogical
+                | BinaryOp::ShrArith,
+                Class::Float,
+            ) => return Err(Refused::Undefined),
+        })
+    }
+
+    /// Integer division or remainder with graphjit's results where Cranelift would trap:
+    /// `x / 0 = -1` (all ones), `x % 0 = x`, and for signed types `MIN / -1 = MIN`,
+    /// `MIN % -1 = 0`. The divisor is replaced by 1 in those cases, then the specified
+    /// results are selected.
+    fn guarded_div(
+        &mut self,
+        div: bool,
+        signed: bool,
+        dt: DType,
+        a: clir::Value,
+        b: clir::Value,
+    ) -> clir::Value {
+        let ty = cl_type(dt);
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        let bad = if signed {
+            // MIN of the width, as the sign-extended immediate `icmp_imm_s` compares with.
+            let min = i64::MIN >> (64 - ty.bits());
+            let a_min = self.b.ins().icmp_imm_s(IntCC::Equal, a, min);
+            let b_m1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+            let ovf = self.b.ins().band(a_min, b_m1);
+            self.b.ins().bor(zero, ovf)
+        } else {
+            zero
+        };
+        let one = self.b.ins().iconst(ty, 1);
+        let safe = self.b.ins().select(bad, one, b);
+        if div {
+            // MIN / 1 = MIN is already the specified MIN / -1.
+            let q = if signed {
+                self.b.ins().sdiv(a, safe)
+            } else {
+                self.b.ins().udiv(a, safe)
+            };
+            let m1 = self.b.ins().iconst(ty, -1);
+            self.b.ins().select(zero, m1, q)
+        } else {
+            // MIN % 1 = 0 is already the specified MIN % -1.
+            let r = if signed {
+                self.b.ins().srem(a, safe)
+            } else {
+                self.b.ins().urem(a, safe)
+            };
+            self.b.ins().select(zero, a, r)
+        }
+    }
+
+    /// Shifts: Cranelift takes the amount modulo the width; graphjit reads the amount as
+    /// unsigned and saturates amounts of the width or more (`shl`, logical `shr` give 0,
+    /// arithmetic `shr` fills with the sign).
+    fn guarded_shift(
+        &mut self,
+        op: BinaryOp,
+        dt: DType,
+        a: clir::Value,
+        b: clir::Value,
+    ) -> clir::Value {
+        let ty = cl_type(dt);
+        let w = ty.bits() as i64;
+        let big = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::UnsignedGreaterThanOrEqual, b, w);
+        if op == BinaryOp::ShrArith {
+            let max = self.b.ins().iconst(ty, w - 1);
+            let amt = self.b.ins().select(big, max, b);
+            return self.b.ins().sshr(a, amt);
+        }
+        let s = if op == BinaryOp::Shl {
+            self.b.ins().ishl(a, b)
+        } else {
+            self.b.ins().ushr(a, b)
+        };
+        let z = self.b.ins().iconst(ty, 0);
+        self.b.ins().select(big, z, s)
+    }
+
+    /// A comparison of scalars; the result is an `i8` holding 0 or 1.
+    fn compare(&mut self, op: CmpOp, dt: DType, a: clir::Value, b: clir::Value) -> clir::Value {
+        let signed = match Class::of(dt) {
+            Class::Float => {
+                // IEEE quiet comparisons: ordered, except `ne`, which is true on NaN.
+                let cc = match op {
+                    CmpOp::Eq => FloatCC::Equal,
+                    CmpOp::Ne => FloatCC::NotEqual,
+                    CmpOp::Lt => FloatCC::LessThan,
+                    CmpOp::Le => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt => FloatCC::GreaterThan,
+                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                };
+                return self.b.ins().fcmp(cc, a, b);
+            }
+            // Bools are 0/1, so an unsigned comparison orders false < true.
+            Class::Bool => false,
+            Class::Int { signed } => signed,
+        };
+        let cc = match (op, signed) {
+            (CmpOp::Eq, _) => IntCC::Equal,
+            (CmpOp::Ne, _) => IntCC::NotEqual,
+            (CmpOp::Lt, true) => IntCC::SignedLessThan,
+            (CmpOp::Le, true) => IntCC::SignedLessThanOrEqual,
+            (CmpOp::Gt, true) => IntCC::SignedGreaterThan,
+            (CmpOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
+            (CmpOp::Lt, false) => IntCC::UnsignedLessThan,
+            (CmpOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
+            (CmpOp::Gt, false) => IntCC::UnsignedGreaterThan,
+            (CmpOp::Ge, false) => IntCC::UnsignedGreaterThanOrEqual,
+        };
+        self.b.ins().icmp(cc, a, b)
+    }
+
+    /// A conversion with Rust `as` semantics (and `x != 0` to bool). `ty` is the result's
+    /// type; vectors convert only between equal-width signed integers and floats of 32 bits,
+    /// the forms with one exact instruction.
+    fn convert(&mut self, from: DType, to: DType, ty: Type, x: clir::Value) -> Selected {
+        if from == to {
+            return Ok(x);
+        }
+        let (fc, tc) = (Class::of(from), Class::of(to));
+        let (fb, tb) = (cl_type(from).bits(), cl_type(to).bits());
+        if ty.is_vector() {
+            return match (fc, tc) {
+                (Class::Int { signed: true }, Class::Float) if fb == 32 && tb == 32 => {
+                    Ok(self.b.ins().fcvt_from_sint(ty, x))
+                }
+                (Class::Float, Class::Int { signed: true }) if fb == 32 && tb == 32 => {
+                    Ok(self.b.ins().fcvt_to_sint_sat(ty, x))
+                }
+                (Class::Bool | Class::Int { .. } | Class::Float, _) => Err(Refused::NotVector),
+            };
+        }
+        let ins = self.b.ins();
+        Ok(match (fc, tc) {
+            (Class::Bool | Class::Int { .. }, Class::Bool) => ins.icmp_imm_s(IntCC::NotEqual, x, 0),
+            // A bool is an unsigned 0 or 1.
+            (Class::Bool, Class::Int { .. }) => resize(self.b, x, fb, ty, false),
+            (Class::Int { signed }, Class::Int { .. }) => resize(self.b, x, fb, ty, signed),
+            (Class::Bool, Class::Float) => {
+                let w = ins.uextend(types::I32, x);
+                self.b.ins().fcvt_from_sint(ty, w)
+            }
+            (Class::Int { signed: true }, Class::Float) => ins.fcvt_from_sint(ty, x),
+            (Class::Int { signed: false }, Class::Float) => ins.fcvt_from_uint(ty, x),
+            (Class::Float, Class::Bool) => {
+                let zero = self.float_const(from, 0.0);
+                // `NotEqual` is unordered-or-not-equal: NaN converts to true.
+                self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
+            }
+            // Truncates, saturates, and maps NaN to 0, exactly like Rust `as`.
+            (Class::Float, Class::Int { signed: true }) => ins.fcvt_to_sint_sat(ty, x),
+            (Class::Float, Class::Int { signed: false }) => ins.fcvt_to_uint_sat(ty, x),
+            (Class::Float, Class::Float) if tb > fb => ins.fpromote(ty, x),
+            (Class::Float, Class::Float) => ins.fdemote(ty, x),
+        })
+    }
+
+    /// A call of the runtime function of a float op.
+    fn call(&mut self, op: FloatCall, dt: DType, args: &[clir::Value]) -> Selected {
+        let f = float_call(op, dt)?;
+        Ok(self.calls.call(self.b, f, args))
+    }
+
+    /// Calls the runtime's float `dot` (`kernels::dot_f32`/`dot_f64`) on pointers and sizes.
+    pub(crate) fn call_dot(&mut self, dt: DType, args: &[clir::Value]) -> Selected {
+        self.call(FloatCall::Dot, dt, args)
+    }
+
+    /// `exp` or `tanh` of a float or a vector of floats, inline: the instruction sequence of
+    /// [`vmath`], the interpreter's definition.
+    fn vmath(&mut self, op: UnaryOp, dt: DType, vector: bool, x: clir::Value) -> Selected {
+        let ft = if vector {
+            vector_type(dt).ok_or(Refused::Undefined)?
+        } else {
+            cl_type(dt)
+        };
+        let it = ft.as_int();
+        let mut m = ClifMachine { b: self.b, ft, it };
+        match (op, dt.size_bytes()) {
+            (UnaryOp::Exp, 4) => Ok(vmath::exp32(&mut m, x)),
+            (UnaryOp::Tanh, 4) => Ok(vmath::tanh32(&mut m, x)),
+            (UnaryOp::Exp, 8) => Ok(vmath::exp64(&mut m, x)),
+            (UnaryOp::Tanh, 8) => Ok(vmath::tanh64(&mut m, x)),
+            _ => Err(Refused::Undefined),
+        }
+    }
+
+    /// One step of a reduction: the reduction's binary op, on scalars or lanewise on vectors.
+    pub(crate) fn combine(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        a: clir::Value,
+        x: clir::Value,
+    ) -> Selected {
+        let ty = self.b.func.dfg.value_type(a);
+        self.emit(EwOp::Binary(combiner(op)), dt, dt, ty, &[a, x])
+    }
+
+    /// Combines sixteen partial accumulators as the documented fixed tree (see
+    /// `ops::kernels::reduce_lanes`): `s[j] = (v[j] . v[j+4]) . (v[j+8] . v[j+12])`, then
+    /// `(s[0] . s[1]) . (s[2] . s[3])`.
+    pub(crate) fn combine_tree(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        v: &[clir::Value; 16],
+    ) -> Selected {
+        let mut s = [v[0]; 4];
+        for (j, sj) in s.iter_mut().enumerate() {
+            let lo = self.combine(op, dt, v[j], v[j + 4])?;
+            let hi = self.combine(op, dt, v[j + 8], v[j + 12])?;
+            *sj = self.combine(op, dt, lo, hi)?;
+        }
+        let lo = self.combine(op, dt, s[0], s[1])?;
+        let hi = self.combine(op, dt, s[2], s[3])?;
+        self.combine(op, dt, lo, hi)
+    }
+
+    /// The identity of a reduction on `dt`, from `ops::scalar` (the interpreter's).
+    pub(crate) fn identity(&mut self, op: ReduceOp, dt: DType) -> Selected {
+        let s = crate::ops::scalar::reduce_identity(op, dt).ok_or(Refused::Undefined)?;
+        Ok(self.constant(s))
+    }
+
+    /// The zero `dot` accumulates from: the identity of `sum`.
+    pub(crate) fn dot_zero(&mut self, dt: DType) -> Selected {
+        self.identity(ReduceOp::Sum, dt)
+    }
+
+    /// A scalar immediate.
+    pub(crate) fn constant(&mut self, s: Scalar) -> clir::Value {
+        let ins = self.b.ins();
+        match s {
+            Scalar::Bool(v) => ins.iconst(types::I8, v as i64),
+            Scalar::I32(v) => ins.iconst(types::I32, v as i64),
+            Scalar::I64(v) => ins.iconst(types::I64, v),
+            Scalar::F32(v) => ins.f32const(v),
+            Scalar::F64(v) => ins.f64const(v),
+        }
+    }
+
+    fn float_const(&mut self, dt: DType, v: f64) -> clir::Value {
+        if cl_type(dt) == types::F32 {
+            self.b.ins().f32const(v as f32)
+        } else {
+            self.b.ins().f64const(v)
+        }
+    }
+}
+
+/// An integer of `from_bits` bits resized to the integer type `to` (wrapping when narrower,
+/// extended by its signedness when wider).
+fn resize(
+    b: &mut FunctionBuilder<'_>,
+    x: clir::Value,
+    from_bits: u32,
+    to: Type,
+    signed: bool,
+) -> clir::Value {
+    match to.bits().cmp(&from_bits) {
+        std::cmp::Ordering::Equal => x,
+        std::cmp::Ordering::Less => b.ins().ireduce(to, x),
+        std::cmp::Ordering::Greater if signed => b.ins().sextend(to, x),
+        std::cmp::Ordering::Greater => b.ins().uextend(to, x),
+    }
+}
+
+/// Emits graphjit's own math functions ([`vmath`]) as Cranelift instructions on one float
+/// (`F32`, `F64`) or a 128-bit vector of them (`F32X4`, `F64X2`): each trait operation is the
+/// one IEEE instruction that the interpreter's plain Rust version performs, so every lane gets
+/// the interpreter's bits.
+pub(crate) struct ClifMachine<'a, 'b> {
+    pub b: &'a mut FunctionBuilder<'b>,
+    /// The float type of the values (`F32`, `F32X4`, `F64` or `F64X2`).
+    pub ft: Type,
+    /// The integer type of the same lanes (`I32`, `I32X4`, `I64` or `I64X2`).
+    pub it: Type,
+}
+
+impl Machine for ClifMachine<'_, '_> {
+    type F = clir::Value;
+    type I = clir::Value;
+    type M = clir::Value;
+    fn splat(&mut self, c: f64) -> clir::Value {
+        let x = if self.ft.lane_type() == types::F32 {
+            self.b.ins().f32const(c as f32)
+        } else {
+            self.b.ins().f64const(c)
+        };
+        if self.ft.is_vector() {
+            self.b.ins().splat(self.ft, x)
+        } else {
+            x
+        }
+    }
+    fn isplat(&mut self, c: i64) -> clir::Value {
+        let lane = self.it.lane_type();
+        // The immediate of a 32-bit constant is given zero-extended.
+        let c = if lane == types::I32 {
+            c as u32 as i64
+        } else {
+            c
+        };
+        let x = self.b.ins().iconst(lane, c);
+        if self.it.is_vector() {
+            self.b.ins().splat(self.it, x)
+        } else {
+            x
+        }
+    }
+    fn add(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fadd(a, b)
+    }
+    fn sub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fsub(a, b)
+    }
+    fn mul(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fmul(a, b)
+    }
+    fn div(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fdiv(a, b)
+    }
+    fn abs(&mut self, a: clir::Value) -> clir::Value {
+        self.b.ins().fabs(a)
+    }
+    fn bits_of(&mut self, a: clir::Value) -> clir::Value {
+        self.b.ins().bitcast(self.it, MemFlagsData::new(), a)
+    }
+    fn float_of_bits(&mut self, a: clir::Value) -> clir::Value {
+        self.b.ins().bitcast(self.ft, MemFlagsData::new(), a)
+    }
+    fn iadd(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().iadd(a, b)
+    }
+    fn isub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().isub(a, b)
+    }
+    fn band(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().band(a, b)
+    }
+    fn bor(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().bor(a, b)
+    }
+    fn shl(&mut self, a: clir::Value, s: u8) -> clir::Value {
+        self.b.ins().ishl_imm_s(a, s as i64)
+    }
+    fn sshr(&mut self, a: clir::Value, s: u8) -> clir::Value {
+        self.b.ins().sshr_imm_s(a, s as i64)
+    }
+    fn lt(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        self.b.ins().fcmp(FloatCC::LessThan, a, b)
+    }
+    fn select(&mut self, m: clir::Value, x: clir::Value, y: clir::Value) -> clir::Value {
+        if self.ft.is_vector() {
+            // The comparison gave an all-ones / all-zeros integer mask per lane.
+            let mf = self.b.ins().bitcast(self.ft, MemFlagsData::new(), m);
+            self.b.ins().bitselect(mf, x, y)
+        } else {
+            self.b.ins().select(m, x, y)
+        }
+    }
+}

@@ -1,0 +1,661 @@
+//! The loops of fused groups: expression trees of elementwise ops (built from the fusion plan
+//! of `super::super::plan`; without fusion, a group of one op) evaluated per element or per
+//! 128-bit vector, stored row-major or reduced in the documented order. Each node's
+//! instructions come from the instruction selector (`super::super::isel`).
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
+
+use super::{Lowerer, Result};
+use crate::ir::Value;
+use crate::jit::isel::{cl_type, vector_type};
+use crate::jit::plan::{EwOp, Plan};
+use crate::ops::ReduceOp;
+use crate::types::{DType, TensorType};
+
+/// What a leaf reads: a buffer through per-dimension element strides over the tree's shape
+/// (0 for a broadcast dimension), or one scalar register.
+#[derive(Clone, Debug)]
+pub(crate) enum LeafSrc {
+    Buf { ptr: clir::Value, coefs: Vec<usize> },
+    Splat(clir::Value),
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Node {
+    Leaf {
+        src: LeafSrc,
+        dt: DType,
+        ir: Value,
+    },
+    Op {
+        op: EwOp,
+        args: Vec<usize>,
+        dt: DType,
+    },
+}
+
+/// A fused group: nodes in dependency order, the last one is the root.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tree {
+    pub nodes: Vec<Node>,
+    pub shape: Vec<usize>,
+}
+
+impl Tree {
+    fn dt(&self, n: usize) -> DType {
+        match &self.nodes[n] {
+            Node::Leaf { dt, .. } | Node::Op { dt, .. } => *dt,
+        }
+    }
+
+    fn root(&self) -> usize {
+        self.nodes.len() - 1
+    }
+
+    /// The lane count of a 128-bit vector version of the tree, if every value in it has one
+    /// element size of 4 or 8 bytes (no bools, no widening conversions).
+    fn lanes(&self) -> Option<usize> {
+        let es = self.dt(0).size_bytes();
+        if !(es == 4 || es == 8) {
+            return None;
+        }
+        let all = (0..self.nodes.len()).all(|n| self.dt(n).size_bytes() == es);
+        all.then_some(16 / es)
+    }
+
+    /// Whether every buffer leaf is the row-major layout of the tree's shape.
+    pub(crate) fn contiguous(&self) -> bool {
+        let strides = crate::types::TensorType::new(DType::F32, self.shape.clone()).strides();
+        self.nodes.iter().all(|n| match n {
+            Node::Leaf {
+                src: LeafSrc::Buf { coefs, .. },
+                ..
+            } => coefs
+                .iter()
+                .zip(&strides)
+                .zip(&self.shape)
+                .all(|((c, s), &d)| d == 1 || c == s),
+            _ => true,
+        })
+    }
+}
+
+/// The vector type of `dt` in code that chose vectors (`Tree::lanes` excludes bool).
+fn vtype(dt: DType) -> clir::Type {
+    vector_type(dt).unwrap_or(types::I8X16)
+}
+
+/// Flags of vector loads and stores: the addresses are in bounds but not 16-byte aligned.
+fn vflags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+/// Per-row state of a fused loop: the address of each buffer leaf's first element of the row,
+/// or the scalar (and vector) value of a leaf that is constant along the row.
+struct Row {
+    base: Vec<Option<clir::Value>>,
+    /// Byte step per element along the row, for scalar loops.
+    step: Vec<i64>,
+    scalar: Vec<Option<clir::Value>>,
+    vector: Vec<Option<clir::Value>>,
+}
+
+/// Where a fused loop puts each element.
+pub(crate) enum Sink {
+    /// Row-major into this buffer.
+    Store(clir::Value),
+}
+
+impl Lowerer<'_, '_> {
+    /// The fused tree of the tensor `v`, whose node list ends in `v` itself.
+    pub(crate) fn tree_of(&mut self, v: Value) -> Result<Tree> {
+        let mut t = Tree {
+            nodes: Vec::new(),
+            shape: self.ty(v).shape.clone(),
+        };
+        self.add_node(&mut t, v)?;
+        Ok(t)
+    }
+
+    fn add_node(&mut self, t: &mut Tree, v: Value) -> Result<usize> {
+        let ty = self.ty(v);
+        let dt = ty.dtype;
+        if let Some(n) = t
+            .nodes
+            .iter()
+            .position(|n| matches!(n, Node::Leaf { ir, .. } if *ir == v))
+        {
+            return Ok(n);
+        }
+        let src = match self.plan.plan_of(v) {
+            Plan::Inline if self.deferred[v.index()] => {
+                let f = self.f;
+                let crate::ir::ValueDef::Result(i, 0) = f.value(v).def else {
+                    return Err(self.err(format!("fused value {} has no instruction", v.0)));
+                };
+                let d = f.inst(i);
+                let op = EwOp::of(&d.op)
+                    .ok_or_else(|| self.err(format!("fused value {} is not elementwise", v.0)))?;
+                let mut args = Vec::with_capacity(d.args.len());
+                for &a in &d.args {
+                    args.push(self.add_node(t, a)?);
+                }
+                t.nodes.push(Node::Op { op, args, dt });
+                return Ok(t.nodes.len() - 1);
+            }
+            Plan::Leaf => self.leaf_srcs[v.index()]
+                .clone()
+                .ok_or_else(|| self.err(format!("value {} is used before it is defined", v.0)))?,
+            _ => LeafSrc::Buf {
+                ptr: self.val(v)?,
+                coefs: ty.strides(),
+            },
+        };
+        t.nodes.push(Node::Leaf { src, dt, ir: v });
+        Ok(t.nodes.len() - 1)
+    }
+
+    /// Adds the root node of an elementwise instruction `op(args)` with result dtype `dt` and
+    /// result shape `shape` on top of its operands' trees.
+    pub(crate) fn tree_of_op(
+        &mut self,
+        op: EwOp,
+        args: &[Value],
+        dt: DType,
+        shape: &[usize],
+    ) -> Result<Tree> {
+        let mut t = Tree {
+            nodes: Vec::new(),
+            shape: shape.to_vec(),
+        };
+        let mut ns = Vec::with_capacity(args.len());
+        for &a in args {
+            ns.push(self.add_node(&mut t, a)?);
+        }
+        t.nodes.push(Node::Op { op, args: ns, dt });
+        Ok(t)
+    }
+
+    /// The dtype an op's operation is defined on (its last operand's: `select`'s values).
+    fn in_dt(t: &Tree, args: &[usize]) -> DType {
+        t.dt(*args.last().unwrap_or(&0))
+    }
+
+    /// Evaluates the tree for the element at index `i` (an `i64` along the row).
+    fn eval_scalar(&mut self, t: &Tree, row: &Row, i: clir::Value) -> Result<clir::Value> {
+        let mut vals: Vec<clir::Value> = Vec::with_capacity(t.nodes.len());
+        for (n, node) in t.nodes.iter().enumerate() {
+            let v = match node {
+                Node::Leaf { dt, .. } => match (row.scalar[n], row.base[n]) {
+                    (Some(s), _) => s,
+                    (None, Some(base)) => {
+                        let off = self.b.ins().imul_imm_s(i, row.step[n]);
+                        let addr = self.b.ins().iadd(base, off);
+                        self.b
+                            .ins()
+                            .load(cl_type(*dt), MemFlagsData::trusted(), addr, 0)
+                    }
+                    (None, None) => return Err(self.err("a fused leaf has no source")),
+                },
+                Node::Op { op, args, dt } => {
+                    let xs: Vec<clir::Value> = args.iter().map(|&a| vals[a]).collect();
+                    let r = self
+                        .isel()
+                        .emit(*op, Self::in_dt(t, args), *dt, cl_type(*dt), &xs);
+                    self.selected(r, "a fused op")?
+                }
+            };
+            vals.push(v);
+        }
+        Ok(vals[t.root()])
+    }
+
+    /// Evaluates the tree for the vector of elements at byte offset `off + imm` along the row.
+    fn eval_vector(
+        &mut self,
+        t: &Tree,
+        row: &Row,
+        off: clir::Value,
+        imm: i64,
+    ) -> Result<clir::Value> {
+        let mut vals: Vec<clir::Value> = Vec::with_capacity(t.nodes.len());
+        for (n, node) in t.nodes.iter().enumerate() {
+            let v = match node {
+                Node::Leaf { dt, .. } => match (row.vector[n], row.base[n]) {
+                    (Some(s), _) => s,
+                    (None, Some(base)) => {
+                        let addr = self.b.ins().iadd(base, off);
+                        self.b.ins().load(vtype(*dt), vflags(), addr, imm as i32)
+                    }
+                    (None, None) => return Err(self.err("a fused leaf has no source")),
+                },
+                Node::Op { op, args, dt } => {
+                    let xs: Vec<clir::Value> = args.iter().map(|&a| vals[a]).collect();
+                    let in_dt = Self::in_dt(t, args);
+                    let r = self.isel().emit_lanes(*op, in_dt, *dt, vtype(*dt), &xs);
+                    self.selected(r, "a fused vector op")?
+                }
+            };
+            vals.push(v);
+        }
+        Ok(vals[t.root()])
+    }
+
+    /// Prepares the per-row state for rows starting at element offsets given by `row_off(leaf
+    /// coefs)` (an `i64` element index, or `None` for the first row), with the row along the
+    /// last dimension of the tree's shape.
+    fn row_state(&mut self, t: &Tree, outer: &[clir::Value], vector: bool) -> Result<Row> {
+        let nn = t.nodes.len();
+        let mut row = Row {
+            base: vec![None; nn],
+            step: vec![0; nn],
+            scalar: vec![None; nn],
+            vector: vec![None; nn],
+        };
+        let last = t.shape.len().saturating_sub(1);
+        for (n, node) in t.nodes.iter().enumerate() {
+            let Node::Leaf { src, dt, .. } = node else {
+                continue;
+            };
+            let es = dt.size_bytes() as i64;
+            match src {
+                LeafSrc::Splat(s) => row.scalar[n] = Some(*s),
+                LeafSrc::Buf { ptr, coefs } => {
+                    let e = self.linear(outer, &coefs[..outer.len()], 0);
+                    let bytes = self.b.ins().imul_imm_s(e, es);
+                    let base = self.b.ins().iadd(*ptr, bytes);
+                    let inner = if t.shape.is_empty() { 0 } else { coefs[last] };
+                    if inner == 0 {
+                        let s = self
+                            .b
+                            .ins()
+                            .load(cl_type(*dt), MemFlagsData::trusted(), base, 0);
+                        row.scalar[n] = Some(s);
+                    } else {
+                        row.base[n] = Some(base);
+                        row.step[n] = inner as i64 * es;
+                    }
+                }
+            }
+            if vector {
+                if let Some(s) = row.scalar[n] {
+                    row.vector[n] = Some(self.b.ins().splat(vtype(*dt), s));
+                }
+            }
+        }
+        Ok(row)
+    }
+
+    /// Merges adjacent dimensions that every buffer leaf walks contiguously and drops
+    /// dimensions of size 1, so that most fused loops are one flat loop.
+    fn collapse(t: &mut Tree) {
+        let mut shape: Vec<usize> = Vec::new();
+        let mut keep: Vec<Vec<usize>> = Vec::new();
+        let leaves: Vec<usize> = (0..t.nodes.len())
+            .filter(|&n| {
+                matches!(
+                    t.nodes[n],
+                    Node::Leaf {
+                        src: LeafSrc::Buf { .. },
+                        ..
+                    }
+                )
+            })
+            .collect();
+        let coef = |t: &Tree, n: usize, d: usize| match &t.nodes[n] {
+            Node::Leaf {
+                src: LeafSrc::Buf { coefs, .. },
+                ..
+            } => coefs[d],
+            _ => 0,
+        };
+        for d in 0..t.shape.len() {
+            if t.shape[d] == 1 {
+                continue;
+            }
+            let cs: Vec<usize> = leaves.iter().map(|&n| coef(t, n, d)).collect();
+            if let Some(s) = shape.last_mut() {
+                let prev = keep.last_mut().expect("a coefficient row per dimension");
+                let mergeable = prev.iter().zip(&cs).all(|(&p, &c)| p == c * t.shape[d]);
+                if mergeable {
+                    *s *= t.shape[d];
+                    *prev = cs;
+                    continue;
+                }
+            }
+            shape.push(t.shape[d]);
+            keep.push(cs);
+        }
+        for (k, &n) in leaves.iter().enumerate() {
+            if let Node::Leaf {
+                src: LeafSrc::Buf { coefs, .. },
+                ..
+            } = &mut t.nodes[n]
+            {
+                *coefs = keep.iter().map(|c| c[k]).collect();
+            }
+        }
+        t.shape = shape;
+    }
+
+    /// Emits the loops that evaluate `t` for every element and put the results into `sink`.
+    pub(crate) fn emit_fused(&mut self, mut t: Tree, sink: Sink) -> Result<()> {
+        if t.shape.contains(&0) {
+            return Ok(());
+        }
+        Self::collapse(&mut t);
+        let Sink::Store(dst) = sink;
+        let out_dt = t.dt(t.root());
+        let oes = out_dt.size_bytes() as i64;
+        let n = t.shape.last().copied().unwrap_or(1) as u64;
+        let lanes = if self.simd { t.lanes() } else { None };
+        // Vector loops need every buffer leaf to walk the row contiguously.
+        let lanes = lanes.filter(|&l| {
+            n >= l as u64
+                && t.nodes.iter().all(|node| match node {
+                    Node::Leaf {
+                        src: LeafSrc::Buf { coefs, .. },
+                        ..
+                    } => matches!(coefs.last(), Some(0 | 1)),
+                    _ => true,
+                })
+        });
+        let outer_shape: Vec<usize> = t.shape[..t.shape.len().saturating_sub(1)].to_vec();
+        let tr = &t;
+        self.nest(&outer_shape, &mut |l, idx| {
+            let row = l.row_state(tr, idx, lanes.is_some())?;
+            let e = l.linear(idx, &row_strides(&tr.shape), 0);
+            let e = l.b.ins().imul_imm_s(e, n as i64 * oes);
+            let out = l.b.ins().iadd(dst, e);
+            match lanes {
+                Some(lanes) => l.vector_row(tr, &row, out, n, lanes),
+                None => l.counted_loop(n, &mut |l, i| {
+                    let v = l.eval_scalar(tr, &row, i)?;
+                    let off = l.b.ins().imul_imm_s(i, oes);
+                    let addr = l.b.ins().iadd(out, off);
+                    l.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                    Ok(())
+                }),
+            }
+        })
+    }
+
+    /// One row of `n` elements of a vectorizable tree stored at `out`: a loop of two vectors
+    /// per iteration, then the remaining whole vectors, then the remaining elements one by one.
+    fn vector_row(
+        &mut self,
+        t: &Tree,
+        row: &Row,
+        out: clir::Value,
+        n: u64,
+        lanes: usize,
+    ) -> Result<()> {
+        const UNROLL: u64 = 2;
+        let l = lanes as u64;
+        let es = 16 / l as i64;
+        let iters = n / (l * UNROLL);
+        let step = (l * UNROLL) as i64 * es;
+        self.offset_loop(iters, step, &mut |lw, off| {
+            for u in 0..UNROLL as i64 {
+                let v = lw.eval_vector(t, row, off, u * 16)?;
+                let addr = lw.b.ins().iadd(out, off);
+                lw.b.ins().store(vflags(), v, addr, (u * 16) as i32);
+            }
+            Ok(())
+        })?;
+        let mut done = iters * l * UNROLL;
+        let zero = self.b.ins().iconst(types::I64, 0);
+        while n - done >= l {
+            let imm = done as i64 * es;
+            let v = self.eval_vector(t, row, zero, imm)?;
+            self.b.ins().store(vflags(), v, out, imm as i32);
+            done += l;
+        }
+        for k in done..n {
+            let i = self.b.ins().iconst(types::I64, k as i64);
+            let v = self.eval_scalar(t, row, i)?;
+            let oes = t.dt(t.root()).size_bytes() as i64;
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), v, out, (k as i64 * oes) as i32);
+        }
+        Ok(())
+    }
+
+    /// Emits `for off in (0..iters*step).step_by(step) { body(off) }` with a byte offset as
+    /// the only induction variable.
+    pub(crate) fn offset_loop(
+        &mut self,
+        iters: u64,
+        step: i64,
+        body: &mut dyn FnMut(&mut Self, clir::Value) -> Result<()>,
+    ) -> Result<()> {
+        if iters == 0 {
+            return Ok(());
+        }
+        let header = self.b.create_block();
+        let body_b = self.b.create_block();
+        let exit = self.b.create_block();
+        let off = self.b.append_block_param(header, types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().jump(header, &[zero.into()]);
+        self.b.switch_to_block(header);
+        let end = (iters as i64).wrapping_mul(step);
+        let more = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, off, end);
+        self.b.ins().brif(more, body_b, &[], exit, &[]);
+        self.b.switch_to_block(body_b);
+        body(self, off)?;
+        let next = self.b.ins().iadd_imm_s(off, step);
+        self.b.ins().jump(header, &[next.into()]);
+        self.b.switch_to_block(exit);
+        Ok(())
+    }
+
+    /// Reduces `r` consecutive elements of the contiguous tree `t` (flat, starting at element
+    /// `start` of every buffer leaf) in the documented order: element `i` goes into
+    /// accumulator `i % 16`, then the fixed tree. With vectors the sixteen accumulators are
+    /// `16 / lanes` vector registers, lane `j` of register `k` being accumulator
+    /// `k * lanes + j`, which is the same assignment.
+    pub(crate) fn reduce_tree(
+        &mut self,
+        op: ReduceOp,
+        t: &Tree,
+        start: clir::Value,
+        r: u64,
+    ) -> Result<clir::Value> {
+        let dt = t.dt(t.root());
+        let es = dt.size_bytes() as i64;
+        let lanes = if self.simd && dt != DType::Bool {
+            t.lanes()
+        } else {
+            None
+        };
+        // The row: every buffer leaf contiguous from element `start`.
+        let flat = Tree {
+            nodes: t
+                .nodes
+                .iter()
+                .map(|n| match n {
+                    Node::Leaf {
+                        src: LeafSrc::Buf { ptr, .. },
+                        dt,
+                        ir,
+                    } => Node::Leaf {
+                        src: LeafSrc::Buf {
+                            ptr: *ptr,
+                            coefs: vec![1, 1],
+                        },
+                        dt: *dt,
+                        ir: *ir,
+                    },
+                    other => other.clone(),
+                })
+                .collect(),
+            shape: vec![1, r as usize],
+        };
+        let row = self.row_state(&flat, &[start], lanes.is_some())?;
+        let id = self.isel().identity(op, dt);
+        let id = self.selected(id, "a reduction identity")?;
+        let chunks = r / 16;
+        let acc: Vec<clir::Value> = match lanes {
+            Some(lanes) => {
+                let vt = vtype(dt);
+                let vid = self.b.ins().splat(vt, id);
+                let vars: Vec<_> = (0..16 / lanes)
+                    .map(|_| {
+                        let v = self.b.declare_var(vt);
+                        self.b.def_var(v, vid);
+                        v
+                    })
+                    .collect();
+                self.offset_loop(chunks, 16 * es, &mut |l, off| {
+                    for (k, &a) in vars.iter().enumerate() {
+                        let x = l.eval_vector(&flat, &row, off, k as i64 * 16)?;
+                        let cur = l.b.use_var(a);
+                        let next = l.combine(op, dt, cur, x)?;
+                        l.b.def_var(a, next);
+                    }
+                    Ok(())
+                })?;
+                let mut acc = Vec::with_capacity(16);
+                for &a in &vars {
+                    let v = self.b.use_var(a);
+                    for lane in 0..lanes {
+                        acc.push(self.b.ins().extractlane(v, lane as u8));
+                    }
+                }
+                acc
+            }
+            None => {
+                let vars: Vec<_> = (0..16)
+                    .map(|_| {
+                        let v = self.b.declare_var(cl_type(dt));
+                        self.b.def_var(v, id);
+                        v
+                    })
+                    .collect();
+                self.counted_loop(chunks, &mut |l, c| {
+                    let i0 = l.b.ins().imul_imm_s(c, 16);
+                    for (j, &a) in vars.iter().enumerate() {
+                        let i = l.b.ins().iadd_imm_s(i0, j as i64);
+                        let x = l.eval_scalar(&flat, &row, i)?;
+                        let cur = l.b.use_var(a);
+                        let next = l.combine(op, dt, cur, x)?;
+                        l.b.def_var(a, next);
+                    }
+                    Ok(())
+                })?;
+                vars.iter().map(|&a| self.b.use_var(a)).collect()
+            }
+        };
+        let mut acc = acc;
+        for j in 0..(r % 16) {
+            let i = self.b.ins().iconst(types::I64, (chunks * 16 + j) as i64);
+            let x = self.eval_scalar(&flat, &row, i)?;
+            acc[j as usize] = self.combine(op, dt, acc[j as usize], x)?;
+        }
+        self.combine_tree(op, dt, &acc)
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// One step of a reduction.
+    fn combine(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        a: clir::Value,
+        x: clir::Value,
+    ) -> Result<clir::Value> {
+        let r = self.isel().combine(op, dt, a, x);
+        self.selected(r, "a reduction step")
+    }
+
+    /// The fixed tree over the sixteen accumulators of a reduction.
+    pub(super) fn combine_tree(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        acc: &[clir::Value],
+    ) -> Result<clir::Value> {
+        let acc: &[clir::Value; 16] = acc
+            .try_into()
+            .map_err(|_| self.err("a reduction without sixteen accumulators"))?;
+        let r = self.isel().combine_tree(op, dt, acc);
+        self.selected(r, "a reduction tree")
+    }
+
+    /// Reduces `r` contiguous elements of the buffer `data` of `dt`, from element `start`:
+    /// the reduction of a tree with one leaf.
+    pub(super) fn reduce_buffer(
+        &mut self,
+        op: ReduceOp,
+        dt: DType,
+        data: clir::Value,
+        start: clir::Value,
+        r: u64,
+        ir: Value,
+    ) -> Result<clir::Value> {
+        let t = Tree {
+            nodes: vec![Node::Leaf {
+                src: LeafSrc::Buf {
+                    ptr: data,
+                    coefs: vec![1],
+                },
+                dt,
+                ir,
+            }],
+            shape: vec![r as usize],
+        };
+        self.reduce_tree(op, &t, start, r)
+    }
+
+    /// A trailing-axes `reduce` whose operand `arg` is a fused tree: each output element
+    /// reduces its run of the tree's elements, computed as they are read. A tree whose
+    /// leaves are not contiguous is stored first.
+    pub(super) fn lower_reduce_fused(
+        &mut self,
+        op: ReduceOp,
+        axes: &[usize],
+        arg: Value,
+        in_ty: &TensorType,
+        out: &TensorType,
+        dest: Option<clir::Value>,
+    ) -> Result<clir::Value> {
+        let t = self.tree_of(arg)?;
+        if !t.contiguous() {
+            let tmp = self.alloc_tensor(in_ty)?;
+            self.emit_fused(t, Sink::Store(tmp))?;
+            return self.lower_reduce(op, axes, tmp, in_ty, out, dest);
+        }
+        let r: usize = axes.iter().map(|&d| in_ty.shape[d]).product();
+        if out.is_scalar() {
+            let zero = self.b.ins().iconst(types::I64, 0);
+            return self.reduce_tree(op, &t, zero, r as u64);
+        }
+        // The output count, not elements / r: with an empty reduced extent (r = 0) every
+        // output element is still written, with the identity.
+        let k = out.num_elements();
+        let dst = self.alloc_result(dest, out)?;
+        let dt = out.dtype;
+        self.counted_loop(k as u64, &mut |l, i| {
+            let start = l.b.ins().imul_imm_s(i, r as i64);
+            let v = l.reduce_tree(op, &t, start, r as u64)?;
+            l.store_elem(v, dst, i, dt);
+            Ok(())
+        })?;
+        Ok(dst)
+    }
+}
+
+/// The row-major strides of the outer dimensions of `shape` counted in rows (the last
+/// dimension is the row).
+fn row_strides(shape: &[usize]) -> Vec<usize> {
+    let outer = &shape[..shape.len().saturating_sub(1)];
+    let mut s = vec![1; outer.len()];
+    for d in (0..outer.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * outer[d + 1];
+    }
+    s
+}

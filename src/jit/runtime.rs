@@ -1,0 +1,133 @@
+//! The functions compiled code calls, as a closed enum with their signatures and addresses
+//! (the role of Cranelift's `LibCall`): the very functions of `crate::ops` the interpreter
+//! calls, so that both executors compute the same bits.
+
+use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
+
+use crate::ops::{kernels, scalar};
+
+/// A runtime function. `exp` and `tanh` are not here: they are emitted inline from
+/// `ops::vmath`, the definition the interpreter runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RuntimeFn {
+    LogF32,
+    LogF64,
+    SinF32,
+    SinF64,
+    CosF32,
+    CosF64,
+    PowF32,
+    PowF64,
+    RemF32,
+    RemF64,
+    /// `kernels::dot_f32(a, b, c, m, k, n)`: pointers and sizes, all 64-bit.
+    DotF32,
+    DotF64,
+    /// `limits::graphjit_back_edge(state, budget) -> budget`.
+    BackEdge,
+}
+
+impl RuntimeFn {
+    /// Every runtime function, in the order of their import table.
+    pub(crate) const ALL: [RuntimeFn; 13] = [
+        RuntimeFn::LogF32,
+        RuntimeFn::LogF64,
+        RuntimeFn::SinF32,
+        RuntimeFn::SinF64,
+        RuntimeFn::CosF32,
+        RuntimeFn::CosF64,
+        RuntimeFn::PowF32,
+        RuntimeFn::PowF64,
+        RuntimeFn::RemF32,
+        RuntimeFn::RemF64,
+        RuntimeFn::DotF32,
+        RuntimeFn::DotF64,
+        RuntimeFn::BackEdge,
+    ];
+
+    /// The index of this function in [`RuntimeFn::ALL`] and in the import table.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The symbol the JIT module resolves to [`RuntimeFn::address`].
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            RuntimeFn::LogF32 => "graphjit_log_f32",
+            RuntimeFn::LogF64 => "graphjit_log_f64",
+            RuntimeFn::SinF32 => "graphjit_sin_f32",
+            RuntimeFn::SinF64 => "graphjit_sin_f64",
+            RuntimeFn::CosF32 => "graphjit_cos_f32",
+            RuntimeFn::CosF64 => "graphjit_cos_f64",
+            RuntimeFn::PowF32 => "graphjit_pow_f32",
+            RuntimeFn::PowF64 => "graphjit_pow_f64",
+            RuntimeFn::RemF32 => "graphjit_rem_f32",
+            RuntimeFn::RemF64 => "graphjit_rem_f64",
+            RuntimeFn::DotF32 => "graphjit_dot_f32",
+            RuntimeFn::DotF64 => "graphjit_dot_f64",
+            RuntimeFn::BackEdge => "graphjit_back_edge",
+        }
+    }
+
+    /// The address of the Rust function behind the symbol.
+    pub(crate) fn address(self) -> *const u8 {
+        match self {
+            RuntimeFn::LogF32 => scalar::log_f32 as *const u8,
+            RuntimeFn::LogF64 => scalar::log_f64 as *const u8,
+            RuntimeFn::SinF32 => scalar::sin_f32 as *const u8,
+            RuntimeFn::SinF64 => scalar::sin_f64 as *const u8,
+            RuntimeFn::CosF32 => scalar::cos_f32 as *const u8,
+            RuntimeFn::CosF64 => scalar::cos_f64 as *const u8,
+            RuntimeFn::PowF32 => scalar::pow_f32 as *const u8,
+            RuntimeFn::PowF64 => scalar::pow_f64 as *const u8,
+            RuntimeFn::RemF32 => scalar::rem_f32 as *const u8,
+            RuntimeFn::RemF64 => scalar::rem_f64 as *const u8,
+            RuntimeFn::DotF32 => kernels::dot_f32 as *const u8,
+            RuntimeFn::DotF64 => kernels::dot_f64 as *const u8,
+            RuntimeFn::BackEdge => crate::limits::graphjit_back_edge as *const u8,
+        }
+    }
+
+    /// The parameter and result types. Compiled code targets 64-bit hosts, so pointers and
+    /// sizes are `i64`.
+    fn types(self) -> (&'static [Type], Type) {
+        const F32_1: &[Type] = &[types::F32];
+        const F64_1: &[Type] = &[types::F64];
+        const F32_2: &[Type] = &[types::F32, types::F32];
+        const F64_2: &[Type] = &[types::F64, types::F64];
+        const DOT: &[Type] = &[types::I64; 6];
+        const BACK_EDGE: &[Type] = &[types::I64, types::I64];
+        match self {
+            RuntimeFn::LogF32 | RuntimeFn::SinF32 | RuntimeFn::CosF32 => (F32_1, types::F32),
+            RuntimeFn::LogF64 | RuntimeFn::SinF64 | RuntimeFn::CosF64 => (F64_1, types::F64),
+            RuntimeFn::PowF32 | RuntimeFn::RemF32 => (F32_2, types::F32),
+            RuntimeFn::PowF64 | RuntimeFn::RemF64 => (F64_2, types::F64),
+            RuntimeFn::DotF32 | RuntimeFn::DotF64 => (DOT, types::I64),
+            RuntimeFn::BackEdge => (BACK_EDGE, types::I64),
+        }
+    }
+
+    /// The signature of the function in the calling convention of `sig` (an empty signature
+    /// of the host's default convention, from `Module::make_signature`).
+    pub(crate) fn signature(self, mut sig: Signature) -> Signature {
+        let (params, ret) = self.types();
+        sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
+        sig.returns.push(AbiParam::new(ret));
+        sig
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuntimeFn;
+
+    #[test]
+    fn indices_follow_the_table_and_symbols_are_distinct() {
+        for (i, f) in RuntimeFn::ALL.iter().enumerate() {
+            assert_eq!(f.index(), i, "{f:?}");
+            for g in &RuntimeFn::ALL[i + 1..] {
+                assert_ne!(f.symbol(), g.symbol());
+            }
+        }
+    }
+}

@@ -1,0 +1,823 @@
+//! The importer's table: one small function per StableHLO op, mapping it onto graphjit IR.
+//!
+//! [`builder_for`] is the table. Each builder gets the op's resolved operands and returns
+//! its results; [`Builder::emit`] checks graphjit's type rule for every instruction, and the
+//! caller checks the declared result types. An op missing from the table is an error naming
+//! it, never a guess.
+
+use crate::ir::Region;
+use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::tensor::{Scalar, Tensor};
+use crate::types::{DType, TensorType};
+
+use super::ast::{Attr, OpAst};
+use super::build::{dense_tensor, show, Builder, PResult};
+use crate::ir::Value;
+
+pub(crate) type BuildFn = fn(&mut Builder, Region, &OpAst, &[Value]) -> PResult<Vec<Value>>;
+
+/// The builder of a StableHLO op, by its full name.
+pub(crate) fn builder_for(name: &str) -> Option<BuildFn> {
+    let name = name.strip_prefix("stablehlo.").unwrap_or(name);
+    Some(match name {
+        "constant" => constant,
+        "abs" | "negate" | "not" | "exponential" | "log" | "sqrt" | "tanh" | "sine" | "cosine"
+        | "floor" | "ceil" | "round_nearest_even" => unary,
+        "add"
+        | "subtract"
+        | "multiply"
+        | "divide"
+        | "remainder"
+        | "minimum"
+        | "maximum"
+        | "power"
+        | "and"
+        | "or"
+        | "xor"
+        | "shift_left"
+        | "shift_right_logical"
+        | "shift_right_arithmetic" => binary,
+        "compare" => compare,
+        "sign" => sign,
+        "chlo.square" => square,
+        "select" => select,
+        "clamp" => clamp,
+        "convert" => convert,
+        "reshape" => reshape,
+        "broadcast_in_dim" => broadcast_in_dim,
+        "transpose" => transpose,
+        "slice" => slice,
+        "dynamic_slice" => dynamic_slice,
+        "dynamic_update_slice" => dynamic_update_slice,
+        "concatenate" => concatenate,
+        "iota" => iota,
+        "reduce" => reduce,
+        "dot_general" => dot_general,
+        "dot" => dot,
+        "while" => while_loop,
+        "if" => if_op,
+        "case" => case,
+        "call" | "func.call" => call,
+        "optimization_barrier" => identity,
+        "custom_call" => custom_call,
+        _ => return None,
+    })
+}
+
+fn short(op: &OpAst) -> &str {
+    op.name.strip_prefix("stablehlo.").unwrap_or(&op.name)
+}
+
+/// The single declared result type, which ops such as `convert` and `reshape` need.
+fn declared<'o>(b: &Builder, op: &'o OpAst) -> PResult<&'o TensorType> {
+    match op.result_types.as_slice() {
+        [t] => Ok(t),
+        _ => Err(b.err(
+            op.pos,
+            format!("'{}' needs one declared result type", op.name),
+        )),
+    }
+}
+
+fn arity(b: &Builder, op: &OpAst, args: &[Value], n: usize) -> PResult<()> {
+    if args.len() != n {
+        return Err(b.err(
+            op.pos,
+            format!("'{}' takes {n} operand(s), got {}", op.name, args.len()),
+        ));
+    }
+    Ok(())
+}
+
+/// A list-of-integers attribute under any of `names`, as non-negative indices.
+fn dims(b: &Builder, op: &OpAst, names: &[&str]) -> PResult<Vec<usize>> {
+    let a = op.attr(names).ok_or_else(|| {
+        b.err(
+            op.pos,
+            format!("'{}' needs the attribute '{}'", op.name, names[0]),
+        )
+    })?;
+    ints_as_dims(b, op, a, names[0])
+}
+
+fn ints_as_dims(b: &Builder, op: &OpAst, a: &Attr, name: &str) -> PResult<Vec<usize>> {
+    let v = a.ints().ok_or_else(|| {
+        b.err(
+            op.pos,
+            format!(
+                "attribute '{name}' of '{}' must be a list of integers",
+                op.name
+            ),
+        )
+    })?;
+    v.into_iter()
+        .map(|i| {
+            usize::try_from(i).map_err(|_| {
+                b.err(
+                    op.pos,
+                    format!(
+                        "attribute '{name}' of '{}' has a negative entry {i}",
+                        op.name
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+fn constant(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 0)?;
+    let ty = declared(b, op)?.clone();
+    let t = match op.attr(&["value"]) {
+        Some(Attr::Dense(d, _)) => dense_tensor(b.src, d, &ty, op.pos)?,
+        _ => return Err(b.err(op.pos, "'stablehlo.constant' needs a 'dense<...>' value")),
+    };
+    Ok(vec![b.constant(r, t)])
+}
+
+fn unary(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let u = match short(op) {
+        "abs" => UnaryOp::Abs,
+        "negate" => UnaryOp::Neg,
+        "not" => UnaryOp::Not,
+        "exponential" => UnaryOp::Exp,
+        "log" => UnaryOp::Log,
+        "sqrt" => UnaryOp::Sqrt,
+        "tanh" => UnaryOp::Tanh,
+        "sine" => UnaryOp::Sin,
+        "cosine" => UnaryOp::Cos,
+        "floor" => UnaryOp::Floor,
+        "ceil" => UnaryOp::Ceil,
+        _ => UnaryOp::Round,
+    };
+    Ok(vec![b.emit(r, Op::Unary(u), args, None, op)?])
+}
+
+/// `sign(x)` is `x > 0 ? 1 : (x < 0 ? -1 : x)`: exact for integers and floats, and it keeps
+/// `-0.0`, `+0.0` and NaN as StableHLO's `sign` does.
+fn sign(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let t = b.ty(args[0]);
+    let (one, minus) = match t.dtype.name() {
+        "i32" => (Scalar::I32(1), Scalar::I32(-1)),
+        "i64" => (Scalar::I64(1), Scalar::I64(-1)),
+        "f32" => (Scalar::F32(1.0), Scalar::F32(-1.0)),
+        "f64" => (Scalar::F64(1.0), Scalar::F64(-1.0)),
+        d => {
+            return Err(b.err(
+                op.pos,
+                format!("op 'stablehlo.sign' on {d} is not supported by graphjit"),
+            ))
+        }
+    };
+    let zero = Tensor::zeros(&TensorType::scalar(t.dtype));
+    let c = |b: &mut Builder, s: Scalar| b.constant(r, Tensor::full(s, t.shape.clone()));
+    let (one, minus) = (c(b, one), c(b, minus));
+    let zero = b.constant(
+        r,
+        Tensor::full(zero.get(0).unwrap_or(Scalar::I32(0)), t.shape.clone()),
+    );
+    let x = args[0];
+    let pos = b.emit(r, Op::Compare(CmpOp::Gt), &[x, zero], None, op)?;
+    let neg = b.emit(r, Op::Compare(CmpOp::Lt), &[x, zero], None, op)?;
+    let inner = b.emit(r, Op::Select, &[neg, minus, x], None, op)?;
+    Ok(vec![b.emit(r, Op::Select, &[pos, one, inner], None, op)?])
+}
+
+/// `chlo.square(x)` is `x * x`.
+fn square(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    Ok(vec![b.emit(
+        r,
+        Op::Binary(BinaryOp::Mul),
+        &[args[0], args[0]],
+        None,
+        op,
+    )?])
+}
+
+fn binary_of(name: &str) -> Option<BinaryOp> {
+    Some(match name {
+        "add" => BinaryOp::Add,
+        "subtract" => BinaryOp::Sub,
+        "multiply" => BinaryOp::Mul,
+        "divide" => BinaryOp::Div,
+        "remainder" => BinaryOp::Rem,
+        "minimum" => BinaryOp::Min,
+        "maximum" => BinaryOp::Max,
+        "power" => BinaryOp::Pow,
+        "and" => BinaryOp::And,
+        "or" => BinaryOp::Or,
+        "xor" => BinaryOp::Xor,
+        "shift_left" => BinaryOp::Shl,
+        "shift_right_logical" => BinaryOp::ShrLogical,
+        "shift_right_arithmetic" => BinaryOp::ShrArith,
+        _ => return None,
+    })
+}
+
+fn binary(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 2)?;
+    let bin = binary_of(short(op)).ok_or_else(|| b.err(op.pos, "not a binary op"))?;
+    Ok(vec![b.emit(r, Op::Binary(bin), args, None, op)?])
+}
+
+fn is_unsigned(d: DType) -> bool {
+    d.name().starts_with('u')
+}
+
+fn compare(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 2)?;
+    let word = |names: &[&str], pos: usize| {
+        op.attr(names)
+            .and_then(|a| a.word().map(str::to_string))
+            .or_else(|| op.words.get(pos).cloned())
+    };
+    let dir = word(&["comparison_direction"], 0)
+        .ok_or_else(|| b.err(op.pos, "'stablehlo.compare' needs a comparison direction"))?;
+    let cmp = match dir.as_str() {
+        "EQ" => CmpOp::Eq,
+        "NE" => CmpOp::Ne,
+        "LT" => CmpOp::Lt,
+        "LE" => CmpOp::Le,
+        "GT" => CmpOp::Gt,
+        "GE" => CmpOp::Ge,
+        d => return Err(b.err(op.pos, format!("unknown comparison direction '{d}'"))),
+    };
+    let dtype = b.ty(args[0]).dtype;
+    if let Some(kind) = word(&["compare_type"], 1) {
+        let ok = match kind.as_str() {
+            "FLOAT" => dtype.is_float(),
+            "SIGNED" => dtype == DType::Bool || (dtype.is_int() && !is_unsigned(dtype)),
+            "UNSIGNED" => dtype == DType::Bool || is_unsigned(dtype),
+            "NOTYPE" => true,
+            "TOTALORDER" => return Err(b.err(
+                op.pos,
+                "op 'stablehlo.compare' with compare type TOTALORDER is not supported by graphjit",
+            )),
+            k => return Err(b.err(op.pos, format!("unknown compare type '{k}'"))),
+        };
+        if !ok {
+            return Err(b.err(
+                op.pos,
+                format!("compare type {kind} does not match operands of {}", dtype),
+            ));
+        }
+    }
+    Ok(vec![b.emit(r, Op::Compare(cmp), args, None, op)?])
+}
+
+/// Broadcasts a scalar `v` to `shape` (the scalar operands StableHLO allows in `select` and
+/// `clamp`); other values are returned as they are.
+fn splat_to(b: &mut Builder, r: Region, v: Value, shape: &[usize], op: &OpAst) -> PResult<Value> {
+    let t = b.ty(v);
+    if !t.is_scalar() || shape.is_empty() {
+        return Ok(v);
+    }
+    let ty = TensorType::new(t.dtype, shape.to_vec());
+    b.emit(r, Op::Broadcast { dims: Vec::new() }, &[v], Some(&ty), op)
+}
+
+fn select(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 3)?;
+    let shape = b.ty(args[1]).shape;
+    let pred = splat_to(b, r, args[0], &shape, op)?;
+    Ok(vec![b.emit(
+        r,
+        Op::Select,
+        &[pred, args[1], args[2]],
+        None,
+        op,
+    )?])
+}
+
+/// `clamp(lo, x, hi)` is `min(max(x, lo), hi)`, StableHLO's own definition.
+fn clamp(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 3)?;
+    let shape = b.ty(args[1]).shape;
+    let lo = splat_to(b, r, args[0], &shape, op)?;
+    let hi = splat_to(b, r, args[2], &shape, op)?;
+    let m = b.emit(r, Op::Binary(BinaryOp::Max), &[args[1], lo], None, op)?;
+    Ok(vec![b.emit(
+        r,
+        Op::Binary(BinaryOp::Min),
+        &[m, hi],
+        None,
+        op,
+    )?])
+}
+
+fn convert(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let ty = declared(b, op)?;
+    Ok(vec![b.emit(r, Op::Convert, args, Some(ty), op)?])
+}
+
+fn reshape(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let ty = declared(b, op)?;
+    Ok(vec![b.emit(r, Op::Reshape, args, Some(ty), op)?])
+}
+
+fn identity(_: &mut Builder, _: Region, _: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    Ok(args.to_vec())
+}
+
+/// StableHLO allows any order of `broadcast_dimensions`; graphjit's `broadcast` wants them
+/// increasing, so an unordered one becomes a transpose of the operand first.
+fn broadcast_in_dim(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let ty = declared(b, op)?.clone();
+    let d = dims(b, op, &["dims", "broadcast_dimensions"])?;
+    let mut x = args[0];
+    let mut order: Vec<usize> = (0..d.len()).collect();
+    order.sort_by_key(|&i| d[i]);
+    if order.iter().enumerate().any(|(i, &o)| i != o) && d.len() == b.ty(x).rank() {
+        let t = b.ty(x);
+        let shape: Vec<usize> = order.iter().map(|&i| t.shape[i]).collect();
+        let tt = TensorType::new(t.dtype, shape);
+        x = b.emit(
+            r,
+            Op::Transpose {
+                perm: order.clone(),
+            },
+            &[x],
+            Some(&tt),
+            op,
+        )?;
+    }
+    let sorted: Vec<usize> = order.iter().map(|&i| d[i]).collect();
+    Ok(vec![b.emit(
+        r,
+        Op::Broadcast { dims: sorted },
+        &[x],
+        Some(&ty),
+        op,
+    )?])
+}
+
+fn transpose(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let perm = dims(b, op, &["dims", "permutation"])?;
+    Ok(vec![b.emit(r, Op::Transpose { perm }, args, None, op)?])
+}
+
+fn slice(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let start = dims(b, op, &["start_indices"])?;
+    let limit = dims(b, op, &["limit_indices"])?;
+    let stride = dims(b, op, &["strides"])?;
+    Ok(vec![b.emit(
+        r,
+        Op::Slice {
+            start,
+            limit,
+            stride,
+        },
+        args,
+        None,
+        op,
+    )?])
+}
+
+fn dynamic_slice(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    let sizes = dims(b, op, &["sizes", "slice_sizes"])?;
+    Ok(vec![b.emit(
+        r,
+        Op::DynamicSlice { sizes },
+        args,
+        None,
+        op,
+    )?])
+}
+
+fn dynamic_update_slice(
+    b: &mut Builder,
+    r: Region,
+    op: &OpAst,
+    args: &[Value],
+) -> PResult<Vec<Value>> {
+    Ok(vec![b.emit(r, Op::DynamicUpdateSlice, args, None, op)?])
+}
+
+fn concatenate(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    let axis = single_dim(b, op, &["dim", "dimension"])?;
+    Ok(vec![b.emit(r, Op::Concat { axis }, args, None, op)?])
+}
+
+fn single_dim(b: &Builder, op: &OpAst, names: &[&str]) -> PResult<usize> {
+    op.attr(names)
+        .and_then(Attr::int)
+        .and_then(|i| usize::try_from(i).ok())
+        .ok_or_else(|| {
+            b.err(
+                op.pos,
+                format!("'{}' needs a non-negative integer '{}'", op.name, names[0]),
+            )
+        })
+}
+
+fn iota(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 0)?;
+    let axis = single_dim(b, op, &["dim", "iota_dimension"])?;
+    let ty = declared(b, op)?;
+    Ok(vec![b.emit(r, Op::Iota { axis }, args, Some(ty), op)?])
+}
+
+/// The reduction a reducer region computes, when it is one binary op of its two arguments.
+fn reducer_kind(op: &OpAst) -> Option<&str> {
+    if let Some(a) = &op.applies {
+        return Some(a.strip_prefix("stablehlo.").unwrap_or(a));
+    }
+    let block = op.regions.first()?;
+    let [inner, ret] = block.ops.as_slice() else {
+        return None;
+    };
+    let (a, c) = (block.args.first()?, block.args.get(1)?);
+    let uses: Vec<&str> = inner.operands.iter().map(|v| v.name.as_str()).collect();
+    let args_ok = uses == [a.0.as_str(), c.0.as_str()] || uses == [c.0.as_str(), a.0.as_str()];
+    let res = inner.results.first()?;
+    let ret_ok =
+        ret.name.ends_with("return") && ret.operands.len() == 1 && ret.operands[0].name == res.name;
+    (args_ok && ret_ok && block.args.len() == 2).then(|| short(inner))
+}
+
+/// The identity of a reduction: an initial value equal to it needs no combining.
+fn is_identity(kind: ReduceOp, s: Scalar) -> bool {
+    match (kind, s) {
+        (ReduceOp::Sum, Scalar::I32(0) | Scalar::I64(0)) => true,
+        (ReduceOp::Sum, Scalar::F32(v)) => v == 0.0,
+        (ReduceOp::Sum, Scalar::F64(v)) => v == 0.0,
+        (ReduceOp::Prod, Scalar::I32(1) | Scalar::I64(1)) => true,
+        (ReduceOp::Prod, Scalar::F32(v)) => v == 1.0,
+        (ReduceOp::Prod, Scalar::F64(v)) => v == 1.0,
+        (ReduceOp::Max, Scalar::I32(i32::MIN) | Scalar::I64(i64::MIN)) => true,
+        (ReduceOp::Max, Scalar::F32(v)) => v == f32::NEG_INFINITY,
+        (ReduceOp::Max, Scalar::F64(v)) => v == f64::NEG_INFINITY,
+        (ReduceOp::Min, Scalar::I32(i32::MAX) | Scalar::I64(i64::MAX)) => true,
+        (ReduceOp::Min, Scalar::F32(v)) => v == f32::INFINITY,
+        (ReduceOp::Min, Scalar::F64(v)) => v == f64::INFINITY,
+        (ReduceOp::And, Scalar::Bool(true) | Scalar::I32(-1) | Scalar::I64(-1)) => true,
+        (ReduceOp::Or, Scalar::Bool(false) | Scalar::I32(0) | Scalar::I64(0)) => true,
+        _ => false,
+    }
+}
+
+/// `reduce` whose reducer is one of graphjit's reductions. The initial value is combined
+/// with the result once, unless it is the reduction's identity.
+fn reduce(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    if args.len() != 2 {
+        return Err(b.err(
+            op.pos,
+            format!(
+                "op 'stablehlo.reduce' of {} operands (a variadic reduce such as argmax) is not supported by graphjit",
+                args.len() / 2
+            ),
+        ));
+    }
+    let kind = reducer_kind(op).ok_or_else(|| {
+        b.err(
+            op.pos,
+            "op 'stablehlo.reduce' with a reducer other than one add/multiply/minimum/maximum/and/or is not supported by graphjit",
+        )
+    })?;
+    let (rop, bop) = match kind {
+        "add" => (ReduceOp::Sum, BinaryOp::Add),
+        "multiply" => (ReduceOp::Prod, BinaryOp::Mul),
+        "minimum" => (ReduceOp::Min, BinaryOp::Min),
+        "maximum" => (ReduceOp::Max, BinaryOp::Max),
+        "and" => (ReduceOp::And, BinaryOp::And),
+        "or" => (ReduceOp::Or, BinaryOp::Or),
+        k => {
+            return Err(b.err(
+                op.pos,
+                format!("op 'stablehlo.reduce' with reducer '{k}' is not supported by graphjit"),
+            ))
+        }
+    };
+    if let Some(block) = op.regions.first() {
+        let st = TensorType::scalar(b.ty(args[0]).dtype);
+        if block.args.iter().any(|(_, t)| *t != st) {
+            return Err(b.err(
+                block.pos,
+                format!("the reducer's arguments must be {}", show(&st)),
+            ));
+        }
+    }
+    let mut axes = dims(b, op, &["dimensions"])?;
+    axes.sort_unstable();
+    let red = b.emit(r, Op::Reduce { op: rop, axes }, &args[..1], None, op)?;
+    let init = args[1];
+    if !b.ty(init).is_scalar() {
+        return Err(b.err(
+            op.pos,
+            "the initial value of 'stablehlo.reduce' must be a scalar",
+        ));
+    }
+    if b.const_scalar(init).is_some_and(|s| is_identity(rop, s)) {
+        return Ok(vec![red]);
+    }
+    let shape = b.ty(red).shape;
+    let init = splat_to(b, r, init, &shape, op)?;
+    Ok(vec![b.emit(r, Op::Binary(bop), &[red, init], None, op)?])
+}
+
+fn pair(op: &OpAst, pretty: &str, lhs: &str, rhs: &str) -> Option<(Vec<i64>, Vec<i64>)> {
+    if let Some(Attr::Pair(l, r)) = op.attr(&[pretty]) {
+        return Some((l.clone(), r.clone()));
+    }
+    let rec = op.attr(&["dot_dimension_numbers"])?;
+    let get = |n: &str| rec.field(n).and_then(Attr::ints).unwrap_or_default();
+    Some((get(lhs), get(rhs)))
+}
+
+fn dot_general(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 2)?;
+    let (lb, rb) = pair(
+        op,
+        "batching_dims",
+        "lhs_batching_dimensions",
+        "rhs_batching_dimensions",
+    )
+    .unwrap_or_default();
+    let (lc, rc) = pair(
+        op,
+        "contracting_dims",
+        "lhs_contracting_dimensions",
+        "rhs_contracting_dimensions",
+    )
+    .unwrap_or_default();
+    let to_dims = |v: Vec<i64>| -> PResult<Vec<usize>> {
+        v.into_iter()
+            .map(|i| usize::try_from(i).map_err(|_| b.err(op.pos, "negative dimension")))
+            .collect()
+    };
+    let (lb, rb, lc, rc) = (to_dims(lb)?, to_dims(rb)?, to_dims(lc)?, to_dims(rc)?);
+    let out = declared(b, op)?.clone();
+    general_dot(b, r, op, args[0], args[1], [lb, rb, lc, rc], &out)
+}
+
+fn dot(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 2)?;
+    let lr = b.ty(args[0]).rank();
+    let out = declared(b, op)?.clone();
+    let dims = [Vec::new(), Vec::new(), vec![lr.saturating_sub(1)], vec![0]];
+    general_dot(b, r, op, args[0], args[1], dims, &out)
+}
+
+/// `dot_general` as graphjit's matrix product: both operands are transposed to
+/// `[batch, free, contracting]` / `[batch, contracting, free]` and reshaped to matrices; each
+/// batch is one `dot` of slices, joined by `concat`. Operands are converted to the result's
+/// dtype first (StableHLO's result type may be wider than its operands).
+fn general_dot(
+    b: &mut Builder,
+    r: Region,
+    op: &OpAst,
+    lhs: Value,
+    rhs: Value,
+    [lb, rb, lc, rc]: [Vec<usize>; 4],
+    out: &TensorType,
+) -> PResult<Vec<Value>> {
+    let (lt, rt) = (b.ty(lhs), b.ty(rhs));
+    let bad = |m: &str| b.err(op.pos, format!("'{}': {m}", op.name));
+    let valid = |d: &[usize], rank: usize| {
+        let mut seen = vec![false; rank];
+        d.iter()
+            .all(|&i| i < rank && !std::mem::replace(&mut seen[i], true))
+    };
+    let mut all_l = lb.clone();
+    all_l.extend(&lc);
+    let mut all_r = rb.clone();
+    all_r.extend(&rc);
+    if lb.len() != rb.len()
+        || lc.len() != rc.len()
+        || !valid(&all_l, lt.rank())
+        || !valid(&all_r, rt.rank())
+    {
+        return Err(bad("bad batching or contracting dimensions"));
+    }
+    for (&i, &j) in lb.iter().zip(&rb).chain(lc.iter().zip(&rc)) {
+        if lt.shape[i] != rt.shape[j] {
+            return Err(bad("batching or contracting dimensions differ in size"));
+        }
+    }
+    let lf: Vec<usize> = (0..lt.rank()).filter(|d| !all_l.contains(d)).collect();
+    let rf: Vec<usize> = (0..rt.rank()).filter(|d| !all_r.contains(d)).collect();
+    let size = |t: &TensorType, d: &[usize]| d.iter().map(|&i| t.shape[i]).product::<usize>();
+    let (nb, m, k, n) = (
+        size(&lt, &lb),
+        size(&lt, &lf),
+        size(&lt, &lc),
+        size(&rt, &rf),
+    );
+    let dtype = out.dtype;
+    let mut shape: Vec<usize> = lb.iter().map(|&i| lt.shape[i]).collect();
+    shape.extend(lf.iter().map(|&i| lt.shape[i]));
+    shape.extend(rf.iter().map(|&i| rt.shape[i]));
+    if shape != out.shape {
+        return Err(b.err(
+            op.pos,
+            format!(
+                "'{}' is declared {} but its shape is {shape:?}",
+                op.name,
+                show(out)
+            ),
+        ));
+    }
+    if nb > 64 {
+        return Err(bad(
+            "a batched dot of more than 64 batches is not supported by graphjit",
+        ));
+    }
+    // Arranges an operand as [batch, rows, cols] in the order given.
+    let arrange = |b: &mut Builder, v: Value, order: Vec<usize>, dims3: [usize; 3]| {
+        let t = b.ty(v);
+        let mut v = v;
+        if t.dtype != dtype {
+            let ct = TensorType::new(dtype, t.shape.clone());
+            v = b.emit(r, Op::Convert, &[v], Some(&ct), op)?;
+        }
+        if order.iter().enumerate().any(|(i, &o)| i != o) {
+            let tt = TensorType::new(dtype, order.iter().map(|&i| t.shape[i]).collect::<Vec<_>>());
+            v = b.emit(r, Op::Transpose { perm: order }, &[v], Some(&tt), op)?;
+        }
+        let rt = TensorType::new(dtype, dims3.to_vec());
+        b.emit(r, Op::Reshape, &[v], Some(&rt), op)
+    };
+    let lo: Vec<usize> = lb.iter().chain(&lf).chain(&lc).copied().collect();
+    let ro: Vec<usize> = rb.iter().chain(&rc).chain(&rf).copied().collect();
+    let l3 = arrange(b, lhs, lo, [nb, m, k])?;
+    let r3 = arrange(b, rhs, ro, [nb, k, n])?;
+    let mut parts = Vec::with_capacity(nb);
+    for i in 0..nb {
+        let mat = |b: &mut Builder, v: Value, rows: usize, cols: usize| {
+            let s = Op::Slice {
+                start: vec![i, 0, 0],
+                limit: vec![i + 1, rows, cols],
+                stride: vec![1, 1, 1],
+            };
+            let st = TensorType::new(dtype, vec![1, rows, cols]);
+            let v = b.emit(r, s, &[v], Some(&st), op)?;
+            b.emit(
+                r,
+                Op::Reshape,
+                &[v],
+                Some(&TensorType::new(dtype, vec![rows, cols])),
+                op,
+            )
+        };
+        let a = mat(b, l3, m, k)?;
+        let c = mat(b, r3, k, n)?;
+        let p = b.emit(r, Op::Dot, &[a, c], None, op)?;
+        parts.push(b.emit(
+            r,
+            Op::Reshape,
+            &[p],
+            Some(&TensorType::new(dtype, vec![1, m, n])),
+            op,
+        )?);
+    }
+    let joined = if parts.len() == 1 {
+        parts[0]
+    } else if parts.is_empty() {
+        b.constant(r, Tensor::zeros(&TensorType::new(dtype, vec![0, m, n])))
+    } else {
+        b.emit(r, Op::Concat { axis: 0 }, &parts, None, op)?
+    };
+    Ok(vec![b.emit(r, Op::Reshape, &[joined], Some(out), op)?])
+}
+
+/// StableHLO's `while` has block arguments in each region; graphjit's shares one set of
+/// region arguments between cond and body, so both blocks' arguments name the same values.
+fn while_loop(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    let [cond_b, body_b] = op.regions.as_slice() else {
+        return Err(b.err(op.pos, "'stablehlo.while' needs a cond and a body region"));
+    };
+    let types: Vec<TensorType> = args.iter().map(|&v| b.ty(v)).collect();
+    let inst =
+        b.f.push_inst(r, Op::While, args.to_vec(), types.clone(), Vec::new());
+    let carried = b.f.add_region_args(inst, types.clone(), Vec::new());
+    let cond = b.f.add_region();
+    let c = b.block_with_args(cond, cond_b, &carried, "while's cond region")?;
+    b.check_yield(
+        &c,
+        &[TensorType::scalar(DType::Bool)],
+        cond_b.pos,
+        "a while condition's types",
+    )?;
+    b.f.push_inst(cond, Op::Yield, c, Vec::new(), Vec::new());
+    let body = b.f.add_region();
+    let y = b.block_with_args(body, body_b, &carried, "while's body region")?;
+    b.check_yield(&y, &types, b.term_pos, "the loop-carried types")?;
+    b.f.push_inst(body, Op::Yield, y, Vec::new(), Vec::new());
+    b.f.set_regions(inst, vec![cond, body]);
+    Ok(b.f.results(inst).to_vec())
+}
+
+/// Emits `if pred { then } else { otherwise }`; the closures build the regions' contents.
+fn emit_if(
+    b: &mut Builder,
+    r: Region,
+    op: &OpAst,
+    pred: Value,
+    types: &[TensorType],
+    then: &dyn Fn(&mut Builder, Region) -> PResult<Vec<Value>>,
+    otherwise: &dyn Fn(&mut Builder, Region) -> PResult<Vec<Value>>,
+) -> PResult<Vec<Value>> {
+    let inst =
+        b.f.push_inst(r, Op::If, vec![pred], types.to_vec(), Vec::new());
+    let mut regions = Vec::new();
+    for build in [then, otherwise] {
+        let reg = b.f.add_region();
+        let y = build(b, reg)?;
+        b.check_yield(
+            &y,
+            types,
+            op.pos,
+            &format!("the result types of '{}'", op.name),
+        )?;
+        b.f.push_inst(reg, Op::Yield, y, Vec::new(), Vec::new());
+        regions.push(reg);
+    }
+    b.f.set_regions(inst, regions);
+    Ok(b.f.results(inst).to_vec())
+}
+
+fn if_op(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let [t, e] = op.regions.as_slice() else {
+        return Err(b.err(op.pos, "'stablehlo.if' needs two regions"));
+    };
+    if b.ty(args[0]) != TensorType::scalar(DType::Bool) {
+        return Err(b.err(op.pos, "the predicate of 'stablehlo.if' must be tensor<i1>"));
+    }
+    emit_if(
+        b,
+        r,
+        op,
+        args[0],
+        &op.result_types,
+        &|b, reg| b.block(reg, t, "if's true branch"),
+        &|b, reg| b.block(reg, e, "if's false branch"),
+    )
+}
+
+/// `case` as a chain of `if`s: `index == 0 ? b0 : index == 1 ? b1 : ... : last`, so an
+/// out-of-range index runs the last branch, as StableHLO says.
+fn case(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let it = b.ty(args[0]);
+    if !it.is_scalar() || !it.dtype.is_int() {
+        return Err(b.err(
+            op.pos,
+            "the index of 'stablehlo.case' must be a scalar integer",
+        ));
+    }
+    if op.regions.is_empty() || op.regions.len() > 32 {
+        return Err(b.err(op.pos, "'stablehlo.case' needs 1 to 32 branches"));
+    }
+    case_from(b, r, op, args[0], 0)
+}
+
+fn case_from(b: &mut Builder, r: Region, op: &OpAst, idx: Value, k: usize) -> PResult<Vec<Value>> {
+    let branch = &op.regions[k];
+    if k + 1 == op.regions.len() {
+        return b.block(r, branch, "case branch");
+    }
+    let dtype = b.ty(idx).dtype;
+    let kv = match dtype.name() {
+        "i32" => Scalar::I32(k as i32),
+        "i64" => Scalar::I64(k as i64),
+        d => return Err(b.err(op.pos, format!("a case index of {d} is not supported"))),
+    };
+    let kc = b.constant(r, Tensor::from_scalar(kv));
+    let pred = b.emit(r, Op::Compare(CmpOp::Eq), &[idx, kc], None, op)?;
+    emit_if(
+        b,
+        r,
+        op,
+        pred,
+        &op.result_types,
+        &|b, reg| b.block(reg, branch, "case branch"),
+        &|b, reg| case_from(b, reg, op, idx, k + 1),
+    )
+}
+
+fn call(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    let name = op
+        .callee
+        .clone()
+        .ok_or_else(|| b.err(op.pos, "a call needs a callee"))?;
+    b.inline_call(r, &name, args, op)
+}
+
+fn custom_call(b: &mut Builder, _: Region, op: &OpAst, _: &[Value]) -> PResult<Vec<Value>> {
+    Err(b.err(
+        op.pos,
+        format!(
+            "op 'stablehlo.custom_call' (target @{}) is not supported by graphjit",
+            op.callee.as_deref().unwrap_or("?")
+        ),
+    ))
+}

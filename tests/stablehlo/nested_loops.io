@@ -1,0 +1,5 @@
+in i64 - 5
+in i64 - 7
+out i64 - 245
+jax_compile_ms 409.319
+jax_run_us 23.850
