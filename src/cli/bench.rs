@@ -143,7 +143,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             "speedup": speedup,
             "identical": identical,
         });
-        println!("{report}");
+        println!("{report:#}");
     } else {
         println!("@{} in {}", f.name, a.file.file.display());
         println!(

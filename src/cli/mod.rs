@@ -164,13 +164,47 @@ const MINUS: char = '\u{2212}';
 /// Rewrites each argument that reads as a negative value (a '-' then a digit, a '.', or the
 /// words inf, infinity or nan in any case, or a hex bit pattern) so that clap does not take it
 /// for a flag. No flag of graphjit's starts like that.
+///
+/// A negative value right after an option that takes one (`--seconds -1`) is that option's
+/// value: it is joined to it as `--seconds=-1`, which clap reads as written.
 pub fn protect_negative_values(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
-    args.into_iter()
-        .map(|a| match a.to_str() {
-            Some(s) if looks_negative(s) => OsString::from(format!("{MINUS}{}", &s[1..])),
-            _ => a,
-        })
-        .collect()
+    let options = options_taking_values();
+    let mut out: Vec<OsString> = Vec::new();
+    for a in args {
+        let Some(s) = a.to_str().filter(|s| looks_negative(s)) else {
+            out.push(a);
+            continue;
+        };
+        match out.last_mut() {
+            Some(prev)
+                if prev
+                    .to_str()
+                    .is_some_and(|p| options.iter().any(|o| o == p)) =>
+            {
+                prev.push(format!("={s}"));
+            }
+            _ => out.push(OsString::from(format!("{MINUS}{}", &s[1..]))),
+        }
+    }
+    out
+}
+
+/// The long options (`--seconds`) of every subcommand that take a value, read from clap's own
+/// description of the command line so that a new option needs no entry here.
+fn options_taking_values() -> Vec<String> {
+    use clap::CommandFactory;
+    let cli = Cli::command();
+    let mut names = Vec::new();
+    for cmd in std::iter::once(&cli).chain(cli.get_subcommands()) {
+        for arg in cmd.get_arguments() {
+            if !arg.is_positional() && arg.get_action().takes_values() {
+                if let Some(long) = arg.get_long() {
+                    names.push(format!("--{long}"));
+                }
+            }
+        }
+    }
+    names
 }
 
 fn looks_negative(s: &str) -> bool {

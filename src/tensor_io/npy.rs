@@ -12,7 +12,7 @@ use super::{
 use crate::error::Error;
 use crate::ops::kernels;
 use crate::tensor::Tensor;
-use crate::types::{DType, MAX_RANK};
+use crate::types::{DType, MAX_ELEMENTS, MAX_RANK};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
@@ -151,6 +151,44 @@ fn check_header_length(bytes: &[u8]) -> Result<(), String> {
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
+        }
+    }
+    check_header_shape(&String::from_utf8_lossy(text))
+}
+
+/// Refuses a header whose `'shape'` declares more elements than any tensor may have. npyz
+/// multiplies the dimensions without an overflow check (a panic in debug builds, a wrapped
+/// count in release ones), so the bound must hold before it reads the header. Only the
+/// tuple's numbers are read here; npyz still parses and checks the whole header.
+fn check_header_shape(text: &str) -> Result<(), String> {
+    let Some(at) = text.find("'shape'").or_else(|| text.find("\"shape\"")) else {
+        return Ok(());
+    };
+    let rest = &text[at..];
+    let (Some(open), Some(close)) = (rest.find('('), rest.find(')')) else {
+        return Ok(());
+    };
+    if close < open {
+        return Ok(());
+    }
+    // The product of the non-zero dimensions is bounded, as for every graphjit type, so a
+    // zero after huge dimensions cannot overflow the count on the way to it either.
+    let mut product: u64 = 1;
+    for d in rest[open + 1..close].split(',').map(str::trim) {
+        if d.is_empty() {
+            continue;
+        }
+        let Ok(d) = d.parse::<u64>() else {
+            return Err(format!(
+                "the header's shape has a dimension '{d}' that is not a size"
+            ));
+        };
+        product = product.saturating_mul(d.max(1));
+        if product > MAX_ELEMENTS as u64 {
+            return Err(format!(
+                "the header's shape ({}) has more elements than the limit of {MAX_ELEMENTS}",
+                &rest[open + 1..close]
+            ));
         }
     }
     Ok(())
