@@ -37,6 +37,9 @@ fn tensor(line: &str) -> Option<Tensor> {
                 DType::I64 => Scalar::I64(v.parse().ok()?),
                 DType::F32 => Scalar::F32(f32::from_bits(hex(v)? as u32)),
                 DType::F64 => Scalar::F64(f64::from_bits(hex(v)?)),
+                // The other dtypes: integers in decimal, floats as the hex of their bits.
+                d if d.is_int() => graphjit::tensor::parse_scalar(v, d).ok()?,
+                d => Data::from_bytes(d, &hex(v)?.to_le_bytes()[..d.size_bytes()])?.get(0),
             })
         })
         .collect::<Option<_>>()?;

@@ -9,7 +9,7 @@
 //! | `zeros:TYPE`, `ones:TYPE` | all elements 0 or 1 (`false`/`true` for bool) |
 //! | `full(V):TYPE` | all elements `V` |
 //! | `iota:TYPE` | element `i` (row-major index) is `i` converted to the dtype |
-//! | `rand:TYPE`, `rand(SEED):TYPE` | floats uniform in [0, 1), integers uniform in [0, 100), bools fair; seed 0 unless given |
+//! | `rand:TYPE`, `rand(SEED):TYPE` | floats uniform in [0, 1) (`f16`, `bf16`: multiples of 1/256), integers uniform in [0, 100), bools fair; seed 0 unless given |
 //! | `0x7fc00001:f32`, `0x7ff8000000000001:f64` | a float given by its bit pattern |
 //! | `@x.npy` | the array in a NumPy file |
 //!
@@ -118,6 +118,10 @@ pub fn generate(kind: &str, ty: &TensorType) -> Result<Tensor, String> {
                 Kind::Bool => Scalar::Bool(g.next() >> 63 == 1),
                 Kind::Signed | Kind::Unsigned => convert(Scalar::I64((g.next() % 100) as i64), ty.dtype),
                 Kind::Float if ty.dtype.bits() > 32 => convert(Scalar::F64(g.unit_f64()), ty.dtype),
+                // 8 random bits fit both 16-bit floats exactly, so none rounds up to 1.0.
+                Kind::Float if ty.dtype.bits() == 16 => {
+                    convert(Scalar::F32((g.next() >> 56) as f32 / 256.0), ty.dtype)
+                }
                 Kind::Float => convert(Scalar::F32(g.unit_f32()), ty.dtype),
             };
             let items: Vec<Scalar> = (0..n).map(|_| rand(&mut g)).collect();
@@ -406,7 +410,8 @@ mod tests {
         let e = parse_value("ones:f32[4]", &ty("f32[5]")).unwrap_err();
         assert!(e.contains("generates f32[4], but f32[5] is needed"), "{e}");
         assert!(parse_type("f32[99999999999,99999999999]").is_err());
-        assert!(parse_type("u8").unwrap_err().contains("not a dtype"));
+        assert!(parse_type("u7").unwrap_err().contains("not a dtype"));
+        assert_eq!(parse_type("u8[2]"), Ok(TensorType::new(DType::U8, [2])));
     }
 
     #[test]

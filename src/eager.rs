@@ -302,6 +302,11 @@ pub(crate) fn convert<E: Emit>(e: &E, x: &E::V, dtype: DType, loc: Loc) -> Resul
     e.emit(Op::Convert, &[x], Some(to), loc)
 }
 
+pub(crate) fn bitcast_convert<E: Emit>(e: &E, x: &E::V, dtype: DType, loc: Loc) -> Result<E::V> {
+    let to = crate::ops::bitcast_type(&E::ty(x), dtype);
+    e.emit(Op::BitcastConvert, &[x], Some(to), loc)
+}
+
 pub(crate) fn reshape<E: Emit>(e: &E, x: &E::V, shape: Vec<usize>, loc: Loc) -> Result<E::V> {
     let to = TensorType::new(E::ty(x).dtype, shape);
     e.emit(Op::Reshape, &[x], Some(to), loc)
@@ -365,6 +370,13 @@ macro_rules! value_methods {
             crate::eager::convert(&$emit, $self_, dtype, Location::caller())
         }
 
+        /// Reinterprets the bits of every element as `dtype`; between widths the last
+        /// dimension grows or shrinks (see [`Op::BitcastConvert`]).
+        #[track_caller]
+        pub fn bitcast_convert(&$self_, dtype: DType) -> Result<$V> {
+            crate::eager::bitcast_convert(&$emit, $self_, dtype, Location::caller())
+        }
+
         /// The same elements with a new shape of equal element count.
         #[track_caller]
         pub fn reshape(&$self_, shape: impl Into<Vec<usize>>) -> Result<$V> {
@@ -392,6 +404,20 @@ macro_rules! value_methods {
                 limit: limit.to_vec(),
                 stride: stride.to_vec(),
             };
+            $emit.emit(op, &[$self_], None, Location::caller())
+        }
+
+        /// StableHLO's `clamp(lo, self, hi)`: `min(max(self, lo), hi)` elementwise; `lo`
+        /// and `hi` have this value's type or are scalars of its dtype.
+        #[track_caller]
+        pub fn clamp(&$self_, lo: &$V, hi: &$V) -> Result<$V> {
+            $emit.emit(Op::Clamp, &[lo, $self_, hi], None, Location::caller())
+        }
+
+        /// StableHLO's `reverse`: the elements along each of `dims` in reverse order.
+        #[track_caller]
+        pub fn reverse(&$self_, dims: &[usize]) -> Result<$V> {
+            let op = Op::Reverse { dims: dims.to_vec() };
             $emit.emit(op, &[$self_], None, Location::caller())
         }
 

@@ -79,6 +79,18 @@ macro_rules! element_kind {
     (@max bool $t:ty) => {
         true
     };
+    (@zero half $t:ty) => {
+        <$t>::ZERO
+    };
+    (@one half $t:ty) => {
+        <$t>::ONE
+    };
+    (@min half $t:ty) => {
+        <$t>::NEG_INFINITY
+    };
+    (@max half $t:ty) => {
+        <$t>::INFINITY
+    };
     (@zero $k:ident $t:ty) => {
         0 as $t
     };
@@ -141,6 +153,28 @@ macro_rules! element_kind {
             let x = self as f64;
             // 2^127 bounds i128; a whole f64 below it converts exactly.
             (x.fract() == 0.0 && x.abs() < 2f64.powi(127)).then_some(x as i128)
+        }
+    };
+    (@methods half $t:ty) => {
+        fn same(self, other: Self) -> bool {
+            (self.is_nan() && other.is_nan()) || self.to_bits() == other.to_bits()
+        }
+        /// The word is read as an `f64` and rounded once to the 16-bit type, so every printed
+        /// value reads back to its own bits; a hex atom is the bit pattern, as for wider floats.
+        fn parse_atom(atom: &str) -> Option<Self> {
+            match atom.strip_prefix("0x").or_else(|| atom.strip_prefix("0X")) {
+                Some(hex) => Some(<$t>::from_bits(u16::from_str_radix(hex, 16).ok()?)),
+                None => {
+                    parse_float(atom, f64::NAN, f64::INFINITY).map(crate::ops::scalar::CastTo::cast)
+                }
+            }
+        }
+        fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let x = self.to_f32();
+            write_float(f, x.is_nan(), x.is_infinite(), x < 0.0, &format!("{x:?}"))
+        }
+        fn to_exact_int(self) -> Option<i128> {
+            self.to_f32().to_exact_int()
         }
     };
     (@methods $k:ident $t:ty) => {
@@ -306,6 +340,30 @@ impl Data {
             unsafe { std::slice::from_raw_parts(v.as_ptr().cast(), std::mem::size_of_val(v)) }
         }
         crate::match_data!(self, |v| bytes(v))
+    }
+
+    /// A buffer of `dtype` whose bytes are `bytes` (little-endian elements, the layout of
+    /// [`Data::as_bytes`]); `None` for `bool` (not every byte is a bool) or when the length is
+    /// not a whole number of elements.
+    pub fn from_bytes(dtype: DType, bytes: &[u8]) -> Option<Data> {
+        fn read<T: Element>(bytes: &[u8]) -> Option<Data> {
+            let size = std::mem::size_of::<T>();
+            if T::DTYPE == DType::Bool || !bytes.len().is_multiple_of(size) {
+                return None;
+            }
+            let mut v = vec![T::DEFAULT; bytes.len() / size];
+            // SAFETY: `T` is not bool, so it is plain old data with no padding for which every
+            // bit pattern is a value; `v` holds exactly `bytes.len()` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    bytes.as_ptr(),
+                    v.as_mut_ptr().cast::<u8>(),
+                    bytes.len(),
+                )
+            };
+            Some(T::into_data(v))
+        }
+        crate::dispatch_dtype!(dtype, |T| read::<T>(bytes))
     }
 
     /// A pointer to the first element, for compiled code to read.

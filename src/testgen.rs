@@ -144,6 +144,9 @@ pub fn random_inputs(f: &Function, seed: u64) -> Vec<Tensor> {
         .collect()
 }
 
+/// The dtypes generated programs use: all of them.
+const GEN_DTYPES: [DType; DType::ALL.len()] = DType::ALL;
+
 /// Limits of the generator.
 #[derive(Clone, Copy, Debug)]
 pub struct GenConfig {
@@ -236,7 +239,7 @@ impl Gen {
     }
 
     fn random_type(&mut self) -> TensorType {
-        let dtype = self.rng.pick(&DType::ALL);
+        let dtype = self.rng.pick(&GEN_DTYPES);
         let shape = self.random_shape();
         TensorType::new(dtype, shape)
     }
@@ -335,8 +338,20 @@ impl Gen {
                 let w = self.value_of(r, &ty);
                 self.push1(r, Op::Select, vec![p, v, w], ty);
             }
+            9 if ty.dtype.is_int() && self.rng.chance(25) => {
+                // From an integer (float NaN payloads are unspecified, and a bitcast would
+                // show them) to a dtype no wider: always a valid bitcast.
+                let to: Vec<DType> = GEN_DTYPES
+                    .into_iter()
+                    .filter(|d| *d != DType::Bool && d.bits() <= ty.dtype.bits())
+                    .collect();
+                let to = crate::ops::bitcast_type(&ty, self.rng.pick(&to));
+                if to.check_size().is_ok() {
+                    self.push1(r, Op::BitcastConvert, vec![v], to);
+                }
+            }
             9 => {
-                let to = TensorType::new(self.rng.pick(&DType::ALL), ty.shape.clone());
+                let to = TensorType::new(self.rng.pick(&GEN_DTYPES), ty.shape.clone());
                 self.push1(r, Op::Convert, vec![v], to);
             }
             10 => self.shape_op(r, v, &ty),
@@ -388,7 +403,7 @@ impl Gen {
 
     fn shape_op(&mut self, r: Region, v: Value, ty: &TensorType) {
         let dt = ty.dtype;
-        match (self.rng.below(8), ty.rank()) {
+        match (self.rng.below(10), ty.rank()) {
             (0, 0) => {
                 let shape = vec![1 + self.rng.below(self.cfg.max_dim)];
                 self.push1(
@@ -468,6 +483,26 @@ impl Gen {
                     TensorType::new(dt, shape),
                 );
             }
+            (8, _) if ty.dtype.is_numeric() => {
+                // Bounds of the operand's type or scalars, in any order (lo > hi is allowed).
+                let mut bound = || {
+                    let t = if self.rng.chance(50) {
+                        ty.clone()
+                    } else {
+                        TensorType::scalar(dt)
+                    };
+                    self.value_of(r, &t)
+                };
+                let (lo, hi) = (bound(), bound());
+                self.push1(r, Op::Clamp, vec![lo, v, hi], ty.clone());
+            }
+            (7, rank) => {
+                let mut dims: Vec<usize> = (0..rank).filter(|_| self.rng.chance(50)).collect();
+                if self.rng.chance(50) {
+                    dims.reverse();
+                }
+                self.push1(r, Op::Reverse { dims }, vec![v], ty.clone());
+            }
             (5 | 6, rank) if rank > 0 => {
                 // Start indices of either integer type, often edge values, so the clamp to
                 // [0, dim - size] is exercised at both ends.
@@ -494,7 +529,7 @@ impl Gen {
                     shape.push(1 + self.rng.below(self.cfg.max_dim));
                 }
                 let numeric: Vec<DType> =
-                    DType::ALL.into_iter().filter(|d| d.is_numeric()).collect();
+                    GEN_DTYPES.into_iter().filter(|d| d.is_numeric()).collect();
                 let dtype = self.rng.pick(&numeric);
                 let axis = self.rng.below(shape.len());
                 self.push1(r, Op::Iota { axis }, vec![], TensorType::new(dtype, shape));
@@ -613,21 +648,23 @@ mod tests {
     /// The differential test only covers what the generator emits; this keeps the newer ops
     /// from silently dropping out of it.
     #[test]
-    fn generator_emits_dynamic_indexing() {
-        let (mut slices, mut updates) = (0, 0);
+    fn generator_emits_the_indexing_ops() {
+        let (mut slices, mut updates, mut reverses, mut clamps) = (0, 0, 0, 0);
         for seed in 0..300 {
             let f = random_function(seed);
             for d in &f.insts {
                 match d.op {
                     Op::DynamicSlice { .. } => slices += 1,
                     Op::DynamicUpdateSlice => updates += 1,
+                    Op::Reverse { .. } => reverses += 1,
+                    Op::Clamp => clamps += 1,
                     _ => {}
                 }
             }
         }
         assert!(
-            slices > 3 && updates > 3,
-            "{slices} slices, {updates} updates"
+            slices > 3 && updates > 3 && reverses > 3 && clamps > 3,
+            "{slices} slices, {updates} updates, {reverses} reverses, {clamps} clamps"
         );
     }
 }

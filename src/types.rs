@@ -9,8 +9,9 @@ use std::fmt;
 ///
 /// `for_each_dtype!(callback!(extra tokens))` calls `callback! { extra tokens; rows }`, one row
 /// a dtype: `(Variant, rust_type, "text name", kind, bits)`, where `kind` is one of `bool`,
-/// `sint`, `uint`, `float` and `bits` is the width of its values (1 for `bool`, whose storage is
-/// one byte). Adding a dtype is one row here plus its genuinely new semantics (see
+/// `sint`, `uint`, `float`, `half` (a 16-bit float that computes in `f32`, see
+/// [`crate::ops::scalar`]) and `bits` is the width of its values (1 for `bool`, whose storage
+/// is one byte). Adding a dtype is one row here plus its genuinely new semantics (see
 /// ARCHITECTURE.md for the list of sites).
 #[macro_export]
 macro_rules! for_each_dtype {
@@ -18,8 +19,16 @@ macro_rules! for_each_dtype {
         $($cb)::+! {
             $($extra)*;
             (Bool, bool, "bool", bool, 1),
+            (I8, i8, "i8", sint, 8),
+            (I16, i16, "i16", sint, 16),
             (I32, i32, "i32", sint, 32),
             (I64, i64, "i64", sint, 64),
+            (U8, u8, "u8", uint, 8),
+            (U16, u16, "u16", uint, 16),
+            (U32, u32, "u32", uint, 32),
+            (U64, u64, "u64", uint, 64),
+            (F16, half::f16, "f16", half, 16),
+            (BF16, half::bf16, "bf16", half, 16),
             (F32, f32, "f32", float, 32),
             (F64, f64, "f64", float, 64),
         }
@@ -95,6 +104,7 @@ macro_rules! define_dtype {
     (@kind sint) => { Kind::Signed };
     (@kind uint) => { Kind::Unsigned };
     (@kind float) => { Kind::Float };
+    (@kind half) => { Kind::Float };
 }
 
 for_each_dtype!(define_dtype!());
@@ -140,6 +150,11 @@ impl DType {
     /// An unsigned integer.
     pub fn is_unsigned(self) -> bool {
         self.kind() == Kind::Unsigned
+    }
+
+    /// `f16` or `bf16`: a storage type whose ops compute in `f32` and round the result.
+    pub fn is_half(self) -> bool {
+        self.kind() == Kind::Float && self.bits() == 16
     }
 
     /// Integers and floats: the types arithmetic is defined on.

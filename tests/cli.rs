@@ -208,3 +208,25 @@ fn every_example_checks() {
         assert!(ok(&["check", p]).contains("ok"), "{p}");
     }
 }
+
+#[test]
+fn run_handles_the_new_dtypes_from_the_command_line() {
+    for mode in [&[][..], &["--interp"][..]] {
+        let run = |f: &str, args: &[&str]| {
+            let mut a = vec!["run"];
+            a.extend_from_slice(mode);
+            a.extend_from_slice(&["ir/dtypes.gir", "--func", f]);
+            a.extend_from_slice(args);
+            ok(&a)
+        };
+        assert_eq!(
+            run("u8_times_3", &["[100, 200, 255, 0]"]),
+            "[44, 88, 253, 0]\n"
+        );
+        assert_eq!(run("u32_div", &["7", "0"]), "4294967295\n");
+        assert_eq!(run("bf16_add", &["1", "0.00390625"]), "1.0\n");
+        assert_eq!(run("f16_sum", &["ones:f16[65536]"]), "32768.0\n");
+    }
+    let e = fails(&["run", "ir/dtypes.gir", "--func", "u32_div", "-1", "0"]);
+    assert!(e.contains("not a valid u32 literal"), "{e}");
+}

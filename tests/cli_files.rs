@@ -132,6 +132,70 @@ fn json_output_parses_back_to_the_results() {
     assert_eq!(v["results"][1]["values"], serde_json::json!([-5]));
 }
 
+/// The narrow dtypes in JSON and files: integers are exact JSON numbers (u8 products wrap,
+/// u32 division by zero gives all ones), 16-bit floats carry 16-bit patterns, and bf16 results
+/// save to safetensors but not to `.npz` (NumPy has no bf16).
+#[test]
+fn narrow_dtypes_in_json_and_files() {
+    let json = |args: &[&str]| -> Value {
+        let mut a = vec!["run", "ir/dtypes.gir"];
+        a.extend(args);
+        a.extend(["--format", "json"]);
+        serde_json::from_str(&ok(&a)).unwrap()
+    };
+    // 100*3 = 300 = 256 + 44, 600 = 2*256 + 88, 765 = 2*256 + 253.
+    let v = json(&["-f", "u8_times_3", "[100, 200, 255, 0]"]);
+    assert_eq!(v["results"][0]["dtype"], "u8");
+    assert_eq!(
+        v["results"][0]["values"],
+        serde_json::json!([44, 88, 253, 0])
+    );
+    let v = json(&["-f", "u32_div", "7", "0"]);
+    assert_eq!(
+        v["results"][0]["values"],
+        serde_json::json!([4294967295u64])
+    );
+    // 1 + 0.01171875 rounds to 1.015625 = 1 + 2^-6 in bf16 (7 fraction bits): 0x3f80 | 1 << 1.
+    // The first argument is 1.0 by its bit pattern.
+    let v = json(&["-f", "bf16_add", "0x3f80:bf16", "0.01171875"]);
+    let r = &v["results"][0];
+    assert_eq!(r["dtype"], "bf16");
+    assert_eq!(r["values"], serde_json::json!(["1.015625"]));
+    assert_eq!(r["bits"], serde_json::json!(["0x3f82"]));
+    // An i8 from a NumPy file: the fixture's scalar is -11, and 255 steps down wrap once:
+    // -11 - 255 = -266, which is -10 modulo 256.
+    let v = json(&["-f", "i8_countdown", "@tests/data/npy/i8_r0.npy"]);
+    assert_eq!(v["results"][0]["values"], serde_json::json!([-10]));
+    assert_eq!(v["results"][1]["values"], serde_json::json!([255]));
+    let dir = scratch("narrow");
+    let npz = dir.join("y.npz");
+    let e = fails(&[
+        "run",
+        "ir/dtypes.gir",
+        "-f",
+        "bf16_add",
+        "1",
+        "2",
+        "--save-outputs",
+        s(&npz),
+    ]);
+    assert!(e.contains("NumPy has no bf16"), "{e}");
+    let st = dir.join("y.safetensors");
+    ok(&[
+        "run",
+        "ir/dtypes.gir",
+        "-f",
+        "bf16_add",
+        "1",
+        "2",
+        "--save-outputs",
+        s(&st),
+    ]);
+    let saved = read_tensors(&st).unwrap();
+    assert_eq!(saved[0].1, Tensor::scalar(half::bf16::from_f32(3.0)));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn negative_literals_work_in_every_position_and_flags_still_work() {
     assert_eq!(ok(&["run", "ir/counter.gir", "0", "-5"]), "0\n-5\n");

@@ -87,6 +87,59 @@ fn edges(dtype: DType) -> Vec<Scalar> {
         ]
         .map(Scalar::F64)
         .to_vec(),
+        // The 8- and 16-bit and unsigned integers: the same kinds of edges, by width (shift
+        // amounts around it, MIN, MAX and their neighbours, the unsigned wrap point).
+        d if d.is_int() => {
+            let w = i64::from(d.bits());
+            let c = |v: i64| scalar::convert(Scalar::I64(v), d);
+            let mut v: Vec<Scalar> = [0, 1, -1, 2, -7, 7, w - 1, w, w + 1, 100]
+                .into_iter()
+                .map(c)
+                .collect();
+            let (min, max) = (d.min_value(), d.max_value());
+            let one = c(1);
+            let add = |a, b| scalar::eval_binary(BinaryOp::Add, a, b).expect("add");
+            let sub = |a, b| scalar::eval_binary(BinaryOp::Sub, a, b).expect("sub");
+            v.extend([min, max, add(min, one), sub(max, one)]);
+            // The middle of an unsigned range, where the signed reading of the bits turns.
+            v.push(scalar::eval_binary(BinaryOp::Shl, one, c(w - 1)).expect("shl"));
+            v
+        }
+        // f16 and bf16: the f32 edges rounded to them, plus their own largest finite value,
+        // smallest subnormal and normal, and values next to 1 (where rounding ties happen).
+        d => {
+            let c = |v: f32| scalar::convert(Scalar::F32(v), d);
+            let mut v: Vec<Scalar> = [
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                -2.5,
+                2.5,
+                f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                3e9,
+                -3e9,
+                65504.0,
+                -65504.0,
+                5.9604645e-8,
+                6.1035156e-5,
+                1.0009766,
+                0.9995117,
+                1.0078125,
+                3.3895314e38,
+                9.2e-41,
+                255.0,
+                -128.0,
+            ]
+            .into_iter()
+            .map(c)
+            .collect();
+            v.extend([d.min_value(), d.max_value()]);
+            v
+        }
     }
 }
 

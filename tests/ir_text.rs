@@ -721,7 +721,7 @@ impl Gen {
     }
 
     fn dtype(&mut self) -> DType {
-        DType::ALL[self.below(5)]
+        DType::ALL[self.below(DType::ALL.len())]
     }
 
     fn shape(&mut self) -> Vec<usize> {
@@ -759,6 +759,14 @@ impl Gen {
             } else {
                 f64::from_bits(self.next())
             }),
+            // The other dtypes: their extremes, or random bits.
+            d if special => [d.min_value(), d.max_value()][self.below(2)],
+            d => {
+                let bits = self.next().to_le_bytes();
+                graphjit::Data::from_bytes(d, &bits[..d.size_bytes()])
+                    .expect("a dtype other than bool")
+                    .get(0)
+            }
         }
     }
 
@@ -784,18 +792,8 @@ impl Gen {
             Tensor::full(self.scalar(ty.dtype), ty.shape.clone())
         } else {
             let items: Vec<Scalar> = (0..n).map(|_| self.scalar(ty.dtype)).collect();
-            let mut t = Tensor::zeros(ty);
-            for (k, s) in items.into_iter().enumerate() {
-                match (t.data_mut(), s) {
-                    (graphjit::Data::Bool(v), Scalar::Bool(x)) => v[k] = x,
-                    (graphjit::Data::I32(v), Scalar::I32(x)) => v[k] = x,
-                    (graphjit::Data::I64(v), Scalar::I64(x)) => v[k] = x,
-                    (graphjit::Data::F32(v), Scalar::F32(x)) => v[k] = x,
-                    (graphjit::Data::F64(v), Scalar::F64(x)) => v[k] = x,
-                    _ => unreachable!(),
-                }
-            }
-            t
+            let data = graphjit::Data::from_scalars(ty.dtype, &items).expect("items of the dtype");
+            Tensor::new(data, ty.shape.clone()).expect("as many items as the shape")
         };
         self.emit(r, Op::Const(t), vec![], Some(ty.clone()))
     }

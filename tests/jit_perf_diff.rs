@@ -8,11 +8,20 @@ mod jit_util;
 
 use common::{check_both, edge_values};
 use graphjit::ir::{Function, Value};
-use graphjit::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use graphjit::ops::{scalar, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use graphjit::{DType, Scalar, Tensor, TensorType};
 use jit_util::*;
 
-const DTYPES: [DType; 4] = [DType::F32, DType::F64, DType::I32, DType::I64];
+const DTYPES: [DType; 8] = [
+    DType::F32,
+    DType::F64,
+    DType::I32,
+    DType::I64,
+    DType::U8,
+    DType::I16,
+    DType::U32,
+    DType::BF16,
+];
 
 fn shaped(t: Tensor, shape: &[usize]) -> Tensor {
     t.reshaped(shape.to_vec()).expect("reshape")
@@ -26,6 +35,7 @@ fn splat(f: &mut Function, dt: DType, v: f64, shape: &[usize]) -> Value {
         DType::I32 => Scalar::I32(v as i32),
         DType::I64 => Scalar::I64(v as i64),
         DType::Bool => Scalar::Bool(v != 0.0),
+        d => scalar::convert(Scalar::F64(v), d),
     };
     let body = f.body;
     konst(f, body, Tensor::full(s, shape.to_vec()))

@@ -1328,6 +1328,11 @@ fn scalar_fast_path_covers_every_scalar_op() {
             DType::I64 => vec![I64(i64::MIN), I64(-1), I64(0), I64(3), I64(64)],
             DType::F32 => vec![F32(-0.0), F32(f32::NAN), F32(2.5), F32(-f32::INFINITY)],
             DType::F64 => vec![F64(0.0), F64(-1.5), F64(f64::NAN), F64(1e300)],
+            // The other dtypes: their extremes and a few values converted from i64.
+            d => [d.min_value(), d.max_value()]
+                .into_iter()
+                .chain([-1i64, 0, 3, 64].map(|v| graphjit::ops::scalar::convert(I64(v), d)))
+                .collect(),
         }
     };
     for d in DType::ALL {

@@ -79,3 +79,46 @@ fn size_one_dynamic_slice_in_a_loop_is_a_load() {
     let w = compile_with(m.func("window").unwrap(), &JitOptions::default()).unwrap();
     assert!(w.scratch_bytes() > 0);
 }
+
+#[test]
+fn reverse_in_the_builder_and_eagerly() {
+    let g = Graph::new("rev");
+    let x = g.input("x", DType::I32, [2, 3]);
+    g.outputs(&[x.reverse(&[1, 0])]);
+    let x0 = i32s(&[1, 2, 3, 4, 5, 6], &[2, 3]);
+    let want = vec![i32s(&[6, 5, 4, 3, 2, 1], &[2, 3])];
+    assert_eq!(g.interpret(std::slice::from_ref(&x0)).unwrap(), want);
+    assert_eq!(
+        g.compile().unwrap().run(std::slice::from_ref(&x0)).unwrap(),
+        want
+    );
+    assert_eq!(
+        x0.reverse(&[0]).unwrap(),
+        i32s(&[4, 5, 6, 1, 2, 3], &[2, 3])
+    );
+    let e = x0.reverse(&[0, 0]).unwrap_err().to_string();
+    assert!(e.contains("must be distinct"), "{e}");
+    let e = x0.reverse(&[2]).unwrap_err().to_string();
+    assert!(e.contains("out of range"), "{e}");
+}
+
+#[test]
+fn clamp_in_the_builder_and_eagerly() {
+    let g = Graph::new("clamp");
+    let x = g.input("x", DType::F64, [3]);
+    let lo = g.scalar(-1.0f64);
+    let hi = g.constant(Tensor::from_vec(vec![0.5f64, 2.0, f64::NAN], vec![3]).unwrap());
+    g.outputs(&[x.clamp(lo, hi)]);
+    let x0 = Tensor::from_vec(vec![-7.0f64, 1.5, 0.0], vec![3]).unwrap();
+    let got = g.interpret(std::slice::from_ref(&x0)).unwrap();
+    let run = g.compile().unwrap().run(std::slice::from_ref(&x0)).unwrap();
+    assert_eq!(got, run);
+    let v = got[0].as_slice::<f64>().unwrap();
+    assert_eq!((v[0], v[1]), (-1.0, 1.5));
+    assert!(v[2].is_nan());
+    let e = x0
+        .clamp(&Tensor::scalar(0i32), &Tensor::scalar(1i32))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("'clamp' min must have the type"), "{e}");
+}

@@ -53,6 +53,11 @@ fn tensor(line: &str) -> Result<Tensor, String> {
                 DType::I64 => Scalar::I64(v.parse().map_err(|_| v.to_string())?),
                 DType::F32 => Scalar::F32(f32::from_bits(hex(v)? as u32)),
                 DType::F64 => Scalar::F64(f64::from_bits(hex(v)?)),
+                // The other dtypes: integers in decimal, floats as the hex of their bits.
+                d if d.is_int() => graphjit::tensor::parse_scalar(v, d)?,
+                d => Data::from_bytes(d, &hex(v)?.to_le_bytes()[..d.size_bytes()])
+                    .ok_or("bad bits")?
+                    .get(0),
             })
         })
         .collect::<Result<_, _>>()?;

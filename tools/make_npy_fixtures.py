@@ -18,21 +18,32 @@ OUT = Path("tests/data/npy")
 
 # Shapes of rank 0 to 4; the Rust test uses the same table.
 SHAPES = [(), (5,), (2, 3), (2, 3, 4), (2, 1, 3, 2)]
+# Every graphjit dtype NumPy has (it has no bfloat16; ml_dtypes' is stored as untyped 'V2').
 DTYPES = {
     "bool": np.bool_,
+    "i8": np.int8,
+    "i16": np.int16,
     "i32": np.int32,
     "i64": np.int64,
+    "u8": np.uint8,
+    "u16": np.uint16,
+    "u32": np.uint32,
+    "u64": np.uint64,
+    "f16": np.float16,
     "f32": np.float32,
     "f64": np.float64,
 }
 
 
 def values(name: str, shape: tuple) -> np.ndarray:
-    """Element i (row-major) is i*7 - 11, divided by 4 for floats; bools are i % 3 == 0."""
+    """Element i (row-major) is i*7 - 11, divided by 4 for floats; bools are i % 3 == 0.
+
+    Integers narrower than 64 bits wrap (astype keeps the low bits), as the Rust side expects.
+    """
     i = np.arange(int(np.prod(shape)), dtype=np.int64)
     if name == "bool":
         v = i % 3 == 0
-    elif name in ("f32", "f64"):
+    elif name.startswith("f"):
         v = (i * 7 - 11) / 4
     else:
         v = i * 7 - 11
@@ -69,6 +80,9 @@ def main() -> None:
     np.save(OUT / "f64_be_r3.npy", values("f64", SHAPES[3]).astype(">f8"))
     np.save(OUT / "f32_fortran_r3.npy", np.asfortranarray(values("f32", SHAPES[3])))
     np.save(OUT / "i64_fortran_r4.npy", np.asfortranarray(values("i64", SHAPES[4])))
+    np.save(OUT / "f16_be_r2.npy", values("f16", SHAPES[2]).astype(">f2"))
+    np.save(OUT / "u32_be_r3.npy", values("u32", SHAPES[3]).astype(">u4"))
+    np.save(OUT / "u16_fortran_r3.npy", np.asfortranarray(values("u16", SHAPES[3])))
     write_version(OUT / "f32_v2_r2.npy", values("f32", SHAPES[2]), (2, 0))
     write_version(OUT / "f64_v3_r1.npy", values("f64", SHAPES[1]), (3, 0))
     # IEEE special values, whose bits must survive.
@@ -76,6 +90,10 @@ def main() -> None:
         [np.nan, -np.inf, np.inf, -0.0, 1e-45, 3.4028235e38], dtype=np.float32
     )
     np.save(OUT / "f32_special.npy", special)
+    special16 = np.array(
+        [np.nan, -np.inf, np.inf, -0.0, 2.0**-24, 65504.0], dtype=np.float16
+    )
+    np.save(OUT / "f16_special.npy", special16)
     # Named arrays, stored and deflated.
     named = {
         "a": values("f32", SHAPES[2]),

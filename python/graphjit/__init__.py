@@ -94,34 +94,20 @@ def load(path_or_text: str | os.PathLike[str]) -> Module:
         with open(path, encoding="utf-8") as f:
             text = f.read()
         if path.endswith(".mlir"):
-            return _load_mlir(text, path)
+            return _graphjit.load_mlir(text)
         return _graphjit.load_text(text)
     if "stablehlo." in path_or_text or "func.func" in path_or_text:
-        return _load_mlir(path_or_text, "<text>")
+        return _graphjit.load_mlir(path_or_text)
     return _graphjit.load_text(path_or_text)
-
-
-def _load_mlir(text: str, where: str) -> Module:
-    if not _graphjit.has_stablehlo():
-        raise NotImplementedError(
-            f"{where}: StableHLO (.mlir) input needs graphjit's StableHLO importer "
-            "(graphjit::stablehlo), which this build does not include yet"
-        )
-    return _graphjit.load_mlir(text)
 
 
 def from_jax(fn: Any, *example_args: Any) -> Function:
     """Lowers a JAX function to StableHLO for the example arguments' shapes and dtypes, and
-    imports it as a graphjit `Function` (needs `jax` and graphjit's StableHLO importer)."""
+    imports it as a graphjit `Function` (needs `jax`)."""
     try:
         import jax  # type: ignore[import-not-found]
     except ImportError as e:
         raise ImportError("graphjit.from_jax needs JAX: pip install jax") from e
-    if not _graphjit.has_stablehlo():
-        raise NotImplementedError(
-            "graphjit.from_jax needs graphjit's StableHLO importer (graphjit::stablehlo), "
-            "which this build does not include yet"
-        )
-    text = jax.jit(fn).lower(*example_args).as_text()  # pragma: no cover
-    module = _graphjit.load_mlir(text)  # pragma: no cover
-    return module[module.names()[0]]  # pragma: no cover
+    text = jax.jit(fn).lower(*example_args).as_text()
+    module = _graphjit.load_mlir(text)
+    return module[module.names()[0]]

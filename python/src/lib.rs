@@ -27,12 +27,6 @@ fn compiler_stats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     Ok(d)
 }
 
-/// Whether this build has the StableHLO importer (`graphjit::stablehlo`).
-#[pyfunction]
-fn has_stablehlo() -> bool {
-    true
-}
-
 /// Imports StableHLO text (a `.mlir` file, as `jax.jit(f).lower(...).as_text()` prints it)
 /// into a verified `Module`.
 #[pyfunction]
@@ -59,7 +53,6 @@ fn _graphjit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<run::CancelToken>()?;
     m.add_function(wrap_pyfunction!(load_text, m)?)?;
     m.add_function(wrap_pyfunction!(compiler_stats, m)?)?;
-    m.add_function(wrap_pyfunction!(has_stablehlo, m)?)?;
     m.add_function(wrap_pyfunction!(load_mlir, m)?)?;
     m.add_function(wrap_pyfunction!(dtypes, m)?)?;
     m.add_function(wrap_pyfunction!(function::_function_from_ir, m)?)?;

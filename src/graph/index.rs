@@ -1,5 +1,5 @@
-//! Dynamic indexing in the builder: `dynamic_slice`, `dynamic_update_slice` and the `x[i]`
-//! and `x.at[i].set(v)` forms built from them.
+//! Indexing in the builder: `dynamic_slice`, `dynamic_update_slice`, the `x[i]` and
+//! `x.at[i].set(v)` forms built from them, `reverse` and `clamp`.
 
 use std::panic::Location;
 
@@ -9,6 +9,23 @@ use crate::tensor::Tensor;
 use crate::types::{DType, TensorType};
 
 impl<'g> Var<'g> {
+    /// StableHLO's `clamp(lo, self, hi)`: `min(max(self, lo), hi)` elementwise; `lo` and
+    /// `hi` have the type of `self` or are scalars of its dtype.
+    #[track_caller]
+    pub fn clamp(self, lo: Var<'g>, hi: Var<'g>) -> Var<'g> {
+        self.graph
+            .emit(Op::Clamp, &[lo, self, hi], None, Location::caller())
+    }
+
+    /// StableHLO's `reverse`: the elements along each of `dims` in reverse order.
+    #[track_caller]
+    pub fn reverse(self, dims: &[usize]) -> Var<'g> {
+        let op = Op::Reverse {
+            dims: dims.to_vec(),
+        };
+        self.graph.emit(op, &[self], None, Location::caller())
+    }
+
     /// StableHLO's `dynamic_slice`: the window of shape `sizes` at the runtime `starts` (one
     /// scalar integer per dimension, each clamped to `[0, dim - size]`).
     #[track_caller]

@@ -356,6 +356,20 @@ impl<'g> Var<'g> {
         }
     }
 
+    /// Reinterprets the bits of every element as `dtype`; between widths the last dimension
+    /// grows or shrinks (see [`Op::BitcastConvert`]).
+    #[track_caller]
+    pub fn bitcast_convert(self, dtype: DType) -> Var<'g> {
+        let loc = Location::caller();
+        match self.ty() {
+            Some(ty) => {
+                let to = crate::ops::bitcast_type(&ty, dtype);
+                self.graph.emit(Op::BitcastConvert, &[self], Some(to), loc)
+            }
+            None => self,
+        }
+    }
+
     /// The same elements in row-major order with a new shape of equal element count.
     #[track_caller]
     pub fn reshape(self, shape: impl Into<Vec<usize>>) -> Var<'g> {

@@ -522,6 +522,8 @@ impl<'f> Compiler<'f> {
                     Op::Reshape | Op::Broadcast { .. } | Op::Transpose { .. } | Op::Slice { .. },
                     &[(src, _)],
                 ) => Some(Instr::Copy { src, dst }),
+                // Scalar to scalar means one width: a register holds the bits either way.
+                (Op::BitcastConvert, &[(src, _)]) => Some(Instr::Copy { src, dst }),
                 _ => None,
             };
             if let Some(instr) = instr {

@@ -27,10 +27,10 @@
 //! ```
 //!
 //! `;` starts a comment that runs to the end of the line. OPNAME is one of the names of
-//! [`Op::name`]; the attributes are `dims` (broadcast), `perm` (transpose), `start`, `limit`,
-//! `stride` (slice), `axis` (concat, iota), `axes` (reduce) and `sizes` (dynamic_slice). A
-//! constant's literal is read with [`crate::tensor::parse_literal`]: an atom fills the whole
-//! declared type (a splat), a list must spell out its shape.
+//! [`Op::name`]; the attributes are `dims` (broadcast, reverse), `perm` (transpose), `start`,
+//! `limit`, `stride` (slice), `axis` (concat, iota), `axes` (reduce) and `sizes`
+//! (dynamic_slice). A constant's literal is read with [`crate::tensor::parse_literal`]: an
+//! atom fills the whole declared type (a splat), a list must spell out its shape.
 //!
 //! The parser checks syntax and resolves names; a name must be defined earlier in the text
 //! and only once per function. Whether a use is *visible* (not from a sibling or nested
@@ -107,6 +107,7 @@ enum OpKind {
     Iota,
     Reduce(ReduceOp),
     DynamicSlice,
+    Reverse,
 }
 
 impl OpKind {
@@ -128,7 +129,9 @@ impl OpKind {
         }
         Some(match name {
             "select" => OpKind::Plain(|| Op::Select),
+            "clamp" => OpKind::Plain(|| Op::Clamp),
             "convert" => OpKind::Plain(|| Op::Convert),
+            "bitcast_convert" => OpKind::Plain(|| Op::BitcastConvert),
             "reshape" => OpKind::Plain(|| Op::Reshape),
             "dot" => OpKind::Plain(|| Op::Dot),
             "yield" => OpKind::Plain(|| Op::Yield),
@@ -139,6 +142,7 @@ impl OpKind {
             "concat" => OpKind::Concat,
             "iota" => OpKind::Iota,
             "dynamic_slice" => OpKind::DynamicSlice,
+            "reverse" => OpKind::Reverse,
             "dynamic_update_slice" => OpKind::Plain(|| Op::DynamicUpdateSlice),
             _ => return None,
         })
@@ -147,7 +151,7 @@ impl OpKind {
     /// The attribute names the op takes, in printing order.
     fn attr_names(self) -> &'static [&'static str] {
         match self {
-            OpKind::Broadcast => &["dims"],
+            OpKind::Broadcast | OpKind::Reverse => &["dims"],
             OpKind::Transpose => &["perm"],
             OpKind::Slice => &["start", "limit", "stride"],
             OpKind::Concat | OpKind::Iota => &["axis"],
@@ -750,6 +754,9 @@ impl<'a> Parser<'a> {
             },
             OpKind::DynamicSlice => Op::DynamicSlice {
                 sizes: list(take("sizes", true)?),
+            },
+            OpKind::Reverse => Op::Reverse {
+                dims: list(take("dims", true)?),
             },
         })
     }

@@ -171,7 +171,9 @@ impl Printer<'_, '_, '_> {
                     write!(line, " {}", self.names(&d.args))?;
                 }
                 match &d.op {
-                    Op::Broadcast { dims } => write!(line, " dims={}", list(dims))?,
+                    Op::Broadcast { dims } | Op::Reverse { dims } => {
+                        write!(line, " dims={}", list(dims))?
+                    }
                     Op::Transpose { perm } => write!(line, " perm={}", list(perm))?,
                     Op::Slice {
                         start,

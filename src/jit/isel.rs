@@ -26,7 +26,7 @@ use super::runtime::RuntimeFn;
 use crate::ops::scalar::vmath::{self, Machine};
 use crate::ops::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
 use crate::tensor::Scalar;
-use crate::types::DType;
+use crate::types::{DType, Kind};
 
 /// The properties of a dtype that decide its instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,29 +41,24 @@ pub(crate) enum Class {
 
 impl Class {
     pub(crate) fn of(dt: DType) -> Class {
-        match dt {
-            DType::Bool => Class::Bool,
-            DType::I32 | DType::I64 => Class::Int { signed: true },
-            DType::F32 | DType::F64 => Class::Float,
+        match dt.kind() {
+            Kind::Bool => Class::Bool,
+            Kind::Signed => Class::Int { signed: true },
+            Kind::Unsigned => Class::Int { signed: false },
+            Kind::Float => Class::Float,
         }
     }
 }
 
-/// The Cranelift type of one element of `dt` in a register.
+/// The Cranelift type of one element of `dt` in a register: `f32`/`f64` as themselves,
+/// every other dtype as the integer of its storage width (`bool` a byte holding 0 or 1; `f16`
+/// and `bf16` their 16 bits, see `half_float.rs`).
 pub(crate) fn cl_type(dt: DType) -> Type {
-    let bits = dt.size_bytes() as u32 * 8;
-    let ty = match Class::of(dt) {
-        Class::Bool => Type::int(8),
-        Class::Int { .. } => Type::int(bits as u16),
-        Class::Float => match bits {
-            32 => Some(types::F32),
-            64 => Some(types::F64),
-            _ => None,
-        },
-    };
-    // Every dtype has a register type of its own byte size; the table in `types.rs` and
-    // this function are written together.
-    ty.unwrap_or(types::I64)
+    match (Class::of(dt), dt.bits()) {
+        (Class::Float, 32) => types::F32,
+        (Class::Float, 64) => types::F64,
+        _ => Type::int_with_byte_size(dt.size_bytes() as u16).unwrap_or(types::I64),
+    }
 }
 
 /// The 128-bit vector type of `dt`, if it has one that vector code uses: not for bool, whose
@@ -71,6 +66,8 @@ pub(crate) fn cl_type(dt: DType) -> Type {
 pub(crate) fn vector_type(dt: DType) -> Option<Type> {
     match Class::of(dt) {
         Class::Bool => None,
+        // The 16-bit floats compute one element at a time (`half_float.rs`).
+        Class::Float if dt.is_half() => None,
         Class::Int { .. } | Class::Float => cl_type(dt).by(16 / dt.size_bytes() as u32),
     }
 }
@@ -186,6 +183,9 @@ impl Isel<'_, '_, '_> {
         ty: Type,
         x: &[clir::Value],
     ) -> Selected {
+        if in_dt.is_half() || out_dt.is_half() {
+            return self.emit_half(op, in_dt, out_dt, ty, x);
+        }
         let vector = ty.is_vector();
         if vector && (vector_type(in_dt).is_none() || vector_type(out_dt).is_none()) {
             return Err(Refused::NotVector);
@@ -421,7 +421,13 @@ impl Isel<'_, '_, '_> {
     }
 
     /// A comparison of scalars; the result is an `i8` holding 0 or 1.
-    fn compare(&mut self, op: CmpOp, dt: DType, a: clir::Value, b: clir::Value) -> clir::Value {
+    pub(crate) fn compare(
+        &mut self,
+        op: CmpOp,
+        dt: DType,
+        a: clir::Value,
+        b: clir::Value,
+    ) -> clir::Value {
         let signed = match Class::of(dt) {
             Class::Float => {
                 // IEEE quiet comparisons: ordered, except `ne`, which is true on NaN.
@@ -457,7 +463,7 @@ impl Isel<'_, '_, '_> {
     /// A conversion with Rust `as` semantics (and `x != 0` to bool). `ty` is the result's
     /// type; vectors convert only between equal-width signed integers and floats of 32 bits,
     /// the forms with one exact instruction.
-    fn convert(&mut self, from: DType, to: DType, ty: Type, x: clir::Value) -> Selected {
+    pub(crate) fn convert(&mut self, from: DType, to: DType, ty: Type, x: clir::Value) -> Selected {
         if from == to {
             return Ok(x);
         }
@@ -484,8 +490,21 @@ impl Isel<'_, '_, '_> {
                 let w = ins.uextend(types::I32, x);
                 self.b.ins().fcvt_from_sint(ty, w)
             }
+            // 8- and 16-bit integers widen to 32 bits first (exactly).
+            (Class::Int { signed }, Class::Float) if fb < 32 => {
+                let w = resize(self.b, x, fb, types::I32, signed);
+                if signed {
+                    self.b.ins().fcvt_from_sint(ty, w)
+                } else {
+                    self.b.ins().fcvt_from_uint(ty, w)
+                }
+            }
             (Class::Int { signed: true }, Class::Float) => ins.fcvt_from_sint(ty, x),
             (Class::Int { signed: false }, Class::Float) => ins.fcvt_from_uint(ty, x),
+            // 8- and 16-bit results saturate in 32 bits, then clamp to their range.
+            (Class::Float, Class::Int { signed }) if tb < 32 => {
+                self.float_to_narrow_int(to, signed, x)
+            }
             (Class::Float, Class::Bool) => {
                 let zero = self.float_const(from, 0.0);
                 // `NotEqual` is unordered-or-not-equal: NaN converts to true.
@@ -505,9 +524,15 @@ impl Isel<'_, '_, '_> {
         Ok(self.calls.call(self.b, f, args))
     }
 
-    /// Calls the runtime's float `dot` (`kernels::dot_f32`/`dot_f64`) on pointers and sizes.
+    /// Calls the runtime's float `dot` (`kernels::dot_f32`/`dot_f64`, and `dot_f16`/
+    /// `dot_bf16` for the 16-bit floats) on pointers and sizes.
     pub(crate) fn call_dot(&mut self, dt: DType, args: &[clir::Value]) -> Selected {
-        self.call(FloatCall::Dot, dt, args)
+        let f = match dt {
+            DType::F16 => RuntimeFn::DotF16,
+            DType::BF16 => RuntimeFn::DotBF16,
+            _ => return self.call(FloatCall::Dot, dt, args),
+        };
+        Ok(self.calls.call(self.b, f, args))
     }
 
     /// `exp` or `tanh` of a float or a vector of floats, inline: the instruction sequence of
@@ -574,14 +599,39 @@ impl Isel<'_, '_, '_> {
 
     /// A scalar immediate.
     pub(crate) fn constant(&mut self, s: Scalar) -> clir::Value {
-        let ins = self.b.ins();
         match s {
-            Scalar::Bool(v) => ins.iconst(types::I8, v as i64),
-            Scalar::I32(v) => ins.iconst(types::I32, v as i64),
-            Scalar::I64(v) => ins.iconst(types::I64, v),
-            Scalar::F32(v) => ins.f32const(v),
-            Scalar::F64(v) => ins.f64const(v),
+            Scalar::F32(v) => self.b.ins().f32const(v),
+            Scalar::F64(v) => self.b.ins().f64const(v),
+            // Integers, bools and 16-bit floats as their bits, zero-extended as Cranelift's
+            // `iconst` wants them.
+            _ => {
+                let bits = crate::interp::scalar_to_reg(s);
+                self.b.ins().iconst(cl_type(s.dtype()), bits as i64)
+            }
         }
+    }
+
+    /// Float to an 8- or 16-bit integer: truncate and saturate in 32 bits (NaN gives 0),
+    /// then clamp to the target's range and keep the low bits.
+    fn float_to_narrow_int(&mut self, to: DType, signed: bool, x: clir::Value) -> clir::Value {
+        let v = if signed {
+            self.b.ins().fcvt_to_sint_sat(types::I32, x)
+        } else {
+            self.b.ins().fcvt_to_uint_sat(types::I32, x)
+        };
+        // The bounds as 32-bit immediates (zero-extended bits, as `iconst` wants).
+        let bound =
+            |s| crate::interp::scalar_to_reg(crate::ops::scalar::convert(s, DType::I32)) as i64;
+        let (lo, hi) = (bound(to.min_value()), bound(to.max_value()));
+        let hi = self.b.ins().iconst(types::I32, hi);
+        let v = if signed {
+            let lo = self.b.ins().iconst(types::I32, lo);
+            let v = self.b.ins().smax(v, lo);
+            self.b.ins().smin(v, hi)
+        } else {
+            self.b.ins().umin(v, hi)
+        };
+        self.b.ins().ireduce(cl_type(to), v)
     }
 
     fn float_const(&mut self, dt: DType, v: f64) -> clir::Value {

@@ -27,6 +27,7 @@
 
 mod disasm;
 pub mod graphviz;
+mod half_float;
 mod isel;
 mod lower;
 pub mod plan;

@@ -46,6 +46,7 @@ impl EwOp {
             Op::Select => EwOp::Select,
             Op::Convert => EwOp::Convert,
             Op::Const(_)
+            | Op::BitcastConvert
             | Op::Broadcast { .. }
             | Op::Reshape
             | Op::Transpose { .. }
@@ -56,6 +57,8 @@ impl EwOp {
             | Op::Dot
             | Op::DynamicSlice { .. }
             | Op::DynamicUpdateSlice
+            | Op::Reverse { .. }
+            | Op::Clamp
             | Op::While
             | Op::If
             | Op::Yield

@@ -23,13 +23,16 @@ pub(crate) enum RuntimeFn {
     /// `kernels::dot_f32(a, b, c, m, k, n)`: pointers and sizes, all 64-bit.
     DotF32,
     DotF64,
+    /// `kernels::dot_f16` / `dot_bf16`: the same convention.
+    DotF16,
+    DotBF16,
     /// `limits::graphjit_back_edge(state, budget) -> budget`.
     BackEdge,
 }
 
 impl RuntimeFn {
     /// Every runtime function, in the order of their import table.
-    pub(crate) const ALL: [RuntimeFn; 13] = [
+    pub(crate) const ALL: [RuntimeFn; 15] = [
         RuntimeFn::LogF32,
         RuntimeFn::LogF64,
         RuntimeFn::SinF32,
@@ -42,6 +45,8 @@ impl RuntimeFn {
         RuntimeFn::RemF64,
         RuntimeFn::DotF32,
         RuntimeFn::DotF64,
+        RuntimeFn::DotF16,
+        RuntimeFn::DotBF16,
         RuntimeFn::BackEdge,
     ];
 
@@ -65,6 +70,8 @@ impl RuntimeFn {
             RuntimeFn::RemF64 => "graphjit_rem_f64",
             RuntimeFn::DotF32 => "graphjit_dot_f32",
             RuntimeFn::DotF64 => "graphjit_dot_f64",
+            RuntimeFn::DotF16 => "graphjit_dot_f16",
+            RuntimeFn::DotBF16 => "graphjit_dot_bf16",
             RuntimeFn::BackEdge => "graphjit_back_edge",
         }
     }
@@ -84,6 +91,8 @@ impl RuntimeFn {
             RuntimeFn::RemF64 => scalar::rem_f64 as *const u8,
             RuntimeFn::DotF32 => kernels::dot_f32 as *const u8,
             RuntimeFn::DotF64 => kernels::dot_f64 as *const u8,
+            RuntimeFn::DotF16 => kernels::dot_f16 as *const u8,
+            RuntimeFn::DotBF16 => kernels::dot_bf16 as *const u8,
             RuntimeFn::BackEdge => crate::limits::graphjit_back_edge as *const u8,
         }
     }
@@ -102,7 +111,9 @@ impl RuntimeFn {
             RuntimeFn::LogF64 | RuntimeFn::SinF64 | RuntimeFn::CosF64 => (F64_1, types::F64),
             RuntimeFn::PowF32 | RuntimeFn::RemF32 => (F32_2, types::F32),
             RuntimeFn::PowF64 | RuntimeFn::RemF64 => (F64_2, types::F64),
-            RuntimeFn::DotF32 | RuntimeFn::DotF64 => (DOT, types::I64),
+            RuntimeFn::DotF32 | RuntimeFn::DotF64 | RuntimeFn::DotF16 | RuntimeFn::DotBF16 => {
+                (DOT, types::I64)
+            }
             RuntimeFn::BackEdge => (BACK_EDGE, types::I64),
         }
     }

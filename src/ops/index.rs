@@ -10,7 +10,7 @@
 use super::kernels::{gather_data, put_data};
 use super::TypeError;
 use crate::tensor::{Data, Scalar, Tensor};
-use crate::types::{strides, TensorType};
+use crate::types::{strides, DType, TensorType};
 
 /// The start of a window of `size` elements in a dimension of `dim` elements for the runtime
 /// start index `start`: `clamp(start, 0, dim - size)` (StableHLO `dynamic_slice`, C-rules of
@@ -20,10 +20,13 @@ pub fn clamp_start(start: i64, dim: usize, size: usize) -> usize {
     start.clamp(0, hi) as usize
 }
 
-/// The value of a start index operand as a signed integer; `None` for a non-integer.
+/// The value of a start index operand as an `i64` (extended by its signedness; a `u64` of
+/// 2^63 or more reads as negative, as its bits do); `None` for a non-integer.
 pub fn start_value(s: Scalar) -> Option<i64> {
-    match s {
-        Scalar::I32(v) => Some(v.into()),
+    if !s.dtype().is_int() {
+        return None;
+    }
+    match crate::ops::scalar::convert(s, DType::I64) {
         Scalar::I64(v) => Some(v),
         _ => None,
     }
@@ -142,7 +145,6 @@ mod tests {
     use super::*;
     use crate::ops::kernels::eval;
     use crate::ops::Op;
-    use crate::types::DType;
 
     fn ds(x: &Tensor, starts: &[i32], sizes: &[usize]) -> Tensor {
         let st: Vec<Tensor> = starts.iter().map(|&s| Tensor::scalar(s)).collect();

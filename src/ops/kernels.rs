@@ -12,9 +12,9 @@
 
 use crate::error::Error;
 use crate::ops::scalar::{
-    compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, UnaryVisitor,
+    compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, HalfFloat, UnaryVisitor,
 };
-use crate::ops::{index, infer, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{index, infer, layout, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -65,6 +65,7 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::Compare(c) => compare_data(*c, arg(0)?.data(), arg(1)?.data()),
         Op::Select => select_data(arg(0)?.data(), arg(1)?.data(), arg(2)?.data()),
         Op::Convert => Some(convert_data(arg(0)?.data(), ty.dtype)),
+        Op::BitcastConvert => Data::from_bytes(ty.dtype, arg(0)?.data().as_bytes()),
         Op::Reshape => Some(arg(0)?.data().clone()),
         Op::Broadcast { dims } => {
             let x = arg(0)?;
@@ -96,6 +97,8 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::Dot => dot_data(arg(0)?, arg(1)?),
         Op::DynamicSlice { sizes } => index::dynamic_slice_data(args, sizes),
         Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
+        Op::Reverse { dims } => Some(layout::reverse_data(arg(0)?, dims)),
+        Op::Clamp => clamp_data(arg(0)?, arg(1)?, arg(2)?),
         Op::While | Op::If | Op::Yield | Op::Return => None,
     }
 }
@@ -136,6 +139,20 @@ impl<T: Copy> CompareVisitor<T> for Map2<'_, T> {
 
 fn unary_data(op: UnaryOp, x: &Data) -> Option<Data> {
     by_dtype!(x.dtype(), T => T::unary(op, Map1(T::slice(x)?)))
+}
+
+/// `clamp(lo, x, hi)` is `min(max(x, lo), hi)`: the two binary ops, with a scalar bound
+/// repeated over `x`.
+fn clamp_data(lo: &Tensor, x: &Tensor, hi: &Tensor) -> Option<Data> {
+    let full = |b: &Tensor| -> Option<Data> {
+        if b.shape() == x.shape() {
+            Some(b.data().clone())
+        } else {
+            Some(Data::splat(b.get(0)?, x.len()))
+        }
+    };
+    let low = binary_data(BinaryOp::Max, x.data(), &full(lo)?)?;
+    binary_data(BinaryOp::Min, &low, &full(hi)?)
 }
 
 fn binary_data(op: BinaryOp, a: &Data, b: &Data) -> Option<Data> {
@@ -387,17 +404,25 @@ fn dot_data(a: &Tensor, b: &Tensor) -> Option<Data> {
     } else {
         1
     };
-    match a.dtype() {
-        DType::F32 => gemm_f32(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::F32),
-        DType::F64 => gemm_f64(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::F64),
-        DType::I32 => dot_sequential::<i32>(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::I32),
-        DType::I64 => dot_sequential::<i64>(a.as_slice()?, b.as_slice()?, m, k, n).map(Data::I64),
-        DType::Bool => None,
-    }
+    by_dtype!(a.dtype(), T => T::dot(a.as_slice()?, b.as_slice()?, m, k, n))
+}
+
+/// The `dot` of `f16`/`bf16`: operands widened to `f32` (exact), multiplied by the `f32`
+/// kernel [`gemm_f32`], and each result rounded once to the 16-bit type, as XLA:CPU does.
+pub fn dot_half<H: HalfFloat>(a: &[H], b: &[H], m: usize, k: usize, n: usize) -> Option<Vec<H>> {
+    let wide = |v: &[H]| v.iter().map(|x| x.widen()).collect::<Vec<f32>>();
+    let c = gemm_f32(&wide(a), &wide(b), m, k, n)?;
+    Some(c.into_iter().map(H::narrow).collect())
 }
 
 /// The integer `dot`: each `C[i,j]` a wrapping sum over `p` ascending from 0.
-fn dot_sequential<T: Arith>(av: &[T], bv: &[T], m: usize, k: usize, n: usize) -> Option<Vec<T>> {
+pub(crate) fn dot_sequential<T: Arith>(
+    av: &[T],
+    bv: &[T],
+    m: usize,
+    k: usize,
+    n: usize,
+) -> Option<Vec<T>> {
     if av.len() != m * k || bv.len() != k * n {
         return None;
     }
@@ -475,6 +500,42 @@ macro_rules! float_gemm {
 
 float_gemm!(f32, gemm_f32, dot_f32, matrixmultiply::sgemm);
 float_gemm!(f64, gemm_f64, dot_f64, matrixmultiply::dgemm);
+
+macro_rules! half_dot {
+    ($t:ty, $ext:ident) => {
+        /// The `dot` of a 16-bit float ([`dot_half`]) for compiled code, with the calling
+        /// convention of [`dot_f32`].
+        ///
+        /// # Safety
+        /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
+        /// ones that overlap neither.
+        pub unsafe extern "C" fn $ext(
+            a: *const $t,
+            b: *const $t,
+            c: *mut $t,
+            m: u64,
+            k: u64,
+            n: u64,
+        ) -> u64 {
+            let (m, k, n) = (m as usize, k as usize, n as usize);
+            // SAFETY: the caller guarantees the extents.
+            let (a, b) = unsafe {
+                (
+                    std::slice::from_raw_parts(a, m * k),
+                    std::slice::from_raw_parts(b, k * n),
+                )
+            };
+            if let Some(r) = dot_half(a, b, m, k, n) {
+                // SAFETY: `r` has `m*n` elements and `c` room for as many.
+                unsafe { std::ptr::copy_nonoverlapping(r.as_ptr(), c, r.len()) };
+            }
+            0
+        }
+    };
+}
+
+half_dot!(half::f16, dot_f16);
+half_dot!(half::bf16, dot_bf16);
 
 // ---------------------------------------------------------------------------------------------
 // Convenience entry points, one per op; each checks its operands like `eval`.

@@ -6,6 +6,7 @@
 
 pub mod index;
 pub mod kernels;
+pub mod layout;
 pub mod scalar;
 
 use std::fmt;
@@ -84,6 +85,12 @@ pub enum Op {
     Select,
     /// Elementwise conversion to the result's dtype (rules in [`scalar`]).
     Convert,
+    /// Reinterprets the bits of the operand as the result's dtype (StableHLO's
+    /// `bitcast_convert`; bytes in little-endian order). Between dtypes of one width the shape
+    /// stays; a narrower result gains a last dimension of `in_bits / out_bits`; a wider result
+    /// drops the operand's last dimension, which must be `out_bits / in_bits`. Not defined on
+    /// `bool`.
+    BitcastConvert,
     /// XLA's `broadcast_in_dim`: operand dimension `i` becomes result dimension `dims[i]`,
     /// where it must have the result's size or size 1. `dims` is strictly increasing.
     Broadcast {
@@ -130,6 +137,15 @@ pub enum Op {
     /// StableHLO's `dynamic_update_slice`: operand 0 with the window at the (clamped) starts
     /// given by operands `2..2 + rank` replaced by operand 1, the update.
     DynamicUpdateSlice,
+    /// StableHLO's `clamp(min, x, max)`: `min(max(x, min), max)` elementwise with the
+    /// semantics of `max` and `min` (so NaN propagates); `min` and `max` have the type of `x`
+    /// or are scalars of its dtype.
+    Clamp,
+    /// StableHLO's `reverse`: the order of elements along each of `dims` (distinct, in
+    /// range, any order) is reversed.
+    Reverse {
+        dims: Vec<usize>,
+    },
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
     /// instruction's region arguments (the current loop-carried values). Results are the
@@ -311,6 +327,7 @@ impl Op {
             Op::Compare(c) => c.name(),
             Op::Select => "select",
             Op::Convert => "convert",
+            Op::BitcastConvert => "bitcast_convert",
             Op::Broadcast { .. } => "broadcast",
             Op::Reshape => "reshape",
             Op::Transpose { .. } => "transpose",
@@ -321,6 +338,8 @@ impl Op {
             Op::Dot => "dot",
             Op::DynamicSlice { .. } => "dynamic_slice",
             Op::DynamicUpdateSlice => "dynamic_update_slice",
+            Op::Reverse { .. } => "reverse",
+            Op::Clamp => "clamp",
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -357,6 +376,20 @@ impl fmt::Display for TypeError {
 
 macro_rules! type_err {
     ($($t:tt)*) => { return Err(TypeError(format!($($t)*))) };
+}
+
+/// The type `bitcast_convert` gives a value of type `x` as `to`, by StableHLO's width rule
+/// (see [`Op::BitcastConvert`]). An operand that does not fit gets a type that [`infer`] then
+/// rejects with its own message.
+pub fn bitcast_type(x: &TensorType, to: DType) -> TensorType {
+    let (wa, wb) = (x.dtype.bits() as usize, to.bits() as usize);
+    let mut shape = x.shape.clone();
+    if wa > wb && wb > 1 {
+        shape.push(wa / wb);
+    } else if wa < wb {
+        shape.pop();
+    }
+    TensorType::new(to, shape)
 }
 
 fn expect_arity(op: &Op, args: &[&TensorType], n: usize) -> Result<(), TypeError> {
@@ -470,6 +503,36 @@ pub fn infer(
             let d = need_declared()?;
             if d.shape != args[0].shape {
                 type_err!("'convert' keeps the shape: {} cannot become {d}", args[0]);
+            }
+            Ok(d)
+        }
+        Op::BitcastConvert => {
+            expect_arity(op, args, 1)?;
+            let d = need_declared()?;
+            let (a, b) = (args[0].dtype, d.dtype);
+            if a == DType::Bool || b == DType::Bool {
+                type_err!(
+                    "'bitcast_convert' is not defined on bool: {} cannot become {d}",
+                    args[0]
+                );
+            }
+            let (wa, wb) = (a.bits() as usize, b.bits() as usize);
+            let mut shape = args[0].shape.clone();
+            if wa > wb {
+                shape.push(wa / wb);
+            } else if wa < wb && shape.pop() != Some(wb / wa) {
+                type_err!(
+                    "'bitcast_convert' from {} to {b} needs a last dimension of {}",
+                    args[0],
+                    wb / wa
+                );
+            }
+            if d.shape != shape {
+                type_err!(
+                    "'bitcast_convert' of {} to {b} gives {}, not {d}",
+                    args[0],
+                    TensorType::new(b, shape)
+                );
             }
             Ok(d)
         }
@@ -614,6 +677,23 @@ pub fn infer(
         }
         Op::DynamicSlice { sizes } => index::infer_dynamic_slice(args, sizes),
         Op::DynamicUpdateSlice => index::infer_dynamic_update_slice(args),
+        Op::Clamp => {
+            expect_arity(op, args, 3)?;
+            let (lo, x, hi) = (args[0], args[1], args[2]);
+            for (what, b) in [("min", lo), ("max", hi)] {
+                if b.dtype != x.dtype || (b != x && !b.is_scalar()) {
+                    type_err!("'clamp' {what} must have the type of {x} or be a scalar of its dtype, got {b}");
+                }
+            }
+            if !BinaryOp::Max.accepts(x.dtype) {
+                type_err!("'clamp' is not defined on {}", x.dtype);
+            }
+            Ok(x.clone())
+        }
+        Op::Reverse { dims } => {
+            expect_arity(op, args, 1)?;
+            layout::infer_reverse(args[0], dims)
+        }
         Op::While | Op::If | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",

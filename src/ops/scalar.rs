@@ -239,8 +239,119 @@ macro_rules! int_ops {
     };
 }
 
+int_ops!(i8, u8, 8);
+int_ops!(i16, u16, 16);
 int_ops!(i32, u32, 32);
 int_ops!(i64, u64, 64);
+
+/// The unsigned integers: wrapping arithmetic, `x / 0` = MAX (all ones), `x % 0 = x`,
+/// `abs` the identity, `neg` wrapping (`0 - x`); `shr_arith` reads the bits as signed, as
+/// XLA does, so it fills with the top bit.
+macro_rules! uint_ops {
+    ($t:ty, $s:ty, $bits:expr) => {
+        impl Arith for $t {
+            const ZERO: $t = 0;
+            const ONE: $t = 1;
+            const MIN_IDENTITY: $t = <$t>::MAX;
+            const MAX_IDENTITY: $t = 0;
+            #[inline(always)]
+            fn add(a: $t, b: $t) -> $t {
+                a.wrapping_add(b)
+            }
+            #[inline(always)]
+            fn sub(a: $t, b: $t) -> $t {
+                a.wrapping_sub(b)
+            }
+            #[inline(always)]
+            fn mul(a: $t, b: $t) -> $t {
+                a.wrapping_mul(b)
+            }
+            /// Truncating; `x / 0` is all ones (XLA), so it never traps.
+            #[inline(always)]
+            fn div(a: $t, b: $t) -> $t {
+                if b == 0 {
+                    <$t>::MAX
+                } else {
+                    a / b
+                }
+            }
+            /// `x % 0 = x` (XLA).
+            #[inline(always)]
+            fn rem(a: $t, b: $t) -> $t {
+                if b == 0 {
+                    a
+                } else {
+                    a % b
+                }
+            }
+            #[inline(always)]
+            fn min(a: $t, b: $t) -> $t {
+                Ord::min(a, b)
+            }
+            #[inline(always)]
+            fn max(a: $t, b: $t) -> $t {
+                Ord::max(a, b)
+            }
+            #[inline(always)]
+            fn neg(a: $t) -> $t {
+                a.wrapping_neg()
+            }
+            #[inline(always)]
+            fn abs(a: $t) -> $t {
+                a
+            }
+        }
+
+        impl Logic for $t {
+            const ALL_ONES: $t = <$t>::MAX;
+            const NONE: $t = 0;
+            #[inline(always)]
+            fn and(a: $t, b: $t) -> $t {
+                a & b
+            }
+            #[inline(always)]
+            fn or(a: $t, b: $t) -> $t {
+                a | b
+            }
+            #[inline(always)]
+            fn xor(a: $t, b: $t) -> $t {
+                a ^ b
+            }
+            #[inline(always)]
+            fn not(a: $t) -> $t {
+                !a
+            }
+        }
+
+        impl Shift for $t {
+            #[inline(always)]
+            fn shl(a: $t, b: $t) -> $t {
+                if b >= $bits {
+                    0
+                } else {
+                    a << b
+                }
+            }
+            #[inline(always)]
+            fn shr_logical(a: $t, b: $t) -> $t {
+                if b >= $bits {
+                    0
+                } else {
+                    a >> b
+                }
+            }
+            #[inline(always)]
+            fn shr_arith(a: $t, b: $t) -> $t {
+                ((a as $s) >> if b >= $bits { $bits - 1 } else { b }) as $t
+            }
+        }
+    };
+}
+
+uint_ops!(u8, i8, 8);
+uint_ops!(u16, i16, 16);
+uint_ops!(u32, i32, 32);
+uint_ops!(u64, i64, 64);
 
 macro_rules! float_ops {
     ($t:ident, $pow:ident, $rem:ident, $exp:ident, $log:ident, $tanh:ident, $sin:ident, $cos:ident) => {
@@ -359,6 +470,142 @@ macro_rules! float_ops {
 float_ops!(f32, pow_f32, rem_f32, exp_f32, log_f32, tanh_f32, sin_f32, cos_f32);
 float_ops!(f64, pow_f64, rem_f64, exp_f64, log_f64, tanh_f64, sin_f64, cos_f64);
 
+/// `f16` and `bf16` as [`half`] stores them, with the two conversions every op needs.
+pub trait HalfFloat: Copy {
+    /// Exact: every `f16` and `bf16` value is an `f32` value.
+    fn widen(self) -> f32;
+    /// Rounds to nearest, ties to even; overflow gives ±inf, NaN stays NaN.
+    fn narrow(x: f32) -> Self;
+}
+
+impl HalfFloat for half::f16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+    #[inline(always)]
+    fn narrow(x: f32) -> Self {
+        half::f16::from_f32(x)
+    }
+}
+
+impl HalfFloat for half::bf16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+    #[inline(always)]
+    fn narrow(x: f32) -> Self {
+        half::bf16::from_f32(x)
+    }
+}
+
+/// A unary op of `f16`/`bf16`: computed in `f32`, rounded once.
+#[inline(always)]
+fn via_f32_1<H: HalfFloat>(a: H, f: impl Fn(f32) -> f32) -> H {
+    H::narrow(f(a.widen()))
+}
+
+/// A binary op of `f16`/`bf16`: computed in `f32`, rounded once. For `+ - * /` (and `sqrt`)
+/// this is the correctly rounded result, since `f32` has more than `2p + 2` bits.
+#[inline(always)]
+fn via_f32_2<H: HalfFloat>(a: H, b: H, f: impl Fn(f32, f32) -> f32) -> H {
+    H::narrow(f(a.widen(), b.widen()))
+}
+
+macro_rules! half_ops {
+    ($t:ty) => {
+        impl Arith for $t {
+            const ZERO: $t = <$t>::ZERO;
+            const ONE: $t = <$t>::ONE;
+            const MIN_IDENTITY: $t = <$t>::INFINITY;
+            const MAX_IDENTITY: $t = <$t>::NEG_INFINITY;
+            #[inline(always)]
+            fn add(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as Arith>::add)
+            }
+            #[inline(always)]
+            fn sub(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as Arith>::sub)
+            }
+            #[inline(always)]
+            fn mul(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as Arith>::mul)
+            }
+            #[inline(always)]
+            fn div(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as Arith>::div)
+            }
+            #[inline(always)]
+            fn rem(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as Arith>::rem)
+            }
+            #[inline(always)]
+            fn min(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as Arith>::min)
+            }
+            #[inline(always)]
+            fn max(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as Arith>::max)
+            }
+            #[inline(always)]
+            fn neg(a: $t) -> $t {
+                via_f32_1(a, <f32 as Arith>::neg)
+            }
+            #[inline(always)]
+            fn abs(a: $t) -> $t {
+                via_f32_1(a, <f32 as Arith>::abs)
+            }
+        }
+
+        impl FloatOps for $t {
+            #[inline(always)]
+            fn pow(a: $t, b: $t) -> $t {
+                via_f32_2(a, b, <f32 as FloatOps>::pow)
+            }
+            #[inline(always)]
+            fn exp(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::exp)
+            }
+            #[inline(always)]
+            fn log(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::log)
+            }
+            #[inline(always)]
+            fn sqrt(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::sqrt)
+            }
+            #[inline(always)]
+            fn tanh(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::tanh)
+            }
+            #[inline(always)]
+            fn sin(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::sin)
+            }
+            #[inline(always)]
+            fn cos(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::cos)
+            }
+            #[inline(always)]
+            fn floor(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::floor)
+            }
+            #[inline(always)]
+            fn ceil(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::ceil)
+            }
+            #[inline(always)]
+            fn round(a: $t) -> $t {
+                via_f32_1(a, <f32 as FloatOps>::round)
+            }
+        }
+    };
+}
+
+half_ops!(half::f16);
+half_ops!(half::bf16);
+
 impl Logic for bool {
     const ALL_ONES: bool = true;
     const NONE: bool = false;
@@ -407,9 +654,12 @@ pub fn cmp_ge<T: PartialOrd>(a: T, b: T) -> bool {
     a >= b
 }
 
-/// Conversion to another dtype: Rust's `as` between numbers (int to int wraps, float to int
-/// truncates toward zero, saturates and sends NaN to 0, to float rounds to nearest even),
-/// `x != 0` to `bool` (so NaN is true), and 0 or 1 from `bool`.
+/// Conversion to another dtype: Rust's `as` between numbers (int to int keeps the low bits,
+/// sign- or zero-extending when it widens; float to int truncates toward zero, saturates to
+/// the target's range and sends NaN to 0, so negatives become 0 for unsigned; to float rounds
+/// to nearest even), `x != 0` to `bool` (so NaN is true), and 0 or 1 from `bool`. To `f16` and
+/// `bf16` the value is rounded once, to nearest even (overflow gives ±inf, NaN stays NaN);
+/// from them it is first widened to `f32`, which is exact.
 pub trait CastTo<U> {
     fn cast(self) -> U;
 }
@@ -428,7 +678,126 @@ macro_rules! cast_num {
         )*
     };
 }
-cast_num!(i32, i64, f32, f64 => i32, i64, f32, f64);
+cast_num!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64 => i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+/// An `f32` from which one rounding to `f16`/`bf16` gives the correctly rounded result: the
+/// value itself when `f32` holds it, else its truncation with the last bit set ("round to
+/// odd"). With at least two more bits than the 16-bit type, the odd last bit stands in for
+/// everything below it, so converting an `f64` or a wide integer never rounds twice.
+trait ToOddF32 {
+    fn to_odd_f32(self) -> f32;
+}
+
+/// An integer of magnitude `m`: at most 24 significant bits are exact in `f32`; beyond that
+/// the bits shifted out are folded into the last kept one.
+fn int_to_odd_f32(negative: bool, m: u64) -> f32 {
+    let width = 64 - m.leading_zeros();
+    let r = if width <= 24 {
+        m as f32
+    } else {
+        let s = width - 24;
+        let t = (m >> s) | u64::from(m & ((1u64 << s) - 1) != 0);
+        // Exact: `t` has 24 bits and the scale is a power of two far inside f32's range.
+        t as f32 * (1u64 << s) as f32
+    };
+    if negative {
+        -r
+    } else {
+        r
+    }
+}
+
+macro_rules! odd_signed {
+    ($($t:ty),*) => {
+        $(impl ToOddF32 for $t {
+            #[inline]
+            fn to_odd_f32(self) -> f32 {
+                int_to_odd_f32(self < 0, self.unsigned_abs() as u64)
+            }
+        })*
+    };
+}
+odd_signed!(i8, i16, i32, i64);
+
+macro_rules! odd_unsigned {
+    ($($t:ty),*) => {
+        $(impl ToOddF32 for $t {
+            #[inline]
+            fn to_odd_f32(self) -> f32 {
+                int_to_odd_f32(false, self as u64)
+            }
+        })*
+    };
+}
+odd_unsigned!(u8, u16, u32, u64);
+
+impl ToOddF32 for f32 {
+    #[inline]
+    fn to_odd_f32(self) -> f32 {
+        self
+    }
+}
+
+impl ToOddF32 for f64 {
+    #[inline]
+    fn to_odd_f32(self) -> f32 {
+        let y = self as f32;
+        if self.is_nan() || f64::from(y) == self {
+            return y;
+        }
+        // `y` is rounded: step it back toward zero when it went away from zero (an infinity
+        // steps back to MAX), then mark it inexact with an odd last bit.
+        let mut bits = y.to_bits();
+        if f64::from(y).abs() > self.abs() {
+            bits -= 1;
+        }
+        f32::from_bits(bits | 1)
+    }
+}
+
+macro_rules! cast_half {
+    ($($s:ty),*) => {
+        $(
+            impl CastTo<half::f16> for $s {
+                #[inline(always)]
+                fn cast(self) -> half::f16 {
+                    HalfFloat::narrow(self.to_odd_f32())
+                }
+            }
+            impl CastTo<half::bf16> for $s {
+                #[inline(always)]
+                fn cast(self) -> half::bf16 {
+                    HalfFloat::narrow(self.to_odd_f32())
+                }
+            }
+            impl CastTo<$s> for half::f16 {
+                #[inline(always)]
+                fn cast(self) -> $s {
+                    self.widen() as $s
+                }
+            }
+            impl CastTo<$s> for half::bf16 {
+                #[inline(always)]
+                fn cast(self) -> $s {
+                    self.widen() as $s
+                }
+            }
+        )*
+    };
+}
+cast_half!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
+
+macro_rules! cast_half_half {
+    ($($s:ty => $d:ty),*) => {
+        $(impl CastTo<$d> for $s {
+            #[inline(always)]
+            fn cast(self) -> $d {
+                HalfFloat::narrow(self.widen())
+            }
+        })*
+    };
+}
+cast_half_half!(half::f16 => half::f16, half::f16 => half::bf16, half::bf16 => half::f16, half::bf16 => half::bf16);
 
 macro_rules! cast_bool {
     ($($t:ty: $zero:expr, $one:expr;)*) => {
@@ -450,8 +819,16 @@ macro_rules! cast_bool {
     };
 }
 cast_bool! {
+    i8: 0, 1;
+    i16: 0, 1;
     i32: 0, 1;
     i64: 0, 1;
+    u8: 0, 1;
+    u16: 0, 1;
+    u32: 0, 1;
+    u64: 0, 1;
+    half::f16: half::f16::ZERO, half::f16::ONE;
+    half::bf16: half::bf16::ZERO, half::bf16::ONE;
     f32: 0.0, 1.0;
     f64: 0.0, 1.0;
 }
@@ -519,6 +896,10 @@ macro_rules! define_elem {
     fn reduce<V: BinaryVisitor<Self>>(op: ReduceOp, v: V) -> Option<V::Out>;
     /// The identity a reduction's accumulators start from; `None` when not defined.
     fn reduce_identity(op: ReduceOp) -> Option<Self>;
+    /// The matrix product of row-major `a` (`[m,k]`) and `b` (`[k,n]`) in this dtype's
+    /// documented order (see [`crate::ops::kernels`]); `None` on `bool` or when a length does
+    /// not fit the shape.
+    fn dot(a: &[Self], b: &[Self], m: usize, k: usize, n: usize) -> Option<Vec<Self>>;
     };
 }
 
@@ -647,6 +1028,9 @@ impl Elem for bool {
     fn reduce_identity(op: ReduceOp) -> Option<bool> {
         logic_identity(op)
     }
+    fn dot(_: &[bool], _: &[bool], _: usize, _: usize, _: usize) -> Option<Vec<bool>> {
+        None
+    }
 }
 
 macro_rules! int_elem {
@@ -681,14 +1065,23 @@ macro_rules! int_elem {
                     _ => numeric_identity(op),
                 }
             }
+            fn dot(a: &[$t], b: &[$t], m: usize, k: usize, n: usize) -> Option<Vec<$t>> {
+                crate::ops::kernels::dot_sequential(a, b, m, k, n)
+            }
         }
     };
 }
+int_elem!(i8, u8);
+int_elem!(i16, u16);
 int_elem!(i32, u32);
 int_elem!(i64, u64);
+int_elem!(u8, u8);
+int_elem!(u16, u16);
+int_elem!(u32, u32);
+int_elem!(u64, u64);
 
 macro_rules! float_elem {
-    ($t:ty, $u:ty) => {
+    ($t:ty, $u:ty, $dot:path) => {
         impl Elem for $t {
             #[inline(always)]
             fn to_reg(self) -> u64 {
@@ -710,11 +1103,16 @@ macro_rules! float_elem {
             fn reduce_identity(op: ReduceOp) -> Option<$t> {
                 numeric_identity(op)
             }
+            fn dot(a: &[$t], b: &[$t], m: usize, k: usize, n: usize) -> Option<Vec<$t>> {
+                $dot(a, b, m, k, n)
+            }
         }
     };
 }
-float_elem!(f32, u32);
-float_elem!(f64, u64);
+float_elem!(f32, u32, crate::ops::kernels::gemm_f32);
+float_elem!(f64, u64, crate::ops::kernels::gemm_f64);
+float_elem!(half::f16, u16, crate::ops::kernels::dot_half);
+float_elem!(half::bf16, u16, crate::ops::kernels::dot_half);
 
 /// Hands the function of comparison `op` on `T` to `v` (every dtype accepts every comparison).
 pub fn compare_with<T: Elem, V: CompareVisitor<T>>(op: CmpOp, v: V) -> V::Out {

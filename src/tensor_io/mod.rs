@@ -1,7 +1,7 @@
 //! Tensor files: NumPy's `.npy` and `.npz`, Hugging Face's safetensors, and JSON results.
 //!
 //! The formats themselves are the crates' work (`npyz`, `zip`, `safetensors`, `serde_json`);
-//! this module maps graphjit's dtypes onto theirs through one table ([`FORMATS`]) and checks
+//! this module maps graphjit's dtypes onto theirs ([`npy_code`], [`safetensors_dtype`]) and checks
 //! every size a file declares against the file's length and the limits of [`crate::types`]
 //! *before* allocating anything, so a file that lies is an error, never a panic or a huge
 //! allocation.
@@ -12,126 +12,144 @@ mod npz;
 mod st;
 
 use std::io::Read;
+
+use npyz::WriterBuilder;
 use std::path::Path;
 
 use crate::error::{Error, FileError};
 use crate::tensor::{Element, Tensor};
-use crate::types::{DType, TensorType, MAX_ELEMENTS};
+use crate::types::{DType, Kind, TensorType, MAX_ELEMENTS};
 
 pub use json::{tensor_json, tensors_json};
 pub use npz::{npz_from_bytes, npz_to_bytes, read_npz, write_npz};
 pub use st::{read_safetensors, safetensors_from_bytes, safetensors_to_bytes, write_safetensors};
 
-/// How one dtype is written in each file format: the NumPy type string without its byte-order
-/// character (`f4`), and the safetensors dtype. `None` where the format has no such type.
-pub struct FormatRow {
-    pub dtype: DType,
-    pub npy: Option<&'static str>,
-    pub safetensors: Option<safetensors::Dtype>,
+/// The NumPy type string of a dtype without its byte-order character (`f4`, `u1`, `b1`), built
+/// from the dtype table's kind and width; `None` for `bf16`, which NumPy does not have (the
+/// `ml_dtypes` package stores it as raw two-byte `V2` records that say nothing of their type).
+pub fn npy_code(dtype: DType) -> Option<String> {
+    let kind = match dtype.kind() {
+        _ if dtype == DType::BF16 => return None,
+        Kind::Bool => 'b',
+        Kind::Signed => 'i',
+        Kind::Unsigned => 'u',
+        Kind::Float => 'f',
+    };
+    Some(format!("{kind}{}", dtype.size_bytes()))
 }
 
-/// The one mapping between graphjit's dtypes and the file formats' (a new dtype is a new row).
-pub const FORMATS: &[FormatRow] = &[
-    FormatRow {
-        dtype: DType::Bool,
-        npy: Some("b1"),
-        safetensors: Some(safetensors::Dtype::BOOL),
-    },
-    FormatRow {
-        dtype: DType::I32,
-        npy: Some("i4"),
-        safetensors: Some(safetensors::Dtype::I32),
-    },
-    FormatRow {
-        dtype: DType::I64,
-        npy: Some("i8"),
-        safetensors: Some(safetensors::Dtype::I64),
-    },
-    FormatRow {
-        dtype: DType::F32,
-        npy: Some("f4"),
-        safetensors: Some(safetensors::Dtype::F32),
-    },
-    FormatRow {
-        dtype: DType::F64,
-        npy: Some("f8"),
-        safetensors: Some(safetensors::Dtype::F64),
-    },
-];
-
-fn row(dtype: DType) -> &'static FormatRow {
-    FORMATS
-        .iter()
-        .find(|r| r.dtype == dtype)
-        .expect("every dtype has a row in FORMATS")
+/// The safetensors dtype of a dtype. The match is exhaustive, so a new dtype cannot be
+/// forgotten here; safetensors has a counterpart for every graphjit dtype.
+pub fn safetensors_dtype(dtype: DType) -> safetensors::Dtype {
+    use safetensors::Dtype as S;
+    match dtype {
+        DType::Bool => S::BOOL,
+        DType::I8 => S::I8,
+        DType::I16 => S::I16,
+        DType::I32 => S::I32,
+        DType::I64 => S::I64,
+        DType::U8 => S::U8,
+        DType::U16 => S::U16,
+        DType::U32 => S::U32,
+        DType::U64 => S::U64,
+        DType::F16 => S::F16,
+        DType::BF16 => S::BF16,
+        DType::F32 => S::F32,
+        DType::F64 => S::F64,
+    }
 }
 
-/// An element type the file formats can hold: NumPy's (through `npyz`) and little-endian
-/// bytes (safetensors).
-pub trait FileElement: Element + npyz::Deserialize + npyz::AutoSerialize {
+/// An element type the file formats can hold: little-endian bytes (safetensors) and NumPy's
+/// `.npy` data through `npyz` (which converts either byte order). Implemented for every row of
+/// the dtype table by [`crate::for_each_dtype!`].
+pub trait FileElement: Element {
     /// Reads one element from its little-endian bytes (exactly `DTYPE.size_bytes()` of them);
     /// `None` for a byte pattern that is not a value of the type (a bool other than 0 or 1).
     fn from_le(bytes: &[u8]) -> Option<Self>;
     /// Appends the element's little-endian bytes.
     fn put_le(self, out: &mut Vec<u8>);
+    /// Reads the data of a `.npy` file whose header has this element type.
+    fn read_npy(npy: npyz::NpyFile<&[u8]>) -> Result<Vec<Self>, String>;
+    /// Writes a `.npy` file (header and data) of these elements in C order.
+    fn write_npy(xs: &[Self], shape: &[u64], out: &mut Vec<u8>) -> Result<(), String>;
 }
 
-macro_rules! file_element_num {
-    ($($t:ty),*) => {$(
-        impl FileElement for $t {
-            fn from_le(bytes: &[u8]) -> Option<Self> {
-                Some(<$t>::from_le_bytes(bytes.try_into().ok()?))
-            }
-            fn put_le(self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_le_bytes());
+fn npyz_read<T: npyz::Deserialize>(npy: npyz::NpyFile<&[u8]>) -> Result<Vec<T>, String> {
+    npy.into_vec()
+        .map_err(|e| format!("cannot read the data: {e}"))
+}
+
+fn npyz_write<T: npyz::AutoSerialize + Copy>(
+    xs: &[T],
+    shape: &[u64],
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
+    let write = || -> std::io::Result<()> {
+        let mut w = npyz::WriteOptions::<T>::new()
+            .default_dtype()
+            .shape(shape)
+            .writer(out)
+            .begin_nd()?;
+        w.extend(xs.iter().copied())?;
+        w.finish()
+    };
+    write().map_err(|e| format!("cannot write .npy data: {e}"))
+}
+
+/// The [`FileElement`] impls, one per row of the dtype table. `bf16` has no `.npy` form (see
+/// [`npy_code`]): its `.npy` functions are errors, which callers meet only if they skip the
+/// [`npy_code`] check.
+macro_rules! file_elements {
+    (; $(($v:ident, $rt:ty, $name:literal, $kind:ident, $bits:literal),)*) => {
+        $(impl FileElement for $rt {
+            file_elements!(@le $kind $rt);
+            file_elements!(@npy $v $rt);
+        })*
+    };
+    (@le bool $rt:ty) => {
+        fn from_le(bytes: &[u8]) -> Option<Self> {
+            match bytes {
+                [0] => Some(false),
+                [1] => Some(true),
+                _ => None,
             }
         }
-    )*};
-}
-
-file_element_num!(i32, i64, f32, f64);
-
-impl FileElement for bool {
-    fn from_le(bytes: &[u8]) -> Option<Self> {
-        match bytes {
-            [0] => Some(false),
-            [1] => Some(true),
-            _ => None,
+        fn put_le(self, out: &mut Vec<u8>) {
+            out.push(self as u8);
         }
-    }
-    fn put_le(self, out: &mut Vec<u8>) {
-        out.push(self as u8);
-    }
-}
-
-/// Runs `$body` with the type alias `$T` naming the Rust element type of `$dtype`.
-macro_rules! with_file_element {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            $crate::types::DType::Bool => {
-                type $T = bool;
-                $body
-            }
-            $crate::types::DType::I32 => {
-                type $T = i32;
-                $body
-            }
-            $crate::types::DType::I64 => {
-                type $T = i64;
-                $body
-            }
-            $crate::types::DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            $crate::types::DType::F64 => {
-                type $T = f64;
-                $body
-            }
+    };
+    (@le $kind:ident $rt:ty) => {
+        fn from_le(bytes: &[u8]) -> Option<Self> {
+            Some(<$rt>::from_le_bytes(bytes.try_into().ok()?))
+        }
+        fn put_le(self, out: &mut Vec<u8>) {
+            out.extend_from_slice(&self.to_le_bytes());
+        }
+    };
+    (@npy BF16 $rt:ty) => {
+        fn read_npy(_: npyz::NpyFile<&[u8]>) -> Result<Vec<Self>, String> {
+            Err(NO_NPY_BF16.into())
+        }
+        fn write_npy(_: &[Self], _: &[u64], _: &mut Vec<u8>) -> Result<(), String> {
+            Err(NO_NPY_BF16.into())
+        }
+    };
+    (@npy $v:ident $rt:ty) => {
+        fn read_npy(npy: npyz::NpyFile<&[u8]>) -> Result<Vec<Self>, String> {
+            npyz_read(npy)
+        }
+        fn write_npy(xs: &[Self], shape: &[u64], out: &mut Vec<u8>) -> Result<(), String> {
+            npyz_write(xs, shape, out)
         }
     };
 }
-pub(crate) use with_file_element;
+
+crate::for_each_dtype!(file_elements!());
+
+/// Why a `bf16` tensor cannot go to or come from a `.npy` or `.npz` file.
+pub(crate) const NO_NPY_BF16: &str =
+    "NumPy has no bf16 dtype (ml_dtypes' bfloat16 is stored as untyped 'V2' records); \
+     use a .safetensors file for bf16 tensors";
 
 /// Checks a declared dtype and shape against graphjit's limits and the bytes the file holds
 /// for it; returns the element count. Called before anything is allocated for the data.

@@ -3,11 +3,9 @@
 
 use std::path::Path;
 
-use npyz::WriterBuilder;
-
 use super::{
-    check_declared, file_error, read_limited, row, with_file_element, FileElement, FORMATS,
-    MAX_DATA_BYTES, MAX_NPY_HEADER,
+    check_declared, file_error, npy_code, read_limited, FileElement, MAX_DATA_BYTES,
+    MAX_NPY_HEADER, NO_NPY_BF16,
 };
 use crate::error::Error;
 use crate::ops::kernels;
@@ -70,7 +68,7 @@ impl Tensor {
         } else {
             shape.clone()
         };
-        let t = with_file_element!(dtype, T => read_elements::<T>(npy, stored_shape))?;
+        let t = crate::dispatch_dtype!(dtype, |T| read_elements::<T>(npy, stored_shape))?;
         if fortran {
             let perm: Vec<usize> = (0..shape.len()).rev().collect();
             return kernels::transpose(&t, &perm).map_err(|e| e.to_string());
@@ -80,12 +78,14 @@ impl Tensor {
 
     /// The bytes of a `.npy` file holding the tensor.
     pub fn to_npy_bytes(&self) -> Result<Vec<u8>, String> {
-        if row(self.dtype()).npy.is_none() {
-            return Err(format!("NumPy has no {} dtype", self.dtype()));
+        if npy_code(self.dtype()).is_none() {
+            return Err(NO_NPY_BF16.into());
         }
+        let shape: Vec<u64> = self.shape().iter().map(|&d| d as u64).collect();
         let mut out = Vec::with_capacity(128 + self.data().as_bytes().len());
-        with_file_element!(self.dtype(), T => write_elements::<T>(self, &mut out))
-            .map_err(|e| format!("cannot write .npy data: {e}"))?;
+        crate::match_data!(self.data(), |xs| FileElement::write_npy(
+            xs, &shape, &mut out
+        ))?;
         Ok(out)
     }
 }
@@ -94,24 +94,8 @@ fn read_elements<T: FileElement>(
     npy: npyz::NpyFile<&[u8]>,
     shape: Vec<usize>,
 ) -> Result<Tensor, String> {
-    let v: Vec<T> = npy
-        .into_vec()
-        .map_err(|e| format!("cannot read the data: {e}"))?;
+    let v = T::read_npy(npy)?;
     Tensor::from_vec(v, shape).ok_or_else(|| "the data does not match the shape".to_string())
-}
-
-fn write_elements<T: FileElement + npyz::Serialize>(
-    t: &Tensor,
-    out: &mut Vec<u8>,
-) -> std::io::Result<()> {
-    let shape: Vec<u64> = t.shape().iter().map(|&d| d as u64).collect();
-    let mut w = npyz::WriteOptions::<T>::new()
-        .default_dtype()
-        .shape(&shape)
-        .writer(out)
-        .begin_nd()?;
-    w.extend(t.as_slice::<T>().unwrap_or_default().iter().copied())?;
-    w.finish()
 }
 
 /// Checks the header length the file declares against the file's length and a limit, and the
@@ -194,7 +178,7 @@ fn check_header_shape(text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// graphjit's dtype for a NumPy dtype, through the [`FORMATS`] table.
+/// graphjit's dtype for a NumPy dtype, through [`npy_code`].
 fn dtype_of(d: &npyz::DType) -> Result<DType, String> {
     let npyz::DType::Plain(ts) = d else {
         return Err(format!(
@@ -203,15 +187,20 @@ fn dtype_of(d: &npyz::DType) -> Result<DType, String> {
         ));
     };
     let key = format!("{}{}", ts.type_char().to_str(), ts.size_field());
-    FORMATS
+    if let Some(&dtype) = DType::ALL
         .iter()
-        .find(|r| r.npy == Some(key.as_str()))
-        .map(|r| r.dtype)
-        .ok_or_else(|| {
-            let known: Vec<&str> = FORMATS.iter().filter_map(|r| r.npy).collect();
-            format!(
-                "NumPy dtype '{ts}' is not supported (graphjit reads {})",
-                known.join(", ")
-            )
-        })
+        .find(|&&d| npy_code(d).as_deref() == Some(key.as_str()))
+    {
+        return Ok(dtype);
+    }
+    let known: Vec<String> = DType::ALL.iter().filter_map(|&d| npy_code(d)).collect();
+    let hint = if key == "V2" {
+        format!(" ({NO_NPY_BF16})")
+    } else {
+        String::new()
+    };
+    Err(format!(
+        "NumPy dtype '{ts}' is not supported (graphjit reads {}){hint}",
+        known.join(", ")
+    ))
 }

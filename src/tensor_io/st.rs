@@ -4,8 +4,7 @@
 use std::path::Path;
 
 use super::{
-    check_declared, file_error, read_limited, row, with_file_element, FileElement, FORMATS,
-    MAX_ARCHIVE_BYTES,
+    check_declared, file_error, read_limited, safetensors_dtype, FileElement, MAX_ARCHIVE_BYTES,
 };
 use crate::error::Error;
 use crate::tensor::Tensor;
@@ -42,10 +41,9 @@ pub fn safetensors_from_bytes(bytes: &[u8]) -> Result<Vec<(String, Tensor)>, Str
 }
 
 fn tensor_of(view: &safetensors::tensor::TensorView<'_>) -> Result<Tensor, String> {
-    let dtype = FORMATS
-        .iter()
-        .find(|r| r.safetensors == Some(view.dtype()))
-        .map(|r| r.dtype)
+    let dtype = DType::ALL
+        .into_iter()
+        .find(|&d| safetensors_dtype(d) == view.dtype())
         .ok_or_else(|| format!("dtype {:?} is not supported", view.dtype()))?;
     let data = view.data();
     let n = check_declared(dtype, view.shape(), data.len() as u64)?;
@@ -56,7 +54,7 @@ fn tensor_of(view: &safetensors::tensor::TensorView<'_>) -> Result<Tensor, Strin
             n * dtype.size_bytes()
         ));
     }
-    with_file_element!(dtype, T => decode::<T>(data, view.shape()))
+    crate::dispatch_dtype!(dtype, |T| decode::<T>(data, view.shape()))
 }
 
 fn decode<T: FileElement>(data: &[u8], shape: &[usize]) -> Result<Tensor, String> {
@@ -93,8 +91,7 @@ impl safetensors::View for &Encoded {
     }
 }
 
-fn encode<T: FileElement>(t: &Tensor) -> Vec<u8> {
-    let xs = t.as_slice::<T>().unwrap_or_default();
+fn encode<T: FileElement>(xs: &[T]) -> Vec<u8> {
     let mut out = Vec::with_capacity(xs.len() * T::DTYPE.size_bytes());
     for &x in xs {
         x.put_le(&mut out);
@@ -109,16 +106,12 @@ pub fn safetensors_to_bytes(tensors: &[(&str, &Tensor)]) -> Result<Vec<u8>, Stri
         if tensors[..i].iter().any(|(n, _)| n == name) {
             return Err(format!("tensor '{name}' is given twice"));
         }
-        let dtype: DType = t.dtype();
-        let st = row(dtype)
-            .safetensors
-            .ok_or_else(|| format!("tensor '{name}': safetensors has no {dtype} dtype"))?;
         encoded.push((
             name.to_string(),
             Encoded {
-                dtype: st,
+                dtype: safetensors_dtype(t.dtype()),
                 shape: t.shape().to_vec(),
-                bytes: with_file_element!(dtype, T => encode::<T>(t)),
+                bytes: crate::match_data!(t.data(), |xs| encode(xs)),
             },
         ));
     }

@@ -9,7 +9,8 @@ use graphjit::filetest::load;
 use graphjit::interp::interpret;
 use graphjit::ir::Function;
 use graphjit::jit::{compile_with, JitOptions};
-use graphjit::{DType, Tensor};
+use graphjit::ops::scalar;
+use graphjit::{DType, Data, Scalar, Tensor};
 
 /// The compile option sets every differential check compares with the interpreter.
 pub fn variants() -> Vec<(&'static str, JitOptions)> {
@@ -143,5 +144,18 @@ pub fn edge_values(dt: DType, n: usize, offset: usize) -> Tensor {
                 .collect::<Vec<i64>>(),
         ),
         DType::Bool => Tensor::from((0..n).map(|i| idx(i) % 3 == 0).collect::<Vec<bool>>()),
+        // The other dtypes take the same lists converted (wrapping, saturating, rounding).
+        d => {
+            let items: Vec<Scalar> = (0..n)
+                .map(|i| {
+                    if d.is_float() {
+                        scalar::convert(Scalar::F64(f64s[idx(i) % f64s.len()]), d)
+                    } else {
+                        scalar::convert(Scalar::I64(i64s[idx(i) % i64s.len()]), d)
+                    }
+                })
+                .collect();
+            Tensor::new(Data::from_scalars(d, &items).expect("items"), [n]).expect("tensor")
+        }
     }
 }

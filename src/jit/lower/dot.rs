@@ -42,7 +42,8 @@ impl Lowerer<'_, '_> {
     /// Whether `dot` of this shape has a vector form: a numeric dtype and at least one vector
     /// of columns.
     pub(super) fn dot_vectorizable(&self, s: &DotShape) -> bool {
-        self.simd && s.dt != DType::Bool && s.n >= s.lanes()
+        // 8- and 16-bit lanes lack a vector multiply (and the 16-bit floats call the runtime).
+        self.simd && s.dt != DType::Bool && s.dt.size_bytes() >= 4 && s.n >= s.lanes()
     }
 
     /// Emits `C = A x B` with vectors across the columns of `C`.

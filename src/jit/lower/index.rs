@@ -1,4 +1,6 @@
-//! Code generation for dynamic indexing: `dynamic_slice` and `dynamic_update_slice`.
+//! Code generation for dynamic indexing (`dynamic_slice`, `dynamic_update_slice`), for
+//! `reverse`, whose reads walk the operand backwards, and for `clamp`, whose bounds may be
+//! scalars next to a tensor.
 //!
 //! The runtime start indices are clamped inline exactly as [`crate::ops::index::clamp_start`]
 //! says (`smax` with 0, `smin` with `dim - size`), so every address stays inside the operand
@@ -10,6 +12,9 @@
 use cranelift_codegen::ir::{self as clir, types, InstBuilder};
 
 use super::{Lowerer, Result};
+use crate::jit::isel::cl_type;
+use crate::jit::plan::EwOp;
+use crate::ops::BinaryOp;
 use crate::types::{DType, TensorType};
 
 /// Whether a window of shape `sizes` is one contiguous run of the row-major buffer of
@@ -37,10 +42,13 @@ impl Lowerer<'_, '_> {
                 // The window spans the whole dimension: every start clamps to 0.
                 continue;
             }
-            let s = if start_dt == DType::I64 {
+            // Extended to i64 by the start's signedness, as `ops::index::start_value` reads it.
+            let s = if start_dt.bits() == 64 {
                 starts[d]
-            } else {
+            } else if start_dt.is_signed() {
                 self.b.ins().sextend(types::I64, starts[d])
+            } else {
+                self.b.ins().uextend(types::I64, starts[d])
             };
             let zero = self.b.ins().iconst(types::I64, 0);
             let top = self.b.ins().iconst(types::I64, hi);
@@ -71,6 +79,73 @@ impl Lowerer<'_, '_> {
             l.store_elem(x, to, o, dt);
             Ok(())
         })
+    }
+
+    /// `clamp(lo, x, hi)`: `min(max(x, lo), hi)` with the `max` and `min` that instruction
+    /// selection gives every executor path; a scalar bound stays in its register.
+    pub(crate) fn lower_clamp(
+        &mut self,
+        args: &[clir::Value],
+        tys: &[&TensorType],
+        out: &TensorType,
+    ) -> Result<clir::Value> {
+        let dt = out.dtype;
+        let ty = cl_type(dt);
+        let clamp = |l: &mut Self, lo, x, hi| -> Result<clir::Value> {
+            let low = l
+                .isel()
+                .emit(EwOp::Binary(BinaryOp::Max), dt, dt, ty, &[x, lo]);
+            let low = l.selected(low, "the max of 'clamp'")?;
+            let r = l
+                .isel()
+                .emit(EwOp::Binary(BinaryOp::Min), dt, dt, ty, &[low, hi]);
+            l.selected(r, "the min of 'clamp'")
+        };
+        if out.is_scalar() {
+            return clamp(self, args[0], args[1], args[2]);
+        }
+        let dst = self.alloc_tensor(out)?;
+        self.counted_loop(out.num_elements() as u64, &mut |l, i| {
+            let mut xs = [args[0], args[1], args[2]];
+            for (k, x) in xs.iter_mut().enumerate() {
+                if !tys[k].is_scalar() {
+                    *x = l.load_elem(*x, i, dt);
+                }
+            }
+            let r = clamp(l, xs[0], xs[1], xs[2])?;
+            l.store_elem(r, dst, i, dt);
+            Ok(())
+        })?;
+        Ok(dst)
+    }
+
+    /// `reverse`: a copy whose reads start at the offset and step by the signed steps of
+    /// [`crate::ops::layout::reverse_steps`], the numbers the interpreter uses.
+    pub(crate) fn lower_reverse(
+        &mut self,
+        src: clir::Value,
+        ty: &TensorType,
+        dims: &[usize],
+    ) -> Result<clir::Value> {
+        if ty.is_scalar() {
+            return Ok(src);
+        }
+        let dst = self.alloc_tensor(ty)?;
+        let (base, steps) = crate::ops::layout::reverse_steps(&ty.shape, dims);
+        let out_strides = ty.strides();
+        let dt = ty.dtype;
+        self.nest(&ty.shape, &mut |l, idx| {
+            let mut s = l.b.ins().iconst(types::I64, base as i64);
+            for (&i, &k) in idx.iter().zip(&steps) {
+                let t = l.b.ins().imul_imm_s(i, k);
+                s = l.b.ins().iadd(s, t);
+            }
+            let x = l.load_elem(src, s, dt);
+            let o = l.linear(idx, &out_strides, 0);
+            l.store_elem(x, dst, o, dt);
+            Ok(())
+        })?;
+        Ok(dst)
     }
 
     /// `dynamic_slice`: a pointer into the operand for contiguous windows, else a copy of

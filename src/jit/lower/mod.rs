@@ -411,6 +411,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             Op::Const(t) => self.lower_const(t)?,
             Op::Broadcast { dims } => self.lower_broadcast(args[0], arg_tys[0], dims, res_ty)?,
             Op::Reshape => self.lower_reshape(args[0], arg_tys[0], res_ty)?,
+            Op::BitcastConvert => self.lower_bitcast(args[0], arg_tys[0], res_ty)?,
             Op::Transpose { perm } => self.lower_transpose(args[0], arg_tys[0], perm, res_ty)?,
             Op::Slice { start, stride, .. } => {
                 self.lower_slice(args[0], arg_tys[0], start, stride, res_ty)?
@@ -422,6 +423,8 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 let start_dt = arg_tys.get(1).map_or(DType::I64, |t| t.dtype);
                 self.lower_dynamic_slice(args[0], arg_tys[0], &args[1..], start_dt, res_ty)?
             }
+            Op::Reverse { dims } => self.lower_reverse(args[0], arg_tys[0], dims)?,
+            Op::Clamp => self.lower_clamp(&args, &arg_tys, res_ty)?,
             Op::DynamicUpdateSlice => {
                 let start_dt = arg_tys.get(2).map_or(DType::I64, |t| t.dtype);
                 let (x, u) = (arg_tys[0], arg_tys[1]);

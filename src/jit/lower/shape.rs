@@ -206,6 +206,30 @@ impl Lowerer<'_, '_> {
         })
     }
 
+    /// `bitcast_convert`: the same bytes seen with another type. Tensors keep their buffer,
+    /// as `reshape` does (a narrower dtype's extra last dimension, or a wider one's missing
+    /// one, covers the same bytes); a scalar is reinterpreted in its register, stored to a
+    /// new buffer, or loaded from its operand's.
+    pub(super) fn lower_bitcast(
+        &mut self,
+        src: clir::Value,
+        in_ty: &TensorType,
+        out: &TensorType,
+    ) -> Result<clir::Value> {
+        let to = cl_type(out.dtype);
+        Ok(match (in_ty.is_scalar(), out.is_scalar()) {
+            (true, true) if self.b.func.dfg.value_type(src) == to => src,
+            (true, true) => self.b.ins().bitcast(to, MemFlagsData::new(), src),
+            (true, false) => {
+                let dst = self.alloc_tensor(out)?;
+                self.b.ins().store(MemFlagsData::trusted(), src, dst, 0);
+                dst
+            }
+            (false, true) => self.b.ins().load(to, MemFlagsData::trusted(), src, 0),
+            (false, false) => src,
+        })
+    }
+
     /// Writes the transpose of `src` by `perm` into `dst`.
     pub(super) fn emit_transpose(
         &mut self,
