@@ -74,6 +74,55 @@ fn poly_on_a_numpy_file_matches_the_generator_and_numpy() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The done-when check at full size: a library-written `.npy` of the generator's
+/// `rand:f32[1048576]`, run through `ir/poly.gir` in both executors, gives the generator path's
+/// results, and those are a plain Rust loop's f32 evaluation of the expression, bit for bit.
+#[test]
+fn poly_on_a_2_20_element_file_matches_the_generator_in_both_executors() {
+    let dir = scratch("poly20");
+    let ty = graphjit::args::parse_type("f32[1048576]").unwrap();
+    let x = graphjit::args::generate("rand", &ty).unwrap();
+    let x_file = dir.join("x.npy");
+    x.write_npy(&x_file).unwrap();
+    let want: Vec<f32> = x
+        .as_slice::<f32>()
+        .unwrap()
+        .iter()
+        .map(|&x| ((x * 2.0 + 1.0) * x - 3.0) / (x + 4.0))
+        .collect();
+    let want = Tensor::from_vec(want, [1 << 20]).unwrap();
+    let generated = dir.join("generated.npz");
+    ok(&[
+        "run",
+        "ir/poly.gir",
+        "rand:f32[1048576]",
+        "--save-outputs",
+        s(&generated),
+    ]);
+    let generated = read_tensors(&generated).unwrap();
+    assert_eq!(
+        generated[0].1, want,
+        "the generator path computes the expression"
+    );
+    let arg = format!("@{}", s(&x_file));
+    for interp in [false, true] {
+        let out = dir.join(format!("y{interp}.npz"));
+        let mut args = vec!["run", "ir/poly.gir", &arg, "--save-outputs", s(&out)];
+        if interp {
+            args.push("--interp");
+        }
+        ok(&args);
+        let saved = read_tensors(&out).unwrap();
+        assert_eq!(saved[0].0, "y");
+        assert_eq!(
+            saved[0].1.data().as_bytes(),
+            want.data().as_bytes(),
+            "interp: {interp}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn json_output_parses_back_to_the_results() {
     let out = ok(&[
