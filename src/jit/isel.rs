@@ -428,16 +428,23 @@ impl Isel<'_, '_, '_> {
         a: clir::Value,
         b: clir::Value,
     ) -> clir::Value {
+        let (op, total) = op.split_total();
+        if total && Class::of(dt) == Class::Float {
+            // StableHLO's TOTALORDER (`ops::compare::total_key`): the bits with the magnitude
+            // of negative values flipped, compared as signed integers.
+            let (ka, kb) = (self.total_key(dt, a), self.total_key(dt, b));
+            return self.compare(op, DType::I64, ka, kb);
+        }
         let signed = match Class::of(dt) {
             Class::Float => {
                 // IEEE quiet comparisons: ordered, except `ne`, which is true on NaN.
                 let cc = match op {
-                    CmpOp::Eq => FloatCC::Equal,
-                    CmpOp::Ne => FloatCC::NotEqual,
-                    CmpOp::Lt => FloatCC::LessThan,
-                    CmpOp::Le => FloatCC::LessThanOrEqual,
-                    CmpOp::Gt => FloatCC::GreaterThan,
-                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                    CmpOp::Eq | CmpOp::TotalEq => FloatCC::Equal,
+                    CmpOp::Ne | CmpOp::TotalNe => FloatCC::NotEqual,
+                    CmpOp::Lt | CmpOp::TotalLt => FloatCC::LessThan,
+                    CmpOp::Le | CmpOp::TotalLe => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt | CmpOp::TotalGt => FloatCC::GreaterThan,
+                    CmpOp::Ge | CmpOp::TotalGe => FloatCC::GreaterThanOrEqual,
                 };
                 return self.b.ins().fcmp(cc, a, b);
             }
@@ -446,18 +453,38 @@ impl Isel<'_, '_, '_> {
             Class::Int { signed } => signed,
         };
         let cc = match (op, signed) {
-            (CmpOp::Eq, _) => IntCC::Equal,
-            (CmpOp::Ne, _) => IntCC::NotEqual,
-            (CmpOp::Lt, true) => IntCC::SignedLessThan,
-            (CmpOp::Le, true) => IntCC::SignedLessThanOrEqual,
-            (CmpOp::Gt, true) => IntCC::SignedGreaterThan,
-            (CmpOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
-            (CmpOp::Lt, false) => IntCC::UnsignedLessThan,
-            (CmpOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
-            (CmpOp::Gt, false) => IntCC::UnsignedGreaterThan,
-            (CmpOp::Ge, false) => IntCC::UnsignedGreaterThanOrEqual,
+            (CmpOp::Eq | CmpOp::TotalEq, _) => IntCC::Equal,
+            (CmpOp::Ne | CmpOp::TotalNe, _) => IntCC::NotEqual,
+            (CmpOp::Lt | CmpOp::TotalLt, true) => IntCC::SignedLessThan,
+            (CmpOp::Le | CmpOp::TotalLe, true) => IntCC::SignedLessThanOrEqual,
+            (CmpOp::Gt | CmpOp::TotalGt, true) => IntCC::SignedGreaterThan,
+            (CmpOp::Ge | CmpOp::TotalGe, true) => IntCC::SignedGreaterThanOrEqual,
+            (CmpOp::Lt | CmpOp::TotalLt, false) => IntCC::UnsignedLessThan,
+            (CmpOp::Le | CmpOp::TotalLe, false) => IntCC::UnsignedLessThanOrEqual,
+            (CmpOp::Gt | CmpOp::TotalGt, false) => IntCC::UnsignedGreaterThan,
+            (CmpOp::Ge | CmpOp::TotalGe, false) => IntCC::UnsignedGreaterThanOrEqual,
         };
         self.b.ins().icmp(cc, a, b)
+    }
+
+    /// The total-order key of a float element as a sign-extended `i64` (`f16`/`bf16` are
+    /// already their bits in registers).
+    fn total_key(&mut self, dt: DType, x: clir::Value) -> clir::Value {
+        let w = dt.bits() as i64;
+        let bits = if dt.is_half() {
+            x
+        } else {
+            let it = Type::int_with_byte_size(dt.size_bytes() as u16).unwrap_or(types::I64);
+            self.b.ins().bitcast(it, MemFlagsData::new(), x)
+        };
+        let wide = if w < 64 {
+            self.b.ins().sextend(types::I64, bits)
+        } else {
+            bits
+        };
+        let sign = self.b.ins().sshr_imm_s(wide, 63);
+        let mask = self.b.ins().ushr_imm_s(sign, 1);
+        self.b.ins().bxor(wide, mask)
     }
 
     /// A conversion with Rust `as` semantics (and `x != 0` to bool). `ty` is the result's

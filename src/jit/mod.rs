@@ -31,6 +31,7 @@ mod half_float;
 mod isel;
 mod lower;
 pub mod plan;
+mod region;
 mod runtime;
 
 use std::collections::HashMap;
@@ -129,6 +130,9 @@ pub struct Executable {
     clif: String,
     code: disasm::CodeMap,
     memory: CodeMemory,
+    /// The contexts compiled code passes to `graphjit_region`; their addresses are constants
+    /// in the code, so they live (boxed, unmoved) as long as it.
+    _region_calls: Vec<Option<Box<region::RegionCall>>>,
 }
 
 impl Drop for Executable {
@@ -407,6 +411,7 @@ struct Built {
     scratch_bytes: usize,
     clif: String,
     code: disasm::CodeMap,
+    region_calls: Vec<Option<Box<region::RegionCall>>>,
 }
 
 impl Built {
@@ -426,6 +431,7 @@ impl Built {
             clif: self.clif,
             code: self.code,
             memory: CodeMemory(Some(module)),
+            _region_calls: self.region_calls,
         }
     }
 }
@@ -451,6 +457,8 @@ fn build(
     }
     // The fusion plan, an analysis of the IR that both entry variants follow.
     let plan = plan::plan(f, options.fusion);
+    // The contexts of region ops that call the runtime, shared by both variants.
+    let region_calls = region::region_calls(f).map_err(cerr)?;
 
     // Steps 4 to 6, once per variant: without limit checks (used when a run sets no limit,
     // so that limits cost nothing then) and, for a function with a `while`, with them.
@@ -484,6 +492,7 @@ fn build(
             simd: options.simd,
             checked,
             config: module.target_config(),
+            region_calls: &region_calls,
         };
         let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
         let scratch_size =
@@ -536,6 +545,7 @@ fn build(
         scratch_bytes,
         clif,
         code,
+        region_calls,
     })
 }
 

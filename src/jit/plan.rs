@@ -59,6 +59,7 @@ impl EwOp {
             | Op::DynamicUpdateSlice
             | Op::Reverse { .. }
             | Op::Clamp
+            | Op::Region(_)
             | Op::While
             | Op::If
             | Op::Yield

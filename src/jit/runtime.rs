@@ -28,11 +28,13 @@ pub(crate) enum RuntimeFn {
     DotBF16,
     /// `limits::graphjit_back_edge(state, budget) -> budget`.
     BackEdge,
+    /// `jit::region::graphjit_region(ctx, args, outs) -> status`: a region op's kernel.
+    Region,
 }
 
 impl RuntimeFn {
     /// Every runtime function, in the order of their import table.
-    pub(crate) const ALL: [RuntimeFn; 15] = [
+    pub(crate) const ALL: [RuntimeFn; 16] = [
         RuntimeFn::LogF32,
         RuntimeFn::LogF64,
         RuntimeFn::SinF32,
@@ -48,6 +50,7 @@ impl RuntimeFn {
         RuntimeFn::DotF16,
         RuntimeFn::DotBF16,
         RuntimeFn::BackEdge,
+        RuntimeFn::Region,
     ];
 
     /// The index of this function in [`RuntimeFn::ALL`] and in the import table.
@@ -73,6 +76,7 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => "graphjit_dot_f16",
             RuntimeFn::DotBF16 => "graphjit_dot_bf16",
             RuntimeFn::BackEdge => "graphjit_back_edge",
+            RuntimeFn::Region => "graphjit_region",
         }
     }
 
@@ -94,6 +98,7 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => kernels::dot_f16 as *const u8,
             RuntimeFn::DotBF16 => kernels::dot_bf16 as *const u8,
             RuntimeFn::BackEdge => crate::limits::graphjit_back_edge as *const u8,
+            RuntimeFn::Region => super::region::graphjit_region as *const u8,
         }
     }
 
@@ -106,6 +111,7 @@ impl RuntimeFn {
         const F64_2: &[Type] = &[types::F64, types::F64];
         const DOT: &[Type] = &[types::I64; 6];
         const BACK_EDGE: &[Type] = &[types::I64, types::I64];
+        const REGION: &[Type] = &[types::I64; 3];
         match self {
             RuntimeFn::LogF32 | RuntimeFn::SinF32 | RuntimeFn::CosF32 => (F32_1, types::F32),
             RuntimeFn::LogF64 | RuntimeFn::SinF64 | RuntimeFn::CosF64 => (F64_1, types::F64),
@@ -115,6 +121,7 @@ impl RuntimeFn {
                 (DOT, types::I64)
             }
             RuntimeFn::BackEdge => (BACK_EDGE, types::I64),
+            RuntimeFn::Region => (REGION, types::I64),
         }
     }
 

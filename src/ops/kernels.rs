@@ -99,7 +99,7 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
         Op::Reverse { dims } => Some(layout::reverse_data(arg(0)?, dims)),
         Op::Clamp => clamp_data(arg(0)?, arg(1)?, arg(2)?),
-        Op::While | Op::If | Op::Yield | Op::Return => None,
+        Op::Region(_) | Op::While | Op::If | Op::Yield | Op::Return => None,
     }
 }
 

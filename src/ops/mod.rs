@@ -4,9 +4,12 @@
 //! interpreter (and constant folding) run are in [`kernels`]. The JIT emits inline code for
 //! the cheap ops and calls the very functions of [`scalar`] for the transcendental ones.
 
+pub mod compare;
 pub mod index;
 pub mod kernels;
 pub mod layout;
+pub mod region;
+pub mod region_kernels;
 pub mod scalar;
 
 use std::fmt;
@@ -50,7 +53,11 @@ pub enum BinaryOp {
     ShrArith,
 }
 
-/// Elementwise comparisons; the result is `bool`.
+/// Elementwise comparisons; the result is `bool`. The `Total*` comparisons are StableHLO's
+/// `TOTALORDER` comparison type (see [`compare`]): on floats they order
+/// `-NaN < -inf < ... < -0 < +0 < ... < +inf < +NaN` by bits; on other dtypes they are the
+/// plain comparisons. The plain ones are StableHLO's `FLOAT`, `SIGNED` and `UNSIGNED` types,
+/// chosen by the operands' dtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CmpOp {
     Eq,
@@ -59,6 +66,12 @@ pub enum CmpOp {
     Le,
     Gt,
     Ge,
+    TotalEq,
+    TotalNe,
+    TotalLt,
+    TotalLe,
+    TotalGt,
+    TotalGe,
 }
 
 /// The combining function of a `reduce`.
@@ -154,6 +167,10 @@ pub enum Op {
     /// Operand 0 is a scalar `bool`; region 0 (then) or region 1 (else) runs and yields the
     /// results.
     If,
+    /// An op with one isolated scalar region (variadic `reduce`, `reduce_window`, `sort`,
+    /// `scatter`); see [`region`]. Its type rule is [`region::signature`], which the verifier
+    /// applies with the region.
+    Region(region::RegionOp),
     /// Terminates a nested region with its values.
     Yield,
     /// Terminates the function body with its results.
@@ -258,13 +275,19 @@ impl BinaryOp {
 }
 
 impl CmpOp {
-    pub const ALL: [CmpOp; 6] = [
+    pub const ALL: [CmpOp; 12] = [
         CmpOp::Eq,
         CmpOp::Ne,
         CmpOp::Lt,
         CmpOp::Le,
         CmpOp::Gt,
         CmpOp::Ge,
+        CmpOp::TotalEq,
+        CmpOp::TotalNe,
+        CmpOp::TotalLt,
+        CmpOp::TotalLe,
+        CmpOp::TotalGt,
+        CmpOp::TotalGe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -275,6 +298,25 @@ impl CmpOp {
             CmpOp::Le => "le",
             CmpOp::Gt => "gt",
             CmpOp::Ge => "ge",
+            CmpOp::TotalEq => "eq.total",
+            CmpOp::TotalNe => "ne.total",
+            CmpOp::TotalLt => "lt.total",
+            CmpOp::TotalLe => "le.total",
+            CmpOp::TotalGt => "gt.total",
+            CmpOp::TotalGe => "ge.total",
+        }
+    }
+
+    /// The plain comparison of the same direction, and whether this one is `TOTALORDER`.
+    pub fn split_total(self) -> (CmpOp, bool) {
+        match self {
+            CmpOp::TotalEq => (CmpOp::Eq, true),
+            CmpOp::TotalNe => (CmpOp::Ne, true),
+            CmpOp::TotalLt => (CmpOp::Lt, true),
+            CmpOp::TotalLe => (CmpOp::Le, true),
+            CmpOp::TotalGt => (CmpOp::Gt, true),
+            CmpOp::TotalGe => (CmpOp::Ge, true),
+            c => (c, false),
         }
     }
 }
@@ -340,6 +382,7 @@ impl Op {
             Op::DynamicUpdateSlice => "dynamic_update_slice",
             Op::Reverse { .. } => "reverse",
             Op::Clamp => "clamp",
+            Op::Region(r) => r.name(),
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -349,7 +392,7 @@ impl Op {
 
     /// Whether the op has regions (structured control flow).
     pub fn has_regions(&self) -> bool {
-        matches!(self, Op::While | Op::If)
+        matches!(self, Op::While | Op::If | Op::Region(_))
     }
 
     /// Whether the op ends a region.
@@ -694,7 +737,7 @@ pub fn infer(
             expect_arity(op, args, 1)?;
             layout::infer_reverse(args[0], dims)
         }
-        Op::While | Op::If | Op::Yield | Op::Return => {
+        Op::Region(_) | Op::While | Op::If | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",
                 op.name()

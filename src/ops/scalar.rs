@@ -1123,6 +1123,12 @@ pub fn compare_with<T: Elem, V: CompareVisitor<T>>(op: CmpOp, v: V) -> V::Out {
         CmpOp::Le => v.visit(cmp_le::<T>),
         CmpOp::Gt => v.visit(cmp_gt::<T>),
         CmpOp::Ge => v.visit(cmp_ge::<T>),
+        CmpOp::TotalEq => v.visit(super::compare::total_eq::<T>),
+        CmpOp::TotalNe => v.visit(super::compare::total_ne::<T>),
+        CmpOp::TotalLt => v.visit(super::compare::total_lt::<T>),
+        CmpOp::TotalLe => v.visit(super::compare::total_le::<T>),
+        CmpOp::TotalGt => v.visit(super::compare::total_gt::<T>),
+        CmpOp::TotalGe => v.visit(super::compare::total_ge::<T>),
     }
 }
 
