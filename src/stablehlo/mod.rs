@@ -11,6 +11,7 @@ mod build;
 mod lexer;
 mod ops;
 pub mod parser;
+mod regions;
 
 use crate::error::ParseError;
 use crate::ir::verify::verify_function;
