@@ -9,6 +9,7 @@ pub mod index;
 pub mod kernels;
 pub mod layout;
 pub mod region;
+pub mod region_fast;
 pub mod region_kernels;
 pub mod scalar;
 

@@ -399,6 +399,16 @@ impl Body {
     /// The binary op when the body is `yield op(arg0, arg1)` (or with the arguments swapped,
     /// for a commutative op) on two arguments: the fast path of reductions and scatters.
     pub fn single_binary(&self) -> Option<BinaryOp> {
+        self.combine().flatten().map(|(b, _)| b)
+    }
+
+    /// The fast form of a two-argument region: `Some(None)` when it returns its second
+    /// argument, `Some(Some((op, swapped)))` when it is `op(arg0, arg1)` (`op(arg1, arg0)`
+    /// when swapped), `None` otherwise.
+    pub fn combine(&self) -> Option<super::region_fast::Combine> {
+        if self.is_replace() {
+            return Some(None);
+        }
         if self.params.len() != 2 || self.insts.len() != 1 || self.yields != [2] {
             return None;
         }
@@ -414,7 +424,11 @@ impl Body {
                 | BinaryOp::Or
                 | BinaryOp::Xor
         );
-        (i.args == [0, 1] || (commutative && i.args == [1, 0])).then_some(b)
+        match i.args[..] {
+            [0, 1] => Some(Some((b, false))),
+            [1, 0] if commutative => Some(Some((b, true))),
+            _ => None,
+        }
     }
 
     /// Whether the body yields its second argument unchanged (scatter's "set").
@@ -422,28 +436,83 @@ impl Body {
         self.params.len() == 2 && self.yields == [1]
     }
 
-    /// For a sort comparator that compares one operand's `lhs` and `rhs` with a strict total
-    /// order: the operand and whether the order is descending. Floats need `lt.total` /
-    /// `gt.total`; integers any `lt`/`gt`.
-    pub fn sort_key(&self) -> Option<(usize, bool)> {
-        let [i] = self.insts.as_slice() else {
-            return None;
-        };
-        if self.yields != [self.params.len()] {
+    /// For a sort comparator that is a strict total order on a key of one operand: the
+    /// operand, whether the order is descending, and the slot holding the key of `lhs` (the
+    /// operand's `lhs` argument itself, or a value computed from it alone). The comparator
+    /// must be `lt`/`gt` of `key(lhs)` and `key(rhs)`, where `key` is the same program on
+    /// each side (`jnp.sort`'s canonicalizes -0 and NaN first), with `lt.total`/`gt.total`
+    /// on floats and any `lt`/`gt` on integers.
+    pub fn sort_key(&self) -> Option<(usize, bool, usize)> {
+        let n = self.params.len();
+        let last = self.insts.len().checked_sub(1)?;
+        if self.yields != [n + last] || self.insts.len() > 64 {
             return None;
         }
+        let i = &self.insts[last];
         let Op::Compare(c) = i.op else { return None };
-        let [a, b] = i.args[..] else { return None };
-        if a / 2 != b / 2 || a == b || a >= self.params.len() {
+        let [p, q] = i.args[..] else { return None };
+        let (a, b) = (self.param_of(p)?, self.param_of(q)?);
+        if a / 2 != b / 2 || a == b || !self.mirror(p, q, a, b) {
             return None;
         }
-        let float = self.params[a].is_float();
+        let float = self.dtype_of(p)?.is_float();
         let descending = match (c, float) {
             (CmpOp::Lt, false) | (CmpOp::TotalLt, _) => false,
             (CmpOp::Gt, false) | (CmpOp::TotalGt, _) => true,
             _ => return None,
         };
-        // `lt(rhs, lhs)` is `gt(lhs, rhs)`.
-        Some((a / 2, descending != (a % 2 == 1)))
+        // `lt(key(rhs), key(lhs))` is `gt(key(lhs), key(rhs))`.
+        let (key, flip) = if a % 2 == 0 { (p, false) } else { (q, true) };
+        Some((a / 2, descending != flip, key))
+    }
+
+    fn dtype_of(&self, slot: usize) -> Option<DType> {
+        match slot.checked_sub(self.params.len()) {
+            None => self.params.get(slot).copied(),
+            Some(k) => self.insts.get(k).map(|i| i.dtype),
+        }
+    }
+
+    /// The one region argument `slot` depends on, if exactly one.
+    fn param_of(&self, slot: usize) -> Option<usize> {
+        let n = self.params.len();
+        let mut seen = vec![false; n + self.insts.len()];
+        let mut stack = vec![slot];
+        let mut found = None;
+        while let Some(s) = stack.pop() {
+            if std::mem::replace(seen.get_mut(s)?, true) {
+                continue;
+            }
+            if s < n {
+                if found.is_some_and(|f| f != s) {
+                    return None;
+                }
+                found = Some(s);
+            } else {
+                stack.extend(&self.insts[s - n].args);
+            }
+        }
+        found
+    }
+
+    /// Whether `p` computes from argument `a` what `q` computes from argument `b`, by the
+    /// same instructions. Each step goes to lower slots, so the recursion is bounded by the
+    /// (limited) number of instructions.
+    fn mirror(&self, p: usize, q: usize, a: usize, b: usize) -> bool {
+        let n = self.params.len();
+        match (p.checked_sub(n), q.checked_sub(n)) {
+            (None, None) => p == a && q == b,
+            (Some(i), Some(j)) => {
+                let (x, y) = (&self.insts[i], &self.insts[j]);
+                x.op == y.op
+                    && x.dtype == y.dtype
+                    && x.args.len() == y.args.len()
+                    && x.args
+                        .iter()
+                        .zip(&y.args)
+                        .all(|(&u, &v)| (u == v && u >= n) || self.mirror(u, v, a, b))
+            }
+            _ => false,
+        }
     }
 }

@@ -22,7 +22,7 @@
 //!   region that returns the update.
 
 use super::region::{Body, RegionOp, ScatterDims, Window};
-use super::{scalar, BinaryOp, Op, ReduceOp};
+use super::{region_fast, scalar, BinaryOp, Op, ReduceOp};
 use crate::error::Error;
 use crate::tensor::{Data, Scalar, Tensor};
 use crate::types::{strides, DType, TensorType};
@@ -209,6 +209,17 @@ fn reduce_window(
     if let Some(s) = prefix_scan_dim(shape, w) {
         // A running scan along `s`: output i is the fold of elements 0..=i, so each output
         // extends the previous fold by one element.
+        if let (1, Some(Some(op))) = (n, body.combine()) {
+            let mut outer = shape.to_vec();
+            outer[s] = 1;
+            let mut bases = Vec::new();
+            for_each_index(&outer, |o| {
+                bases.push(o.iter().zip(&st).map(|(i, t)| i * t).sum());
+                Some(())
+            })?;
+            let out = region_fast::scan(xs[0].data(), init[0], &bases, shape[s], st[s], op)?;
+            return Some(vec![out]);
+        }
         for k in 0..n {
             outs[k].resize(total, init[k]);
         }
@@ -336,10 +347,26 @@ fn sort(body: &Body, args: &[&Tensor], dim: usize) -> Option<Vec<Data>> {
         let at = |i: usize| base + i * st[dim];
         perm.clear();
         perm.extend(0..len);
-        if let Some((k, descending)) = key {
-            let keys: Vec<i128> = (0..len)
-                .map(|i| args[k].get(at(i)).map(key_of))
-                .collect::<Option<_>>()?;
+        if let Some((k, descending, slot)) = key {
+            let keys: Vec<i128> = if slot == 2 * k {
+                (0..len)
+                    .map(|i| args[k].get(at(i)).map(key_of))
+                    .collect::<Option<_>>()?
+            } else {
+                // The key is computed by the comparator from `lhs` alone: run it with
+                // every argument set to this element and read the key's slot.
+                let mut keys = Vec::with_capacity(len);
+                for i in 0..len {
+                    call.clear();
+                    for t in args {
+                        let x = t.get(at(i))?;
+                        call.extend([x, x]);
+                    }
+                    run.run(&call)?;
+                    keys.push(key_of(*run.regs.get(slot)?));
+                }
+                keys
+            };
             if descending {
                 perm.sort_by(|&a, &b| keys[b].cmp(&keys[a]));
             } else {
@@ -387,15 +414,49 @@ fn scatter(body: &Body, args: &[&Tensor], d: &ScatterDims) -> Option<Vec<Data>> 
     let n = args.len() / 2;
     let (inputs, rest) = args.split_at(n);
     let (idx, updates) = (rest[0], &rest[1..]);
-    let in_shape = inputs[0].shape();
-    let in_st = strides(in_shape);
-    let up_shape = updates[0].shape();
-    let idx_shape = idx.shape();
-    let idx_st = strides(idx_shape);
+    let pairs = scatter_pairs(inputs[0].shape(), idx, updates[0].shape(), d)?;
+    if let (1, Some(c)) = (n, body.combine()) {
+        let mut out = inputs[0].data().clone();
+        region_fast::apply_pairs(&mut out, updates[0].data(), &pairs, c)?;
+        return Some(vec![out]);
+    }
     let mut outs: Vec<Vec<Scalar>> = inputs
         .iter()
         .map(|t| (0..t.len()).map(|i| t.get(i)).collect::<Option<_>>())
         .collect::<Option<_>>()?;
+    let mut run = Runner::new(body);
+    let mut call: Vec<Scalar> = Vec::with_capacity(2 * n);
+    for &(off_in, off_up) in &pairs {
+        call.clear();
+        for o in outs.iter() {
+            call.push(*o.get(off_in)?);
+        }
+        for u in updates {
+            call.push(u.get(off_up)?);
+        }
+        let new = run.run(&call)?;
+        for (o, &v) in outs.iter_mut().zip(new) {
+            *o.get_mut(off_in)? = v;
+        }
+    }
+    outs.iter()
+        .zip(inputs)
+        .map(|(v, t)| Data::from_scalars(t.dtype(), v))
+        .collect()
+}
+
+/// The (input element, update element) offsets a scatter combines, in the documented order:
+/// updates in row-major order of their scatter dimensions, each window in row-major order;
+/// windows that do not fit in the input are left out.
+pub fn scatter_pairs(
+    in_shape: &[usize],
+    idx: &Tensor,
+    up_shape: &[usize],
+    d: &ScatterDims,
+) -> Option<Vec<(usize, usize)>> {
+    let in_st = strides(in_shape);
+    let idx_shape = idx.shape();
+    let idx_st = strides(idx_shape);
     let in_rank = in_shape.len();
     let window_in: Vec<usize> = (0..in_rank)
         .filter(|x| !d.inserted_window_dims.contains(x) && !d.input_batching_dims.contains(x))
@@ -408,17 +469,25 @@ fn scatter(body: &Body, args: &[&Tensor], d: &ScatterDims) -> Option<Vec<Data>> 
     // The window extent in each input dimension.
     let mut extent = vec![1usize; in_rank];
     for (k, &ud) in d.update_window_dims.iter().enumerate() {
-        extent[window_in[k]] = up_shape[ud];
+        extent[*window_in.get(k)?] = up_shape[ud];
     }
-    let mut run = Runner::new(body);
-    let mut call: Vec<Scalar> = Vec::with_capacity(2 * n);
     let up_st = strides(up_shape);
     let scatter_shape: Vec<usize> = up_scatter.iter().map(|&x| up_shape[x]).collect();
     let window_shape: Vec<usize> = d.update_window_dims.iter().map(|&x| up_shape[x]).collect();
+    // Window offsets relative to the window's start, in the input and in the update.
+    let mut window = Vec::new();
+    for_each_index(&window_shape, |wi| {
+        let up: usize = wi.iter().zip(&d.update_window_dims).map(|(i, &x)| i * up_st[x]).sum();
+        let inp: usize = wi.iter().zip(&window_in).map(|(i, &x)| i * in_st[x]).sum();
+        window.push((inp, up));
+        Some(())
+    })?;
+    let mut pairs = Vec::new();
+    let mut start = vec![0i64; in_rank];
+    let mut idx_pos = vec![0usize; idx_shape.len()];
     for_each_index(&scatter_shape, |si| {
         // The start in the input: the index vector, then the batching dimensions.
-        let mut start = vec![0i64; in_rank];
-        let mut idx_pos = vec![0usize; idx_shape.len()];
+        start.iter_mut().for_each(|s| *s = 0);
         let mut it = si.iter();
         for (p, slot) in idx_pos.iter_mut().enumerate() {
             if !(has_vec && p == d.index_vector_dim) {
@@ -436,7 +505,7 @@ fn scatter(body: &Body, args: &[&Tensor], d: &ScatterDims) -> Option<Vec<Data>> 
         }
         for (b, &ib) in d.input_batching_dims.iter().enumerate() {
             let sb = d.scatter_indices_batching_dims[b];
-            start[ib] = start[ib].saturating_add(idx_pos[sb] as i64);
+            start[ib] = start[ib].saturating_add(*idx_pos.get(sb)? as i64);
         }
         let fits = (0..in_rank).all(|x| {
             start[x] >= 0
@@ -447,33 +516,8 @@ fn scatter(body: &Body, args: &[&Tensor], d: &ScatterDims) -> Option<Vec<Data>> 
         }
         let base_up: usize = si.iter().zip(&up_scatter).map(|(i, &x)| i * up_st[x]).sum();
         let base_in: usize = start.iter().zip(&in_st).map(|(&s, t)| s as usize * t).sum();
-        for_each_index(&window_shape, |wi| {
-            let off_up = base_up
-                + wi.iter()
-                    .zip(&d.update_window_dims)
-                    .map(|(i, &x)| i * up_st[x])
-                    .sum::<usize>();
-            let off_in = base_in
-                + wi.iter()
-                    .zip(&window_in)
-                    .map(|(i, &x)| i * in_st[x])
-                    .sum::<usize>();
-            call.clear();
-            for o in outs.iter() {
-                call.push(*o.get(off_in)?);
-            }
-            for u in updates {
-                call.push(u.get(off_up)?);
-            }
-            let new = run.run(&call)?;
-            for (o, &v) in outs.iter_mut().zip(new) {
-                *o.get_mut(off_in)? = v;
-            }
-            Some(())
-        })
+        pairs.extend(window.iter().map(|&(i, u)| (base_in + i, base_up + u)));
+        Some(())
     })?;
-    outs.iter()
-        .zip(inputs)
-        .map(|(v, t)| Data::from_scalars(t.dtype(), v))
-        .collect()
+    Some(pairs)
 }
