@@ -1,9 +1,10 @@
 //! The scalar program of a region op's region ([`crate::ops::region::Body`]), read off the IR
 //! once by each executor.
 
-use crate::ir::{Function, Inst, ValueDef};
-use crate::ops::region::{allowed_in_body, Body, BodyInst};
+use crate::ir::{Function, Inst, Region, Value, ValueDef};
+use crate::ops::region::{allowed_in_body, Body, BodyInst, RegionOp};
 use crate::ops::Op;
+use crate::types::TensorType;
 
 /// The body of region op `inst` (verified: one isolated region of rank-0 elementwise ops).
 /// An `Err` says what does not fit, for a function that was not verified.
@@ -75,4 +76,47 @@ pub fn region_body(f: &Function, inst: Inst) -> Result<Body, String> {
         "the region of '{}' does not end with 'yield'",
         d.op.name()
     ))
+}
+
+/// Appends region op `op` on `args` to `region`, with results of `results` and a region
+/// written from `body` (the inverse of [`region_body`]). Every new value is named by `name`
+/// (`None`: the default name). Gives the instruction and its new region.
+pub fn push_region_op(
+    f: &mut Function,
+    region: Region,
+    op: RegionOp,
+    args: Vec<Value>,
+    results: Vec<TensorType>,
+    body: &Body,
+    name: &mut dyn FnMut() -> Option<String>,
+) -> (Inst, Region) {
+    let names = results.iter().map(|_| name()).collect();
+    let inst = f.push_inst(region, Op::Region(op), args, results, names);
+    let ptypes: Vec<TensorType> = body.params.iter().map(|&d| TensorType::scalar(d)).collect();
+    let pnames = ptypes.iter().map(|_| name()).collect();
+    let mut slots = f.add_region_args(inst, ptypes, pnames);
+    let r = f.add_region();
+    for bi in &body.insts {
+        let a = bi
+            .args
+            .iter()
+            .filter_map(|&k| slots.get(k).copied())
+            .collect();
+        let i = f.push_inst(
+            r,
+            bi.op.clone(),
+            a,
+            vec![TensorType::scalar(bi.dtype)],
+            vec![name()],
+        );
+        slots.push(f.results(i)[0]);
+    }
+    let ys = body
+        .yields
+        .iter()
+        .filter_map(|&k| slots.get(k).copied())
+        .collect();
+    f.push_inst(r, Op::Yield, ys, vec![], vec![]);
+    f.set_regions(inst, vec![r]);
+    (inst, r)
 }

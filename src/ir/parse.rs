@@ -14,8 +14,12 @@
 //!            | "while" "(" [ carried { "," carried } ] ")" [ ":" types ]
 //!                  "{" statements "}" "do" "{" statements "}"
 //!            | "if" [ operands ] [ ":" types ] "{" statements "}" "else" "{" statements "}"
+//!            | REGIONOP [ operands ] { attribute } [ ":" types ]
+//!                  "(" [ rarg { "," rarg } ] ")" "{" statements "}"
 //!            | OPNAME [ operands ] { attribute } [ ":" types ] ;
 //! carried    = VALUE "=" VALUE ;                    (* region argument = initial value *)
+//! rarg       = VALUE ":" type ;                     (* a region argument of a region op *)
+//! REGIONOP   = "reduce" | "reduce_window" | "sort" | "scatter" ;
 //! operands   = VALUE { "," VALUE } ;
 //! attribute  = IDENT "=" ( INT | "[" [ INT { "," INT } ] "]" ) ;
 //! types      = type { "," type } ;
@@ -29,7 +33,9 @@
 //! `;` starts a comment that runs to the end of the line. OPNAME is one of the names of
 //! [`Op::name`]; the attributes are `dims` (broadcast, reverse), `perm` (transpose), `start`,
 //! `limit`, `stride` (slice), `axis` (concat, iota), `axes` (reduce) and `sizes`
-//! (dynamic_slice). A constant's literal is read with [`crate::tensor::parse_literal`]: an
+//! (dynamic_slice); region ops take theirs as listed in [`RegionOp`]'s parser (`dims`;
+//! `window`, `strides`, `base_dilations`, `window_dilations`, `pad_low`, `pad_high`; `dim`,
+//! `stable`; the scatter dimension numbers), where a left-out list is neutral. A constant's literal is read with [`crate::tensor::parse_literal`]: an
 //! atom fills the whole declared type (a splat), a list must spell out its shape.
 //!
 //! The parser checks syntax and resolves names; a name must be defined earlier in the text
@@ -42,7 +48,7 @@
 //!
 //! The parser creates values, instructions and regions in the order their definitions appear
 //! in the text: the parameters first; each instruction, with its result values, when the
-//! instruction is reached; a `while`'s region arguments right after its results; each region
+//! instruction is reached; a `while`'s or region op's region arguments right after its results; each region
 //! (with [`Function::add_region`]) when its `{` is reached, then its contents. A function whose
 //! arena order is this order is *canonical*, and for every canonical function that verifies
 //! `parse(print(f)) == f` (the derived `PartialEq`; constants of more than

@@ -277,6 +277,12 @@ fn scatter_signature(d: &ScatterDims, args: &[&TensorType]) -> Result<Signature,
             .any(|&x| x >= idx_rank || x == d.index_vector_dim)
         || d.input_batching_dims.len() != d.scatter_indices_batching_dims.len()
         || d.scatter_dims_to_operand_dims.iter().any(|&x| x >= in_rank)
+        || (0..d.scatter_dims_to_operand_dims.len()).any(|k| {
+            let x = d.scatter_dims_to_operand_dims[k];
+            d.scatter_dims_to_operand_dims[..k].contains(&x) || d.input_batching_dims.contains(&x)
+        })
+        || (0..d.input_batching_dims.len())
+            .any(|k| d.input_batching_dims[..k].contains(&d.input_batching_dims[k]))
     {
         type_err!("'scatter' dimension numbers are out of range or not increasing: {d:?}");
     }
@@ -365,6 +371,75 @@ pub fn allowed_in_body(op: &Op) -> bool {
 }
 
 impl Body {
+    /// `(acc, x) -> op(acc, x)` on `dt`: a fold (or a scatter's update) by one op.
+    pub fn fold(op: BinaryOp, dt: DType) -> Body {
+        Body {
+            params: vec![dt, dt],
+            insts: vec![BodyInst {
+                op: Op::Binary(op),
+                args: vec![0, 1],
+                dtype: dt,
+            }],
+            yields: vec![2],
+        }
+    }
+
+    /// `(old, new) -> new`: a scatter that sets.
+    pub fn replace(dt: DType) -> Body {
+        Body {
+            params: vec![dt, dt],
+            insts: vec![],
+            yields: vec![1],
+        }
+    }
+
+    /// The argmax (`max`) or argmin region of JAX over (value, index) pairs: the larger
+    /// (smaller) value wins, NaN wins over everything, and ties keep the smaller index.
+    /// Arguments `(acc_value, acc_index, value, index)`.
+    pub fn arg_best(dt: DType, index: DType, max: bool) -> Body {
+        let i = |op: Op, args: &[usize], dtype: DType| BodyInst {
+            op,
+            args: args.to_vec(),
+            dtype,
+        };
+        let b = DType::Bool;
+        let better = if max { CmpOp::Gt } else { CmpOp::Lt };
+        Body {
+            params: vec![dt, index, dt, index],
+            insts: vec![
+                i(Op::Compare(better), &[0, 2], b),       // 4
+                i(Op::Compare(CmpOp::Ne), &[0, 0], b),    // 5: acc is NaN
+                i(Op::Binary(BinaryOp::Or), &[4, 5], b),  // 6: keep acc's value
+                i(Op::Compare(CmpOp::Eq), &[0, 2], b),    // 7
+                i(Op::Compare(CmpOp::Lt), &[1, 3], b),    // 8
+                i(Op::Binary(BinaryOp::And), &[7, 8], b), // 9: a tie, acc first
+                i(Op::Binary(BinaryOp::Or), &[6, 9], b),  // 10: keep acc's index
+                i(Op::Select, &[6, 0, 2], dt),            // 11
+                i(Op::Select, &[10, 1, 3], index),        // 12
+            ],
+            yields: vec![11, 12],
+        }
+    }
+
+    /// A sort comparator on operands of `dts`: the total order on operand 0, ascending or
+    /// descending (the other operands ride along).
+    pub fn order(dts: &[DType], descending: bool) -> Body {
+        let cmp = if descending {
+            CmpOp::TotalGt
+        } else {
+            CmpOp::TotalLt
+        };
+        Body {
+            params: dts.iter().flat_map(|&d| [d, d]).collect(),
+            insts: vec![BodyInst {
+                op: Op::Compare(cmp),
+                args: vec![0, 1],
+                dtype: DType::Bool,
+            }],
+            yields: vec![2 * dts.len()],
+        }
+    }
+
     /// Runs the program on `args`, writing the yielded values to `out`; `regs` is scratch.
     /// `None` only if the program was not verified.
     pub fn eval(

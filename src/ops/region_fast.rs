@@ -129,7 +129,13 @@ mod tests {
     fn pairs_apply_in_order_and_scan_runs() {
         let mut out = Data::I32(vec![0; 4]);
         let src = Data::I32(vec![5, 6, 7]);
-        apply_pairs(&mut out, &src, &[(1, 0), (1, 1), (3, 2)], Some((BinaryOp::Add, false))).unwrap();
+        apply_pairs(
+            &mut out,
+            &src,
+            &[(1, 0), (1, 1), (3, 2)],
+            Some((BinaryOp::Add, false)),
+        )
+        .unwrap();
         assert!(matches!(out, Data::I32(ref v) if v == &[0, 11, 0, 7]));
         apply_pairs(&mut out, &src, &[(0, 2), (0, 0)], None).unwrap();
         assert!(matches!(out, Data::I32(ref v) if v == &[5, 11, 0, 7]));

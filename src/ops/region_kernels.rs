@@ -477,7 +477,11 @@ pub fn scatter_pairs(
     // Window offsets relative to the window's start, in the input and in the update.
     let mut window = Vec::new();
     for_each_index(&window_shape, |wi| {
-        let up: usize = wi.iter().zip(&d.update_window_dims).map(|(i, &x)| i * up_st[x]).sum();
+        let up: usize = wi
+            .iter()
+            .zip(&d.update_window_dims)
+            .map(|(i, &x)| i * up_st[x])
+            .sum();
         let inp: usize = wi.iter().zip(&window_in).map(|(i, &x)| i * in_st[x]).sum();
         window.push((inp, up));
         Some(())
