@@ -553,3 +553,102 @@ fn verifier_rejects_malformed_regions() {
         assert!(e.contains(want), "expected '{want}' in: {e}");
     }
 }
+
+#[test]
+fn builder_argmax_sort_cumsum_and_at_in_both_executors() {
+    use graphjit::{DType, Graph};
+    let g = Graph::new("front");
+    let x = g.input("x", DType::F32, [2, 4]);
+    let i = g.input("i", DType::I32, [3]);
+    let v = g.input("v", DType::F32, [3, 4]);
+    let am = x.argmax(1);
+    let an = x.argmin(0);
+    let s = x.sort(1, false);
+    let asort = x.argsort(1, true);
+    let c = x.cumsum(1);
+    let cm = x.cummax(0);
+    let added = x.at(i).add(v);
+    let set = x.at(i).set(v);
+    g.outputs(&[am, an, s, asort, c, cm, added, set]);
+    let xs = vec![3.0f32, f32::NAN, -1.0, 3.0, 0.5, 2.0, 2.0, -0.0];
+    let x0 = Tensor::from_vec(xs.clone(), vec![2, 4]).unwrap();
+    // Index -1 is the last row; 5 is out of range and dropped; row 1 twice: updates in order.
+    let i0 = i32s(vec![-1, 5, -1], &[3]);
+    let v0 = Tensor::from_vec((0..12).map(|k| k as f32).collect::<Vec<_>>(), vec![3, 4]).unwrap();
+    let inputs = [x0, i0, v0];
+    let a = g.interpret(&inputs).unwrap();
+    let b = g.compile().unwrap().run(&inputs).unwrap();
+    for (p, q) in a.iter().zip(&b) {
+        assert_eq!(p.data().as_bytes(), q.data().as_bytes());
+    }
+    assert_eq!(a[0].as_slice::<i32>().unwrap(), &[1, 1]);
+    assert_eq!(a[1].as_slice::<i32>().unwrap(), &[1, 0, 0, 1]);
+    let sb = bits(&a[2]);
+    let want: Vec<u32> = [-1.0, 3.0, 3.0, f32::NAN, -0.0, 0.5, 2.0, 2.0]
+        .iter()
+        .map(|v: &f32| v.to_bits())
+        .collect();
+    assert_eq!(sb, want);
+    assert_eq!(a[3].as_slice::<i32>().unwrap(), &[1, 0, 3, 2, 1, 2, 0, 3]);
+    let cs = a[4].as_slice::<f32>().unwrap();
+    assert_eq!((cs[0], cs[4], cs[7]), (3.0, 0.5, 4.5));
+    assert!(cs[1].is_nan());
+    let cmx = a[5].as_slice::<f32>().unwrap();
+    assert_eq!((cmx[4], cmx[6], cmx[7]), (3.0, 2.0, 3.0));
+    assert!(cmx[5].is_nan());
+    let mut want_add = xs.clone();
+    let mut want_set = xs;
+    for (k, row) in [1usize, 1].iter().enumerate() {
+        let src = if k == 0 { 0 } else { 2 };
+        for col in 0..4 {
+            want_add[row * 4 + col] += (src * 4 + col) as f32;
+            want_set[row * 4 + col] = (src * 4 + col) as f32;
+        }
+    }
+    assert_eq!(
+        bits(&a[6]),
+        want_add.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        bits(&a[7]),
+        want_set.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn eager_and_traced_region_ops_agree_with_the_builder() {
+    use graphjit::trace::{self, Traced};
+    let x = Tensor::from_vec(vec![2i32, -7, 2, 9, 0, 9], vec![6]).unwrap();
+    assert_eq!(x.argmax(0).unwrap().as_slice::<i32>().unwrap(), &[3]);
+    assert_eq!(x.argmin(0).unwrap().as_slice::<i32>().unwrap(), &[1]);
+    assert_eq!(
+        x.sort(0, true).unwrap().as_slice::<i32>().unwrap(),
+        &[9, 9, 2, 2, 0, -7]
+    );
+    assert_eq!(
+        x.argsort(0, false).unwrap().as_slice::<i32>().unwrap(),
+        &[1, 4, 0, 2, 3, 5]
+    );
+    assert_eq!(
+        x.cumsum(0).unwrap().as_slice::<i32>().unwrap(),
+        &[2, -5, -3, 6, 6, 15]
+    );
+    let h = Tensor::from_vec(vec![0i32; 4], vec![4]).unwrap();
+    let idx = i32s(vec![1, 3, 1, -1, 4], &[5]);
+    let ones = i32s(vec![1; 5], &[5]);
+    assert_eq!(
+        h.at_add(&idx, &ones).unwrap().as_slice::<i32>().unwrap(),
+        &[0, 2, 0, 2]
+    );
+    let f = trace::function(|xs: &[Traced]| {
+        let s = xs[0].cumsum(0)?;
+        let a = xs[0].argmax(0)?;
+        let t = xs[0].at_set(&xs[1], &xs[2])?;
+        Ok(vec![s, a, t])
+    });
+    let first = f.call(&[x.clone(), idx.clone(), ones.clone()]).unwrap();
+    let second = f.call(&[x, idx, ones]).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(f.stats().compilations, 1);
+    assert_eq!(first[2].as_slice::<i32>().unwrap(), &[2, 1, 2, 1, 1, 1]);
+}
