@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the workloads of issue 5 (W1..W6): each program of `ir/` compiled
+//! Criterion benchmarks of the workloads of issue 5 (W1..W6) and issue 11 (W8..W10, cumsum):
+//! each program of `ir/` compiled
 //! (with and without the loop optimizations), interpreted, and as a hand-written native Rust
 //! loop, the floor.
 
@@ -187,6 +188,68 @@ fn w6(c: &mut Criterion) {
     }
 }
 
+/// W8..W10 and cumsum of issue 11: region ops on 2^20 elements against native Rust loops.
+fn w8_w10(c: &mut Criterion) {
+    let n = 1 << 20;
+    let f = load("ir/argmax.gir", "argmax_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W8 argmax", &f, &ins);
+    c.bench_function("W8 argmax/native", |b| {
+        let x = f32_slice(&ins[0]);
+        b.iter(|| {
+            let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
+            for (i, &v) in black_box(x).iter().enumerate() {
+                if v > best || (v.is_nan() && !best.is_nan()) {
+                    best = v;
+                    at = i;
+                }
+            }
+            at
+        })
+    });
+
+    let f = load("ir/topk.gir", "sort_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W9 sort", &f, &ins);
+    c.bench_function("W9 sort/native", |b| {
+        let x = f32_slice(&ins[0]).to_vec();
+        b.iter(|| {
+            let mut v = x.clone();
+            v.sort_unstable_by(f32::total_cmp);
+            v
+        })
+    });
+
+    let f = load("ir/histogram.gir", "hist_big");
+    let ins = inputs(&f, &["rand:u8[1048576]"]);
+    bench_jit(c, "W10 histogram", &f, &ins);
+    c.bench_function("W10 histogram/native", |b| {
+        let d = ins[0].as_slice::<u8>().expect("u8 tensor");
+        b.iter(|| {
+            let mut h = [0i32; 256];
+            for &k in black_box(d) {
+                h[k as usize] += 1;
+            }
+            h
+        })
+    });
+
+    let f = load("ir/cumsum.gir", "cumsum_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "cumsum", &f, &ins);
+    c.bench_function("cumsum/native", |b| {
+        let x = f32_slice(&ins[0]);
+        let mut out = vec![0.0f32; n];
+        b.iter(|| {
+            let mut acc = 0.0f32;
+            for (o, &v) in out.iter_mut().zip(black_box(x)) {
+                acc += v;
+                *o = acc;
+            }
+        })
+    });
+}
+
 /// Short measurements: the machine is shared, and the comparisons are side by side.
 fn config() -> Criterion {
     Criterion::default()
@@ -198,6 +261,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = w1_w2, w3_w4, w5, w6
+    targets = w1_w2, w3_w4, w5, w6, w8_w10
 }
 criterion_main!(benches);

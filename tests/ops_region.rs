@@ -652,3 +652,28 @@ fn eager_and_traced_region_ops_agree_with_the_builder() {
     assert_eq!(f.stats().compilations, 1);
     assert_eq!(first[2].as_slice::<i32>().unwrap(), &[2, 1, 2, 1, 1, 1]);
 }
+
+#[test]
+fn scatter_of_a_rank0_update_at_one_index() {
+    // The form JAX gives `x.at[i].set(v)` inside `fori_loop`: indices `[1]`, index vector
+    // dimension 0, a rank-0 update (compiled code keeps it in a register).
+    let src = "
+func @s(%x: i64[4], %i: i32, %v: i64) -> i64[4] {
+  %idx = reshape %i : i32[1]
+  %r = scatter %x, %idx, %v inserted_window_dims=[0] scatter_dims_to_operand_dims=[0] index_vector_dim=0 : i64[4] (%a: i64, %b: i64) {
+    %s = mul %a, %b : i64
+    yield %s
+  }
+  return %r
+}";
+    let x = Tensor::from_vec(vec![1i64, 2, 3, 4], vec![4]).unwrap();
+    for (i, want) in [
+        (2, [1i64, 2, 30, 4]),
+        (4, [1, 2, 3, 4]),
+        (-1, [1, 2, 3, 4]),
+        (0, [10, 2, 3, 4]),
+    ] {
+        let out = both(src, &[x.clone(), Tensor::scalar(i), Tensor::scalar(10i64)]);
+        assert_eq!(out[0].as_slice::<i64>().unwrap(), &want, "index {i}");
+    }
+}

@@ -19,7 +19,8 @@ pub fn total_key<T: Elem>(x: T) -> i64 {
     }
 }
 
-fn order<T: Elem>(a: T, b: T) -> std::cmp::Ordering {
+/// The total order of two elements (see the module doc).
+pub fn order<T: Elem>(a: T, b: T) -> std::cmp::Ordering {
     if T::DTYPE.is_float() {
         total_key(a).cmp(&total_key(b))
     } else {

@@ -121,6 +121,45 @@ pub fn scan(
     crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, init, bases, len, stride, op))
 }
 
+/// Sorts each row (`len` elements `stride` apart from each of `bases`) of a single operand
+/// by the total order, ascending or descending. Equal keys are identical elements (the order
+/// tells every bit pattern apart), so an unstable sort gives the stable sort's result.
+pub fn sort_rows(
+    x: &Data,
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    descending: bool,
+) -> Option<Data> {
+    fn go<T: Elem>(
+        x: &Data,
+        bases: &[usize],
+        len: usize,
+        stride: usize,
+        descending: bool,
+    ) -> Option<Data> {
+        let src = T::slice(x)?;
+        let mut out = src.to_vec();
+        let mut row: Vec<T> = Vec::with_capacity(len);
+        for &base in bases {
+            row.clear();
+            for i in 0..len {
+                row.push(*src.get(base + i * stride)?);
+            }
+            if descending {
+                row.sort_unstable_by(|a, b| super::compare::order(*b, *a));
+            } else {
+                row.sort_unstable_by(|a, b| super::compare::order(*a, *b));
+            }
+            for (i, &v) in row.iter().enumerate() {
+                *out.get_mut(base + i * stride)? = v;
+            }
+        }
+        Some(T::into_data(out))
+    }
+    crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, bases, len, stride, descending))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -167,6 +167,38 @@ impl Gen {
     fn gen_scatter(&mut self, r: Region, v: Value, ty: &TensorType) {
         let dt = ty.dtype;
         let n = ty.shape[0] as i64;
+        if self.rng.chance(30) {
+            // `x.at[i].set(s)` as JAX writes it for one index: indices `[1]`, index vector
+            // dimension 0, a rank-0 update.
+            let i = (self.rng.below(n as usize + 4) as i64 - 2) as i32;
+            let ity = TensorType::new(DType::I32, vec![1]);
+            let idx = self.push1(
+                r,
+                Op::Const(
+                    Tensor::from_vec(vec![i], vec![1]).unwrap_or_else(|| Tensor::zeros(&ity)),
+                ),
+                vec![],
+                ity,
+            );
+            let st = TensorType::scalar(dt);
+            let u = self.value_of(r, &st);
+            self.push_region_op(
+                r,
+                RegionOp::Scatter(ScatterDims {
+                    update_window_dims: vec![],
+                    inserted_window_dims: vec![0],
+                    input_batching_dims: vec![],
+                    scatter_indices_batching_dims: vec![],
+                    scatter_dims_to_operand_dims: vec![0],
+                    index_vector_dim: 0,
+                }),
+                vec![v, idx, u],
+                vec![ty.clone()],
+                vec![st.clone(), st],
+                |g, region, a| vec![g.combiner(region, a[0], a[1], dt)],
+            );
+            return;
+        }
         let m = 1 + self.rng.below(self.cfg.max_dim + 2);
         let ix: Vec<i32> = (0..m)
             .map(|_| (self.rng.below(n as usize + 4) as i64 - 2) as i32)
