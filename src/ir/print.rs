@@ -189,6 +189,36 @@ impl Printer<'_, '_, '_> {
                     Op::Concat { axis } | Op::Iota { axis } => write!(line, " axis={axis}")?,
                     Op::Reduce { axes, .. } => write!(line, " axes={}", list(axes))?,
                     Op::DynamicSlice { sizes } => write!(line, " sizes={}", list(sizes))?,
+                    Op::Pad {
+                        low,
+                        high,
+                        interior,
+                    } => write!(
+                        line,
+                        " low={} high={} interior={}",
+                        list(low),
+                        list(high),
+                        list(interior)
+                    )?,
+                    Op::Gather { dims: g } => write!(
+                        line,
+                        " offset_dims={} collapsed_slice_dims={} operand_batching_dims={} start_indices_batching_dims={} start_index_map={} index_vector_dim={} slice_sizes={}",
+                        list(&g.offset_dims),
+                        list(&g.collapsed_slice_dims),
+                        list(&g.operand_batching_dims),
+                        list(&g.start_indices_batching_dims),
+                        list(&g.start_index_map),
+                        g.index_vector_dim,
+                        list(&g.slice_sizes)
+                    )?,
+                    Op::DotGeneral { dims: d } => write!(
+                        line,
+                        " lhs_batch={} rhs_batch={} lhs_contract={} rhs_contract={}",
+                        list(&d.lhs_batch),
+                        list(&d.rhs_batch),
+                        list(&d.lhs_contract),
+                        list(&d.rhs_contract)
+                    )?,
                     _ => {}
                 }
             }

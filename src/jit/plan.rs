@@ -59,6 +59,9 @@ impl EwOp {
             | Op::DynamicUpdateSlice
             | Op::Reverse { .. }
             | Op::Clamp
+            | Op::Pad { .. }
+            | Op::Gather { .. }
+            | Op::DotGeneral { .. }
             | Op::While
             | Op::If
             | Op::Yield

@@ -18,6 +18,7 @@
 
 mod dot;
 mod fused;
+mod gather;
 mod index;
 mod shape;
 
@@ -429,6 +430,13 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 let start_dt = arg_tys.get(2).map_or(DType::I64, |t| t.dtype);
                 let (x, u) = (arg_tys[0], arg_tys[1]);
                 self.lower_dynamic_update_slice(args[0], args[1], x, u, &args[2..], start_dt)?
+            }
+            Op::Pad { low, interior, .. } => {
+                self.lower_pad(args[0], args[1], arg_tys[0], low, interior, res_ty)?
+            }
+            Op::Gather { dims } => self.lower_gather(args[0], args[1], &arg_tys, dims, res_ty)?,
+            Op::DotGeneral { dims } => {
+                self.lower_dot_general(args[0], args[1], &arg_tys, dims, res_ty)?
             }
             Op::Unary(_)
             | Op::Binary(_)
