@@ -3,6 +3,8 @@
 
 use std::marker::PhantomData;
 
+mod case;
+
 use super::{
     scalar_to_reg, BinaryFn, Dst, Instr, Interpreter, KernelInstr, Out, Slot, UnaryFn, MAX_NESTING,
 };
@@ -451,6 +453,7 @@ impl<'f> Compiler<'f> {
         match &d.op {
             Op::While => return self.compile_while(inst, &arg_slots, depth),
             Op::If => return self.compile_if(inst, &arg_slots, depth),
+            Op::Case => return self.compile_case(inst, &arg_slots, depth),
             _ => {}
         }
         let [result] = d.results[..] else {

@@ -444,6 +444,7 @@ impl<'a> Parser<'a> {
         match self.lex.text(op_tok) {
             "while" => self.while_op(f, region, names, depth),
             "if" => self.if_op(f, region, names, depth),
+            "case" => self.case_op(f, region, names, depth),
             _ => self.flat_op(f, region, names, op_tok),
         }
     }
@@ -512,6 +513,26 @@ impl<'a> Parser<'a> {
         self.expect_word("else", "'else' and the else region of 'if'")?;
         let els = self.region(f, depth, "the else region of 'if'")?;
         f.set_regions(inst, vec![then, els]);
+        Ok(())
+    }
+
+    /// `case %i : TYPES { ... } or { ... } or ...`: one region per branch.
+    fn case_op(
+        &mut self,
+        f: &mut Function,
+        region: Region,
+        names: Vec<Name>,
+        depth: usize,
+    ) -> Result<(), ParseError> {
+        let args = self.operands()?;
+        let types = self.result_types(&names, "case")?;
+        let inst = self.push(f, region, Op::Case, args, types, &names)?;
+        let mut regions = vec![self.region(f, depth, "the first branch of 'case'")?];
+        while self.lex.peek()?.kind == Tok::Ident && self.lex.text(self.lex.peek()?) == "or" {
+            self.lex.next()?;
+            regions.push(self.region(f, depth, "a branch of 'case'")?);
+        }
+        f.set_regions(inst, regions);
         Ok(())
     }
 

@@ -227,10 +227,10 @@ impl Printer<'_, '_, '_> {
         if d.regions.is_empty() {
             return self.out.write_str("\n");
         }
-        let keyword = if matches!(d.op, Op::While) {
-            "do"
-        } else {
-            "else"
+        let keyword = match d.op {
+            Op::While => "do",
+            Op::Case => "or",
+            _ => "else",
         };
         for (k, &r) in d.regions.iter().enumerate() {
             if k == 0 {

@@ -62,6 +62,7 @@ impl EwOp {
             | Op::Pad { .. }
             | Op::Gather { .. }
             | Op::DotGeneral { .. }
+            | Op::Case
             | Op::While
             | Op::If
             | Op::Yield

@@ -108,7 +108,7 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
             let (ad, bd) = (a.data(), b.data());
             dot_general::dot_general_data(ad, a.shape(), bd, b.shape(), dims, ty.dtype)
         }
-        Op::While | Op::If | Op::Yield | Op::Return => None,
+        Op::While | Op::If | Op::Case | Op::Yield | Op::Return => None,
     }
 }
 

@@ -183,6 +183,10 @@ pub enum Op {
     DotGeneral {
         dims: dot_general::DotDims,
     },
+    /// StableHLO's `case`: operand 0 is a scalar `i32` index; region `index` runs and yields
+    /// the results, and an index out of `0..regions` runs the last region, as the spec says.
+    /// The regions have no arguments, like `if`'s.
+    Case,
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
     /// instruction's region arguments (the current loop-carried values). Results are the
@@ -403,6 +407,7 @@ impl Op {
             Op::Pad { .. } => "pad",
             Op::Gather { .. } => "gather",
             Op::DotGeneral { .. } => "dot_general",
+            Op::Case => "case",
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -412,7 +417,7 @@ impl Op {
 
     /// Whether the op has regions (structured control flow).
     pub fn has_regions(&self) -> bool {
-        matches!(self, Op::While | Op::If)
+        matches!(self, Op::While | Op::If | Op::Case)
     }
 
     /// Whether the op ends a region.
@@ -767,7 +772,7 @@ pub fn infer(
         } => pad::infer_pad(args, low, high, interior),
         Op::Gather { dims } => gather::infer_gather(args, dims),
         Op::DotGeneral { dims } => dot_general::infer_dot_general(args, dims, declared),
-        Op::While | Op::If | Op::Yield | Op::Return => {
+        Op::While | Op::If | Op::Case | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",
                 op.name()

@@ -557,7 +557,8 @@ fn if_op(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<
     )
 }
 
-/// `case` as a chain of `if`s: `index == 0 ? b0 : index == 1 ? b1 : ... : last`, so an
+/// `case` on an `i32` index (what the spec allows) is graphjit's `case`; on another integer
+/// type, a chain of `if`s: `index == 0 ? b0 : index == 1 ? b1 : ... : last`. Either way an
 /// out-of-range index runs the last branch, as StableHLO says.
 fn case(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
     arity(b, op, args, 1)?;
@@ -568,8 +569,29 @@ fn case(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<V
             "the index of 'stablehlo.case' must be a scalar integer",
         ));
     }
-    if op.regions.is_empty() || op.regions.len() > 32 {
-        return Err(b.err(op.pos, "'stablehlo.case' needs 1 to 32 branches"));
+    if op.regions.is_empty() {
+        return Err(b.err(op.pos, "'stablehlo.case' needs at least one branch"));
+    }
+    if it.dtype == DType::I32 {
+        // graphjit's own n-way `case`, with the spec's rule for an out-of-range index.
+        let types = op.result_types.clone();
+        let inst = b.f.push_inst(r, Op::Case, args.to_vec(), types.clone(), Vec::new());
+        let mut regions = Vec::with_capacity(op.regions.len());
+        for branch in &op.regions {
+            let reg = b.f.add_region();
+            let y = b.block(reg, branch, "case branch")?;
+            b.check_yield(&y, &types, op.pos, "the result types of 'stablehlo.case'")?;
+            b.f.push_inst(reg, Op::Yield, y, Vec::new(), Vec::new());
+            regions.push(reg);
+        }
+        b.f.set_regions(inst, regions);
+        return Ok(b.f.results(inst).to_vec());
+    }
+    if op.regions.len() > 32 {
+        return Err(b.err(
+            op.pos,
+            "'stablehlo.case' on a non-i32 index needs 1 to 32 branches",
+        ));
     }
     case_from(b, r, op, args[0], 0)
 }

@@ -1,4 +1,4 @@
-//! Code generation for `gather`, `pad` and `dot_general`.
+//! Code generation for `gather`, `pad`, `dot_general` and `case`.
 //!
 //! `gather` follows the [`GatherPlan`] the interpreter evaluates: per result element, the
 //! start indices it needs are loaded from the index tensor, clamped inline
@@ -11,6 +11,7 @@
 //! Scalars are registers in compiled code; an operand or result of rank 0 goes through a
 //! one-element scratch slot here, so each lowering deals with buffers only.
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 use cranelift_module::{DataDescription, Module};
 
@@ -175,5 +176,59 @@ impl Lowerer<'_, '_> {
             .map_err(|e| self.err(format!("defining a descriptor: {e}")))?;
         let gv = self.calls.module.declare_data_in_func(id, self.b.func);
         Ok(self.b.ins().symbol_value(self.ptr_ty, gv))
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// `case`: a chain of `brif`s on `index == k` for every branch but the last, which runs
+    /// when none matched (an out-of-range index); every branch jumps to one merge block whose
+    /// parameters are the results, as `if` does.
+    pub(crate) fn lower_case(&mut self, i: crate::ir::Inst) -> Result<()> {
+        let f = self.f;
+        let data = f.inst(i);
+        let [p] = data.args[..] else {
+            return Err(self.err("'case' needs one operand"));
+        };
+        let tys: Vec<&TensorType> = data.results.iter().map(|&r| self.ty(r)).collect();
+        let idx = self.val(p)?;
+        let merge = self.b.create_block();
+        let params = self.append_params(merge, &tys);
+        let n = data.regions.len();
+        for (k, &region) in data.regions.iter().enumerate() {
+            if k + 1 < n {
+                let this = self.b.create_block();
+                let next = self.b.create_block();
+                let hit = self.b.ins().icmp_imm_s(IntCC::Equal, idx, k as i64);
+                self.b.ins().brif(hit, this, &[], next, &[]);
+                self.b.switch_to_block(this);
+                self.case_branch(region, merge, i)?;
+                self.b.switch_to_block(next);
+            } else {
+                self.case_branch(region, merge, i)?;
+            }
+        }
+        self.b.switch_to_block(merge);
+        for (k, &r) in data.results.iter().enumerate() {
+            self.define(r, params[k]);
+        }
+        Ok(())
+    }
+
+    /// Lowers one branch of a `case` into the current block and jumps to `merge` with its
+    /// yields.
+    fn case_branch(
+        &mut self,
+        region: crate::ir::Region,
+        merge: clir::Block,
+        i: crate::ir::Inst,
+    ) -> Result<()> {
+        let (_, ys) = self.lower_region(region)?;
+        let args = ys
+            .iter()
+            .map(|&y| self.val(y).map(clir::BlockArg::from))
+            .collect::<Result<Vec<_>>>()?;
+        self.b.set_srcloc(clir::SourceLoc::new(i.0));
+        self.b.ins().jump(merge, &args);
+        Ok(())
     }
 }

@@ -345,6 +345,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         match op {
             Op::While => return self.lower_while(i),
             Op::If => return self.lower_if(i),
+            Op::Case => return self.lower_case(i),
             _ => {}
         }
         let [res] = data.results[..] else {
@@ -446,6 +447,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             | Op::Reduce { .. }
             | Op::While
             | Op::If
+            | Op::Case
             | Op::Yield
             | Op::Return => return Err(self.err(format!("'{}' cannot be lowered here", op.name()))),
         };
