@@ -24,9 +24,16 @@ fn refs() -> Vec<Ref> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/math_refs.txt");
     let text = std::fs::read_to_string(path).expect("tests/data/math_refs.txt");
     let mut out = Vec::new();
-    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
         let w: Vec<&str> = line.split_whitespace().collect();
-        let dtype = if w[1] == "f32" { DType::F32 } else { DType::F64 };
+        let dtype = if w[1] == "f32" {
+            DType::F32
+        } else {
+            DType::F64
+        };
         let parse = |h: &str| -> Scalar {
             let bits = u64::from_str_radix(h, 16).expect("hex bits");
             match dtype {
@@ -117,7 +124,9 @@ fn within_one_ulp_for_f32_and_two_for_f64() {
 #[test]
 fn compiled_code_gives_the_interpreters_bits_on_the_reference_points() {
     let refs = refs();
-    for name in ["expm1", "log1p", "rsqrt", "logistic", "cbrt", "erf", "atan2"] {
+    for name in [
+        "expm1", "log1p", "rsqrt", "logistic", "cbrt", "erf", "atan2",
+    ] {
         for dtype in [DType::F32, DType::F64] {
             let pts: Vec<&Ref> = refs
                 .iter()
@@ -173,7 +182,12 @@ fn special_values() {
         UnaryOp::RoundAfz,
     ] {
         assert_eq!(bits(u(op, F64(-0.0))), (-0.0f64).to_bits(), "{}", op.name());
-        assert_eq!(bits(u(op, F32(-0.0))), (-0.0f32).to_bits() as u64, "{}", op.name());
+        assert_eq!(
+            bits(u(op, F32(-0.0))),
+            (-0.0f32).to_bits() as u64,
+            "{}",
+            op.name()
+        );
     }
     assert_eq!(u(UnaryOp::Rsqrt, F32(0.0)), F32(f32::INFINITY));
     assert_eq!(u(UnaryOp::Rsqrt, F64(-0.0)), F64(f64::NEG_INFINITY));
@@ -187,7 +201,10 @@ fn special_values() {
     assert_eq!(u(UnaryOp::Logistic, F64(f64::NEG_INFINITY)), F64(0.0));
     assert_eq!(u(UnaryOp::Logistic, F32(0.0)), F32(0.5));
     assert_eq!(u(UnaryOp::Cbrt, F64(-27.0)), F64(-3.0));
-    assert_eq!(u(UnaryOp::Cbrt, F32(f32::NEG_INFINITY)), F32(f32::NEG_INFINITY));
+    assert_eq!(
+        u(UnaryOp::Cbrt, F32(f32::NEG_INFINITY)),
+        F32(f32::NEG_INFINITY)
+    );
     assert_eq!(u(UnaryOp::Erf, F64(f64::INFINITY)), F64(1.0));
     assert_eq!(u(UnaryOp::Erf, F32(-10.0)), F32(-1.0));
     // Subnormals: expm1, log1p and erf are x (times 2/sqrt(pi) for erf) to first order.
@@ -197,17 +214,28 @@ fn special_values() {
     assert_eq!(u(UnaryOp::Sign, F64(tiny)), F64(1.0));
     assert_eq!(u(UnaryOp::Sign, F32(-f32::INFINITY)), F32(-1.0));
     // round_nearest_afz: halves go away from zero, unlike `round` (half to even).
-    for (x, want) in [(0.5f32, 1.0f32), (-2.5, -3.0), (1.4999999, 1.0), (8388609.0, 8388609.0)] {
+    for (x, want) in [
+        (0.5f32, 1.0f32),
+        (-2.5, -3.0),
+        (1.4999999, 1.0),
+        (8388609.0, 8388609.0),
+    ] {
         assert_eq!(u(UnaryOp::RoundAfz, F32(x)), F32(want), "{x}");
     }
-    assert_eq!(u(UnaryOp::RoundAfz, F64(-0.4)).to_string(), F64(-0.0).to_string());
+    assert_eq!(
+        u(UnaryOp::RoundAfz, F64(-0.4)).to_string(),
+        F64(-0.0).to_string()
+    );
     // atan2 quadrants and signed zeros (C99 Annex F).
     let a = |y: f64, x: f64| scalar::eval_binary(BinaryOp::Atan2, F64(y), F64(x)).unwrap();
     assert_eq!(a(0.0, -1.0), F64(std::f64::consts::PI));
     assert_eq!(a(-0.0, -1.0), F64(-std::f64::consts::PI));
     assert_eq!(bits(a(-0.0, 1.0)), (-0.0f64).to_bits());
     assert_eq!(a(1.0, 0.0), F64(std::f64::consts::FRAC_PI_2));
-    assert_eq!(a(f64::INFINITY, f64::INFINITY), F64(std::f64::consts::FRAC_PI_4));
+    assert_eq!(
+        a(f64::INFINITY, f64::INFINITY),
+        F64(std::f64::consts::FRAC_PI_4)
+    );
     assert!(nan(a(f64::NAN, 1.0)));
 }
 

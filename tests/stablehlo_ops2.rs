@@ -40,10 +40,7 @@ func.func public @main(%arg0: tensor<4xf32>) -> (tensor<7xf32>, tensor<5xf32>) {
     // Interior: [1, p, 2, p, 3, p, 4]; low -1 drops the 1; high 2 adds two p; the slice
     // keeps 7 of those 8. Low -2 drops the 1 and the p after it.
     let got = run(text, &[f32s(&[1.0, 2.0, 3.0, 4.0], &[4])]);
-    assert_eq!(
-        got[0],
-        f32s(&[-1.0, 2.0, -1.0, 3.0, -1.0, 4.0, -1.0], &[7])
-    );
+    assert_eq!(got[0], f32s(&[-1.0, 2.0, -1.0, 3.0, -1.0, 4.0, -1.0], &[7]));
     assert_eq!(got[1], f32s(&[2.0, -1.0, 3.0, -1.0, 4.0], &[5]));
 }
 
@@ -60,10 +57,7 @@ func.func public @main(%arg0: tensor<3x4xf32>, %arg1: tensor<2xi32>) -> (tensor<
     let x: Vec<f32> = (0..12).map(|v| v as f32).collect();
     let got = run(text, &[f32s(&x, &[3, 4]), i32s(&[3, -2], &[2])]);
     // Columns 3 and 0 (-2 clamps to 0) of each row; rows 2 (3 clamps to 2) and 0.
-    assert_eq!(
-        got[0],
-        f32s(&[3.0, 0.0, 7.0, 4.0, 11.0, 8.0], &[3, 2])
-    );
+    assert_eq!(got[0], f32s(&[3.0, 0.0, 7.0, 4.0, 11.0, 8.0], &[3, 2]));
     assert_eq!(
         got[1],
         f32s(&[8.0, 9.0, 10.0, 11.0, 0.0, 1.0, 2.0, 3.0], &[2, 4])

@@ -66,7 +66,10 @@ pub fn infer_dot_general(
             "'dot_general' needs as many lhs as rhs batch and contracting dimensions, got {dims:?}"
         ));
     }
-    for (t, ds) in [(a, [lhs_batch, lhs_contract]), (b, [rhs_batch, rhs_contract])] {
+    for (t, ds) in [
+        (a, [lhs_batch, lhs_contract]),
+        (b, [rhs_batch, rhs_contract]),
+    ] {
         let all: Vec<usize> = ds.iter().flat_map(|v| v.iter().copied()).collect();
         for (k, &x) in all.iter().enumerate() {
             if x >= t.rank() || all[..k].contains(&x) {
@@ -144,11 +147,7 @@ pub(crate) fn dot_general_data(
         .collect();
     let a = arrange(&convert_data(lhs, out_dtype), lshape, &lo);
     let b = arrange(&convert_data(rhs, out_dtype), rshape, &ro);
-    fn go<T: Elem + Element>(
-        a: &Data,
-        b: &Data,
-        [nb, m, k, n]: [usize; 4],
-    ) -> Option<Vec<T>> {
+    fn go<T: Elem + Element>(a: &Data, b: &Data, [nb, m, k, n]: [usize; 4]) -> Option<Vec<T>> {
         let (a, b) = (T::slice(a)?, T::slice(b)?);
         let mut out = Vec::with_capacity(nb.checked_mul(m)?.checked_mul(n)?);
         for i in 0..nb {

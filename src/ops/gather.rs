@@ -67,7 +67,9 @@ fn err<T>(m: String) -> Result<T, TypeError> {
 fn sorted_in(what: &str, v: &[usize], bound: usize) -> Result<(), TypeError> {
     for (k, &d) in v.iter().enumerate() {
         if d >= bound {
-            return err(format!("'gather' {what} entry {d} is out of range (< {bound})"));
+            return err(format!(
+                "'gather' {what} entry {d} is out of range (< {bound})"
+            ));
         }
         if k > 0 && v[k - 1] >= d {
             return err(format!(
@@ -95,7 +97,9 @@ impl GatherPlan {
     pub fn new(x: &TensorType, idx: &TensorType, g: &GatherDims) -> Result<GatherPlan, TypeError> {
         let r = x.rank();
         if !idx.dtype.is_int() {
-            return err(format!("'gather' start indices must be integers, got {idx}"));
+            return err(format!(
+                "'gather' start indices must be integers, got {idx}"
+            ));
         }
         let ivd = g.index_vector_dim;
         if ivd > idx.rank() {
@@ -133,7 +137,11 @@ impl GatherPlan {
                 ));
             }
         }
-        for &d in g.collapsed_slice_dims.iter().chain(&g.operand_batching_dims) {
+        for &d in g
+            .collapsed_slice_dims
+            .iter()
+            .chain(&g.operand_batching_dims)
+        {
             if g.slice_sizes[d] > 1 {
                 return err(format!(
                     "'gather' collapsed or batching dimension {d} needs a slice size of at most 1, got {}",
@@ -182,9 +190,7 @@ impl GatherPlan {
         let batch: Vec<usize> = (0..idx.rank()).filter(|&d| d != ivd).collect();
         // The operand dimensions that keep an offset in the result, in order.
         let kept: Vec<usize> = (0..r)
-            .filter(|d| {
-                !g.collapsed_slice_dims.contains(d) && !g.operand_batching_dims.contains(d)
-            })
+            .filter(|d| !g.collapsed_slice_dims.contains(d) && !g.operand_batching_dims.contains(d))
             .collect();
         let rank = batch.len() + kept.len();
         sorted_in("offset_dims", &g.offset_dims, rank.max(1))?;
@@ -235,7 +241,9 @@ impl GatherPlan {
                 .iter()
                 .position(|rd| matches!(rd, ResultDim::Batch { batch, .. } if *batch == i))
             else {
-                return err(format!("'gather' batching dimension {i} is not a batch dimension"));
+                return err(format!(
+                    "'gather' batching dimension {i} is not a batch dimension"
+                ));
             };
             starts[o] = StartSrc::Batch { result_dim: rd };
         }

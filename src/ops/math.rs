@@ -263,7 +263,10 @@ mod tests {
 
     #[test]
     fn sign_and_rounding_edges() {
-        assert_eq!(<f32 as FloatMath>::sign(-0.0).to_bits(), (-0.0f32).to_bits());
+        assert_eq!(
+            <f32 as FloatMath>::sign(-0.0).to_bits(),
+            (-0.0f32).to_bits()
+        );
         assert_eq!(<f32 as FloatMath>::sign(-3.5), -1.0);
         assert!(<f64 as FloatMath>::sign(f64::NAN).is_nan());
         assert_eq!(<f64 as FloatMath>::sign(f64::INFINITY), 1.0);

@@ -65,11 +65,7 @@ pub fn infer_pad(
 pub fn pad_placement(out: &TensorType, low: &[usize], interior: &[usize]) -> (usize, Vec<usize>) {
     let st = strides(&out.shape);
     let offset = low.iter().zip(&st).map(|(l, s)| l * s).sum();
-    let steps = st
-        .iter()
-        .zip(interior)
-        .map(|(s, i)| s * (i + 1))
-        .collect();
+    let steps = st.iter().zip(interior).map(|(s, i)| s * (i + 1)).collect();
     (offset, steps)
 }
 

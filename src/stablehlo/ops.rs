@@ -575,7 +575,8 @@ fn case(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<V
     if it.dtype == DType::I32 {
         // graphjit's own n-way `case`, with the spec's rule for an out-of-range index.
         let types = op.result_types.clone();
-        let inst = b.f.push_inst(r, Op::Case, args.to_vec(), types.clone(), Vec::new());
+        let inst =
+            b.f.push_inst(r, Op::Case, args.to_vec(), types.clone(), Vec::new());
         let mut regions = Vec::with_capacity(op.regions.len());
         for branch in &op.regions {
             let reg = b.f.add_region();

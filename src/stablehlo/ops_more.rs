@@ -59,7 +59,13 @@ fn math_unary(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult
 
 fn atan2(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
     arity(b, op, args, 2)?;
-    Ok(vec![b.emit(r, Op::Binary(BinaryOp::Atan2), args, None, op)?])
+    Ok(vec![b.emit(
+        r,
+        Op::Binary(BinaryOp::Atan2),
+        args,
+        None,
+        op,
+    )?])
 }
 
 /// `is_finite(x)` is `|x| < inf`: false for NaN (an unordered compare) and for ±inf.
@@ -75,7 +81,13 @@ fn is_finite(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<
     let inf = crate::ops::scalar::convert(Scalar::F64(f64::INFINITY), t.dtype);
     let c = b.constant(r, Tensor::full(inf, t.shape.clone()));
     let a = b.emit(r, Op::Unary(UnaryOp::Abs), args, None, op)?;
-    Ok(vec![b.emit(r, Op::Compare(CmpOp::Lt), &[a, c], None, op)?])
+    Ok(vec![b.emit(
+        r,
+        Op::Compare(CmpOp::Lt),
+        &[a, c],
+        None,
+        op,
+    )?])
 }
 
 fn reverse(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
@@ -147,12 +159,15 @@ fn gather(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec
         .ok_or_else(|| b.err(op.pos, "'stablehlo.gather' needs 'dimension_numbers'"))?
         .clone();
     let ivd = match rec.field("index_vector_dim") {
-        Some(a) => a.int().and_then(|i| usize::try_from(i).ok()).ok_or_else(|| {
-            b.err(
-                op.pos,
-                "'index_vector_dim' of 'stablehlo.gather' must be a non-negative integer",
-            )
-        })?,
+        Some(a) => a
+            .int()
+            .and_then(|i| usize::try_from(i).ok())
+            .ok_or_else(|| {
+                b.err(
+                    op.pos,
+                    "'index_vector_dim' of 'stablehlo.gather' must be a non-negative integer",
+                )
+            })?,
         None => 0,
     };
     let g = GatherDims {

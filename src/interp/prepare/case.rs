@@ -13,7 +13,12 @@ impl Compiler<'_> {
     /// branch's number skips it unless they are equal; the last branch runs when none matched
     /// (an out-of-range index, as StableHLO says). Every branch moves its yields into the
     /// same result slots and jumps to the end.
-    pub(super) fn compile_case(&mut self, inst: Inst, arg_slots: &[Slot], depth: usize) -> Result<(), Error> {
+    pub(super) fn compile_case(
+        &mut self,
+        inst: Inst,
+        arg_slots: &[Slot],
+        depth: usize,
+    ) -> Result<(), Error> {
         let f = self.f;
         let d = f.inst(inst);
         self.check_types(inst, &d.args, &[TensorType::scalar(DType::I32)], "takes")?;
@@ -27,9 +32,12 @@ impl Compiler<'_> {
         for (k, &r) in d.regions.iter().enumerate() {
             let skip = if k + 1 < n {
                 let Slot::Scalar(kreg, _) = self.new_slot(&TensorType::scalar(DType::I32)) else {
-                    return Err(self.err(self.describe(inst), "has no register for a branch number"));
+                    return Err(
+                        self.err(self.describe(inst), "has no register for a branch number")
+                    );
                 };
-                self.scalar_init[kreg as usize] = scalar_to_reg(crate::tensor::Scalar::I32(k as i32));
+                self.scalar_init[kreg as usize] =
+                    scalar_to_reg(crate::tensor::Scalar::I32(k as i32));
                 self.code.push(Instr::BinaryBranchIfFalse {
                     f: with_dtype(DType::I32, MakeCompare(CmpOp::Eq)),
                     a: idx,
@@ -75,5 +83,4 @@ impl Compiler<'_> {
         }
         Ok(())
     }
-
 }
