@@ -32,6 +32,7 @@ pub(crate) fn builder_for(name: &str) -> Option<BuildFn> {
         "atan2" => atan2,
         "is_finite" => is_finite,
         "reverse" => reverse,
+        "bitcast_convert" => bitcast_convert,
         "pad" => pad,
         "gather" => gather,
         "dot_general" => dot_general,
@@ -94,6 +95,12 @@ fn reverse(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Ve
     arity(b, op, args, 1)?;
     let d = dims(b, op, &["dims", "dimensions"])?;
     Ok(vec![b.emit(r, Op::Reverse { dims: d }, args, None, op)?])
+}
+
+fn bitcast_convert(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
+    arity(b, op, args, 1)?;
+    let ty = declared(b, op)?;
+    Ok(vec![b.emit(r, Op::BitcastConvert, args, Some(ty), op)?])
 }
 
 /// A signed list-of-integers attribute under any of `names`.
