@@ -142,7 +142,11 @@ fn compiled_code_gives_the_interpreters_bits_on_the_reference_points() {
                 let f = single_op(Op::Binary(BinaryOp::Atan2), &[t.clone(), t.clone()], t);
                 check_both(&f, &[column(0), column(1)], name);
             } else {
-                let f = single_op(Op::Unary(unary_of(name)), &[t.clone()], t);
+                let f = single_op(
+                    Op::Unary(unary_of(name)),
+                    std::slice::from_ref(&t),
+                    t.clone(),
+                );
                 check_both(&f, &[column(0)], name);
             }
         }

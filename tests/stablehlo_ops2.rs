@@ -133,7 +133,7 @@ func.func public @main(%arg0: tensor<2x2x3xf32>, %arg1: tensor<2x3x2xf32>, %arg2
     assert_eq!(got[0], f32s(&bmm, &[2, 2, 2]));
     assert_eq!(got[1], Tensor::scalar(100 * 100 + 100 * 100 + 50 * 50));
     // Contract a's (batch, row) with b's (batch, column): c[p, r] = sum_{q,i} a[q,i,p] b[q,r,i].
-    let mut c = vec![0f32; 9];
+    let mut c = [0f32; 9];
     for p in 0..3 {
         for r in 0..3 {
             for q in 0..2 {
