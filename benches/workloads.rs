@@ -1,4 +1,4 @@
-//! Criterion benchmarks of the workloads of issue 5 (W1..W6) and issue 11 (W8..W10, cumsum):
+//! Criterion benchmarks of the workloads of issue 5 (W1..W6) and issue 11 (W7..W10, cumsum):
 //! each program of `ir/` compiled
 //! (with and without the loop optimizations), interpreted, and as a hand-written native Rust
 //! loop, the floor.
@@ -250,6 +250,25 @@ fn w8_w10(c: &mut Criterion) {
     });
 }
 
+/// W7 (issue 11): a fori_loop dot product over 2^20 f32 reading `x[i]` and `y[i]` with
+/// size-1 `dynamic_slice`s, against the native sequential loop (the same order of additions).
+fn w7(c: &mut Criterion) {
+    let f = load("ir/fori_dot.gir", "fori_dot");
+    let ins = inputs(&f, &["rand(1):f32[1048576]", "rand(2):f32[1048576]"]);
+    bench_jit(c, "W7 fori_dot", &f, &ins);
+    let (x, y) = (f32_slice(&ins[0]).to_vec(), f32_slice(&ins[1]).to_vec());
+    c.bench_function("W7 fori_dot/native", |b| {
+        b.iter(|| {
+            let (x, y) = (black_box(&x), black_box(&y));
+            let mut acc = 0f32;
+            for i in 0..x.len() {
+                acc += x[i] * y[i];
+            }
+            acc
+        })
+    });
+}
+
 /// Short measurements: the machine is shared, and the comparisons are side by side.
 fn config() -> Criterion {
     Criterion::default()
@@ -261,6 +280,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = w1_w2, w3_w4, w5, w6, w8_w10
+    targets = w1_w2, w3_w4, w5, w6, w7, w8_w10
 }
 criterion_main!(benches);

@@ -529,6 +529,7 @@ macro_rules! value_methods {
             equal Eq, not_equal Ne, lt Lt, le Le, gt Gt, ge Ge);
         crate::eager::value_methods!(@reduce $V, $self_ => $emit;
             sum Sum, prod Prod, reduce_min Min, reduce_max Max, all And, any Or);
+        crate::eager_more::more_value_methods!($V, $self_ => $emit);
     };
     (@unary $V:ty, $self_:ident => $emit:expr; $($name:ident $op:ident),*) => {
         $(#[doc = concat!("Elementwise `", stringify!($name), "`.")]

@@ -33,6 +33,7 @@
 
 mod control;
 mod index;
+mod more;
 mod ops;
 pub mod promote;
 mod region;

@@ -3,6 +3,8 @@
 
 use std::marker::PhantomData;
 
+mod case;
+
 use super::{
     scalar_to_reg, BinaryFn, Dst, Instr, Interpreter, KernelInstr, Out, RegionInstr, Slot, UnaryFn,
     MAX_NESTING,
@@ -455,6 +457,7 @@ impl<'f> Compiler<'f> {
             Op::While => return self.compile_while(inst, &arg_slots, depth),
             Op::If => return self.compile_if(inst, &arg_slots, depth),
             Op::Region(op) => return self.compile_region_op(inst, op, arg_slots),
+            Op::Case => return self.compile_case(inst, &arg_slots, depth),
             _ => {}
         }
         let [result] = d.results[..] else {

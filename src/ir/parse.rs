@@ -117,6 +117,9 @@ enum OpKind {
     Reduce(ReduceOp),
     DynamicSlice,
     Reverse,
+    Pad,
+    Gather,
+    DotGeneral,
 }
 
 impl OpKind {
@@ -153,6 +156,9 @@ impl OpKind {
             "dynamic_slice" => OpKind::DynamicSlice,
             "reverse" => OpKind::Reverse,
             "dynamic_update_slice" => OpKind::Plain(|| Op::DynamicUpdateSlice),
+            "pad" => OpKind::Pad,
+            "gather" => OpKind::Gather,
+            "dot_general" => OpKind::DotGeneral,
             _ => return None,
         })
     }
@@ -166,6 +172,17 @@ impl OpKind {
             OpKind::Concat | OpKind::Iota => &["axis"],
             OpKind::Reduce(_) => &["axes"],
             OpKind::DynamicSlice => &["sizes"],
+            OpKind::Pad => &["low", "high", "interior"],
+            OpKind::Gather => &[
+                "offset_dims",
+                "collapsed_slice_dims",
+                "operand_batching_dims",
+                "start_indices_batching_dims",
+                "start_index_map",
+                "index_vector_dim",
+                "slice_sizes",
+            ],
+            OpKind::DotGeneral => &["lhs_batch", "rhs_batch", "lhs_contract", "rhs_contract"],
             _ => &[],
         }
     }
@@ -443,6 +460,7 @@ impl<'a> Parser<'a> {
                 f.set_regions(inst, vec![r]);
                 Ok(())
             }
+            "case" => self.case_op(f, region, names, depth),
             _ => self.flat_op(f, region, names, op_tok),
         }
     }
@@ -511,6 +529,26 @@ impl<'a> Parser<'a> {
         self.expect_word("else", "'else' and the else region of 'if'")?;
         let els = self.region(f, depth, "the else region of 'if'")?;
         f.set_regions(inst, vec![then, els]);
+        Ok(())
+    }
+
+    /// `case %i : TYPES { ... } or { ... } or ...`: one region per branch.
+    fn case_op(
+        &mut self,
+        f: &mut Function,
+        region: Region,
+        names: Vec<Name>,
+        depth: usize,
+    ) -> Result<(), ParseError> {
+        let args = self.operands()?;
+        let types = self.result_types(&names, "case")?;
+        let inst = self.push(f, region, Op::Case, args, types, &names)?;
+        let mut regions = vec![self.region(f, depth, "the first branch of 'case'")?];
+        while self.lex.peek()?.kind == Tok::Ident && self.lex.text(self.lex.peek()?) == "or" {
+            self.lex.next()?;
+            regions.push(self.region(f, depth, "a branch of 'case'")?);
+        }
+        f.set_regions(inst, regions);
         Ok(())
     }
 
@@ -782,6 +820,30 @@ impl<'a> Parser<'a> {
             },
             OpKind::Reverse => Op::Reverse {
                 dims: list(take("dims", true)?),
+            },
+            OpKind::Pad => Op::Pad {
+                low: list(take("low", true)?),
+                high: list(take("high", true)?),
+                interior: list(take("interior", true)?),
+            },
+            OpKind::Gather => Op::Gather {
+                dims: crate::ops::gather::GatherDims {
+                    offset_dims: list(take("offset_dims", true)?),
+                    collapsed_slice_dims: list(take("collapsed_slice_dims", true)?),
+                    operand_batching_dims: list(take("operand_batching_dims", true)?),
+                    start_indices_batching_dims: list(take("start_indices_batching_dims", true)?),
+                    start_index_map: list(take("start_index_map", true)?),
+                    index_vector_dim: int(take("index_vector_dim", false)?),
+                    slice_sizes: list(take("slice_sizes", true)?),
+                },
+            },
+            OpKind::DotGeneral => Op::DotGeneral {
+                dims: crate::ops::dot_general::DotDims {
+                    lhs_batch: list(take("lhs_batch", true)?),
+                    rhs_batch: list(take("rhs_batch", true)?),
+                    lhs_contract: list(take("lhs_contract", true)?),
+                    rhs_contract: list(take("rhs_contract", true)?),
+                },
             },
         })
     }

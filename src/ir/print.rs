@@ -191,6 +191,36 @@ impl Printer<'_, '_, '_> {
                     Op::Reduce { axes, .. } => write!(line, " axes={}", list(axes))?,
                     Op::DynamicSlice { sizes } => write!(line, " sizes={}", list(sizes))?,
                     Op::Region(r) => region_attrs(&mut line, r)?,
+                    Op::Pad {
+                        low,
+                        high,
+                        interior,
+                    } => write!(
+                        line,
+                        " low={} high={} interior={}",
+                        list(low),
+                        list(high),
+                        list(interior)
+                    )?,
+                    Op::Gather { dims: g } => write!(
+                        line,
+                        " offset_dims={} collapsed_slice_dims={} operand_batching_dims={} start_indices_batching_dims={} start_index_map={} index_vector_dim={} slice_sizes={}",
+                        list(&g.offset_dims),
+                        list(&g.collapsed_slice_dims),
+                        list(&g.operand_batching_dims),
+                        list(&g.start_indices_batching_dims),
+                        list(&g.start_index_map),
+                        g.index_vector_dim,
+                        list(&g.slice_sizes)
+                    )?,
+                    Op::DotGeneral { dims: d } => write!(
+                        line,
+                        " lhs_batch={} rhs_batch={} lhs_contract={} rhs_contract={}",
+                        list(&d.lhs_batch),
+                        list(&d.rhs_batch),
+                        list(&d.lhs_contract),
+                        list(&d.rhs_contract)
+                    )?,
                     _ => {}
                 }
             }
@@ -205,10 +235,10 @@ impl Printer<'_, '_, '_> {
         if d.regions.is_empty() {
             return self.out.write_str("\n");
         }
-        let keyword = if matches!(d.op, Op::While) {
-            "do"
-        } else {
-            "else"
+        let keyword = match d.op {
+            Op::While => "do",
+            Op::Case => "or",
+            _ => "else",
         };
         for (k, &r) in d.regions.iter().enumerate() {
             if k == 0 {

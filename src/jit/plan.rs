@@ -60,6 +60,10 @@ impl EwOp {
             | Op::Reverse { .. }
             | Op::Clamp
             | Op::Region(_)
+            | Op::Pad { .. }
+            | Op::Gather { .. }
+            | Op::DotGeneral { .. }
+            | Op::Case
             | Op::While
             | Op::If
             | Op::Yield

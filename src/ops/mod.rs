@@ -5,9 +5,13 @@
 //! the cheap ops and calls the very functions of [`scalar`] for the transcendental ones.
 
 pub mod compare;
+pub mod dot_general;
+pub mod gather;
 pub mod index;
 pub mod kernels;
 pub mod layout;
+pub mod math;
+pub mod pad;
 pub mod region;
 pub mod region_fast;
 pub mod region_kernels;
@@ -33,6 +37,17 @@ pub enum UnaryOp {
     Floor,
     Ceil,
     Round,
+    // StableHLO's further elementwise math (semantics in `math`).
+    Sign,
+    RoundAfz,
+    Expm1,
+    Log1p,
+    Rsqrt,
+    Logistic,
+    Cbrt,
+    Erf,
+    Popcnt,
+    Clz,
 }
 
 /// Elementwise ops of two operands of the same type.
@@ -52,6 +67,8 @@ pub enum BinaryOp {
     Shl,
     ShrLogical,
     ShrArith,
+    /// `atan2(y, x)` of floats (semantics in `math`).
+    Atan2,
 }
 
 /// Elementwise comparisons; the result is `bool`. The `Total*` comparisons are StableHLO's
@@ -95,7 +112,8 @@ pub enum Op {
     Unary(UnaryOp),
     Binary(BinaryOp),
     Compare(CmpOp),
-    /// `select(pred, a, b)`: elementwise `pred ? a : b`; `pred` is `bool` of the same shape.
+    /// `select(pred, a, b)`: elementwise `pred ? a : b`; `pred` is `bool` of the same shape,
+    /// or a scalar `bool` that picks all of `a` or all of `b` (as StableHLO allows).
     Select,
     /// Elementwise conversion to the result's dtype (rules in [`scalar`]).
     Convert,
@@ -160,6 +178,29 @@ pub enum Op {
     Reverse {
         dims: Vec<usize>,
     },
+    /// StableHLO's `pad` with non-negative edge padding (a negative one is a crop, written as
+    /// a `slice` after it): operand 0 with `low[d]` and `high[d]` copies of the padding value
+    /// (operand 1, a scalar) around dimension `d` and `interior[d]` between neighbours; see
+    /// [`pad`].
+    Pad {
+        low: Vec<usize>,
+        high: Vec<usize>,
+        interior: Vec<usize>,
+    },
+    /// StableHLO's `gather` of operand 0 at the start indices in operand 1, with the spec's
+    /// dimension numbers; starts are clamped into the operand (see [`gather::GatherPlan`]).
+    Gather {
+        dims: gather::GatherDims,
+    },
+    /// StableHLO's `dot_general` with batch and contracting dimensions; the result's dtype is
+    /// declared and the operands are converted to it first (see [`dot_general`]).
+    DotGeneral {
+        dims: dot_general::DotDims,
+    },
+    /// StableHLO's `case`: operand 0 is a scalar `i32` index; region `index` runs and yields
+    /// the results, and an index out of `0..regions` runs the last region, as the spec says.
+    /// The regions have no arguments, like `if`'s.
+    Case,
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
     /// instruction's region arguments (the current loop-carried values). Results are the
@@ -179,7 +220,7 @@ pub enum Op {
 }
 
 impl UnaryOp {
-    pub const ALL: [UnaryOp; 12] = [
+    pub const ALL: [UnaryOp; 22] = [
         UnaryOp::Neg,
         UnaryOp::Abs,
         UnaryOp::Not,
@@ -192,6 +233,16 @@ impl UnaryOp {
         UnaryOp::Floor,
         UnaryOp::Ceil,
         UnaryOp::Round,
+        UnaryOp::Sign,
+        UnaryOp::RoundAfz,
+        UnaryOp::Expm1,
+        UnaryOp::Log1p,
+        UnaryOp::Rsqrt,
+        UnaryOp::Logistic,
+        UnaryOp::Cbrt,
+        UnaryOp::Erf,
+        UnaryOp::Popcnt,
+        UnaryOp::Clz,
     ];
 
     pub fn name(self) -> &'static str {
@@ -208,21 +259,32 @@ impl UnaryOp {
             UnaryOp::Floor => "floor",
             UnaryOp::Ceil => "ceil",
             UnaryOp::Round => "round",
+            UnaryOp::Sign => "sign",
+            UnaryOp::RoundAfz => "round_nearest_afz",
+            UnaryOp::Expm1 => "expm1",
+            UnaryOp::Log1p => "log1p",
+            UnaryOp::Rsqrt => "rsqrt",
+            UnaryOp::Logistic => "logistic",
+            UnaryOp::Cbrt => "cbrt",
+            UnaryOp::Erf => "erf",
+            UnaryOp::Popcnt => "popcnt",
+            UnaryOp::Clz => "clz",
         }
     }
 
     /// Whether the op is defined on `dtype`.
     pub fn accepts(self, dtype: DType) -> bool {
         match self {
-            UnaryOp::Neg | UnaryOp::Abs => dtype.is_numeric(),
+            UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign => dtype.is_numeric(),
             UnaryOp::Not => !dtype.is_float(),
+            UnaryOp::Popcnt | UnaryOp::Clz => dtype.is_int(),
             _ => dtype.is_float(),
         }
     }
 }
 
 impl BinaryOp {
-    pub const ALL: [BinaryOp; 14] = [
+    pub const ALL: [BinaryOp; 15] = [
         BinaryOp::Add,
         BinaryOp::Sub,
         BinaryOp::Mul,
@@ -237,6 +299,7 @@ impl BinaryOp {
         BinaryOp::Shl,
         BinaryOp::ShrLogical,
         BinaryOp::ShrArith,
+        BinaryOp::Atan2,
     ];
 
     pub fn name(self) -> &'static str {
@@ -255,6 +318,7 @@ impl BinaryOp {
             BinaryOp::Shl => "shl",
             BinaryOp::ShrLogical => "shr_logical",
             BinaryOp::ShrArith => "shr_arith",
+            BinaryOp::Atan2 => "atan2",
         }
     }
 
@@ -268,7 +332,7 @@ impl BinaryOp {
             | BinaryOp::Rem
             | BinaryOp::Min
             | BinaryOp::Max => dtype.is_numeric(),
-            BinaryOp::Pow => dtype.is_float(),
+            BinaryOp::Pow | BinaryOp::Atan2 => dtype.is_float(),
             BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => !dtype.is_float(),
             BinaryOp::Shl | BinaryOp::ShrLogical | BinaryOp::ShrArith => dtype.is_int(),
         }
@@ -384,6 +448,10 @@ impl Op {
             Op::Reverse { .. } => "reverse",
             Op::Clamp => "clamp",
             Op::Region(r) => r.name(),
+            Op::Pad { .. } => "pad",
+            Op::Gather { .. } => "gather",
+            Op::DotGeneral { .. } => "dot_general",
+            Op::Case => "case",
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -393,7 +461,7 @@ impl Op {
 
     /// Whether the op has regions (structured control flow).
     pub fn has_regions(&self) -> bool {
-        matches!(self, Op::While | Op::If | Op::Region(_))
+        matches!(self, Op::While | Op::If | Op::Region(_) | Op::Case)
     }
 
     /// Whether the op ends a region.
@@ -527,9 +595,12 @@ pub fn infer(
         }
         Op::Select => {
             expect_arity(op, args, 3)?;
-            if args[0].dtype != DType::Bool || args[0].shape != args[1].shape {
+            // StableHLO allows a scalar predicate that picks a whole operand.
+            if args[0].dtype != DType::Bool
+                || (args[0].shape != args[1].shape && !args[0].is_scalar())
+            {
                 type_err!(
-                    "'select' needs a bool predicate of the operands' shape, got {}",
+                    "'select' needs a bool predicate of the operands' shape or a scalar one, got {}",
                     args[0]
                 );
             }
@@ -738,7 +809,14 @@ pub fn infer(
             expect_arity(op, args, 1)?;
             layout::infer_reverse(args[0], dims)
         }
-        Op::Region(_) | Op::While | Op::If | Op::Yield | Op::Return => {
+        Op::Pad {
+            low,
+            high,
+            interior,
+        } => pad::infer_pad(args, low, high, interior),
+        Op::Gather { dims } => gather::infer_gather(args, dims),
+        Op::DotGeneral { dims } => dot_general::infer_dot_general(args, dims, declared),
+        Op::Region(_) | Op::While | Op::If | Op::Case | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",
                 op.name()

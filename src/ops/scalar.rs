@@ -102,7 +102,7 @@ pub trait Arith: Copy + PartialOrd + 'static {
 }
 
 /// The float-only functions (`f32`, `f64`).
-pub trait FloatOps: Arith {
+pub trait FloatOps: Arith + crate::ops::math::FloatMath {
     fn pow(a: Self, b: Self) -> Self;
     fn exp(a: Self) -> Self;
     fn log(a: Self) -> Self;
@@ -925,7 +925,7 @@ fn float_unary<T: FloatOps, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::
         UnaryOp::Ceil => v.visit(T::ceil),
         UnaryOp::Round => v.visit(T::round),
         UnaryOp::Neg | UnaryOp::Abs => return arith_unary(op, v),
-        UnaryOp::Not => return None,
+        _ => return crate::ops::math::float_unary(op, v),
     })
 }
 
@@ -964,6 +964,7 @@ fn int_binary<T: Arith + Logic + Shift, V: BinaryVisitor<T>>(op: BinaryOp, v: V)
 fn float_binary<T: FloatOps, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
     match op {
         BinaryOp::Pow => Some(v.visit(T::pow)),
+        BinaryOp::Atan2 => crate::ops::math::float_binary(op, v),
         _ => arith_binary(op, v),
     }
 }
@@ -1047,6 +1048,9 @@ macro_rules! int_elem {
             fn unary<V: UnaryVisitor<$t>>(op: UnaryOp, v: V) -> Option<V::Out> {
                 match op {
                     UnaryOp::Not => Some(v.visit(<$t as Logic>::not)),
+                    UnaryOp::Sign | UnaryOp::Popcnt | UnaryOp::Clz => {
+                        crate::ops::math::int_unary(op, v)
+                    }
                     _ => arith_unary(op, v),
                 }
             }

@@ -10,6 +10,7 @@ pub mod ast;
 mod build;
 mod lexer;
 mod ops;
+mod ops_more;
 pub mod parser;
 mod regions;
 

@@ -18,6 +18,7 @@
 
 mod dot;
 mod fused;
+mod gather;
 mod index;
 mod region;
 mod shape;
@@ -351,6 +352,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             Op::While => return self.lower_while(i),
             Op::If => return self.lower_if(i),
             Op::Region(r) => return self.lower_region_op(i, r),
+            Op::Case => return self.lower_case(i),
             _ => {}
         }
         let [res] = data.results[..] else {
@@ -437,6 +439,13 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 let (x, u) = (arg_tys[0], arg_tys[1]);
                 self.lower_dynamic_update_slice(args[0], args[1], x, u, &args[2..], start_dt)?
             }
+            Op::Pad { low, interior, .. } => {
+                self.lower_pad(args[0], args[1], arg_tys[0], low, interior, res_ty)?
+            }
+            Op::Gather { dims } => self.lower_gather(args[0], args[1], &arg_tys, dims, res_ty)?,
+            Op::DotGeneral { dims } => {
+                self.lower_dot_general(args[0], args[1], &arg_tys, dims, res_ty)?
+            }
             Op::Unary(_)
             | Op::Binary(_)
             | Op::Compare(_)
@@ -446,6 +455,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             | Op::Region(_)
             | Op::While
             | Op::If
+            | Op::Case
             | Op::Yield
             | Op::Return => return Err(self.err(format!("'{}' cannot be lowered here", op.name()))),
         };
