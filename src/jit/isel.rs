@@ -605,7 +605,7 @@ impl Isel<'_, '_, '_> {
             // Integers, bools and 16-bit floats as their bits, zero-extended as Cranelift's
             // `iconst` wants them.
             _ => {
-                let bits = crate::interp::scalar_to_reg(s);
+                let bits = crate::ops::scalar::scalar_to_reg(s);
                 self.b.ins().iconst(cl_type(s.dtype()), bits as i64)
             }
         }
@@ -620,8 +620,9 @@ impl Isel<'_, '_, '_> {
             self.b.ins().fcvt_to_uint_sat(types::I32, x)
         };
         // The bounds as 32-bit immediates (zero-extended bits, as `iconst` wants).
-        let bound =
-            |s| crate::interp::scalar_to_reg(crate::ops::scalar::convert(s, DType::I32)) as i64;
+        let bound = |s| {
+            crate::ops::scalar::scalar_to_reg(crate::ops::scalar::convert(s, DType::I32)) as i64
+        };
         let (lo, hi) = (bound(to.min_value()), bound(to.max_value()));
         let hi = self.b.ins().iconst(types::I32, hi);
         let v = if signed {

@@ -26,10 +26,13 @@
 //! share scratch, and [`Executable::run_into`] does not allocate in the steady state.
 
 mod disasm;
+// The plan and its Graphviz picture are public for `graphjit dump` only.
+#[doc(hidden)]
 pub mod graphviz;
 mod half_float;
 mod isel;
 mod lower;
+#[doc(hidden)]
 pub mod plan;
 mod runtime;
 
@@ -349,12 +352,8 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
     let optimized = crate::passes::optimize(f);
     // The passes must keep the function valid; code generation trusts the verifier from here
     // on, so a pass that broke an invariant is caught here as the bug it is.
-    crate::ir::verify::verify_function(&optimized).map_err(|e| {
-        Error::Compile(CompileError {
-            func: f.name.clone(),
-            message: format!("internal error: the optimized function is invalid: {e}"),
-        })
-    })?;
+    crate::ir::verify::verify_function(&optimized)
+        .map_err(|e| Error::Internal(format!("the passes made @{} invalid: {e}", f.name)))?;
     let f = &optimized;
     let err = |message: String| {
         Error::Compile(CompileError {
@@ -599,6 +598,7 @@ struct CacheState {
 }
 
 impl Compiler {
+    /// An empty cache whose compilations use `options`.
     pub fn new(options: JitOptions) -> Compiler {
         Compiler {
             options,
@@ -606,6 +606,7 @@ impl Compiler {
         }
     }
 
+    /// The options every compilation of this cache uses.
     pub fn options(&self) -> JitOptions {
         self.options
     }
@@ -626,6 +627,7 @@ impl Compiler {
         Ok(exe)
     }
 
+    /// How many requests compiled and how many were answered from the cache.
     pub fn stats(&self) -> CacheStats {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).stats
     }

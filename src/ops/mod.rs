@@ -4,8 +4,13 @@
 //! interpreter (and constant folding) run are in [`kernels`]. The JIT emits inline code for
 //! the cheap ops and calls the very functions of [`scalar`] for the transcendental ones.
 
+// The kernels and their index arithmetic are the executors' machinery: public for the tests
+// and benches, hidden from the documentation because they are no part of the interface.
+#[doc(hidden)]
 pub mod index;
+#[doc(hidden)]
 pub mod kernels;
+#[doc(hidden)]
 pub mod layout;
 pub mod scalar;
 
