@@ -277,9 +277,53 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(2))
 }
 
+/// W3a's expression on the narrow dtypes of issue 10 (`ir/poly_u8.gir`, `ir/poly_bf16.gir`):
+/// `u8` runs in `i8x16` lanes (its division split into lanes), `bf16` one element at a time
+/// through `f32`. The native loops compute exactly what the semantics table says.
+fn w3_narrow(c: &mut Criterion) {
+    let f = load("ir/poly_u8.gir", "poly_u8");
+    let ins = inputs(&f, &["rand:u8[1048576]"]);
+    bench_jit(c, "W3a-like u8", &f, &ins);
+    let x = ins[0].as_slice::<u8>().expect("u8 tensor").to_vec();
+    let mut y = vec![0u8; x.len()];
+    c.bench_function("W3a-like u8/native", |b| {
+        b.iter(|| {
+            for (o, &v) in y.iter_mut().zip(black_box(&x)) {
+                let t3 = v
+                    .wrapping_mul(2)
+                    .wrapping_add(1)
+                    .wrapping_mul(v)
+                    .wrapping_sub(3);
+                // x / 0 is the type's MAX.
+                *o = t3.checked_div(v.wrapping_add(4)).unwrap_or(u8::MAX);
+            }
+        })
+    });
+
+    let f = load("ir/poly_bf16.gir", "poly_bf16");
+    let ins = inputs(&f, &["rand:bf16[1048576]"]);
+    bench_jit(c, "W3a-like bf16", &f, &ins);
+    let x = ins[0]
+        .as_slice::<half::bf16>()
+        .expect("bf16 tensor")
+        .to_vec();
+    let mut y = vec![half::bf16::ZERO; x.len()];
+    c.bench_function("W3a-like bf16/native", |b| {
+        b.iter(|| {
+            // Each op in f32, its result rounded to bf16.
+            let r = |v: f32| half::bf16::from_f32(v).to_f32();
+            for (o, &v) in y.iter_mut().zip(black_box(&x)) {
+                let v = v.to_f32();
+                let t3 = r(r(r(r(v * 2.0) + 1.0) * v) - 3.0);
+                *o = half::bf16::from_f32(t3 / r(v + 4.0));
+            }
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = w1_w2, w3_w4, w5, w6, w7, w8_w10
+    targets = w1_w2, w3_w4, w3_narrow, w5, w6, w7, w8_w10
 }
 criterion_main!(benches);

@@ -1,9 +1,10 @@
 //! The reference interpreter: runs a function on tensors with the kernels of [`crate::ops`].
 //!
 //! An [`Interpreter`] is prepared once from a [`Function`] and then runs it any number of
-//! times. Preparation checks the function (types of every op, region structure, scoping, a
-//! bound on nesting depth) and flattens its structured regions into a linear list of
-//! instructions with jumps, so that running needs no recursion and no per-op analysis:
+//! times. Preparation runs the verifier ([`crate::ir::verify`]: types of every op, region
+//! structure, scoping, nesting at most [`crate::ir::MAX_REGION_DEPTH`] deep), then trusts it and
+//! flattens the structured regions into a linear list of instructions with jumps, so that
+//! running needs no recursion and no per-op analysis:
 //!
 //! - Every value has a fixed register. Rank-0 values live unboxed as bits in a `u64`
 //!   register file, and the elementwise ops on them call a function prepared for their op
@@ -24,13 +25,10 @@ use crate::error::{Error, RunError};
 use crate::ir::{Function, Inst};
 use crate::limits::{RunOptions, RunState, Stop};
 use crate::ops::region::{Body, RegionOp};
-use crate::ops::scalar::Elem;
+use crate::ops::scalar::{reg_to_scalar, scalar_to_reg};
 use crate::ops::{kernels, region_kernels, Op};
-use crate::tensor::{Element, Scalar, Tensor};
+use crate::tensor::Tensor;
 use crate::types::{DType, TensorType};
-
-/// The deepest nesting of regions the interpreter accepts (the parser has the same bound).
-pub const MAX_NESTING: usize = 1000;
 
 /// Runs `f` on `inputs` once. To run a function many times, prepare an [`Interpreter`].
 pub fn interpret(f: &Function, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
@@ -176,8 +174,9 @@ pub struct Interpreter {
 }
 
 impl Interpreter {
-    /// Checks `f` and prepares it for running.
+    /// Verifies `f` and prepares it for running.
     pub fn new(f: &Function) -> Result<Interpreter, Error> {
+        crate::ir::verify::verify_function(f)?;
         prepare::Compiler::new(f)?.compile()
     }
 
@@ -465,20 +464,11 @@ fn held_bytes(t: &[Option<Tensor>]) -> usize {
     t.iter().flatten().map(tensor_bytes).sum()
 }
 
-/// A scalar as the bits of a `u64` register (see [`Elem::to_reg`]).
-pub fn scalar_to_reg(x: Scalar) -> u64 {
-    crate::match_scalar!(x, |v| v.to_reg())
-}
-
-/// Reads a register written by [`scalar_to_reg`] as a scalar of `dtype`.
-pub fn reg_to_scalar(r: u64, dtype: DType) -> Scalar {
-    crate::dispatch_dtype!(dtype, |T| Element::into_scalar(<T as Elem>::from_reg(r)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ops::{BinaryOp, CmpOp};
+    use crate::tensor::Scalar;
 
     /// `(a, b) -> while a < b { a += 2; b += 1 }`.
     fn counter() -> Function {

@@ -27,10 +27,13 @@
 
 mod cache;
 mod disasm;
+// The plan and its Graphviz picture are public for `graphjit dump` only.
+#[doc(hidden)]
 pub mod graphviz;
 mod half_float;
 mod isel;
 mod lower;
+#[doc(hidden)]
 pub mod plan;
 mod region;
 mod runtime;
@@ -370,12 +373,8 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
     let optimized = crate::passes::optimize(f);
     // The passes must keep the function valid; code generation trusts the verifier from here
     // on, so a pass that broke an invariant is caught here as the bug it is.
-    crate::ir::verify::verify_function(&optimized).map_err(|e| {
-        Error::Compile(CompileError {
-            func: f.name.clone(),
-            message: format!("internal error: the optimized function is invalid: {e}"),
-        })
-    })?;
+    crate::ir::verify::verify_function(&optimized)
+        .map_err(|e| Error::Internal(format!("the passes made @{} invalid: {e}", f.name)))?;
     let f = &optimized;
     let err = |message: String| {
         Error::Compile(CompileError {

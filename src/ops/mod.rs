@@ -4,16 +4,29 @@
 //! interpreter (and constant folding) run are in [`kernels`]. The JIT emits inline code for
 //! the cheap ops and calls the very functions of [`scalar`] for the transcendental ones.
 
+// The kernels and their index arithmetic are the executors' machinery: public for the tests
+// and benches, hidden from the documentation because they are no part of the interface.
+#[doc(hidden)]
 pub mod compare;
+#[doc(hidden)]
 pub mod dot_general;
+#[doc(hidden)]
 pub mod gather;
+#[doc(hidden)]
 pub mod index;
+#[doc(hidden)]
 pub mod kernels;
+#[doc(hidden)]
 pub mod layout;
+#[doc(hidden)]
 pub mod math;
+#[doc(hidden)]
 pub mod pad;
+#[doc(hidden)]
 pub mod region;
+#[doc(hidden)]
 pub mod region_fast;
+#[doc(hidden)]
 pub mod region_kernels;
 pub mod scalar;
 
