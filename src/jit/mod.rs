@@ -27,11 +27,15 @@
 
 mod cache;
 mod disasm;
+// The plan and its Graphviz picture are public for `graphjit dump` only.
+#[doc(hidden)]
 pub mod graphviz;
 mod half_float;
 mod isel;
 mod lower;
+#[doc(hidden)]
 pub mod plan;
+mod region;
 mod runtime;
 
 use std::sync::{Mutex, MutexGuard};
@@ -133,6 +137,9 @@ pub struct Executable {
     /// Machine-code bytes of every compiled variant, what the compile cache counts.
     code_bytes: usize,
     memory: CodeMemory,
+    /// The contexts compiled code passes to `graphjit_region`; their addresses are constants
+    /// in the code, so they live (boxed, unmoved) as long as it.
+    _region_calls: Vec<Option<Box<region::RegionCall>>>,
 }
 
 impl Drop for Executable {
@@ -366,12 +373,8 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
     let optimized = crate::passes::optimize(f);
     // The passes must keep the function valid; code generation trusts the verifier from here
     // on, so a pass that broke an invariant is caught here as the bug it is.
-    crate::ir::verify::verify_function(&optimized).map_err(|e| {
-        Error::Compile(CompileError {
-            func: f.name.clone(),
-            message: format!("internal error: the optimized function is invalid: {e}"),
-        })
-    })?;
+    crate::ir::verify::verify_function(&optimized)
+        .map_err(|e| Error::Internal(format!("the passes made @{} invalid: {e}", f.name)))?;
     let f = &optimized;
     let err = |message: String| {
         Error::Compile(CompileError {
@@ -424,6 +427,7 @@ struct Built {
     scratch_bytes: usize,
     clif: String,
     code: disasm::CodeMap,
+    region_calls: Vec<Option<Box<region::RegionCall>>>,
     code_bytes: usize,
 }
 
@@ -445,6 +449,7 @@ impl Built {
             code: self.code,
             code_bytes: self.code_bytes,
             memory: CodeMemory(Some(module)),
+            _region_calls: self.region_calls,
         }
     }
 }
@@ -470,6 +475,8 @@ fn build(
     }
     // The fusion plan, an analysis of the IR that both entry variants follow.
     let plan = plan::plan(f, options.fusion);
+    // The contexts of region ops that call the runtime, shared by both variants.
+    let region_calls = region::region_calls(f).map_err(cerr)?;
 
     // Steps 4 to 6, once per variant: without limit checks (used when a run sets no limit,
     // so that limits cost nothing then) and, for a function with a `while`, with them.
@@ -504,6 +511,7 @@ fn build(
             simd: options.simd,
             checked,
             config: module.target_config(),
+            region_calls: &region_calls,
         };
         let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
         let scratch_size =
@@ -557,6 +565,7 @@ fn build(
         scratch_bytes,
         clif,
         code,
+        region_calls,
         code_bytes,
     })
 }

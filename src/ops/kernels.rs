@@ -8,13 +8,15 @@
 //!
 //! The accumulation orders of [`reduce`] and [`dot`] are part of those ops' semantics: the
 //! compiled code follows them exactly (for float `dot` it calls the same `matrixmultiply`
-//! routine, [`dot_f32`]/[`dot_f64`]), so that both executors give the same float bits.
+//! routine, through the runtime functions `dot_f32`/`dot_f64`), so that both executors give the same float bits.
 
 use crate::error::Error;
 use crate::ops::scalar::{
     compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, HalfFloat, UnaryVisitor,
 };
-use crate::ops::{index, infer, layout, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{
+    dot_general, gather, index, infer, layout, pad, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp,
+};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -99,7 +101,14 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
         Op::Reverse { dims } => Some(layout::reverse_data(arg(0)?, dims)),
         Op::Clamp => clamp_data(arg(0)?, arg(1)?, arg(2)?),
-        Op::While | Op::If | Op::Yield | Op::Return => None,
+        Op::Pad { low, interior, .. } => pad::pad_data(arg(0)?, arg(1)?, low, interior, ty),
+        Op::Gather { dims } => gather::gather_data(arg(0)?, arg(1)?, dims),
+        Op::DotGeneral { dims } => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            let (ad, bd) = (a.data(), b.data());
+            dot_general::dot_general_data(ad, a.shape(), bd, b.shape(), dims, ty.dtype)
+        }
+        Op::Region(_) | Op::While | Op::If | Op::Case | Op::Yield | Op::Return => None,
     }
 }
 
@@ -174,10 +183,14 @@ fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {
             .collect()
     }
     let Data::Bool(p) = p else { return None };
+    if let ([p], true) = (p.as_slice(), a.len() != 1) {
+        // A scalar predicate picks a whole operand.
+        return Some(if *p { a.clone() } else { b.clone() });
+    }
     by_dtype!(a.dtype(), T => Some(go::<T>(p, T::slice(a)?, T::slice(b)?)))
 }
 
-fn convert_data(x: &Data, to: DType) -> Data {
+pub(crate) fn convert_data(x: &Data, to: DType) -> Data {
     fn go<S: Elem>(v: &[S], to: DType) -> Data {
         crate::dispatch_dtype!(to, |D| D::into_data(
             v.iter().map(|&x| CastTo::<D>::cast(x)).collect()
@@ -476,7 +489,7 @@ macro_rules! float_gemm {
         /// # Safety
         /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
         /// ones that overlap neither.
-        pub unsafe extern "C" fn $ext(
+        pub(crate) unsafe extern "C" fn $ext(
             a: *const $t,
             b: *const $t,
             c: *mut $t,
@@ -504,12 +517,12 @@ float_gemm!(f64, gemm_f64, dot_f64, matrixmultiply::dgemm);
 macro_rules! half_dot {
     ($t:ty, $ext:ident) => {
         /// The `dot` of a 16-bit float ([`dot_half`]) for compiled code, with the calling
-        /// convention of [`dot_f32`].
+        /// convention of `dot_f32`.
         ///
         /// # Safety
         /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
         /// ones that overlap neither.
-        pub unsafe extern "C" fn $ext(
+        pub(crate) unsafe extern "C" fn $ext(
             a: *const $t,
             b: *const $t,
             c: *mut $t,
@@ -575,7 +588,7 @@ pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error>
 /// sequential in `k`, wrapping.
 ///
 /// **Floats** (`f32`, `f64`): computed by the `matrixmultiply` crate (`sgemm`/`dgemm`, one
-/// thread, `alpha = 1`, `beta = 0`), through [`dot_f32`]/[`dot_f64`], which the interpreter
+/// thread, `alpha = 1`, `beta = 0`), through `dot_f32`/`dot_f64`, which the interpreter
 /// and compiled code both call, so both executors give the same bits. The accumulation order
 /// is that crate's blocked order: fixed for a given build, CPU and shape, but not the
 /// sequential order above, and not specified further by graphjit. Its micro-kernels use
