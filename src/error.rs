@@ -72,6 +72,13 @@ pub enum RunError {
     Cancelled { func: String },
     #[error("the run of @{func} passed its deadline")]
     DeadlineExceeded { func: String },
+    /// The run would have gone over the memory limit of its `RunOptions`.
+    #[error("a run of @{func} needs {needed} bytes of memory, over its limit of {limit} bytes")]
+    MemoryLimit {
+        func: String,
+        needed: usize,
+        limit: usize,
+    },
     /// The memory a run needs besides its inputs and outputs could not be allocated.
     #[error("cannot allocate {bytes} bytes of scratch memory for a run of @{func}")]
     OutOfMemory { func: String, bytes: usize },

@@ -34,6 +34,10 @@ pub struct RunArgs {
     /// Stop with an error when the run is still looping after SECONDS (fractions allowed: 0.05).
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub timeout: Option<Duration>,
+    /// Stop with an error rather than let the run allocate more than SIZE bytes besides its
+    /// inputs (suffixes K, M, G, T are powers of 1024: `512M`, `2G`).
+    #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
+    pub max_memory: Option<usize>,
     /// How to print the results.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -58,6 +62,34 @@ fn parse_seconds(text: &str) -> Result<Duration> {
     }
 }
 
+/// Reads a size in bytes: a whole number with an optional binary suffix (`K`, `M`, `G`, `T`,
+/// also written `KiB`, `KB`; case ignored).
+pub fn parse_size(text: &str) -> Result<usize> {
+    let text = super::unprotect(text);
+    let t = text.trim();
+    let upper = t.to_ascii_uppercase();
+    let digits = upper.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &upper[digits.len()..];
+    let shift = match unit {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => bail!("'{text}' is not a size: use a number of bytes with an optional K, M, G or T"),
+    };
+    let n: usize = match digits.trim().parse() {
+        Ok(n) => n,
+        Err(_) => {
+            bail!("'{text}' is not a size: use a number of bytes with an optional K, M, G or T")
+        }
+    };
+    match n.checked_mul(1usize << shift) {
+        Some(bytes) => Ok(bytes),
+        None => bail!("the size {text} is too large"),
+    }
+}
+
 pub fn run(a: RunArgs) -> Result<()> {
     let module = load_file(&a.file.file)?;
     let f = choose(&module, &a.file.file, a.file.func.as_deref())?;
@@ -65,6 +97,9 @@ pub fn run(a: RunArgs) -> Result<()> {
     let mut opts = RunOptions::new();
     if let Some(n) = a.max_iters {
         opts = opts.with_max_iterations(n);
+    }
+    if let Some(bytes) = a.max_memory {
+        opts = opts.with_memory_limit(bytes);
     }
     // The clock starts after parsing and compiling: the timeout bounds the run itself.
     let outputs = if a.interp {
