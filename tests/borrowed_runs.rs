@@ -174,6 +174,18 @@ fn borrowed_runs_respect_run_limits() {
         &RunOptions::default().with_max_iterations(1000),
     );
     assert!(r.unwrap_err().to_string().contains("limit of 1000"));
+    // A memory budget counts what the run allocates: run_refs allocates its 8-byte result.
+    let r = e.run_refs_with(
+        &[TensorRef::new(&n, &[]).unwrap()],
+        &RunOptions::default().with_memory_limit(7),
+    );
+    assert!(
+        matches!(
+            r,
+            Err(Error::Run(graphjit::error::RunError::MemoryLimit { .. }))
+        ),
+        "{r:?}"
+    );
 }
 
 #[cfg(feature = "ndarray")]
