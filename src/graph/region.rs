@@ -230,12 +230,14 @@ impl<'g> At<'g> {
 
     /// `x.at[i].add(v)`: repeated indices add up, in update order.
     #[track_caller]
+    #[allow(clippy::should_implement_trait)] // JAX's name; `At` is not a number.
     pub fn add(self, v: Var<'g>) -> Var<'g> {
         self.scatter(v, |d| Body::fold(BinaryOp::Add, d), Location::caller())
     }
 
     /// `x.at[i].multiply(v)`.
     #[track_caller]
+    #[allow(clippy::should_implement_trait)] // JAX's name; `At` is not a number.
     pub fn mul(self, v: Var<'g>) -> Var<'g> {
         self.scatter(v, |d| Body::fold(BinaryOp::Mul, d), Location::caller())
     }

@@ -88,7 +88,7 @@ fn inputs_and_inits<'a>(
     name: &str,
     args: &[&'a TensorType],
 ) -> Result<(Vec<&'a TensorType>, Vec<&'a TensorType>), TypeError> {
-    if args.is_empty() || args.len() % 2 != 0 {
+    if args.is_empty() || !args.len().is_multiple_of(2) {
         type_err!(
             "'{name}' takes n inputs and n initial values (n >= 1), got {} operands",
             args.len()
@@ -216,7 +216,7 @@ pub fn signature(op: &RegionOp, args: &[&TensorType]) -> Result<Signature, TypeE
 }
 
 fn scatter_signature(d: &ScatterDims, args: &[&TensorType]) -> Result<Signature, TypeError> {
-    if args.len() < 3 || args.len() % 2 == 0 {
+    if args.len() < 3 || args.len().is_multiple_of(2) {
         type_err!(
             "'scatter' takes n inputs, the indices and n updates (n >= 1), got {} operands",
             args.len()
@@ -537,7 +537,11 @@ impl Body {
             _ => return None,
         };
         // `lt(key(rhs), key(lhs))` is `gt(key(lhs), key(rhs))`.
-        let (key, flip) = if a % 2 == 0 { (p, false) } else { (q, true) };
+        let (key, flip) = if a.is_multiple_of(2) {
+            (p, false)
+        } else {
+            (q, true)
+        };
         Some((a / 2, descending != flip, key))
     }
 

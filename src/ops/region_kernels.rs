@@ -174,7 +174,7 @@ fn reduce(
 /// The dimension a prefix window scans (see the module doc), if `w` is one.
 pub fn prefix_scan_dim(shape: &[usize], w: &Window) -> Option<usize> {
     let mut scan = None;
-    for d in 0..shape.len() {
+    for (d, &n) in shape.iter().enumerate() {
         let plain = w.strides[d] == 1 && w.base_dilations[d] == 1 && w.window_dilations[d] == 1;
         if !plain || w.pad_high[d] != 0 {
             return None;
@@ -182,7 +182,7 @@ pub fn prefix_scan_dim(shape: &[usize], w: &Window) -> Option<usize> {
         if w.dims[d] == 1 && w.pad_low[d] == 0 {
             continue;
         }
-        if scan.is_some() || w.dims[d] < shape[d] || w.pad_low[d] != w.dims[d] - 1 {
+        if scan.is_some() || w.dims[d] < n || w.pad_low[d] != w.dims[d] - 1 {
             return None;
         }
         scan = Some(d);
