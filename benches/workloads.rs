@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the workloads of issue 5 (W1..W6) and issue 11 (W7): each program of `ir/` compiled
+//! Criterion benchmarks of the workloads of issue 5 (W1..W6) and issue 11 (W7..W10, cumsum):
+//! each program of `ir/` compiled
 //! (with and without the loop optimizations), interpreted, and as a hand-written native Rust
 //! loop, the floor.
 
@@ -187,6 +188,68 @@ fn w6(c: &mut Criterion) {
     }
 }
 
+/// W8..W10 and cumsum of issue 11: region ops on 2^20 elements against native Rust loops.
+fn w8_w10(c: &mut Criterion) {
+    let n = 1 << 20;
+    let f = load("ir/argmax.gir", "argmax_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W8 argmax", &f, &ins);
+    c.bench_function("W8 argmax/native", |b| {
+        let x = f32_slice(&ins[0]);
+        b.iter(|| {
+            let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
+            for (i, &v) in black_box(x).iter().enumerate() {
+                if v > best || (v.is_nan() && !best.is_nan()) {
+                    best = v;
+                    at = i;
+                }
+            }
+            at
+        })
+    });
+
+    let f = load("ir/topk.gir", "sort_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W9 sort", &f, &ins);
+    c.bench_function("W9 sort/native", |b| {
+        let x = f32_slice(&ins[0]).to_vec();
+        b.iter(|| {
+            let mut v = x.clone();
+            v.sort_unstable_by(f32::total_cmp);
+            v
+        })
+    });
+
+    let f = load("ir/histogram.gir", "hist_big");
+    let ins = inputs(&f, &["rand:u8[1048576]"]);
+    bench_jit(c, "W10 histogram", &f, &ins);
+    c.bench_function("W10 histogram/native", |b| {
+        let d = ins[0].as_slice::<u8>().expect("u8 tensor");
+        b.iter(|| {
+            let mut h = [0i32; 256];
+            for &k in black_box(d) {
+                h[k as usize] += 1;
+            }
+            h
+        })
+    });
+
+    let f = load("ir/cumsum.gir", "cumsum_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "cumsum", &f, &ins);
+    c.bench_function("cumsum/native", |b| {
+        let x = f32_slice(&ins[0]);
+        let mut out = vec![0.0f32; n];
+        b.iter(|| {
+            let mut acc = 0.0f32;
+            for (o, &v) in out.iter_mut().zip(black_box(x)) {
+                acc += v;
+                *o = acc;
+            }
+        })
+    });
+}
+
 /// W7 (issue 11): a fori_loop dot product over 2^20 f32 reading `x[i]` and `y[i]` with
 /// size-1 `dynamic_slice`s, against the native sequential loop (the same order of additions).
 fn w7(c: &mut Criterion) {
@@ -214,9 +277,53 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(2))
 }
 
+/// W3a's expression on the narrow dtypes of issue 10 (`ir/poly_u8.gir`, `ir/poly_bf16.gir`):
+/// `u8` runs in `i8x16` lanes (its division split into lanes), `bf16` one element at a time
+/// through `f32`. The native loops compute exactly what the semantics table says.
+fn w3_narrow(c: &mut Criterion) {
+    let f = load("ir/poly_u8.gir", "poly_u8");
+    let ins = inputs(&f, &["rand:u8[1048576]"]);
+    bench_jit(c, "W3a-like u8", &f, &ins);
+    let x = ins[0].as_slice::<u8>().expect("u8 tensor").to_vec();
+    let mut y = vec![0u8; x.len()];
+    c.bench_function("W3a-like u8/native", |b| {
+        b.iter(|| {
+            for (o, &v) in y.iter_mut().zip(black_box(&x)) {
+                let t3 = v
+                    .wrapping_mul(2)
+                    .wrapping_add(1)
+                    .wrapping_mul(v)
+                    .wrapping_sub(3);
+                // x / 0 is the type's MAX.
+                *o = t3.checked_div(v.wrapping_add(4)).unwrap_or(u8::MAX);
+            }
+        })
+    });
+
+    let f = load("ir/poly_bf16.gir", "poly_bf16");
+    let ins = inputs(&f, &["rand:bf16[1048576]"]);
+    bench_jit(c, "W3a-like bf16", &f, &ins);
+    let x = ins[0]
+        .as_slice::<half::bf16>()
+        .expect("bf16 tensor")
+        .to_vec();
+    let mut y = vec![half::bf16::ZERO; x.len()];
+    c.bench_function("W3a-like bf16/native", |b| {
+        b.iter(|| {
+            // Each op in f32, its result rounded to bf16.
+            let r = |v: f32| half::bf16::from_f32(v).to_f32();
+            for (o, &v) in y.iter_mut().zip(black_box(&x)) {
+                let v = v.to_f32();
+                let t3 = r(r(r(r(v * 2.0) + 1.0) * v) - 3.0);
+                *o = half::bf16::from_f32(t3 / r(v + 4.0));
+            }
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = w1_w2, w3_w4, w5, w6, w7
+    targets = w1_w2, w3_w4, w3_narrow, w5, w6, w7, w8_w10
 }
 criterion_main!(benches);

@@ -95,24 +95,38 @@ impl RunError {
         ty: &TensorType,
         t: &Tensor,
     ) -> Result<(), RunError> {
-        if !ty.matches(t.dtype(), t.shape()) {
+        RunError::check_arg_parts(func, index, name, ty, t.dtype(), t.shape(), t.data().len())
+    }
+
+    /// [`RunError::check_arg`] of an argument given as its dtype, shape and element count (a
+    /// borrowed buffer, see [`crate::tensor_ref`]).
+    pub fn check_arg_parts(
+        func: &str,
+        index: usize,
+        name: &str,
+        ty: &TensorType,
+        dtype: crate::types::DType,
+        shape: &[usize],
+        len: usize,
+    ) -> Result<(), RunError> {
+        if !ty.matches(dtype, shape) {
             return Err(RunError::ArgType {
                 func: func.to_string(),
                 index,
                 name: name.to_string(),
                 expected: ty.clone(),
-                got: t.ty(),
+                got: TensorType::new(dtype, shape.to_vec()),
             });
         }
         // The shape matches a verified type, so its product cannot overflow.
         let expected = ty.num_elements();
-        if t.data().len() != expected {
+        if len != expected {
             return Err(RunError::ArgData {
                 func: func.to_string(),
                 index,
                 name: name.to_string(),
                 ty: ty.clone(),
-                len: t.data().len(),
+                len,
                 expected,
             });
         }
@@ -155,6 +169,10 @@ pub enum Error {
     /// A malformed argument literal or generator (CLI arguments, `; run:` lines).
     #[error("{0}")]
     Argument(String),
+    /// A borrowed buffer (`TensorRef`, `TensorMut`, an ndarray view) that does not fit its
+    /// dtype, shape or layout, or a conversion between tensor types that cannot be made.
+    #[error("{0}")]
+    Buffer(String),
     /// A bug in graphjit found while running: a broken invariant that verified IR and
     /// checked inputs should make impossible. Never caused by user input alone.
     #[error("internal error (a graphjit bug): {0}")]

@@ -1,9 +1,10 @@
 //! The reference interpreter: runs a function on tensors with the kernels of [`crate::ops`].
 //!
 //! An [`Interpreter`] is prepared once from a [`Function`] and then runs it any number of
-//! times. Preparation checks the function (types of every op, region structure, scoping, a
-//! bound on nesting depth) and flattens its structured regions into a linear list of
-//! instructions with jumps, so that running needs no recursion and no per-op analysis:
+//! times. Preparation runs the verifier ([`crate::ir::verify`]: types of every op, region
+//! structure, scoping, nesting at most [`crate::ir::MAX_REGION_DEPTH`] deep), then trusts it and
+//! flattens the structured regions into a linear list of instructions with jumps, so that
+//! running needs no recursion and no per-op analysis:
 //!
 //! - Every value has a fixed register. Rank-0 values live unboxed as bits in a `u64`
 //!   register file, and the elementwise ops on them call a function prepared for their op
@@ -13,6 +14,8 @@
 //!   false; body; a parallel move of the body's yields into the region arguments; jump back.
 //!   The loop's results are the region arguments' registers themselves.
 //! - `if` becomes a branch over two arms that each move their yields into the results.
+//! - A region op (`reduce`, `sort`, ...) becomes one instruction that runs its kernel in
+//!   [`crate::ops::region_kernels`] with its region read once into a scalar program.
 //! - A tensor is moved (not cloned) into a yield, a return or a loop's initial values when that
 //!   use is its last one, found by a last-use analysis over the structured regions.
 
@@ -21,13 +24,11 @@ mod prepare;
 use crate::error::{Error, RunError};
 use crate::ir::{Function, Inst};
 use crate::limits::{RunOptions, RunState, Stop};
-use crate::ops::scalar::Elem;
-use crate::ops::{kernels, Op};
-use crate::tensor::{Element, Scalar, Tensor};
+use crate::ops::region::{Body, RegionOp};
+use crate::ops::scalar::{reg_to_scalar, scalar_to_reg};
+use crate::ops::{kernels, region_kernels, Op};
+use crate::tensor::Tensor;
 use crate::types::{DType, TensorType};
-
-/// The deepest nesting of regions the interpreter accepts (the parser has the same bound).
-pub const MAX_NESTING: usize = 1000;
 
 /// Runs `f` on `inputs` once. To run a function many times, prepare an [`Interpreter`].
 pub fn interpret(f: &Function, inputs: &[Tensor]) -> Result<Vec<Tensor>, Error> {
@@ -83,6 +84,16 @@ struct KernelInstr {
     dst: Dst,
 }
 
+/// A region op run by [`region_kernels::eval`] with its region's scalar program.
+struct RegionInstr {
+    inst: Inst,
+    op: RegionOp,
+    body: Body,
+    args: Vec<Slot>,
+    dsts: Vec<Dst>,
+    tys: Vec<TensorType>,
+}
+
 /// The flat instruction set the interpreter runs.
 enum Instr {
     Unary {
@@ -108,6 +119,7 @@ enum Instr {
         dst: u32,
     },
     Kernel(Box<KernelInstr>),
+    Region(Box<RegionInstr>),
     /// Reshape of a tensor at its last use: the buffer is moved, not copied.
     ReshapeMove {
         src: u32,
@@ -162,8 +174,9 @@ pub struct Interpreter {
 }
 
 impl Interpreter {
-    /// Checks `f` and prepares it for running.
+    /// Verifies `f` and prepares it for running.
     pub fn new(f: &Function) -> Result<Interpreter, Error> {
+        crate::ir::verify::verify_function(f)?;
         prepare::Compiler::new(f)?.compile()
     }
 
@@ -267,6 +280,17 @@ impl Interpreter {
                     }
                     self.run_kernel(k, inputs, &mut s, &mut t)?
                 }
+                Instr::Region(k) => {
+                    if opts.memory_limit().is_some() {
+                        let bytes: usize = k
+                            .tys
+                            .iter()
+                            .map(|t| t.num_elements() * t.dtype.size_bytes())
+                            .sum();
+                        opts.check_memory(&self.func, held_bytes(&t).saturating_add(bytes))?;
+                    }
+                    self.run_region(k, inputs, &mut s, &mut t)?
+                }
                 Instr::Move { src, dst } => {
                     let x = self.take(&mut t, *src)?;
                     t[*dst as usize] = Some(x);
@@ -354,6 +378,44 @@ impl Interpreter {
         Ok(())
     }
 
+    fn run_region(
+        &self,
+        k: &RegionInstr,
+        inputs: &[Tensor],
+        s: &mut [u64],
+        t: &mut [Option<Tensor>],
+    ) -> Result<(), Error> {
+        let temps: Vec<Option<Tensor>> = k
+            .args
+            .iter()
+            .map(|a| match *a {
+                Slot::Scalar(r, dt) => Some(Tensor::from_scalar(reg_to_scalar(s[r as usize], dt))),
+                _ => None,
+            })
+            .collect();
+        let mut args: Vec<&Tensor> = Vec::with_capacity(k.args.len());
+        for (&a, temp) in k.args.iter().zip(&temps) {
+            args.push(match temp {
+                Some(x) => x,
+                None => self.read(a, inputs, t)?,
+            });
+        }
+        let outs = region_kernels::eval(&k.op, &k.body, &args, &k.tys)
+            .map_err(|e| self.internal(&format!("instruction {}: {e}", k.inst.0)))?;
+        for (out, &dst) in outs.into_iter().zip(&k.dsts) {
+            match dst {
+                Dst::Tensor(r) => t[r as usize] = Some(out),
+                Dst::Scalar(r) => {
+                    let x = out
+                        .get(0)
+                        .ok_or_else(|| self.internal("a rank-0 result has no element"))?;
+                    s[r as usize] = scalar_to_reg(x);
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn read<'a>(
         &'a self,
         slot: Slot,
@@ -402,20 +464,11 @@ fn held_bytes(t: &[Option<Tensor>]) -> usize {
     t.iter().flatten().map(tensor_bytes).sum()
 }
 
-/// A scalar as the bits of a `u64` register (see [`Elem::to_reg`]).
-pub fn scalar_to_reg(x: Scalar) -> u64 {
-    crate::match_scalar!(x, |v| v.to_reg())
-}
-
-/// Reads a register written by [`scalar_to_reg`] as a scalar of `dtype`.
-pub fn reg_to_scalar(r: u64, dtype: DType) -> Scalar {
-    crate::dispatch_dtype!(dtype, |T| Element::into_scalar(<T as Elem>::from_reg(r)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ops::{BinaryOp, CmpOp};
+    use crate::tensor::Scalar;
 
     /// `(a, b) -> while a < b { a += 2; b += 1 }`.
     fn counter() -> Function {

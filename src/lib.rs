@@ -35,11 +35,14 @@ pub mod interp;
 pub mod ir;
 pub mod jit;
 pub mod limits;
+#[cfg(feature = "ndarray")]
+pub mod ndarray_interop;
 pub mod ops;
 pub mod passes;
 pub mod stablehlo;
 pub mod tensor;
 pub mod tensor_io;
+pub mod tensor_ref;
 #[doc(hidden)]
 pub mod testgen;
 pub mod trace;
@@ -55,6 +58,7 @@ pub mod prelude {
     pub use crate::jit::{compile, Compiler, Executable, JitOptions};
     pub use crate::limits::RunOptions;
     pub use crate::tensor::{Scalar, Tensor};
+    pub use crate::tensor_ref::{TensorMut, TensorRef};
     pub use crate::trace::{function, Traced};
     pub use crate::types::{DType, TensorType};
 }
@@ -63,6 +67,7 @@ pub use error::{Error, Result};
 pub use graph::{Graph, Var};
 pub use limits::RunOptions;
 pub use tensor::{Data, Scalar, Tensor};
+pub use tensor_ref::{TensorMut, TensorRef};
 pub use trace::{function, Traced};
 pub use types::{DType, TensorType};
 

@@ -21,7 +21,7 @@
 //! Both executors drive one [`RunState`] per run: they count down a *budget* of back-edges
 //! inline (in compiled code: one decrement and one branch) and call [`RunState::back_edge`]
 //! when it reaches zero, or on every back-edge of a tensor loop. That function does all the counting and clock reading, so the two executors
-//! cannot drift apart; compiled code calls it through [`graphjit_back_edge`].
+//! cannot drift apart; compiled code calls it through `graphjit_back_edge`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -128,7 +128,8 @@ impl RunOptions {
     }
 }
 
-/// Why a run stopped early.
+/// Why a run stopped early (the executors' machinery; users see a [`RunError`]).
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Stop {
@@ -157,7 +158,8 @@ impl Stop {
 static NEVER_CANCELLED: AtomicBool = AtomicBool::new(false);
 
 /// The limit state of one run, shared with compiled code (hence `repr(C)`): compiled code
-/// reads the first budget at `CHUNK_OFFSET` and passes the state to [`graphjit_back_edge`].
+/// reads the first budget at `CHUNK_OFFSET` and passes the state to `graphjit_back_edge`.
+#[doc(hidden)]
 #[repr(C)]
 #[derive(Debug)]
 pub struct RunState<'a> {
@@ -246,7 +248,7 @@ pub(crate) const CHUNK_OFFSET: i32 = std::mem::offset_of!(RunState<'static>, chu
 /// # Safety
 ///
 /// `state` must point to a live `RunState` that nothing else accesses during the call.
-pub unsafe extern "C" fn graphjit_back_edge(state: *mut RunState<'_>, budget: u64) -> u64 {
+pub(crate) unsafe extern "C" fn graphjit_back_edge(state: *mut RunState<'_>, budget: u64) -> u64 {
     // SAFETY: the caller passes the state of its own run, which outlives the run.
     match unsafe { state.as_mut() } {
         Some(s) => s.back_edge(budget),
@@ -257,6 +259,7 @@ pub unsafe extern "C" fn graphjit_back_edge(state: *mut RunState<'_>, budget: u6
 /// True when a `while` does tensor work: some value defined in its regions (at any depth), or
 /// some region argument, has rank 1 or more. Such a loop reads the clock on every back-edge
 /// when a deadline is set; a purely scalar loop reads it every [`CLOCK_INTERVAL`] back-edges.
+#[doc(hidden)]
 pub fn loop_does_tensor_work(f: &Function, w: Inst) -> bool {
     let Some(d) = f.insts.get(w.index()) else {
         return false;

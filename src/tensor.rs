@@ -537,6 +537,23 @@ impl Tensor {
         T::from_scalar(self.data.get(0))
     }
 
+    /// The shape and the buffer at once, the buffer writable (a borrowed output keeps both).
+    pub(crate) fn shape_and_data_mut(&mut self) -> (&[usize], &mut Data) {
+        (&self.shape, &mut self.data)
+    }
+
+    /// A tensor of a vector and a shape whose product is the vector's length, without the
+    /// limit checks of [`Tensor::new`]: for conversions that cannot fail (an ndarray array may
+    /// exceed graphjit's rank or size limits; a run then refuses the tensor by its type).
+    #[cfg_attr(not(feature = "ndarray"), allow(dead_code))]
+    pub(crate) fn from_vec_unchecked<T: Element>(v: Vec<T>, shape: Vec<usize>) -> Tensor {
+        debug_assert_eq!(shape.iter().product::<usize>(), v.len());
+        Tensor {
+            shape,
+            data: T::into_data(v),
+        }
+    }
+
     /// The same elements viewed with another shape of equal element count.
     pub fn reshaped(mut self, shape: impl Into<Vec<usize>>) -> Option<Tensor> {
         let shape = shape.into();

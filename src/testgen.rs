@@ -6,6 +6,8 @@
 //! edge values (0, -1, MIN, MAX, NaN, ±inf, -0.0, subnormals) and ordinary numbers. The same
 //! seed always gives the same program, so a failing seed is a reproducible bug report.
 
+mod region;
+
 use crate::ir::{Function, Region, Value};
 use crate::ops::scalar::convert;
 use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
@@ -400,6 +402,7 @@ impl Gen {
             }
             13..=14 if depth < self.cfg.max_depth => self.gen_if(r, depth),
             15..=16 if depth < self.cfg.max_depth => self.gen_while(r, depth),
+            17 => self.region_op(r, v, &ty),
             _ => {
                 let t = self.random_type();
                 self.value_of(r, &t);
@@ -693,8 +696,9 @@ mod tests {
     /// The differential test only covers what the generator emits; this keeps the newer ops
     /// from silently dropping out of it.
     #[test]
-    fn generator_emits_the_indexing_ops() {
+    fn generator_emits_the_indexing_and_region_ops() {
         let (mut slices, mut updates, mut reverses, mut clamps) = (0, 0, 0, 0);
+        let mut regions = std::collections::HashSet::new();
         let (mut pads, mut gathers, mut scalar_selects) = (0, 0, 0);
         for seed in 0..300 {
             let f = random_function(seed);
@@ -704,6 +708,9 @@ mod tests {
                     Op::DynamicUpdateSlice => updates += 1,
                     Op::Reverse { .. } => reverses += 1,
                     Op::Clamp => clamps += 1,
+                    Op::Region(ref r) => {
+                        regions.insert(r.name());
+                    }
                     Op::Pad { .. } => pads += 1,
                     Op::Gather { .. } => gathers += 1,
                     Op::Select if f.ty(d.args[0]).is_scalar() && !f.ty(d.args[1]).is_scalar() => {
@@ -717,6 +724,7 @@ mod tests {
             slices > 3 && updates > 3 && reverses > 3 && clamps > 3,
             "{slices} slices, {updates} updates, {reverses} reverses, {clamps} clamps"
         );
+        assert_eq!(regions.len(), 4, "region ops generated: {regions:?}");
         assert!(
             pads > 3 && gathers > 3 && scalar_selects > 3,
             "{pads} pads, {gathers} gathers, {scalar_selects} scalar selects"

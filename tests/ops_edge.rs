@@ -1498,23 +1498,30 @@ fn nested_ifs(depth: usize) -> Function {
 
 #[test]
 fn deep_nesting_is_bounded_not_a_stack_overflow() {
-    // Within the bound, it runs: depth d gives 1 + (d - 1) when p is true.
-    let f = nested_ifs(200);
+    use graphjit::ir::MAX_REGION_DEPTH;
+    // Exactly at the bound it runs: depth d gives 1 + (d - 1) when p is true, 1 when false.
+    let f = nested_ifs(MAX_REGION_DEPTH);
     let out = interpret(&f, &[Tensor::scalar(true)]).unwrap();
-    assert_eq!(out, vec![Tensor::scalar(200i32)]);
+    assert_eq!(out, vec![Tensor::scalar(MAX_REGION_DEPTH as i32)]);
     let out = interpret(&f, &[Tensor::scalar(false)]).unwrap();
     assert_eq!(out, vec![Tensor::scalar(1i32)]);
-    // Exactly at the bound, preparation still fits on a test thread's stack.
-    let f = nested_ifs(graphjit::interp::MAX_NESTING);
-    let out = interpret(&f, &[Tensor::scalar(true)]).unwrap();
-    assert_eq!(
-        out,
-        vec![Tensor::scalar(graphjit::interp::MAX_NESTING as i32)]
-    );
-    // Past the bound it is an error, found before any recursion.
-    let f = nested_ifs(graphjit::interp::MAX_NESTING + 1);
-    let e = interpret(&f, &[Tensor::scalar(true)]).unwrap_err();
-    assert!(e.to_string().contains("nested"), "{e}");
+    // One past the bound, and far past it, the verifier refuses the function (before any
+    // recursion deeper than the bound) with an error that names the limit.
+    for depth in [MAX_REGION_DEPTH + 1, 200, 1000] {
+        let f = nested_ifs(depth);
+        let e = interpret(&f, &[Tensor::scalar(true)]).unwrap_err();
+        assert!(
+            matches!(e, graphjit::Error::Verify(_)),
+            "depth {depth}: {e:?}"
+        );
+        let limit = format!("nested deeper than the limit of {MAX_REGION_DEPTH}");
+        assert!(e.to_string().contains(&limit), "depth {depth}: {e}");
+        // The compiler verifies with the same bound.
+        let e = graphjit::jit::compile(&f)
+            .err()
+            .expect("compiling too deep a function");
+        assert!(e.to_string().contains(&limit), "depth {depth}: {e}");
+    }
 }
 
 #[test]

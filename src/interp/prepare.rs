@@ -1,20 +1,28 @@
-//! Preparation of a function for the interpreter: checks, last-use analysis, and the
-//! flattening of structured regions into the linear code that [`super::Interpreter`] runs.
+//! Preparation of a function for the interpreter: last-use analysis, and the flattening of
+//! structured regions into the linear code that [`super::Interpreter`] runs.
+//!
+//! The function has passed [`crate::ir::verify::verify_function`] (which [`super::Interpreter::new`]
+//! calls first), so handles are in range, regions are nested at most
+//! [`crate::ir::MAX_REGION_DEPTH`] deep (the recursion here is bounded by it), and every type
+//! is what its op gives. Nothing here checks those again; where a broken invariant would
+//! otherwise panic, preparation stops with [`Error::Internal`], a graphjit bug.
 
 use std::marker::PhantomData;
 
 mod case;
 
 use super::{
-    scalar_to_reg, BinaryFn, Dst, Instr, Interpreter, KernelInstr, Out, Slot, UnaryFn, MAX_NESTING,
+    scalar_to_reg, BinaryFn, Dst, Instr, Interpreter, KernelInstr, Out, RegionInstr, Slot, UnaryFn,
 };
-use crate::error::{Error, VerifyError};
+use crate::error::Error;
+use crate::ir::body::region_body;
 use crate::ir::{Function, Inst, Region, Value, ValueDef};
+use crate::ops::region::{signature, RegionOp};
 use crate::ops::scalar::{
     compare_with, with_convert, with_dtype, BinaryVisitor, CastTo, CompareVisitor, ConvertVisitor,
     DTypeVisitor, Elem, UnaryVisitor,
 };
-use crate::ops::{infer, BinaryOp, CmpOp, Op, UnaryOp};
+use crate::ops::{BinaryOp, CmpOp, Op, UnaryOp};
 use crate::tensor::Tensor;
 use crate::types::{DType, TensorType};
 
@@ -78,7 +86,7 @@ impl ConvertVisitor for MakeConvert {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Preparation: checks and flattening.
+// Preparation: analysis and flattening.
 // ---------------------------------------------------------------------------------------------
 
 /// A pending copy of a parallel move.
@@ -114,6 +122,7 @@ pub(super) struct Compiler<'f> {
 }
 
 impl<'f> Compiler<'f> {
+    /// Analyzes `f`, which must have passed the verifier.
     pub(super) fn new(f: &'f Function) -> Result<Compiler<'f>, Error> {
         let mut c = Compiler {
             f,
@@ -132,13 +141,14 @@ impl<'f> Compiler<'f> {
         Ok(c)
     }
 
+    /// A broken invariant of verified IR: a graphjit bug, never the user's input.
     fn err(&self, location: impl Into<String>, message: impl Into<String>) -> Error {
-        VerifyError {
-            func: self.f.name.clone(),
-            location: location.into(),
-            message: message.into(),
-        }
-        .into()
+        Error::Internal(format!(
+            "preparing @{} for the interpreter: {}: {}",
+            self.f.name,
+            location.into(),
+            message.into()
+        ))
     }
 
     /// `'add' defining %x`, or `'yield'` for ops without results.
@@ -152,57 +162,24 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    /// Walks the regions without recursion: checks handles and nesting depth, records where
-    /// every instruction is, and computes each value's defining region and last use.
+    /// Walks the regions without recursion: records where every instruction is, and computes
+    /// each value's defining region and last use.
     fn analyze(&mut self) -> Result<(), Error> {
         let f = self.f;
-        let (nv, ni, nr) = (f.values.len(), f.insts.len(), f.regions.len());
-        if f.body.index() >= nr {
-            return Err(self.err("body", "the body region does not exist"));
-        }
-        let mut parent: Vec<Option<(Region, usize)>> = vec![None; nr];
-        let mut seen_region = vec![false; nr];
-        seen_region[f.body.index()] = true;
-        let mut stack = vec![(f.body, 0usize)];
+        let mut parent: Vec<Option<(Region, usize)>> = vec![None; f.regions.len()];
+        let mut stack = vec![f.body];
         let mut order = Vec::new();
-        while let Some((r, depth)) = stack.pop() {
-            if depth > MAX_NESTING {
-                return Err(self.err(
-                    "body",
-                    format!("regions are nested more than {MAX_NESTING} deep"),
-                ));
-            }
+        while let Some(r) = stack.pop() {
             for (pos, &inst) in f.region(r).insts.iter().enumerate() {
-                if inst.index() >= ni || self.inst_pos[inst.index()].is_some() {
-                    return Err(self.err(
-                        format!("instruction {}", inst.0),
-                        "is missing or appears twice in the regions",
-                    ));
-                }
                 self.inst_pos[inst.index()] = Some((r, pos));
                 order.push(inst);
-                let d = f.inst(inst);
-                let values = d.args.iter().chain(&d.results).chain(&d.region_args);
-                if values.clone().any(|v| v.index() >= nv) {
-                    return Err(self.err(self.describe(inst), "refers to a missing value"));
-                }
-                for &sub in &d.regions {
-                    if sub.index() >= nr || seen_region[sub.index()] {
-                        return Err(self.err(
-                            self.describe(inst),
-                            "has a region that is missing or used twice",
-                        ));
-                    }
-                    seen_region[sub.index()] = true;
+                for &sub in &f.inst(inst).regions {
                     parent[sub.index()] = Some((r, pos));
-                    stack.push((sub, depth + 1));
+                    stack.push(sub);
                 }
             }
         }
         for &p in &f.params {
-            if p.index() >= nv {
-                return Err(self.err("parameters", "a parameter is a missing value"));
-            }
             self.def_region[p.index()] = Some(f.body);
         }
         for &inst in &order {
@@ -352,15 +329,7 @@ impl<'f> Compiler<'f> {
             self.define(p, slot);
             params.push((vd.name.clone(), vd.ty.clone(), slot));
         }
-        let (ret, outs) = self.compile_region(f.body, 0)?;
-        let ret_data = f.inst(ret);
-        if !matches!(ret_data.op, Op::Return) {
-            return Err(self.err(
-                self.describe(ret),
-                "the function body must end with 'return'",
-            ));
-        }
-        self.check_types(ret, &outs, &f.results, "returns")?;
+        let (ret, outs) = self.compile_region(f.body)?;
         let mut out_list = Vec::with_capacity(outs.len());
         for &v in &outs {
             let slot = self.slot(v, ret)?;
@@ -383,27 +352,16 @@ impl<'f> Compiler<'f> {
     }
 
     /// Compiles the instructions of `r` before its terminator, and gives the terminator and
-    /// its operands. The caller transfers those and then ends the region's scope.
-    fn compile_region(&mut self, r: Region, depth: usize) -> Result<(Inst, Vec<Value>), Error> {
+    /// its operands. The caller transfers those and then ends the region's scope. Verified
+    /// regions are at most [`crate::ir::MAX_REGION_DEPTH`] deep, which bounds the recursion.
+    fn compile_region(&mut self, r: Region) -> Result<(Inst, Vec<Value>), Error> {
         let f = self.f;
         let insts = &f.region(r).insts;
         let Some((&term, body)) = insts.split_last() else {
-            return Err(self.err(
-                format!("region {}", r.0),
-                "is empty; it must end with 'yield' or 'return'",
-            ));
+            return Err(self.err(format!("region {}", r.0), "is empty"));
         };
         for &inst in body {
-            if f.inst(inst).op.is_terminator() {
-                return Err(self.err(self.describe(inst), "must be the last op of its region"));
-            }
-            self.compile_inst(inst, depth)?;
-        }
-        if !f.inst(term).op.is_terminator() {
-            return Err(self.err(
-                self.describe(term),
-                "a region must end with 'yield' or 'return'",
-            ));
+            self.compile_inst(inst)?;
         }
         Ok((term, f.inst(term).args.clone()))
     }
@@ -418,31 +376,7 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    fn check_types(
-        &self,
-        inst: Inst,
-        values: &[Value],
-        expected: &[TensorType],
-        what: &str,
-    ) -> Result<(), Error> {
-        let got: Vec<&TensorType> = values.iter().map(|&v| self.f.ty(v)).collect();
-        if got.len() != expected.len() || got.iter().zip(expected).any(|(g, e)| *g != e) {
-            let list = |ts: &mut dyn Iterator<Item = &TensorType>| {
-                ts.map(ToString::to_string).collect::<Vec<_>>().join(", ")
-            };
-            return Err(self.err(
-                self.describe(inst),
-                format!(
-                    "{what} ({}) where ({}) is expected",
-                    list(&mut got.iter().copied()),
-                    list(&mut expected.iter())
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    fn compile_inst(&mut self, inst: Inst, depth: usize) -> Result<(), Error> {
+    fn compile_inst(&mut self, inst: Inst) -> Result<(), Error> {
         let f = self.f;
         let d = f.inst(inst);
         let arg_slots = d
@@ -451,29 +385,16 @@ impl<'f> Compiler<'f> {
             .map(|&v| self.slot(v, inst))
             .collect::<Result<Vec<_>, _>>()?;
         match &d.op {
-            Op::While => return self.compile_while(inst, &arg_slots, depth),
-            Op::If => return self.compile_if(inst, &arg_slots, depth),
-            Op::Case => return self.compile_case(inst, &arg_slots, depth),
+            Op::While => return self.compile_while(inst, &arg_slots),
+            Op::If => return self.compile_if(inst, &arg_slots),
+            Op::Region(op) => return self.compile_region_op(inst, op, arg_slots),
+            Op::Case => return self.compile_case(inst, &arg_slots),
             _ => {}
         }
         let [result] = d.results[..] else {
             return Err(self.err(self.describe(inst), "must have exactly one result"));
         };
         let ty = f.ty(result);
-        let arg_tys: Vec<&TensorType> = d.args.iter().map(|&v| f.ty(v)).collect();
-        match infer(&d.op, &arg_tys, Some(ty)) {
-            Ok(t) if t == *ty => {}
-            Ok(t) => {
-                return Err(self.err(
-                    self.describe(inst),
-                    format!("the result is {t}, but it is declared {ty}"),
-                ))
-            }
-            Err(e) => return Err(self.err(self.describe(inst), e.0)),
-        }
-        if let Err(e) = ty.check_size() {
-            return Err(self.err(self.describe(inst), e));
-        }
         if let Op::Const(t) = &d.op {
             let slot = if ty.is_scalar() {
                 let slot = self.new_slot(ty);
@@ -561,15 +482,56 @@ impl<'f> Compiler<'f> {
         Ok(())
     }
 
-    fn compile_while(&mut self, inst: Inst, arg_slots: &[Slot], depth: usize) -> Result<(), Error> {
+    /// A region op: one instruction running its kernel with the region's scalar program.
+    fn compile_region_op(
+        &mut self,
+        inst: Inst,
+        op: &RegionOp,
+        args: Vec<Slot>,
+    ) -> Result<(), Error> {
+        let f = self.f;
+        let d = f.inst(inst);
+        let body = region_body(f, inst).map_err(|m| self.err(self.describe(inst), m))?;
+        let arg_tys: Vec<&TensorType> = d.args.iter().map(|&v| f.ty(v)).collect();
+        let sig = signature(op, &arg_tys).map_err(|e| self.err(self.describe(inst), e.0))?;
+        let tys: Vec<TensorType> = d.results.iter().map(|&r| f.ty(r).clone()).collect();
+        let params: Vec<DType> = sig.params.iter().map(|t| t.dtype).collect();
+        if tys != sig.results || body.params != params {
+            return Err(self.err(
+                self.describe(inst),
+                format!("does not fit its type rule {}", sig),
+            ));
+        }
+        let mut dsts = Vec::with_capacity(tys.len());
+        for (&r, ty) in d.results.iter().zip(&tys) {
+            ty.check_size()
+                .map_err(|e| self.err(self.describe(inst), e))?;
+            let slot = self.new_slot(ty);
+            self.define(r, slot);
+            dsts.push(match slot {
+                Slot::Scalar(r, _) => Dst::Scalar(r),
+                Slot::Tensor(r) => Dst::Tensor(r),
+                _ => return Err(self.err(self.describe(inst), "has no register for a result")),
+            });
+        }
+        self.code.push(Instr::Region(Box::new(RegionInstr {
+            inst,
+            op: op.clone(),
+            body,
+            args,
+            dsts,
+            tys,
+        })));
+        Ok(())
+    }
+
+    fn compile_while(&mut self, inst: Inst, arg_slots: &[Slot]) -> Result<(), Error> {
         let f = self.f;
         let d = f.inst(inst);
         let &[cond, body] = d.regions.as_slice() else {
             return Err(self.err(self.describe(inst), "needs a cond and a body region"));
         };
         let carried: Vec<TensorType> = d.region_args.iter().map(|&v| f.ty(v).clone()).collect();
-        self.check_types(inst, &d.args, &carried, "starts with")?;
-        self.check_types(inst, &d.results, &carried, "has results")?;
         // The initial values go into the region arguments' registers.
         let mut transfers = Vec::with_capacity(carried.len());
         for (i, &ra) in d.region_args.iter().enumerate() {
@@ -583,15 +545,9 @@ impl<'f> Compiler<'f> {
         }
         self.parallel_move(transfers);
         let top = self.code.len() as u32;
-        let (cterm, cvals) = self.compile_region(cond, depth + 1)?;
-        if !matches!(f.inst(cterm).op, Op::Yield) {
-            return Err(self.err(
-                self.describe(cterm),
-                "the cond region must end with 'yield'",
-            ));
-        }
-        self.check_types(cterm, &cvals, &[TensorType::scalar(DType::Bool)], "yields")?;
-        let Slot::Scalar(c, _) = self.slot(cvals[0], cterm)? else {
+        let (cterm, cvals) = self.compile_region(cond)?;
+        let Some(Slot::Scalar(c, _)) = cvals.first().map(|&v| self.slot(v, cterm)).transpose()?
+        else {
             return Err(self.err(self.describe(cterm), "yields a non-scalar condition"));
         };
         self.end_scope(cond);
@@ -619,14 +575,7 @@ impl<'f> Compiler<'f> {
             }
         }
         let branch = if fuse { branch - 1 } else { branch };
-        let (bterm, bvals) = self.compile_region(body, depth + 1)?;
-        if !matches!(f.inst(bterm).op, Op::Yield) {
-            return Err(self.err(
-                self.describe(bterm),
-                "the body region must end with 'yield'",
-            ));
-        }
-        self.check_types(bterm, &bvals, &carried, "yields")?;
+        let (bterm, bvals) = self.compile_region(body)?;
         let mut transfers = Vec::with_capacity(bvals.len());
         for (i, &v) in bvals.iter().enumerate() {
             transfers.push(Transfer {
@@ -657,13 +606,12 @@ impl<'f> Compiler<'f> {
         Ok(())
     }
 
-    fn compile_if(&mut self, inst: Inst, arg_slots: &[Slot], depth: usize) -> Result<(), Error> {
+    fn compile_if(&mut self, inst: Inst, arg_slots: &[Slot]) -> Result<(), Error> {
         let f = self.f;
         let d = f.inst(inst);
         let &[then_r, else_r] = d.regions.as_slice() else {
             return Err(self.err(self.describe(inst), "needs a then and an else region"));
         };
-        self.check_types(inst, &d.args, &[TensorType::scalar(DType::Bool)], "takes")?;
         let Some(&Slot::Scalar(p, _)) = arg_slots.first() else {
             return Err(self.err(self.describe(inst), "needs a scalar bool condition"));
         };
@@ -684,11 +632,7 @@ impl<'f> Compiler<'f> {
                     *target = here;
                 }
             }
-            let (term, vals) = self.compile_region(r, depth + 1)?;
-            if !matches!(f.inst(term).op, Op::Yield) {
-                return Err(self.err(self.describe(term), "an 'if' arm must end with 'yield'"));
-            }
-            self.check_types(term, &vals, &result_tys, "yields")?;
+            let (term, vals) = self.compile_region(r)?;
             let mut transfers = Vec::with_capacity(vals.len());
             for (i, &v) in vals.iter().enumerate() {
                 transfers.push(Transfer {

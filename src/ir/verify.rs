@@ -38,6 +38,12 @@
 //!   `bool`; body yields values of the loop-carried types.
 //! - `if` has one operand, a scalar `bool`, no region arguments, exactly 2 regions, and each
 //!   region yields values of its result types.
+//! - A region op (`reduce`, `reduce_window`, `sort`, `scatter`) passes
+//!   [`crate::ops::region::signature`] for its operand types; its results have the types that
+//!   gives; it has exactly one region, whose arguments have the signature's (rank-0) parameter
+//!   types and which yields the signature's types. The region is isolated: it sees only its
+//!   own arguments and values, never the enclosing scopes, and holds only rank-0 constants
+//!   and elementwise ops ([`crate::ops::region::allowed_in_body`]).
 
 use std::collections::HashSet;
 
@@ -46,6 +52,8 @@ use crate::ir::lexer::is_valid_name;
 use crate::ir::{Function, Inst, Module, Region, Value, ValueDef, MAX_REGION_DEPTH};
 use crate::ops::{infer, Op};
 use crate::types::{DType, TensorType};
+
+mod region;
 
 /// Checks every function of a module, and that function names are unique.
 pub fn verify_module(m: &Module) -> Result<(), VerifyError> {
@@ -370,6 +378,7 @@ impl Verifier<'_> {
         match self.f.insts[i.index()].op {
             Op::While => self.while_inst(i, depth, &loc)?,
             Op::If => self.if_inst(i, depth, &loc)?,
+            Op::Region(_) => self.region_op(i, depth, &loc)?,
             Op::Case => self.case_inst(i, depth, &loc)?,
             _ => self.flat_inst(i, &loc)?,
         }

@@ -247,6 +247,22 @@ impl Isel<'_, '_, '_> {
         acc.ok_or(Refused::Undefined)
     }
 
+    /// The wrapping product of two `i8x16` vectors: each half widened to 16-bit lanes,
+    /// multiplied, cut to its low byte and packed back (the packing saturates, which a value
+    /// of 0..=255 never meets). The low byte of a product does not depend on signedness, so
+    /// the zero-extending widening serves signed lanes as well.
+    fn mul_bytes(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
+        let (al, ah) = (self.b.ins().uwiden_low(a), self.b.ins().uwiden_high(a));
+        let (bl, bh) = (self.b.ins().uwiden_low(b), self.b.ins().uwiden_high(b));
+        let lo = self.b.ins().imul(al, bl);
+        let hi = self.b.ins().imul(ah, bh);
+        let byte = self.b.ins().iconst(types::I16, 0xff);
+        let byte = self.b.ins().splat(types::I16X8, byte);
+        let lo = self.b.ins().band(lo, byte);
+        let hi = self.b.ins().band(hi, byte);
+        self.b.ins().unarrow(lo, hi)
+    }
+
     fn unary(&mut self, op: UnaryOp, dt: DType, vector: bool, x: clir::Value) -> Selected {
         let class = Class::of(dt);
         let ins = self.b.ins();
@@ -393,6 +409,10 @@ impl Isel<'_, '_, '_> {
             (BinaryOp::Xor, Class::Bool | Class::Int { .. }) => ins.bxor(a, b),
             (BinaryOp::Add, Class::Int { .. }) => ins.iadd(a, b),
             (BinaryOp::Sub, Class::Int { .. }) => ins.isub(a, b),
+            // x86-64 has no multiply of 8-bit lanes.
+            (BinaryOp::Mul, Class::Int { .. }) if vector && dt.size_bytes() == 1 => {
+                self.mul_bytes(a, b)
+            }
             (BinaryOp::Mul, Class::Int { .. }) => ins.imul(a, b),
             (BinaryOp::Min, Class::Int { signed: true }) => ins.smin(a, b),
             (BinaryOp::Max, Class::Int { signed: true }) => ins.smax(a, b),
@@ -523,16 +543,23 @@ impl Isel<'_, '_, '_> {
         a: clir::Value,
         b: clir::Value,
     ) -> clir::Value {
+        let (op, total) = op.split_total();
+        if total && Class::of(dt) == Class::Float {
+            // StableHLO's TOTALORDER (`ops::compare::total_key`): the bits with the magnitude
+            // of negative values flipped, compared as signed integers.
+            let (ka, kb) = (self.total_key(dt, a), self.total_key(dt, b));
+            return self.compare(op, DType::I64, ka, kb);
+        }
         let signed = match Class::of(dt) {
             Class::Float => {
                 // IEEE quiet comparisons: ordered, except `ne`, which is true on NaN.
                 let cc = match op {
-                    CmpOp::Eq => FloatCC::Equal,
-                    CmpOp::Ne => FloatCC::NotEqual,
-                    CmpOp::Lt => FloatCC::LessThan,
-                    CmpOp::Le => FloatCC::LessThanOrEqual,
-                    CmpOp::Gt => FloatCC::GreaterThan,
-                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                    CmpOp::Eq | CmpOp::TotalEq => FloatCC::Equal,
+                    CmpOp::Ne | CmpOp::TotalNe => FloatCC::NotEqual,
+                    CmpOp::Lt | CmpOp::TotalLt => FloatCC::LessThan,
+                    CmpOp::Le | CmpOp::TotalLe => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt | CmpOp::TotalGt => FloatCC::GreaterThan,
+                    CmpOp::Ge | CmpOp::TotalGe => FloatCC::GreaterThanOrEqual,
                 };
                 return self.b.ins().fcmp(cc, a, b);
             }
@@ -541,23 +568,43 @@ impl Isel<'_, '_, '_> {
             Class::Int { signed } => signed,
         };
         let cc = match (op, signed) {
-            (CmpOp::Eq, _) => IntCC::Equal,
-            (CmpOp::Ne, _) => IntCC::NotEqual,
-            (CmpOp::Lt, true) => IntCC::SignedLessThan,
-            (CmpOp::Le, true) => IntCC::SignedLessThanOrEqual,
-            (CmpOp::Gt, true) => IntCC::SignedGreaterThan,
-            (CmpOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
-            (CmpOp::Lt, false) => IntCC::UnsignedLessThan,
-            (CmpOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
-            (CmpOp::Gt, false) => IntCC::UnsignedGreaterThan,
-            (CmpOp::Ge, false) => IntCC::UnsignedGreaterThanOrEqual,
+            (CmpOp::Eq | CmpOp::TotalEq, _) => IntCC::Equal,
+            (CmpOp::Ne | CmpOp::TotalNe, _) => IntCC::NotEqual,
+            (CmpOp::Lt | CmpOp::TotalLt, true) => IntCC::SignedLessThan,
+            (CmpOp::Le | CmpOp::TotalLe, true) => IntCC::SignedLessThanOrEqual,
+            (CmpOp::Gt | CmpOp::TotalGt, true) => IntCC::SignedGreaterThan,
+            (CmpOp::Ge | CmpOp::TotalGe, true) => IntCC::SignedGreaterThanOrEqual,
+            (CmpOp::Lt | CmpOp::TotalLt, false) => IntCC::UnsignedLessThan,
+            (CmpOp::Le | CmpOp::TotalLe, false) => IntCC::UnsignedLessThanOrEqual,
+            (CmpOp::Gt | CmpOp::TotalGt, false) => IntCC::UnsignedGreaterThan,
+            (CmpOp::Ge | CmpOp::TotalGe, false) => IntCC::UnsignedGreaterThanOrEqual,
         };
         self.b.ins().icmp(cc, a, b)
     }
 
+    /// The total-order key of a float element as a sign-extended `i64` (`f16`/`bf16` are
+    /// already their bits in registers).
+    fn total_key(&mut self, dt: DType, x: clir::Value) -> clir::Value {
+        let w = dt.bits() as i64;
+        let bits = if dt.is_half() {
+            x
+        } else {
+            let it = Type::int_with_byte_size(dt.size_bytes() as u16).unwrap_or(types::I64);
+            self.b.ins().bitcast(it, MemFlagsData::new(), x)
+        };
+        let wide = if w < 64 {
+            self.b.ins().sextend(types::I64, bits)
+        } else {
+            bits
+        };
+        let sign = self.b.ins().sshr_imm_s(wide, 63);
+        let mask = self.b.ins().ushr_imm_s(sign, 1);
+        self.b.ins().bxor(wide, mask)
+    }
+
     /// A conversion with Rust `as` semantics (and `x != 0` to bool). `ty` is the result's
-    /// type; vectors convert only between equal-width signed integers and floats of 32 bits,
-    /// the forms with one exact instruction.
+    /// type; vectors convert only between integers of one width (no instruction) and between
+    /// equal-width signed integers and floats of 32 bits, the forms with one exact instruction.
     pub(crate) fn convert(&mut self, from: DType, to: DType, ty: Type, x: clir::Value) -> Selected {
         if from == to {
             return Ok(x);
@@ -566,6 +613,8 @@ impl Isel<'_, '_, '_> {
         let (fb, tb) = (cl_type(from).bits(), cl_type(to).bits());
         if ty.is_vector() {
             return match (fc, tc) {
+                // Between integers of one width, the bits stay (the lanes' type is the same).
+                (Class::Int { .. }, Class::Int { .. }) if fb == tb => Ok(x),
                 (Class::Int { signed: true }, Class::Float) if fb == 32 && tb == 32 => {
                     Ok(self.b.ins().fcvt_from_sint(ty, x))
                 }
@@ -700,7 +749,7 @@ impl Isel<'_, '_, '_> {
             // Integers, bools and 16-bit floats as their bits, zero-extended as Cranelift's
             // `iconst` wants them.
             _ => {
-                let bits = crate::interp::scalar_to_reg(s);
+                let bits = crate::ops::scalar::scalar_to_reg(s);
                 self.b.ins().iconst(cl_type(s.dtype()), bits as i64)
             }
         }
@@ -715,8 +764,9 @@ impl Isel<'_, '_, '_> {
             self.b.ins().fcvt_to_uint_sat(types::I32, x)
         };
         // The bounds as 32-bit immediates (zero-extended bits, as `iconst` wants).
-        let bound =
-            |s| crate::interp::scalar_to_reg(crate::ops::scalar::convert(s, DType::I32)) as i64;
+        let bound = |s| {
+            crate::ops::scalar::scalar_to_reg(crate::ops::scalar::convert(s, DType::I32)) as i64
+        };
         let (lo, hi) = (bound(to.min_value()), bound(to.max_value()));
         let hi = self.b.ins().iconst(types::I32, hi);
         let v = if signed {

@@ -27,11 +27,15 @@
 
 mod cache;
 mod disasm;
+// The plan and its Graphviz picture are public for `graphjit dump` only.
+#[doc(hidden)]
 pub mod graphviz;
 mod half_float;
 mod isel;
 mod lower;
+#[doc(hidden)]
 pub mod plan;
+mod region;
 mod runtime;
 
 use std::sync::{Mutex, MutexGuard};
@@ -47,7 +51,8 @@ use crate::error::{CompileError, Error, RunError};
 use crate::ir::Function;
 use crate::limits::{RunOptions, RunState, Stop};
 use crate::tensor::Tensor;
-use crate::types::TensorType;
+use crate::tensor_ref::{TensorMut, TensorRef};
+use crate::types::{DType, TensorType};
 use runtime::RuntimeFn;
 
 /// How hard Cranelift optimizes.
@@ -133,6 +138,9 @@ pub struct Executable {
     /// Machine-code bytes of every compiled variant, what the compile cache counts.
     code_bytes: usize,
     memory: CodeMemory,
+    /// The contexts compiled code passes to `graphjit_region`; their addresses are constants
+    /// in the code, so they live (boxed, unmoved) as long as it.
+    _region_calls: Vec<Option<Box<region::RegionCall>>>,
 }
 
 impl Drop for Executable {
@@ -222,7 +230,11 @@ impl Executable {
             .sum();
         opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
         let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
-        self.execute(inputs, &mut outs, opts)?;
+        self.execute(
+            inputs.iter().map(|t| t.data().as_ptr()),
+            outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
+            opts,
+        )?;
         Ok(outs)
     }
 
@@ -241,47 +253,90 @@ impl Executable {
         opts: &RunOptions,
     ) -> Result<(), Error> {
         self.check_inputs(inputs)?;
-        if outputs.len() != self.results.len() {
-            return Err(RunError::OutCount {
-                func: self.name.clone(),
-                expected: self.results.len(),
-                got: outputs.len(),
-            }
-            .into());
-        }
-        for (index, (t, expected)) in outputs.iter().zip(&self.results).enumerate() {
-            if !expected.matches(t.dtype(), t.shape()) || t.data().len() != expected.num_elements()
-            {
-                return Err(RunError::OutType {
-                    func: self.name.clone(),
-                    index,
-                    expected: expected.clone(),
-                    got: t.ty(),
-                }
-                .into());
-            }
+        self.check_out_count(outputs.len())?;
+        for (index, t) in outputs.iter().enumerate() {
+            self.check_output(index, t.dtype(), t.shape(), t.data().len())?;
         }
         opts.check_memory(&self.name, self.scratch_bytes)?;
-        self.execute(inputs, outputs, opts)
+        self.execute(
+            inputs.iter().map(|t| t.data().as_ptr()),
+            outputs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
+            opts,
+        )
     }
 
-    /// Runs the code on checked inputs and outputs.
+    /// Runs the code on borrowed inputs (a caller's buffers: ndarray views, NumPy arrays, any
+    /// `&[T]`), which compiled code reads in place, and returns freshly allocated results.
+    pub fn run_refs(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Tensor>, Error> {
+        self.run_refs_with(inputs, &RunOptions::default())
+    }
+
+    /// [`Executable::run_refs`] under the limits of `opts`.
+    pub fn run_refs_with(
+        &self,
+        inputs: &[TensorRef<'_>],
+        opts: &RunOptions,
+    ) -> Result<Vec<Tensor>, Error> {
+        self.check_refs(inputs)?;
+        let out_bytes: usize = self
+            .results
+            .iter()
+            .map(|t| t.num_elements() * t.dtype.size_bytes())
+            .sum();
+        opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
+        let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
+        self.execute(
+            inputs.iter().map(TensorRef::ptr),
+            outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
+            opts,
+        )?;
+        Ok(outs)
+    }
+
+    /// Runs the code on borrowed inputs and writes the results into borrowed outputs, in
+    /// place: nothing is copied, and nothing is allocated once the scratch pool holds a
+    /// buffer. The outputs must have the result types.
+    pub fn run_refs_into(
+        &self,
+        inputs: &[TensorRef<'_>],
+        outputs: &mut [TensorMut<'_>],
+    ) -> Result<(), Error> {
+        self.run_refs_into_with(inputs, outputs, &RunOptions::default())
+    }
+
+    /// [`Executable::run_refs_into`] under the limits of `opts`. When the run stops early, the
+    /// contents of `outputs` are unspecified.
+    pub fn run_refs_into_with(
+        &self,
+        inputs: &[TensorRef<'_>],
+        outputs: &mut [TensorMut<'_>],
+        opts: &RunOptions,
+    ) -> Result<(), Error> {
+        self.check_refs(inputs)?;
+        self.check_out_count(outputs.len())?;
+        for (index, t) in outputs.iter().enumerate() {
+            self.check_output(index, t.dtype(), t.shape(), t.len())?;
+        }
+        opts.check_memory(&self.name, self.scratch_bytes)?;
+        self.execute(
+            inputs.iter().map(TensorRef::ptr),
+            outputs.iter_mut().map(TensorMut::ptr),
+            opts,
+        )
+    }
+
+    /// Runs the code on checked inputs and outputs, given as pointers to their buffers.
     fn execute(
         &self,
-        inputs: &[Tensor],
-        outputs: &mut [Tensor],
+        inputs: impl Iterator<Item = *const u8>,
+        outputs: impl Iterator<Item = *mut u8>,
         opts: &RunOptions,
     ) -> Result<(), Error> {
         let mut s = self.take_scratch()?;
         s.ins.clear();
-        s.ins
-            .extend(inputs.iter().map(|t| t.data().as_ptr() as usize));
+        s.ins.extend(inputs.map(|p| p as usize));
         s.outs.clear();
-        s.outs.extend(
-            outputs
-                .iter_mut()
-                .map(|t| t.data_mut().as_mut_ptr() as usize),
-        );
+        s.outs.extend(outputs.map(|p| p as usize));
         // The state lives on this stack frame for the whole call; the unchecked code never
         // reads it.
         let mut state = RunState::new(opts);
@@ -291,8 +346,10 @@ impl Executable {
             (self.entry_checked, &mut state as *mut RunState<'_>)
         };
         // SAFETY: the inputs and outputs were checked to have exactly the types the code was
-        // compiled for, so every buffer holds the number of elements the code accesses; the
-        // scratch memory has the planned size and is used by this run only; the code memory
+        // compiled for, so every buffer holds the number of elements the code accesses, aligned
+        // for its dtype (a `Vec` of the element type, or a borrowed buffer checked when it was
+        // made); outputs are exclusive borrows, so no input aliases an output; the scratch
+        // memory has the planned size and is used by this run only; the code memory
         // is alive while `self` is; `state_ptr` is null
         // or points to `state`, alive and used by this run only.
         let status = unsafe {
@@ -313,16 +370,62 @@ impl Executable {
     }
 
     fn check_inputs(&self, inputs: &[Tensor]) -> Result<(), Error> {
-        if inputs.len() != self.params.len() {
+        self.check_arg_count(inputs.len())?;
+        for (index, (t, (name, ty))) in inputs.iter().zip(&self.params).enumerate() {
+            RunError::check_arg(&self.name, index, name, ty, t)?;
+        }
+        Ok(())
+    }
+
+    fn check_refs(&self, inputs: &[TensorRef<'_>]) -> Result<(), Error> {
+        self.check_arg_count(inputs.len())?;
+        for (index, (t, (name, ty))) in inputs.iter().zip(&self.params).enumerate() {
+            RunError::check_arg_parts(&self.name, index, name, ty, t.dtype(), t.shape(), t.len())?;
+        }
+        Ok(())
+    }
+
+    fn check_arg_count(&self, got: usize) -> Result<(), Error> {
+        if got != self.params.len() {
             return Err(RunError::ArgCount {
                 func: self.name.clone(),
                 expected: self.params.len(),
-                got: inputs.len(),
+                got,
             }
             .into());
         }
-        for (index, (t, (name, ty))) in inputs.iter().zip(&self.params).enumerate() {
-            RunError::check_arg(&self.name, index, name, ty, t)?;
+        Ok(())
+    }
+
+    fn check_out_count(&self, got: usize) -> Result<(), Error> {
+        if got != self.results.len() {
+            return Err(RunError::OutCount {
+                func: self.name.clone(),
+                expected: self.results.len(),
+                got,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Checks output `index`, given as its dtype, shape and element count.
+    fn check_output(
+        &self,
+        index: usize,
+        dtype: DType,
+        shape: &[usize],
+        len: usize,
+    ) -> Result<(), Error> {
+        let expected = &self.results[index];
+        if !expected.matches(dtype, shape) || len != expected.num_elements() {
+            return Err(RunError::OutType {
+                func: self.name.clone(),
+                index,
+                expected: expected.clone(),
+                got: TensorType::new(dtype, shape.to_vec()),
+            }
+            .into());
         }
         Ok(())
     }
@@ -366,12 +469,8 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
     let optimized = crate::passes::optimize(f);
     // The passes must keep the function valid; code generation trusts the verifier from here
     // on, so a pass that broke an invariant is caught here as the bug it is.
-    crate::ir::verify::verify_function(&optimized).map_err(|e| {
-        Error::Compile(CompileError {
-            func: f.name.clone(),
-            message: format!("internal error: the optimized function is invalid: {e}"),
-        })
-    })?;
+    crate::ir::verify::verify_function(&optimized)
+        .map_err(|e| Error::Internal(format!("the passes made @{} invalid: {e}", f.name)))?;
     let f = &optimized;
     let err = |message: String| {
         Error::Compile(CompileError {
@@ -424,6 +523,7 @@ struct Built {
     scratch_bytes: usize,
     clif: String,
     code: disasm::CodeMap,
+    region_calls: Vec<Option<Box<region::RegionCall>>>,
     code_bytes: usize,
 }
 
@@ -445,6 +545,7 @@ impl Built {
             code: self.code,
             code_bytes: self.code_bytes,
             memory: CodeMemory(Some(module)),
+            _region_calls: self.region_calls,
         }
     }
 }
@@ -470,6 +571,8 @@ fn build(
     }
     // The fusion plan, an analysis of the IR that both entry variants follow.
     let plan = plan::plan(f, options.fusion);
+    // The contexts of region ops that call the runtime, shared by both variants.
+    let region_calls = region::region_calls(f).map_err(cerr)?;
 
     // Steps 4 to 6, once per variant: without limit checks (used when a run sets no limit,
     // so that limits cost nothing then) and, for a function with a `while`, with them.
@@ -504,6 +607,7 @@ fn build(
             simd: options.simd,
             checked,
             config: module.target_config(),
+            region_calls: &region_calls,
         };
         let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
         let scratch_size =
@@ -557,6 +661,7 @@ fn build(
         scratch_bytes,
         clif,
         code,
+        region_calls,
         code_bytes,
     })
 }

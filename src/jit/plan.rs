@@ -59,6 +59,7 @@ impl EwOp {
             | Op::DynamicUpdateSlice
             | Op::Reverse { .. }
             | Op::Clamp
+            | Op::Region(_)
             | Op::Pad { .. }
             | Op::Gather { .. }
             | Op::DotGeneral { .. }

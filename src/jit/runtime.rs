@@ -28,6 +28,8 @@ pub(crate) enum RuntimeFn {
     DotBF16,
     /// `limits::graphjit_back_edge(state, budget) -> budget`.
     BackEdge,
+    /// `jit::region::graphjit_region(ctx, args, outs) -> status`: a region op's kernel.
+    Region,
     // The functions of `ops::math`, by float width.
     Expm1F32,
     Expm1F64,
@@ -47,7 +49,7 @@ pub(crate) enum RuntimeFn {
 
 impl RuntimeFn {
     /// Every runtime function, in the order of their import table.
-    pub(crate) const ALL: [RuntimeFn; 28] = [
+    pub(crate) const ALL: [RuntimeFn; 29] = [
         RuntimeFn::LogF32,
         RuntimeFn::LogF64,
         RuntimeFn::SinF32,
@@ -63,6 +65,7 @@ impl RuntimeFn {
         RuntimeFn::DotF16,
         RuntimeFn::DotBF16,
         RuntimeFn::BackEdge,
+        RuntimeFn::Region,
         RuntimeFn::Expm1F32,
         RuntimeFn::Expm1F64,
         RuntimeFn::Log1pF32,
@@ -101,6 +104,7 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => "graphjit_dot_f16",
             RuntimeFn::DotBF16 => "graphjit_dot_bf16",
             RuntimeFn::BackEdge => "graphjit_back_edge",
+            RuntimeFn::Region => "graphjit_region",
             RuntimeFn::Expm1F32 => "graphjit_expm1_f32",
             RuntimeFn::Expm1F64 => "graphjit_expm1_f64",
             RuntimeFn::Log1pF32 => "graphjit_log1p_f32",
@@ -135,6 +139,7 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => kernels::dot_f16 as *const u8,
             RuntimeFn::DotBF16 => kernels::dot_bf16 as *const u8,
             RuntimeFn::BackEdge => crate::limits::graphjit_back_edge as *const u8,
+            RuntimeFn::Region => super::region::graphjit_region as *const u8,
             RuntimeFn::Expm1F32 => math::expm1_f32 as *const u8,
             RuntimeFn::Expm1F64 => math::expm1_f64 as *const u8,
             RuntimeFn::Log1pF32 => math::log1p_f32 as *const u8,
@@ -160,6 +165,7 @@ impl RuntimeFn {
         const F64_2: &[Type] = &[types::F64, types::F64];
         const DOT: &[Type] = &[types::I64; 6];
         const BACK_EDGE: &[Type] = &[types::I64, types::I64];
+        const REGION: &[Type] = &[types::I64; 3];
         const DOT_GENERAL: &[Type] = &[types::I64; 5];
         match self {
             RuntimeFn::LogF32
@@ -185,6 +191,7 @@ impl RuntimeFn {
                 (DOT, types::I64)
             }
             RuntimeFn::BackEdge => (BACK_EDGE, types::I64),
+            RuntimeFn::Region => (REGION, types::I64),
         }
     }
 

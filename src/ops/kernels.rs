@@ -8,7 +8,7 @@
 //!
 //! The accumulation orders of [`reduce`] and [`dot`] are part of those ops' semantics: the
 //! compiled code follows them exactly (for float `dot` it calls the same `matrixmultiply`
-//! routine, [`dot_f32`]/[`dot_f64`]), so that both executors give the same float bits.
+//! routine, through the runtime functions `dot_f32`/`dot_f64`), so that both executors give the same float bits.
 
 use crate::error::Error;
 use crate::ops::scalar::{
@@ -108,7 +108,7 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
             let (ad, bd) = (a.data(), b.data());
             dot_general::dot_general_data(ad, a.shape(), bd, b.shape(), dims, ty.dtype)
         }
-        Op::While | Op::If | Op::Case | Op::Yield | Op::Return => None,
+        Op::Region(_) | Op::While | Op::If | Op::Case | Op::Yield | Op::Return => None,
     }
 }
 
@@ -489,7 +489,7 @@ macro_rules! float_gemm {
         /// # Safety
         /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
         /// ones that overlap neither.
-        pub unsafe extern "C" fn $ext(
+        pub(crate) unsafe extern "C" fn $ext(
             a: *const $t,
             b: *const $t,
             c: *mut $t,
@@ -517,12 +517,12 @@ float_gemm!(f64, gemm_f64, dot_f64, matrixmultiply::dgemm);
 macro_rules! half_dot {
     ($t:ty, $ext:ident) => {
         /// The `dot` of a 16-bit float ([`dot_half`]) for compiled code, with the calling
-        /// convention of [`dot_f32`].
+        /// convention of `dot_f32`.
         ///
         /// # Safety
         /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
         /// ones that overlap neither.
-        pub unsafe extern "C" fn $ext(
+        pub(crate) unsafe extern "C" fn $ext(
             a: *const $t,
             b: *const $t,
             c: *mut $t,
@@ -588,7 +588,7 @@ pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error>
 /// sequential in `k`, wrapping.
 ///
 /// **Floats** (`f32`, `f64`): computed by the `matrixmultiply` crate (`sgemm`/`dgemm`, one
-/// thread, `alpha = 1`, `beta = 0`), through [`dot_f32`]/[`dot_f64`], which the interpreter
+/// thread, `alpha = 1`, `beta = 0`), through `dot_f32`/`dot_f64`, which the interpreter
 /// and compiled code both call, so both executors give the same bits. The accumulation order
 /// is that crate's blocked order: fixed for a given build, CPU and shape, but not the
 /// sequential order above, and not specified further by graphjit. Its micro-kernels use

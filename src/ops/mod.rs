@@ -4,13 +4,30 @@
 //! interpreter (and constant folding) run are in [`kernels`]. The JIT emits inline code for
 //! the cheap ops and calls the very functions of [`scalar`] for the transcendental ones.
 
+// The kernels and their index arithmetic are the executors' machinery: public for the tests
+// and benches, hidden from the documentation because they are no part of the interface.
+#[doc(hidden)]
+pub mod compare;
+#[doc(hidden)]
 pub mod dot_general;
+#[doc(hidden)]
 pub mod gather;
+#[doc(hidden)]
 pub mod index;
+#[doc(hidden)]
 pub mod kernels;
+#[doc(hidden)]
 pub mod layout;
+#[doc(hidden)]
 pub mod math;
+#[doc(hidden)]
 pub mod pad;
+#[doc(hidden)]
+pub mod region;
+#[doc(hidden)]
+pub mod region_fast;
+#[doc(hidden)]
+pub mod region_kernels;
 pub mod scalar;
 
 use std::fmt;
@@ -67,7 +84,11 @@ pub enum BinaryOp {
     Atan2,
 }
 
-/// Elementwise comparisons; the result is `bool`.
+/// Elementwise comparisons; the result is `bool`. The `Total*` comparisons are StableHLO's
+/// `TOTALORDER` comparison type (see [`compare`]): on floats they order
+/// `-NaN < -inf < ... < -0 < +0 < ... < +inf < +NaN` by bits; on other dtypes they are the
+/// plain comparisons. The plain ones are StableHLO's `FLOAT`, `SIGNED` and `UNSIGNED` types,
+/// chosen by the operands' dtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CmpOp {
     Eq,
@@ -76,6 +97,12 @@ pub enum CmpOp {
     Le,
     Gt,
     Ge,
+    TotalEq,
+    TotalNe,
+    TotalLt,
+    TotalLe,
+    TotalGt,
+    TotalGe,
 }
 
 /// The combining function of a `reduce`.
@@ -195,6 +222,10 @@ pub enum Op {
     /// Operand 0 is a scalar `bool`; region 0 (then) or region 1 (else) runs and yields the
     /// results.
     If,
+    /// An op with one isolated scalar region (variadic `reduce`, `reduce_window`, `sort`,
+    /// `scatter`); see [`region`]. Its type rule is [`region::signature`], which the verifier
+    /// applies with the region.
+    Region(region::RegionOp),
     /// Terminates a nested region with its values.
     Yield,
     /// Terminates the function body with its results.
@@ -322,13 +353,19 @@ impl BinaryOp {
 }
 
 impl CmpOp {
-    pub const ALL: [CmpOp; 6] = [
+    pub const ALL: [CmpOp; 12] = [
         CmpOp::Eq,
         CmpOp::Ne,
         CmpOp::Lt,
         CmpOp::Le,
         CmpOp::Gt,
         CmpOp::Ge,
+        CmpOp::TotalEq,
+        CmpOp::TotalNe,
+        CmpOp::TotalLt,
+        CmpOp::TotalLe,
+        CmpOp::TotalGt,
+        CmpOp::TotalGe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -339,6 +376,25 @@ impl CmpOp {
             CmpOp::Le => "le",
             CmpOp::Gt => "gt",
             CmpOp::Ge => "ge",
+            CmpOp::TotalEq => "eq.total",
+            CmpOp::TotalNe => "ne.total",
+            CmpOp::TotalLt => "lt.total",
+            CmpOp::TotalLe => "le.total",
+            CmpOp::TotalGt => "gt.total",
+            CmpOp::TotalGe => "ge.total",
+        }
+    }
+
+    /// The plain comparison of the same direction, and whether this one is `TOTALORDER`.
+    pub fn split_total(self) -> (CmpOp, bool) {
+        match self {
+            CmpOp::TotalEq => (CmpOp::Eq, true),
+            CmpOp::TotalNe => (CmpOp::Ne, true),
+            CmpOp::TotalLt => (CmpOp::Lt, true),
+            CmpOp::TotalLe => (CmpOp::Le, true),
+            CmpOp::TotalGt => (CmpOp::Gt, true),
+            CmpOp::TotalGe => (CmpOp::Ge, true),
+            c => (c, false),
         }
     }
 }
@@ -404,6 +460,7 @@ impl Op {
             Op::DynamicUpdateSlice => "dynamic_update_slice",
             Op::Reverse { .. } => "reverse",
             Op::Clamp => "clamp",
+            Op::Region(r) => r.name(),
             Op::Pad { .. } => "pad",
             Op::Gather { .. } => "gather",
             Op::DotGeneral { .. } => "dot_general",
@@ -417,7 +474,7 @@ impl Op {
 
     /// Whether the op has regions (structured control flow).
     pub fn has_regions(&self) -> bool {
-        matches!(self, Op::While | Op::If | Op::Case)
+        matches!(self, Op::While | Op::If | Op::Region(_) | Op::Case)
     }
 
     /// Whether the op ends a region.
@@ -772,7 +829,7 @@ pub fn infer(
         } => pad::infer_pad(args, low, high, interior),
         Op::Gather { dims } => gather::infer_gather(args, dims),
         Op::DotGeneral { dims } => dot_general::infer_dot_general(args, dims, declared),
-        Op::While | Op::If | Op::Case | Op::Yield | Op::Return => {
+        Op::Region(_) | Op::While | Op::If | Op::Case | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",
                 op.name()

@@ -35,6 +35,7 @@ macro_rules! extern_unary {
     ($($name:ident: $t:ty => $f:expr;)*) => {
         $(
             #[doc = concat!("`", stringify!($name), "`, called by the interpreter and by compiled code.")]
+            #[doc(hidden)]
             pub extern "C" fn $name(x: $t) -> $t {
                 let f: fn($t) -> $t = $f;
                 f(x)
@@ -57,21 +58,25 @@ extern_unary! {
 }
 
 /// C99 `pow`, with its special cases (`pow(x, 0) = 1` even for NaN `x`, `pow(1, y) = 1`).
+#[doc(hidden)]
 pub extern "C" fn pow_f32(a: f32, b: f32) -> f32 {
     a.powf(b)
 }
 
 /// C99 `pow`, with its special cases.
+#[doc(hidden)]
 pub extern "C" fn pow_f64(a: f64, b: f64) -> f64 {
     a.powf(b)
 }
 
 /// C `fmod`: the remainder has the sign of the dividend.
+#[doc(hidden)]
 pub extern "C" fn rem_f32(a: f32, b: f32) -> f32 {
     a % b
 }
 
 /// C `fmod`: the remainder has the sign of the dividend.
+#[doc(hidden)]
 pub extern "C" fn rem_f64(a: f64, b: f64) -> f64 {
     a % b
 }
@@ -845,30 +850,35 @@ impl CastTo<bool> for bool {
 // ---------------------------------------------------------------------------------------------
 
 /// Receives the function of one unary op on `T`, as a zero-sized function item.
+#[doc(hidden)]
 pub trait UnaryVisitor<T> {
     type Out;
     fn visit<F: Fn(T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
 }
 
 /// Receives the function of one binary op (or reduce combiner) on `T`.
+#[doc(hidden)]
 pub trait BinaryVisitor<T> {
     type Out;
     fn visit<F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
 }
 
 /// Receives the function of one comparison on `T`.
+#[doc(hidden)]
 pub trait CompareVisitor<T> {
     type Out;
     fn visit<F: Fn(T, T) -> bool + Copy + Send + Sync + 'static>(self, f: F) -> Self::Out;
 }
 
 /// Receives an element type chosen at run time from a [`DType`].
+#[doc(hidden)]
 pub trait DTypeVisitor {
     type Out;
     fn visit<T: Elem>(self) -> Self::Out;
 }
 
 /// Receives a source and a destination element type for a conversion.
+#[doc(hidden)]
 pub trait ConvertVisitor {
     type Out;
     fn visit<S: Elem + CastTo<D>, D: Elem>(self) -> Self::Out;
@@ -1118,6 +1128,17 @@ float_elem!(f64, u64, crate::ops::kernels::gemm_f64);
 float_elem!(half::f16, u16, crate::ops::kernels::dot_half);
 float_elem!(half::bf16, u16, crate::ops::kernels::dot_half);
 
+/// A scalar as the bits of a `u64` register (see [`Elem::to_reg`]): how the interpreter holds
+/// rank-0 values and how compiled code writes integer immediates.
+pub fn scalar_to_reg(x: Scalar) -> u64 {
+    crate::match_scalar!(x, |v| v.to_reg())
+}
+
+/// Reads a register written by [`scalar_to_reg`] as a scalar of `dtype`.
+pub fn reg_to_scalar(r: u64, dtype: DType) -> Scalar {
+    crate::dispatch_dtype!(dtype, |T| Element::into_scalar(<T as Elem>::from_reg(r)))
+}
+
 /// Hands the function of comparison `op` on `T` to `v` (every dtype accepts every comparison).
 pub fn compare_with<T: Elem, V: CompareVisitor<T>>(op: CmpOp, v: V) -> V::Out {
     match op {
@@ -1127,6 +1148,12 @@ pub fn compare_with<T: Elem, V: CompareVisitor<T>>(op: CmpOp, v: V) -> V::Out {
         CmpOp::Le => v.visit(cmp_le::<T>),
         CmpOp::Gt => v.visit(cmp_gt::<T>),
         CmpOp::Ge => v.visit(cmp_ge::<T>),
+        CmpOp::TotalEq => v.visit(super::compare::total_eq::<T>),
+        CmpOp::TotalNe => v.visit(super::compare::total_ne::<T>),
+        CmpOp::TotalLt => v.visit(super::compare::total_lt::<T>),
+        CmpOp::TotalLe => v.visit(super::compare::total_le::<T>),
+        CmpOp::TotalGt => v.visit(super::compare::total_gt::<T>),
+        CmpOp::TotalGe => v.visit(super::compare::total_ge::<T>),
     }
 }
 

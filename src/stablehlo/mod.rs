@@ -12,6 +12,7 @@ mod lexer;
 mod ops;
 mod ops_more;
 pub mod parser;
+mod regions;
 
 use crate::error::ParseError;
 use crate::ir::verify::verify_function;

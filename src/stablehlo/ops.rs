@@ -51,6 +51,9 @@ pub(crate) fn builder_for(name: &str) -> Option<BuildFn> {
         "concatenate" => concatenate,
         "iota" => iota,
         "reduce" => reduce,
+        "reduce_window" => super::regions::reduce_window,
+        "sort" => super::regions::sort,
+        "scatter" => super::regions::scatter,
         "while" => while_loop,
         "if" => if_op,
         "case" => case,
@@ -218,10 +221,18 @@ fn compare(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Ve
             "SIGNED" => dtype == DType::Bool || (dtype.is_int() && !is_unsigned(dtype)),
             "UNSIGNED" => dtype == DType::Bool || is_unsigned(dtype),
             "NOTYPE" => true,
-            "TOTALORDER" => return Err(b.err(
-                op.pos,
-                "op 'stablehlo.compare' with compare type TOTALORDER is not supported by graphjit",
-            )),
+            "TOTALORDER" if dtype.is_float() => {
+                let total = match cmp {
+                    CmpOp::Eq => CmpOp::TotalEq,
+                    CmpOp::Ne => CmpOp::TotalNe,
+                    CmpOp::Lt => CmpOp::TotalLt,
+                    CmpOp::Le => CmpOp::TotalLe,
+                    CmpOp::Gt => CmpOp::TotalGt,
+                    _ => CmpOp::TotalGe,
+                };
+                return Ok(vec![b.emit(r, Op::Compare(total), args, None, op)?]);
+            }
+            "TOTALORDER" => true,
             k => return Err(b.err(op.pos, format!("unknown compare type '{k}'"))),
         };
         if !ok {
@@ -426,34 +437,26 @@ fn is_identity(kind: ReduceOp, s: Scalar) -> bool {
 /// `reduce` whose reducer is one of graphjit's reductions. The initial value is combined
 /// with the result once, unless it is the reduction's identity.
 fn reduce(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
-    if args.len() != 2 {
-        return Err(b.err(
-            op.pos,
-            format!(
-                "op 'stablehlo.reduce' of {} operands (a variadic reduce such as argmax) is not supported by graphjit",
-                args.len() / 2
-            ),
-        ));
-    }
-    let kind = reducer_kind(op).ok_or_else(|| {
-        b.err(
-            op.pos,
-            "op 'stablehlo.reduce' with a reducer other than one add/multiply/minimum/maximum/and/or is not supported by graphjit",
-        )
-    })?;
+    let kind = if args.len() == 2 {
+        reducer_kind(op)
+    } else {
+        None
+    };
     let (rop, bop) = match kind {
-        "add" => (ReduceOp::Sum, BinaryOp::Add),
-        "multiply" => (ReduceOp::Prod, BinaryOp::Mul),
-        "minimum" => (ReduceOp::Min, BinaryOp::Min),
-        "maximum" => (ReduceOp::Max, BinaryOp::Max),
-        "and" => (ReduceOp::And, BinaryOp::And),
-        "or" => (ReduceOp::Or, BinaryOp::Or),
-        k => {
+        Some("add") => (ReduceOp::Sum, BinaryOp::Add),
+        Some("multiply") => (ReduceOp::Prod, BinaryOp::Mul),
+        Some("minimum") => (ReduceOp::Min, BinaryOp::Min),
+        Some("maximum") => (ReduceOp::Max, BinaryOp::Max),
+        Some("and") => (ReduceOp::And, BinaryOp::And),
+        Some("or") => (ReduceOp::Or, BinaryOp::Or),
+        Some(k) if op.regions.is_empty() => {
             return Err(b.err(
                 op.pos,
                 format!("op 'stablehlo.reduce' with reducer '{k}' is not supported by graphjit"),
             ))
         }
+        // Several inputs (argmax) or any other region: a general `reduce` region op.
+        _ => return super::regions::reduce(b, r, op, args),
     };
     if let Some(block) = op.regions.first() {
         let st = TensorType::scalar(b.ty(args[0]).dtype);

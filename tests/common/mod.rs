@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests (`mod common;`): the one check that runs a function
 //! in the interpreter and in every compile variant and wants the same bits, the edge values
-//! of every dtype, and programs read from `ir/` instead of being built by hand.
+//! of every dtype (one table), and programs read from `ir/` instead of being built by hand.
 
 // Each test file uses some of these helpers, never all.
 #![allow(dead_code)]
@@ -9,7 +9,7 @@ use graphjit::filetest::load;
 use graphjit::interp::interpret;
 use graphjit::ir::Function;
 use graphjit::jit::{compile_with, JitOptions};
-use graphjit::ops::scalar;
+use graphjit::ops::{scalar, BinaryOp};
 use graphjit::{DType, Data, Scalar, Tensor};
 
 /// The compile option sets every differential check compares with the interpreter.
@@ -53,109 +53,193 @@ pub fn load_ir(file: &str, name: &str) -> Function {
         .clone()
 }
 
-/// Edge values of a dtype, cycled from `offset` to fill `n` elements.
-pub fn edge_values(dt: DType, n: usize, offset: usize) -> Tensor {
-    let f64s = [
-        0.0,
-        -0.0,
-        1.0,
-        -1.0,
-        0.5,
-        -2.5,
-        2.5,
-        f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        3.75,
-        -7.0,
-        1e10,
-        -1e-10,
-        1e300,
-        5e-324,
-        f64::MAX,
-        f64::MIN,
-        2147483648.0,
-        -2147483904.0,
-        9.3e18,
-        0.3,
-        -0.7,
-    ];
-    let i64s = [
-        0i64,
-        1,
-        -1,
-        2,
-        -2,
-        7,
-        -7,
-        31,
-        32,
-        33,
-        63,
-        64,
-        100,
-        -100,
-        i64::MIN,
-        i64::MAX,
-        i32::MIN as i64,
-        i32::MAX as i64,
-        12345,
-    ];
-    let idx = |i: usize| i.wrapping_mul(7).wrapping_add(offset);
-    match dt {
-        DType::F32 => {
-            let extra = [f32::MIN_POSITIVE / 4.0, f32::MAX, f32::MIN, 16777217.0];
-            Tensor::from(
-                (0..n)
-                    .map(|i| {
-                        let k = idx(i) % (f64s.len() + extra.len());
-                        if k < f64s.len() {
-                            f64s[k] as f32
-                        } else {
-                            extra[k - f64s.len()]
-                        }
-                    })
-                    .collect::<Vec<f32>>(),
-            )
-        }
-        DType::F64 => Tensor::from(
-            (0..n)
-                .map(|i| f64s[idx(i) % f64s.len()])
-                .collect::<Vec<f64>>(),
-        ),
-        DType::I32 => {
-            let extra = [i32::MIN, i32::MAX];
-            Tensor::from(
-                (0..n)
-                    .map(|i| {
-                        let k = idx(i) % (i64s.len() + 2);
-                        if k < i64s.len() {
-                            i64s[k] as i32
-                        } else {
-                            extra[k - i64s.len()]
-                        }
-                    })
-                    .collect::<Vec<i32>>(),
-            )
-        }
-        DType::I64 => Tensor::from(
-            (0..n)
-                .map(|i| i64s[idx(i) % i64s.len()])
-                .collect::<Vec<i64>>(),
-        ),
-        DType::Bool => Tensor::from((0..n).map(|i| idx(i) % 3 == 0).collect::<Vec<bool>>()),
-        // The other dtypes take the same lists converted (wrapping, saturating, rounding).
-        d => {
-            let items: Vec<Scalar> = (0..n)
-                .map(|i| {
-                    if d.is_float() {
-                        scalar::convert(Scalar::F64(f64s[idx(i) % f64s.len()]), d)
-                    } else {
-                        scalar::convert(Scalar::I64(i64s[idx(i) % i64s.len()]), d)
-                    }
-                })
+/// The edge values of a dtype, each once: zeros of both signs, ones, MIN and MAX and their
+/// neighbours, shift amounts around the width, the points where conversions to narrower types
+/// saturate or round, subnormals, infinities and NaN. The one table every test draws on.
+pub fn edge_scalars(dtype: DType) -> Vec<Scalar> {
+    match dtype {
+        DType::Bool => vec![Scalar::Bool(false), Scalar::Bool(true)],
+        DType::I32 => [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            -7,
+            7,
+            31,
+            32,
+            33,
+            63,
+            64,
+            100,
+            -100,
+            12345,
+            i32::MIN,
+            i32::MAX,
+            i32::MIN + 1,
+            i32::MAX - 1,
+        ]
+        .map(Scalar::I32)
+        .to_vec(),
+        DType::I64 => [
+            0,
+            1,
+            -1,
+            2,
+            -2,
+            -7,
+            7,
+            31,
+            32,
+            33,
+            63,
+            64,
+            65,
+            100,
+            -100,
+            12345,
+            i64::MIN,
+            i64::MAX,
+            i64::MIN + 1,
+            i32::MIN as i64,
+            i32::MAX as i64,
+            1 << 32 | 5,
+        ]
+        .map(Scalar::I64)
+        .to_vec(),
+        DType::F32 => [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -2.5,
+            2.5,
+            3.75,
+            0.3,
+            -0.7,
+            1e-45,
+            -1e-45,
+            f32::MIN_POSITIVE / 4.0,
+            1.17e-38,
+            -1e-10,
+            f32::MAX,
+            f32::MIN,
+            f32::NAN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            16777217.0,
+            2147483648.0,
+            -2147483904.0,
+            3e9,
+            -3e9,
+            1e10,
+            9.3e18,
+            1e20,
+        ]
+        .map(Scalar::F32)
+        .to_vec(),
+        DType::F64 => [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -2.5,
+            2.5,
+            3.75,
+            0.3,
+            -0.7,
+            5e-324,
+            -5e-324,
+            2.2e-308,
+            -1e-10,
+            f64::MAX,
+            f64::MIN,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            2147483648.0,
+            -2147483904.0,
+            3e9,
+            1e10,
+            9.3e18,
+            -1e19,
+            1e300,
+        ]
+        .map(Scalar::F64)
+        .to_vec(),
+        // The 8- and 16-bit and unsigned integers: the same kinds of edges, by width (shift
+        // amounts around it, MIN, MAX and their neighbours, the unsigned wrap point).
+        d if d.is_int() => {
+            let w = i64::from(d.bits());
+            let c = |v: i64| scalar::convert(Scalar::I64(v), d);
+            let mut v: Vec<Scalar> = [0, 1, -1, 2, -7, 7, w - 1, w, w + 1, 100]
+                .into_iter()
+                .map(c)
                 .collect();
-            Tensor::new(Data::from_scalars(d, &items).expect("items"), [n]).expect("tensor")
+            let (min, max) = (d.min_value(), d.max_value());
+            let one = c(1);
+            let add = |a, b| scalar::eval_binary(BinaryOp::Add, a, b).expect("add");
+            let sub = |a, b| scalar::eval_binary(BinaryOp::Sub, a, b).expect("sub");
+            v.extend([min, max, add(min, one), sub(max, one)]);
+            // The middle of an unsigned range, where the signed reading of the bits turns.
+            v.push(scalar::eval_binary(BinaryOp::Shl, one, c(w - 1)).expect("shl"));
+            v
+        }
+        // f16 and bf16: the f32 edges rounded to them, plus their own largest finite value,
+        // smallest subnormal and normal, and values next to 1 (where rounding ties happen).
+        d => {
+            let c = |v: f32| scalar::convert(Scalar::F32(v), d);
+            let mut v: Vec<Scalar> = [
+                0.0,
+                -0.0,
+                1.0,
+                -1.0,
+                0.5,
+                -2.5,
+                2.5,
+                f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                3e9,
+                -3e9,
+                65504.0,
+                -65504.0,
+                5.9604645e-8,
+                6.1035156e-5,
+                1.0009766,
+                0.9995117,
+                1.0078125,
+                3.3895314e38,
+                9.2e-41,
+                255.0,
+                -128.0,
+            ]
+            .into_iter()
+            .map(c)
+            .collect();
+            v.extend([d.min_value(), d.max_value()]);
+            v
         }
     }
+}
+
+/// The edge values of a dtype ([`edge_scalars`]) as a rank-1 tensor of `n` elements, taken
+/// from `offset` with a stride prime to the table's length, so that different offsets pair
+/// different values and every value appears before any repeats.
+pub fn edge_values(dt: DType, n: usize, offset: usize) -> Tensor {
+    let e = edge_scalars(dt);
+    let coprime = |mut a: usize, mut b: usize| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a == 1
+    };
+    let stride = (7..).find(|&s| coprime(s, e.len())).expect("a stride");
+    let items: Vec<Scalar> = (0..n)
+        .map(|i| e[i.wrapping_mul(stride).wrapping_add(offset) % e.len()])
+        .collect();
+    Tensor::new(Data::from_scalars(dt, &items).expect("items"), [n]).expect("tensor")
 }

@@ -54,14 +54,16 @@ impl Tree {
     }
 
     /// The lane count of a 128-bit vector version of the tree, if every value in it has one
-    /// element size of 4 or 8 bytes (no bools, no widening conversions).
+    /// element size and a vector type: 4 or 8 bytes, or the 1- and 2-byte integers (`i8x16`,
+    /// `i16x8`). No bools, no 16-bit floats (they compute in `f32`, one element at a time), no
+    /// widening conversions. An op without a vector form for its lanes is split into lanes by
+    /// `Isel::emit_lanes`, so every tree that passes here can be emitted.
     fn lanes(&self) -> Option<usize> {
         let es = self.dt(0).size_bytes();
-        if !(es == 4 || es == 8) {
-            return None;
-        }
-        let all = (0..self.nodes.len()).all(|n| self.dt(n).size_bytes() == es);
-        all.then_some(16 / es)
+        let lanes_of = |dt: DType| dt.size_bytes() == es && vector_type(dt).is_some();
+        (0..self.nodes.len())
+            .all(|n| lanes_of(self.dt(n)))
+            .then_some(16 / es)
     }
 
     /// Whether every buffer leaf is the row-major layout of the tree's shape.

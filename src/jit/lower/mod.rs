@@ -20,6 +20,7 @@ mod dot;
 mod fused;
 mod gather;
 mod index;
+mod region;
 mod shape;
 
 use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
@@ -59,6 +60,8 @@ pub(crate) struct Setup<'a> {
     /// Whether `while` back-edges check the run's limits (the checked entry variant).
     pub checked: bool,
     pub config: TargetFrontendConfig,
+    /// The runtime contexts of region ops, by instruction index.
+    pub region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
 }
 
 /// Lowers `s.f` into `b`, whose function has the entry signature, and returns the bytes of
@@ -90,6 +93,7 @@ pub(crate) fn lower_function(
         leaf_srcs: vec![None; nv],
         dest_ptr: vec![None; nv],
         checks,
+        region_calls: s.region_calls,
     };
     l.ptr_ty = l.config.pointer_type();
     l.lower_body(p[0], p[1])?;
@@ -129,6 +133,8 @@ pub(crate) struct Lowerer<'a, 'b> {
     dest_ptr: Vec<Option<clir::Value>>,
     /// The limit checks on `while` back-edges, in the checked variant of the entry function.
     checks: Option<Checks>,
+    /// The runtime contexts of region ops, by instruction index.
+    region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).
@@ -345,6 +351,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         match op {
             Op::While => return self.lower_while(i),
             Op::If => return self.lower_if(i),
+            Op::Region(r) => return self.lower_region_op(i, r),
             Op::Case => return self.lower_case(i),
             _ => {}
         }
@@ -445,6 +452,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             | Op::Select
             | Op::Convert
             | Op::Reduce { .. }
+            | Op::Region(_)
             | Op::While
             | Op::If
             | Op::Case
