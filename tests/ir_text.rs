@@ -578,7 +578,7 @@ fn ill_typed_programs_are_rejected_by_the_verifier() {
         (
             "func @f(%a: i32) -> (i32) {\n  %c = const [1, 2] : i32[2]\n  %s = select %c, %a, %a : i32\n  return %s\n}\n",
             "'select' defining %s",
-            "'select' needs a bool predicate of the operands' shape, got i32[2]",
+            "'select' needs a bool predicate of the operands' shape or a scalar one, got i32[2]",
         ),
     ];
     assert!(cases.len() >= 15);
