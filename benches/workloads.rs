@@ -207,7 +207,11 @@ fn w3_narrow(c: &mut Criterion) {
     c.bench_function("W3a-like u8/native", |b| {
         b.iter(|| {
             for (o, &v) in y.iter_mut().zip(black_box(&x)) {
-                let t3 = v.wrapping_mul(2).wrapping_add(1).wrapping_mul(v).wrapping_sub(3);
+                let t3 = v
+                    .wrapping_mul(2)
+                    .wrapping_add(1)
+                    .wrapping_mul(v)
+                    .wrapping_sub(3);
                 // x / 0 is the type's MAX.
                 *o = t3.checked_div(v.wrapping_add(4)).unwrap_or(u8::MAX);
             }
@@ -217,7 +221,10 @@ fn w3_narrow(c: &mut Criterion) {
     let f = load("ir/poly_bf16.gir", "poly_bf16");
     let ins = inputs(&f, &["rand:bf16[1048576]"]);
     bench_jit(c, "W3a-like bf16", &f, &ins);
-    let x = ins[0].as_slice::<half::bf16>().expect("bf16 tensor").to_vec();
+    let x = ins[0]
+        .as_slice::<half::bf16>()
+        .expect("bf16 tensor")
+        .to_vec();
     let mut y = vec![half::bf16::ZERO; x.len()];
     c.bench_function("W3a-like bf16/native", |b| {
         b.iter(|| {

@@ -10,12 +10,16 @@
 //! | `full(V):TYPE` | all elements `V` |
 //! | `iota:TYPE` | element `i` (row-major index) is `i` converted to the dtype |
 //! | `rand:TYPE`, `rand(SEED):TYPE` | floats uniform in [0, 1) (`f16`, `bf16`: multiples of 1/256), integers uniform in [0, 100), bools fair; seed 0 unless given |
+//! | `0x7fc00001:f32`, `0x7ff8000000000001:f64` | a float given by its bit pattern |
+//! | `@x.npy` | the array in a NumPy file |
 //!
 //! `TYPE` is written as in the IR (`f32[1024]`, `i32`); it must equal the parameter's type.
+//! [`bind_named`] binds the arrays of a `.npz` or safetensors file to parameters by name.
 
 use crate::error::{Error, Result};
 use crate::ir::Function;
 use crate::ops::scalar::{convert, CastTo};
+use crate::ops::Op;
 use crate::tensor::Element;
 use crate::tensor::{parse_literal, Data, Scalar, Tensor};
 use crate::types::{DType, Kind, TensorType};
@@ -133,9 +137,25 @@ pub fn generate(kind: &str, ty: &TensorType) -> Result<Tensor, String> {
     Tensor::new(data, ty.shape.clone()).ok_or_else(|| format!("type {ty} is too large"))
 }
 
-/// Reads one argument for a value of type `ty`: a literal or `GENERATOR:TYPE`.
+/// Reads one argument for a value of type `ty`: a literal, `GENERATOR:TYPE`, `0xBITS:TYPE` or
+/// `@FILE.npy`.
 pub fn parse_value(text: &str, ty: &TensorType) -> Result<Tensor, String> {
     let text = text.trim();
+    if let Some(path) = text.strip_prefix('@') {
+        let t = Tensor::read_npy(path).map_err(|e| e.to_string())?;
+        if t.ty() != *ty {
+            return Err(format!("{path} holds {}, but {ty} is needed", t.ty()));
+        }
+        return Ok(t);
+    }
+    if let Some((bits, tytext)) = text.split_once(':').filter(|(b, _)| is_hex(b)) {
+        let named = DType::from_name(tytext.trim())
+            .ok_or_else(|| format!("'{tytext}' in '{text}' is not a dtype"))?;
+        if named != ty.dtype {
+            return Err(format!("'{text}' is a {named}, but {ty} is needed"));
+        }
+        return Tensor::parse(bits, ty);
+    }
     if let Some((kind, tytext)) = split_generator(text) {
         let gty = parse_type(tytext)?;
         if &gty != ty {
@@ -168,6 +188,14 @@ fn shape_text(t: &TensorType) -> String {
     } else {
         format!("{:?}", t.shape)
     }
+}
+
+fn is_hex(s: &str) -> bool {
+    let s = s.trim();
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    s.strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .is_some_and(|h| !h.is_empty() && h.bytes().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// Splits `rand(3):f32[8]` into (`rand(3)`, `f32[8]`) when the text is a generator.
@@ -229,6 +257,96 @@ pub fn parse_args(f: &Function, texts: &[String]) -> Result<Vec<Tensor>> {
             })
         })
         .collect()
+}
+
+/// Binds the arrays of a tensor file to the parameters of `f` by name (the IR's `%name`s).
+/// An array for no parameter, a parameter with no array, and an array of the wrong type are
+/// errors that name them; `source` names the file in the messages.
+pub fn bind_named(
+    f: &Function,
+    arrays: Vec<(String, Tensor)>,
+    source: &str,
+) -> Result<Vec<Tensor>> {
+    let names: Vec<&str> = f.params.iter().map(|&p| f.value(p).name.as_str()).collect();
+    let extra: Vec<&str> = arrays
+        .iter()
+        .map(|(n, _)| n.as_str())
+        .filter(|n| !names.contains(n))
+        .collect();
+    let missing: Vec<String> = names
+        .iter()
+        .filter(|n| !arrays.iter().any(|(a, _)| a == *n))
+        .map(|n| format!("%{n}"))
+        .collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        let mut parts = Vec::new();
+        if !missing.is_empty() {
+            parts.push(format!("it has no array for {}", missing.join(", ")));
+        }
+        if !extra.is_empty() {
+            parts.push(format!(
+                "its array(s) {} match no parameter",
+                extra.join(", ")
+            ));
+        }
+        return Err(Error::Argument(format!(
+            "{source} does not fit @{} (parameters {}): {}",
+            f.name,
+            names
+                .iter()
+                .map(|n| format!("%{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            parts.join("; ")
+        )));
+    }
+    let mut arrays = arrays;
+    f.params
+        .iter()
+        .enumerate()
+        .map(|(i, &p)| {
+            let v = f.value(p);
+            let at = arrays
+                .iter()
+                .position(|(n, _)| *n == v.name)
+                .expect("every parameter has an array: checked above");
+            let (_, t) = arrays.swap_remove(at);
+            if t.ty() != v.ty {
+                return Err(Error::Argument(format!(
+                    "argument {} (%{}: {}) of @{}: {source} holds {} for it",
+                    i + 1,
+                    v.name,
+                    v.ty,
+                    f.name,
+                    t.ty()
+                )));
+            }
+            Ok(t)
+        })
+        .collect()
+}
+
+/// Names for the results of `f`: the names of the values its `return` gives when those are
+/// distinct, else `out0`, `out1`, ...
+pub fn result_names(f: &Function) -> Vec<String> {
+    let generic = || (0..f.results.len()).map(|i| format!("out{i}")).collect();
+    let Some(&ret) = f.region(f.body).insts.last() else {
+        return generic();
+    };
+    let inst = f.inst(ret);
+    if inst.op != Op::Return || inst.args.len() != f.results.len() {
+        return generic();
+    }
+    let names: Vec<String> = inst.args.iter().map(|&v| f.value(v).name.clone()).collect();
+    let distinct = names
+        .iter()
+        .enumerate()
+        .all(|(i, n)| !names[..i].contains(n));
+    if distinct {
+        names
+    } else {
+        generic()
+    }
 }
 
 /// Splits a comma-separated list at top level (commas inside brackets or parentheses stay).

@@ -72,6 +72,13 @@ pub enum RunError {
     Cancelled { func: String },
     #[error("the run of @{func} passed its deadline")]
     DeadlineExceeded { func: String },
+    /// The run would have gone over the memory limit of its `RunOptions`.
+    #[error("a run of @{func} needs {needed} bytes of memory, over its limit of {limit} bytes")]
+    MemoryLimit {
+        func: String,
+        needed: usize,
+        limit: usize,
+    },
     /// The memory a run needs besides its inputs and outputs could not be allocated.
     #[error("cannot allocate {bytes} bytes of scratch memory for a run of @{func}")]
     OutOfMemory { func: String, bytes: usize },
@@ -121,6 +128,15 @@ pub struct CompileError {
     pub message: String,
 }
 
+/// A tensor file that cannot be read or written: the file and what is wrong with it (the
+/// message names the array, for files that hold several).
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("{file}: {message}")]
+pub struct FileError {
+    pub file: String,
+    pub message: String,
+}
+
 /// Any graphjit error.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum Error {
@@ -132,6 +148,8 @@ pub enum Error {
     Run(#[from] RunError),
     #[error(transparent)]
     Compile(#[from] CompileError),
+    #[error(transparent)]
+    File(#[from] FileError),
     #[error("no function @{name} in the module (it has: {available})")]
     NoSuchFunction { name: String, available: String },
     /// A malformed argument literal or generator (CLI arguments, `; run:` lines).

@@ -256,13 +256,27 @@ impl Interpreter {
                     pc = *target as usize;
                 }
                 Instr::Jump { target } => pc = *target as usize,
-                Instr::Kernel(k) => self.run_kernel(k, inputs, &mut s, &mut t)?,
+                Instr::Kernel(k) => {
+                    if opts.memory_limit().is_some() {
+                        let bytes = match k.dst {
+                            Dst::Tensor(_) => k.ty.num_elements() * k.ty.dtype.size_bytes(),
+                            Dst::Scalar(_) => 0,
+                        };
+                        opts.check_memory(&self.func, held_bytes(&t).saturating_add(bytes))?;
+                    }
+                    self.run_kernel(k, inputs, &mut s, &mut t)?
+                }
                 Instr::Move { src, dst } => {
                     let x = self.take(&mut t, *src)?;
                     t[*dst as usize] = Some(x);
                 }
                 Instr::Clone { src, dst } => {
-                    let x = self.read(*src, inputs, &t)?.clone();
+                    let x = self.read(*src, inputs, &t)?;
+                    if opts.memory_limit().is_some() {
+                        let bytes = tensor_bytes(x);
+                        opts.check_memory(&self.func, held_bytes(&t).saturating_add(bytes))?;
+                    }
+                    let x = x.clone();
                     t[*dst as usize] = Some(x);
                 }
                 Instr::ReshapeMove { src, dst, shape } => {
@@ -280,7 +294,15 @@ impl Interpreter {
                                 Tensor::from_scalar(reg_to_scalar(s[r as usize], dt))
                             }
                             Out::Take(r) => self.take(&mut t, r)?,
-                            Out::Clone(slot) => self.read(slot, inputs, &t)?.clone(),
+                            Out::Clone(slot) => {
+                                let x = self.read(slot, inputs, &t)?;
+                                if opts.memory_limit().is_some() {
+                                    let done: usize = results.iter().map(tensor_bytes).sum();
+                                    let bytes = held_bytes(&t) + done + tensor_bytes(x);
+                                    opts.check_memory(&self.func, bytes)?;
+                                }
+                                x.clone()
+                            }
                         });
                     }
                     return Ok(results);
@@ -364,6 +386,19 @@ impl Interpreter {
     fn internal(&self, what: &str) -> Error {
         Error::Internal(format!("interpreting @{}: {what}", self.func))
     }
+}
+
+/// Bytes of a tensor's buffer.
+fn tensor_bytes(t: &Tensor) -> usize {
+    t.data().len() * t.dtype().size_bytes()
+}
+
+/// Bytes of the tensors a run holds in its registers: what the memory limit of
+/// [`RunOptions::with_memory_limit`] counts in the interpreter. It is summed afresh before each
+/// tensor allocation (only when a limit is set), which costs little next to the tensor op and
+/// cannot drift from the registers' contents.
+fn held_bytes(t: &[Option<Tensor>]) -> usize {
+    t.iter().flatten().map(tensor_bytes).sum()
 }
 
 #[cfg(test)]

@@ -38,6 +38,7 @@ pub mod ops;
 pub mod passes;
 pub mod stablehlo;
 pub mod tensor;
+pub mod tensor_io;
 #[doc(hidden)]
 pub mod testgen;
 pub mod trace;

@@ -1,5 +1,6 @@
 //! Run options shared by both executors: an iteration limit, a deadline and a cancellation
-//! flag, checked on every `while` back-edge, with one definition of when each is checked.
+//! flag, checked on every `while` back-edge, with one definition of when each is checked; and
+//! a memory budget, checked before each allocation a run makes.
 //!
 //! The rules, identical in the interpreter and in compiled code:
 //!
@@ -49,6 +50,7 @@ pub struct RunOptions {
     max_iterations: Option<u64>,
     deadline: Option<Instant>,
     cancel: Option<Arc<AtomicBool>>,
+    memory_limit: Option<usize>,
 }
 
 impl RunOptions {
@@ -83,6 +85,30 @@ impl RunOptions {
         self
     }
 
+    /// Caps the memory a run allocates besides its inputs at `bytes`: compiled code counts its
+    /// scratch memory and the outputs it allocates, the interpreter every tensor it holds at
+    /// once. A run that would go over stops with [`RunError::MemoryLimit`] before allocating.
+    pub fn with_memory_limit(mut self, bytes: usize) -> RunOptions {
+        self.memory_limit = Some(bytes);
+        self
+    }
+
+    pub fn memory_limit(&self) -> Option<usize> {
+        self.memory_limit
+    }
+
+    /// Checks that a run holding `bytes` stays within the memory limit.
+    pub fn check_memory(&self, func: &str, bytes: usize) -> Result<(), RunError> {
+        match self.memory_limit {
+            Some(limit) if bytes > limit => Err(RunError::MemoryLimit {
+                func: func.to_string(),
+                needed: bytes,
+                limit,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     pub fn max_iterations(&self) -> Option<u64> {
         self.max_iterations
     }
@@ -95,7 +121,8 @@ impl RunOptions {
         self.cancel.as_ref()
     }
 
-    /// True when no limit is set, so that an executor may skip every check.
+    /// True when no limit is checked on back-edges (the memory limit is checked apart), so
+    /// that an executor may skip every back-edge check.
     pub fn is_unlimited(&self) -> bool {
         self.max_iterations.is_none() && self.deadline.is_none() && self.cancel.is_none()
     }

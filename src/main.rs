@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = cli::Cli::parse_from(cli::protect_negative_values(std::env::args_os()));
     match cli::main(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

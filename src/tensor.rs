@@ -132,7 +132,13 @@ macro_rules! element_kind {
             (self.is_nan() && other.is_nan()) || self.to_bits() == other.to_bits()
         }
         fn parse_atom(atom: &str) -> Option<Self> {
-            parse_float(atom, <$t>::NAN, <$t>::INFINITY)
+            // A hex atom is the float's bit pattern, so every value can be written exactly.
+            match atom.strip_prefix("0x").or_else(|| atom.strip_prefix("0X")) {
+                Some(hex) => Some(<$t>::from_bits(
+                    u64::from_str_radix(hex, 16).ok()?.try_into().ok()?,
+                )),
+                None => parse_float(atom, <$t>::NAN, <$t>::INFINITY),
+            }
         }
         fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             write_float(
@@ -154,9 +160,14 @@ macro_rules! element_kind {
             (self.is_nan() && other.is_nan()) || self.to_bits() == other.to_bits()
         }
         /// The word is read as an `f64` and rounded once to the 16-bit type, so every printed
-        /// value reads back to its own bits.
+        /// value reads back to its own bits; a hex atom is the bit pattern, as for wider floats.
         fn parse_atom(atom: &str) -> Option<Self> {
-            parse_float(atom, f64::NAN, f64::INFINITY).map(crate::ops::scalar::CastTo::cast)
+            match atom.strip_prefix("0x").or_else(|| atom.strip_prefix("0X")) {
+                Some(hex) => Some(<$t>::from_bits(u16::from_str_radix(hex, 16).ok()?)),
+                None => {
+                    parse_float(atom, f64::NAN, f64::INFINITY).map(crate::ops::scalar::CastTo::cast)
+                }
+            }
         }
         fn write(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             let x = self.to_f32();
@@ -671,33 +682,61 @@ pub fn parse_scalar(atom: &str, dtype: DType) -> Result<Scalar, String> {
     fn parse<T: Element>(atom: &str) -> Option<Scalar> {
         T::parse_atom(atom).map(T::into_scalar)
     }
+    if dtype.is_float() {
+        // A hex bit pattern that does not fit the dtype gets its own message, not "not valid".
+        float_bits(atom, dtype.bits())?;
+    }
     crate::dispatch_dtype!(dtype, |T| parse::<T>(atom))
         .ok_or_else(|| format!("'{atom}' is not a valid {dtype} literal"))
 }
 
+/// Reads a float's bit pattern written in hex (`0x7fc00001`), so that every value, NaN payloads
+/// included, can be written exactly; `None` when the atom is not hex.
+fn float_bits(atom: &str, width: u32) -> Result<Option<u64>, String> {
+    let Some(hex) = atom.strip_prefix("0x").or_else(|| atom.strip_prefix("0X")) else {
+        return Ok(None);
+    };
+    match u64::from_str_radix(hex, 16) {
+        Ok(b) if width == 64 || b >> width == 0 => Ok(Some(b)),
+        _ => Err(format!(
+            "'{atom}' is not a {width}-bit pattern (at most {} hex digits)",
+            width / 4
+        )),
+    }
+}
+
 /// Parses a float word directly in its own type: reading an f32 through f64 would round
-/// twice, which can give a different f32 than the text denotes.
+/// twice, which can give a different f32 than the text denotes. NaN and infinity are read in
+/// any case, with an optional sign (`-nan` has its sign bit set), and as `infinity` too.
 fn parse_float<F: std::str::FromStr + std::ops::Neg<Output = F>>(
     atom: &str,
     nan: F,
     inf: F,
 ) -> Option<F> {
-    match atom {
-        "nan" | "NaN" => Some(nan),
-        "inf" | "+inf" => Some(inf),
-        "-inf" => Some(-inf),
-        _ => {
-            // Rust's parser accepts "inf"/"nan" spellings too; those are handled above, and
-            // words with letters other than an exponent are rejected here.
-            if atom
-                .bytes()
-                .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E')
-            {
-                return None;
-            }
-            atom.parse::<F>().ok()
-        }
+    let (negative, word) = match atom.as_bytes().first() {
+        Some(b'-') => (true, &atom[1..]),
+        Some(b'+') => (false, &atom[1..]),
+        _ => (false, atom),
+    };
+    let special = if word.eq_ignore_ascii_case("nan") {
+        Some(nan)
+    } else if word.eq_ignore_ascii_case("inf") || word.eq_ignore_ascii_case("infinity") {
+        Some(inf)
+    } else {
+        None
+    };
+    if let Some(v) = special {
+        return Some(if negative { -v } else { v });
     }
+    // Rust's parser accepts other spellings too; words with letters other than an exponent
+    // are rejected here.
+    if atom
+        .bytes()
+        .any(|c| c.is_ascii_alphabetic() && c != b'e' && c != b'E')
+    {
+        return None;
+    }
+    atom.parse::<F>().ok()
 }
 
 impl Tensor {

@@ -230,3 +230,30 @@ fn run_handles_the_new_dtypes_from_the_command_line() {
     let e = fails(&["run", "ir/dtypes.gir", "--func", "u32_div", "-1", "0"]);
     assert!(e.contains("not a valid u32 literal"), "{e}");
 }
+
+#[test]
+fn max_memory_stops_a_run_that_needs_more_in_both_executors() {
+    let run = ["run", "ir/poly.gir", "ones:f32[1048576]"];
+    for extra in [&[][..], &["--interp"][..]] {
+        let mut args = run.to_vec();
+        args.extend_from_slice(extra);
+        // The 4 MiB result does not fit in 1 MiB, and fits in 64 MiB.
+        let mut limited = args.clone();
+        limited.extend_from_slice(&["--max-memory", "1M"]);
+        let e = fails(&limited);
+        assert!(
+            e.contains("@poly") && e.contains("over its limit of 1048576 bytes"),
+            "{e}"
+        );
+        let mut roomy = args.clone();
+        roomy.extend_from_slice(&["--max-memory", "64MiB"]);
+        let out = ok(&roomy);
+        assert!(
+            out.starts_with("[0.0, 0.0"),
+            "{}",
+            &out[..out.len().min(80)]
+        );
+    }
+    let e = fails(&["run", "ir/counter.gir", "--max-memory", "12Q", "0", "1"]);
+    assert!(e.contains("'12Q' is not a size"), "{e}");
+}

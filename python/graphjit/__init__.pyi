@@ -28,6 +28,9 @@ from ._graphjit import (
     IterationLimit as IterationLimit,
 )
 from ._graphjit import (
+    MemoryLimit as MemoryLimit,
+)
+from ._graphjit import (
     Module as Module,
 )
 from ._graphjit import (

@@ -50,6 +50,12 @@ create_exception!(
 );
 create_exception!(
     graphjit,
+    MemoryLimit,
+    RunError,
+    "A run that would have allocated more than its max_memory."
+);
+create_exception!(
+    graphjit,
     Cancelled,
     RunError,
     "A run stopped through its CancelToken."
@@ -77,6 +83,7 @@ pub fn to_py(e: Error) -> PyErr {
             LibRunError::IterationLimit { .. } => IterationLimit::new_err(msg),
             LibRunError::DeadlineExceeded { .. } => DeadlineExceeded::new_err(msg),
             LibRunError::Cancelled { .. } => Cancelled::new_err(msg),
+            LibRunError::MemoryLimit { .. } => MemoryLimit::new_err(msg),
             LibRunError::ArgCount { .. } | LibRunError::ArgType { .. } => PyTypeError::new_err(msg),
             _ => RunError::new_err(msg),
         },
@@ -96,5 +103,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("IterationLimit", py.get_type::<IterationLimit>())?;
     m.add("DeadlineExceeded", py.get_type::<DeadlineExceeded>())?;
     m.add("Cancelled", py.get_type::<Cancelled>())?;
+    m.add("MemoryLimit", py.get_type::<MemoryLimit>())?;
     Ok(())
 }

@@ -159,7 +159,7 @@ impl Function {
 impl Function {
     /// Runs the compiled code on NumPy arrays (or Python numbers for scalar parameters) and
     /// returns a NumPy array, or a tuple of them when the function has several results.
-    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None))]
+    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None))]
     fn __call__<'py>(
         &self,
         py: Python<'py>,
@@ -167,8 +167,9 @@ impl Function {
         max_iters: Option<i64>,
         timeout: Option<f64>,
         cancel: Option<&Bound<'py, CancelToken>>,
+        max_memory: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = Limits::from_kwargs(max_iters, timeout, cancel)?;
+        let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
         let inputs = self.inputs(args)?;
         let exe = self.executable(py)?;
         let outs = run_limited(py, self.has_loop, &limits, |o| exe.run_with(&inputs, o));
@@ -178,7 +179,7 @@ impl Function {
 
     /// Runs the function in the interpreter, the reference semantics; the results are
     /// bit-identical to the compiled ones.
-    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None))]
+    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None))]
     fn interpret<'py>(
         &self,
         py: Python<'py>,
@@ -186,8 +187,9 @@ impl Function {
         max_iters: Option<i64>,
         timeout: Option<f64>,
         cancel: Option<&Bound<'py, CancelToken>>,
+        max_memory: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = Limits::from_kwargs(max_iters, timeout, cancel)?;
+        let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
         let inputs = self.inputs(args)?;
         let interp = self.interpreter()?;
         let outs = run_limited(py, self.has_loop, &limits, |o| interp.run_with(&inputs, o));
@@ -197,7 +199,9 @@ impl Function {
 
     /// Runs the compiled code and writes the results into `outputs`, NumPy arrays that must be
     /// writable, C-contiguous and of exactly the results' dtypes and shapes.
-    #[pyo3(signature = (inputs, outputs, max_iters=None, timeout=None, cancel=None))]
+    #[pyo3(signature = (inputs, outputs, max_iters=None, timeout=None, cancel=None, max_memory=None))]
+    // PyO3 maps each keyword argument to a parameter, so the count follows the Python API.
+    #[allow(clippy::too_many_arguments)]
     fn run_into<'py>(
         &self,
         py: Python<'py>,
@@ -206,8 +210,9 @@ impl Function {
         max_iters: Option<i64>,
         timeout: Option<f64>,
         cancel: Option<&Bound<'py, CancelToken>>,
+        max_memory: Option<i64>,
     ) -> PyResult<()> {
-        let limits = Limits::from_kwargs(max_iters, timeout, cancel)?;
+        let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
         let ins = PyTuple::new(py, sequence(inputs, "inputs")?)?;
         let outs = sequence(outputs, "outputs")?;
         let inputs = self.inputs(&ins)?;

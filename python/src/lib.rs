@@ -24,6 +24,9 @@ fn compiler_stats(py: Python<'_>) -> PyResult<Bound<'_, pyo3::types::PyDict>> {
     let d = pyo3::types::PyDict::new(py);
     d.set_item("compilations", s.compilations)?;
     d.set_item("hits", s.hits)?;
+    d.set_item("evictions", s.evictions)?;
+    d.set_item("entries", s.entries)?;
+    d.set_item("code_bytes", s.code_bytes)?;
     Ok(d)
 }
 

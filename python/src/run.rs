@@ -55,11 +55,12 @@ impl CancelToken {
     }
 }
 
-/// The limits a caller asked for with `max_iters=`, `timeout=` and `cancel=`.
+/// The limits a caller asked for with `max_iters=`, `timeout=`, `cancel=` and `max_memory=`.
 pub struct Limits {
     pub max_iters: Option<u64>,
     pub timeout: Option<Duration>,
     pub token: Option<Arc<AtomicBool>>,
+    pub max_memory: Option<usize>,
 }
 
 impl Limits {
@@ -67,7 +68,16 @@ impl Limits {
         max_iters: Option<i64>,
         timeout: Option<f64>,
         cancel: Option<&Bound<'_, CancelToken>>,
+        max_memory: Option<i64>,
     ) -> PyResult<Limits> {
+        let max_memory = match max_memory {
+            Some(n) => Some(usize::try_from(n).map_err(|_| {
+                PyValueError::new_err(format!(
+                    "max_memory must be a number of bytes >= 0, got {n}"
+                ))
+            })?),
+            None => None,
+        };
         let max_iters = match max_iters {
             Some(n) if n < 0 => {
                 return Err(PyValueError::new_err(format!(
@@ -90,6 +100,7 @@ impl Limits {
             max_iters,
             timeout,
             token: cancel.map(|c| Arc::clone(&c.get().flag)),
+            max_memory,
         })
     }
 
@@ -101,6 +112,9 @@ impl Limits {
         }
         if let Some(t) = self.timeout {
             opts = opts.with_deadline(start + t);
+        }
+        if let Some(bytes) = self.max_memory {
+            opts = opts.with_memory_limit(bytes);
         }
         opts
     }
@@ -132,6 +146,9 @@ pub fn run_limited<T: Send>(
         let mut probe = RunOptions::new().with_deadline(probe_deadline);
         if let Some(n) = limits.max_iters {
             probe = probe.with_max_iterations(n);
+        }
+        if let Some(bytes) = limits.max_memory {
+            probe = probe.with_memory_limit(bytes);
         }
         match py.detach(|| work(&probe)) {
             Err(graphjit::Error::Run(LibRunError::DeadlineExceeded { .. })) => {

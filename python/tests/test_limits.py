@@ -131,3 +131,24 @@ def test_gil_is_released_while_running(spin):
     t.join(2)
     assert done == [True]
     assert count > 1000
+
+
+@pytest.mark.parametrize("mode", ["compiled", "interpreted"])
+def test_max_memory_refuses_a_run_that_needs_more(ir_dir, mode):
+    poly = graphjit.load(ir_dir / "poly.gir")["poly"]
+    run = poly if mode == "compiled" else poly.interpret
+    x = np.ones(1 << 20, dtype=np.float32)
+    # The 4 MiB result does not fit in 1 MiB; the same call with room runs, and so does the
+    # function afterwards.
+    with pytest.raises(graphjit.MemoryLimit, match="over its limit of 1048576 bytes"):
+        run(x, max_memory=1 << 20)
+    y = run(x, max_memory=64 << 20)
+    assert y.shape == (1 << 20,) and float(np.abs(y).max()) == 0.0
+    with pytest.raises(ValueError, match="max_memory"):
+        run(x, max_memory=-1)
+
+
+def test_compiler_stats_report_the_cache_bound():
+    s = graphjit.compiler_stats()
+    assert {"compilations", "hits", "evictions", "entries", "code_bytes"} <= set(s)
+    assert s["entries"] <= s["compilations"]

@@ -5,11 +5,11 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use graphjit::args::parse_args;
 use graphjit::interp::Interpreter;
 use graphjit::{jit, Tensor};
+use serde_json::json;
 
-use super::{choose, load_file, FileArg};
+use super::{choose, load_file, FileArg, InputArgs};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -21,9 +21,9 @@ pub struct BenchArgs {
     /// Seconds of measurement per executor (fractions allowed).
     #[arg(long, default_value_t = 1.0)]
     pub seconds: f64,
-    /// The arguments, as for `graphjit run`.
-    #[arg(allow_negative_numbers = true)]
-    pub args: Vec<String>,
+    /// The inputs, as for `graphjit run`.
+    #[command(flatten)]
+    pub inputs: InputArgs,
 }
 
 /// Timings of one executor, per run.
@@ -84,7 +84,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let budget = Duration::from_secs_f64(a.seconds);
     let module = load_file(&a.file.file)?;
     let f = choose(&module, &a.file.file, a.file.func.as_deref())?;
-    let inputs = parse_args(f, &a.args)?;
+    let inputs = a.inputs.load(f)?;
     // Progress goes to stderr, redrawn in place on a terminal and one line a step elsewhere,
     // so that stdout stays clean for --json.
     let tty = std::io::stderr().is_terminal();
@@ -127,22 +127,23 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let identical = jit_out == interp_out;
     let speedup = interp_stats.median_ns / jit_stats.median_ns;
     if a.json {
-        println!(
-            "{{\"file\": {:?}, \"func\": {:?}, \"compile_ns\": {:.0}, \"jit_median_ns\": {:.1}, \"jit_p10_ns\": {:.1}, \"jit_p90_ns\": {:.1}, \"jit_runs\": {}, \"interp_median_ns\": {:.1}, \"interp_p10_ns\": {:.1}, \"interp_p90_ns\": {:.1}, \"interp_runs\": {}, \"speedup\": {:.3}, \"identical\": {}}}",
-            a.file.file.display().to_string(),
-            f.name,
-            compile.median_ns,
-            jit_stats.median_ns,
-            jit_stats.p10_ns,
-            jit_stats.p90_ns,
-            jit_stats.runs,
-            interp_stats.median_ns,
-            interp_stats.p10_ns,
-            interp_stats.p90_ns,
-            interp_stats.runs,
-            speedup,
-            identical
-        );
+        // serde_json writes any path as valid JSON, and a figure that is not finite as null.
+        let report = json!({
+            "file": a.file.file.display().to_string(),
+            "func": f.name,
+            "compile_ns": compile.median_ns.round(),
+            "jit_median_ns": jit_stats.median_ns,
+            "jit_p10_ns": jit_stats.p10_ns,
+            "jit_p90_ns": jit_stats.p90_ns,
+            "jit_runs": jit_stats.runs,
+            "interp_median_ns": interp_stats.median_ns,
+            "interp_p10_ns": interp_stats.p10_ns,
+            "interp_p90_ns": interp_stats.p90_ns,
+            "interp_runs": interp_stats.runs,
+            "speedup": speedup,
+            "identical": identical,
+        });
+        println!("{report:#}");
     } else {
         println!("@{} in {}", f.name, a.file.file.display());
         println!(

@@ -25,6 +25,7 @@
 //! [`Executable`] (allocating only when every pooled buffer is in use), so concurrent runs never
 //! share scratch, and [`Executable::run_into`] does not allocate in the steady state.
 
+mod cache;
 mod disasm;
 // The plan and its Graphviz picture are public for `graphjit dump` only.
 #[doc(hidden)]
@@ -36,8 +37,9 @@ mod lower;
 pub mod plan;
 mod runtime;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
+
+pub use cache::{CacheLimits, CacheStats, Compiler};
 
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -131,6 +133,8 @@ pub struct Executable {
     pool: Mutex<Vec<Scratch>>,
     clif: String,
     code: disasm::CodeMap,
+    /// Machine-code bytes of every compiled variant, what the compile cache counts.
+    code_bytes: usize,
     memory: CodeMemory,
 }
 
@@ -176,6 +180,11 @@ impl Executable {
         self.scratch_bytes
     }
 
+    /// Bytes of machine code (with its constants) of the compiled entry functions.
+    pub fn code_bytes(&self) -> usize {
+        self.code_bytes
+    }
+
     /// The Cranelift IR of the entry function, as given to code generation.
     pub fn clif(&self) -> &str {
         &self.clif
@@ -208,6 +217,13 @@ impl Executable {
         // Inputs are checked before the outputs are allocated; the fresh outputs have the
         // result types by construction, so neither needs checking again.
         self.check_inputs(inputs)?;
+        // The run allocates its outputs and its scratch, both of sizes known now.
+        let out_bytes: usize = self
+            .results
+            .iter()
+            .map(|t| t.num_elements() * t.dtype.size_bytes())
+            .sum();
+        opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
         let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
         self.execute(inputs, &mut outs, opts)?;
         Ok(outs)
@@ -248,6 +264,7 @@ impl Executable {
                 .into());
             }
         }
+        opts.check_memory(&self.name, self.scratch_bytes)?;
         self.execute(inputs, outputs, opts)
     }
 
@@ -406,6 +423,7 @@ struct Built {
     scratch_bytes: usize,
     clif: String,
     code: disasm::CodeMap,
+    code_bytes: usize,
 }
 
 impl Built {
@@ -424,6 +442,7 @@ impl Built {
             pool: Mutex::new(Vec::new()),
             clif: self.clif,
             code: self.code,
+            code_bytes: self.code_bytes,
             memory: CodeMemory(Some(module)),
         }
     }
@@ -458,6 +477,7 @@ fn build(
         .iter()
         .any(|d| matches!(d.op, crate::ops::Op::While));
     let mut variants = Vec::new();
+    let mut code_bytes = 0;
     for checked in [false, true] {
         if checked && !has_loop {
             break;
@@ -502,6 +522,7 @@ fn build(
         let compiled = ctx
             .compiled_code()
             .ok_or_else(|| cerr("code generation produced no code".into()))?;
+        code_bytes += compiled.code_buffer().len();
         let relocs = reloc_names(module, &ctx.func, compiled);
         let code = disasm::CodeMap::new(f, compiled, relocs);
         module.clear_context(&mut ctx);
@@ -535,6 +556,7 @@ fn build(
         scratch_bytes,
         clif,
         code,
+        code_bytes,
     })
 }
 
@@ -572,78 +594,4 @@ fn reloc_names(
             (r.offset, name)
         })
         .collect()
-}
-
-/// Compile-cache counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CacheStats {
-    /// Functions compiled by Cranelift.
-    pub compilations: u64,
-    /// Requests answered from the cache.
-    pub hits: u64,
-}
-
-/// A compile session: compiles each (function, input signature, options) once and returns the
-/// cached executable afterwards. Thread safe.
-#[derive(Default)]
-pub struct Compiler {
-    options: JitOptions,
-    state: Mutex<CacheState>,
-}
-
-#[derive(Default)]
-struct CacheState {
-    cache: HashMap<String, Arc<Executable>>,
-    stats: CacheStats,
-}
-
-impl Compiler {
-    /// An empty cache whose compilations use `options`.
-    pub fn new(options: JitOptions) -> Compiler {
-        Compiler {
-            options,
-            state: Mutex::new(CacheState::default()),
-        }
-    }
-
-    /// The options every compilation of this cache uses.
-    pub fn options(&self) -> JitOptions {
-        self.options
-    }
-
-    /// The cached executable of `f`, compiling it on first use. The lock is held while
-    /// compiling, so concurrent requests for one function compile it once.
-    pub fn compile(&self, f: &Function) -> Result<Arc<Executable>, Error> {
-        let key = cache_key(f, &self.options);
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(exe) = st.cache.get(&key) {
-            let exe = Arc::clone(exe);
-            st.stats.hits += 1;
-            return Ok(exe);
-        }
-        let exe = Arc::new(compile_with(f, &self.options)?);
-        st.stats.compilations += 1;
-        st.cache.insert(key, Arc::clone(&exe));
-        Ok(exe)
-    }
-
-    /// How many requests compiled and how many were answered from the cache.
-    pub fn stats(&self) -> CacheStats {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).stats
-    }
-}
-
-/// The cache key: the function's full structure (which includes the parameter types, i.e. the
-/// input signature) and the options. Names of values other than parameters are blanked, as
-/// they do not change the code; the function and parameter names stay, because the
-/// executable reports them in errors. The whole text is the key, so distinct functions can
-/// never collide.
-fn cache_key(f: &Function, options: &JitOptions) -> String {
-    let mut g = f.clone();
-    for (i, v) in g.values.iter_mut().enumerate() {
-        if !f.params.iter().any(|p| p.index() == i) {
-            v.name.clear();
-        }
-    }
-    format!("{options:?}\n{g:?}")
 }

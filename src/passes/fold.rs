@@ -19,18 +19,22 @@ pub fn fold_constants(f: &mut Function) {
             let inst = f.inst(i);
             let folded = match &inst.op {
                 Op::Const(t) => Some(t.clone()),
-                op if op.is_pure() && !inst.args.is_empty() => {
+                // A constant has one result: ops with several (a variadic reduce, a sort of
+                // several operands) are left to run.
+                op if op.is_pure() && !inst.args.is_empty() && inst.results.len() == 1 => {
                     let args: Option<Vec<&Tensor>> = inst
                         .args
                         .iter()
                         .map(|a| consts[a.index()].as_ref())
                         .collect();
+                    // The result's size is known from its type: a tensor too big to fold is
+                    // never computed, so compile time does not grow with tensor size.
                     let ty = f.ty(inst.results[0]);
                     match args {
-                        Some(args) => kernels::eval(op, &args, ty)
-                            .ok()
-                            .filter(|t| t.len() <= FOLD_LIMIT),
-                        None => None,
+                        Some(args) if ty.num_elements() <= FOLD_LIMIT => {
+                            kernels::eval(op, &args, ty).ok()
+                        }
+                        _ => None,
                     }
                 }
                 _ => None,
