@@ -1,4 +1,5 @@
-//! Criterion benchmarks of the workloads of issue 5 (W1..W6): each program of `ir/` compiled
+//! Criterion benchmarks of the workloads of issue 5 (W1..W6) and issue 11 (W7..W10, cumsum):
+//! each program of `ir/` compiled
 //! (with and without the loop optimizations), interpreted, and as a hand-written native Rust
 //! loop, the floor.
 
@@ -187,6 +188,87 @@ fn w6(c: &mut Criterion) {
     }
 }
 
+/// W8..W10 and cumsum of issue 11: region ops on 2^20 elements against native Rust loops.
+fn w8_w10(c: &mut Criterion) {
+    let n = 1 << 20;
+    let f = load("ir/argmax.gir", "argmax_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W8 argmax", &f, &ins);
+    c.bench_function("W8 argmax/native", |b| {
+        let x = f32_slice(&ins[0]);
+        b.iter(|| {
+            let (mut best, mut at) = (f32::NEG_INFINITY, 0usize);
+            for (i, &v) in black_box(x).iter().enumerate() {
+                if v > best || (v.is_nan() && !best.is_nan()) {
+                    best = v;
+                    at = i;
+                }
+            }
+            at
+        })
+    });
+
+    let f = load("ir/topk.gir", "sort_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W9 sort", &f, &ins);
+    c.bench_function("W9 sort/native", |b| {
+        let x = f32_slice(&ins[0]).to_vec();
+        b.iter(|| {
+            let mut v = x.clone();
+            v.sort_unstable_by(f32::total_cmp);
+            v
+        })
+    });
+
+    let f = load("ir/histogram.gir", "hist_big");
+    let ins = inputs(&f, &["rand:u8[1048576]"]);
+    bench_jit(c, "W10 histogram", &f, &ins);
+    c.bench_function("W10 histogram/native", |b| {
+        let d = ins[0].as_slice::<u8>().expect("u8 tensor");
+        b.iter(|| {
+            let mut h = [0i32; 256];
+            for &k in black_box(d) {
+                h[k as usize] += 1;
+            }
+            h
+        })
+    });
+
+    let f = load("ir/cumsum.gir", "cumsum_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "cumsum", &f, &ins);
+    c.bench_function("cumsum/native", |b| {
+        let x = f32_slice(&ins[0]);
+        let mut out = vec![0.0f32; n];
+        b.iter(|| {
+            let mut acc = 0.0f32;
+            for (o, &v) in out.iter_mut().zip(black_box(x)) {
+                acc += v;
+                *o = acc;
+            }
+        })
+    });
+}
+
+/// W7 (issue 11): a fori_loop dot product over 2^20 f32 reading `x[i]` and `y[i]` with
+/// size-1 `dynamic_slice`s, against the native sequential loop (the same order of additions).
+fn w7(c: &mut Criterion) {
+    let f = load("ir/fori_dot.gir", "fori_dot");
+    let ins = inputs(&f, &["rand(1):f32[1048576]", "rand(2):f32[1048576]"]);
+    bench_jit(c, "W7 fori_dot", &f, &ins);
+    let (x, y) = (f32_slice(&ins[0]).to_vec(), f32_slice(&ins[1]).to_vec());
+    c.bench_function("W7 fori_dot/native", |b| {
+        b.iter(|| {
+            let (x, y) = (black_box(&x), black_box(&y));
+            let mut acc = 0f32;
+            for i in 0..x.len() {
+                acc += x[i] * y[i];
+            }
+            acc
+        })
+    });
+}
+
 /// Short measurements: the machine is shared, and the comparisons are side by side.
 fn config() -> Criterion {
     Criterion::default()
@@ -242,6 +324,6 @@ fn w3_narrow(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = w1_w2, w3_w4, w5, w6, w3_narrow
+    targets = w1_w2, w3_w4, w3_narrow, w5, w6, w7, w8_w10
 }
 criterion_main!(benches);

@@ -24,6 +24,8 @@
 //! The generic core here ([`Emit`] and the op functions) also serves [`crate::trace`], whose
 //! traced values run these very ops while recording them.
 
+pub(crate) mod region;
+
 use std::borrow::Cow;
 use std::panic::Location;
 
@@ -47,6 +49,14 @@ pub(crate) trait Emit {
     fn check_operand(&self, _v: &Self::V, _op: &str, _loc: Loc) -> Result<()> {
         Ok(())
     }
+    /// Runs (and maybe records) one region op (see [`crate::ops::region`]).
+    fn emit_region(
+        &self,
+        op: crate::ops::region::RegionOp,
+        body: &crate::ops::region::Body,
+        args: &[&Self::V],
+        loc: Loc,
+    ) -> Result<Vec<Self::V>>;
     /// Runs (and maybe records) one op whose operands fit it.
     fn emit(
         &self,
@@ -87,6 +97,15 @@ impl Emit for Eager {
     }
     fn scope(&self) -> String {
         "eager".to_string()
+    }
+    fn emit_region(
+        &self,
+        op: crate::ops::region::RegionOp,
+        body: &crate::ops::region::Body,
+        args: &[&Tensor],
+        loc: Loc,
+    ) -> Result<Vec<Tensor>> {
+        Ok(region::run_region("eager", &op, body, args, loc)?.1)
     }
     fn emit(
         &self,
@@ -364,6 +383,60 @@ macro_rules! value_methods {
             crate::eager::reduce(&$emit, op, axes, $self_, Location::caller())
         }
 
+        /// The index (`i32`) of the largest element along `axis` (`jnp.argmax`: NaN is the
+        /// largest, ties give the first index).
+        #[track_caller]
+        pub fn argmax(&$self_, axis: usize) -> Result<$V> {
+            crate::eager::region::arg_best(&$emit, $self_, axis, true, Location::caller())
+        }
+
+        /// The index (`i32`) of the smallest element along `axis` (`jnp.argmin`).
+        #[track_caller]
+        pub fn argmin(&$self_, axis: usize) -> Result<$V> {
+            crate::eager::region::arg_best(&$emit, $self_, axis, false, Location::caller())
+        }
+
+        /// The elements sorted along `axis` in the total order (NaN last ascending), stably.
+        #[track_caller]
+        pub fn sort(&$self_, axis: usize, descending: bool) -> Result<$V> {
+            crate::eager::region::sorted(&$emit, $self_, axis, descending, false, Location::caller())
+        }
+
+        /// The indices (`i32`) that sort the elements along `axis` (stable, total order).
+        #[track_caller]
+        pub fn argsort(&$self_, axis: usize, descending: bool) -> Result<$V> {
+            crate::eager::region::sorted(&$emit, $self_, axis, descending, true, Location::caller())
+        }
+
+        /// The running sum along `axis` (`jnp.cumsum`), added in index order.
+        #[track_caller]
+        pub fn cumsum(&$self_, axis: usize) -> Result<$V> {
+            let (op, k) = (BinaryOp::Add, ReduceOp::Sum);
+            crate::eager::region::cumulative(&$emit, $self_, axis, op, k, Location::caller())
+        }
+
+        /// The running maximum along `axis` (NaN propagates).
+        #[track_caller]
+        pub fn cummax(&$self_, axis: usize) -> Result<$V> {
+            let (op, k) = (BinaryOp::Max, ReduceOp::Max);
+            crate::eager::region::cumulative(&$emit, $self_, axis, op, k, Location::caller())
+        }
+
+        /// `x.at[i].add(v)`: a scalar or vector `i` of indices into dimension 0 (negative
+        /// ones count from the end, others out of range are dropped); repeats add up.
+        #[track_caller]
+        pub fn at_add(&$self_, i: &$V, v: &$V) -> Result<$V> {
+            let body = crate::ops::region::Body::fold(BinaryOp::Add, $self_.ty().dtype);
+            crate::eager::region::at(&$emit, $self_, i, v, &body, Location::caller())
+        }
+
+        /// `x.at[i].set(v)`: as [`Self::at_add`], and the last of repeated indices wins.
+        #[track_caller]
+        pub fn at_set(&$self_, i: &$V, v: &$V) -> Result<$V> {
+            let body = crate::ops::region::Body::replace($self_.ty().dtype);
+            crate::eager::region::at(&$emit, $self_, i, v, &body, Location::caller())
+        }
+
         /// Converts every element to `dtype`.
         #[track_caller]
         pub fn convert(&$self_, dtype: DType) -> Result<$V> {
@@ -456,6 +529,7 @@ macro_rules! value_methods {
             equal Eq, not_equal Ne, lt Lt, le Le, gt Gt, ge Ge);
         crate::eager::value_methods!(@reduce $V, $self_ => $emit;
             sum Sum, prod Prod, reduce_min Min, reduce_max Max, all And, any Or);
+        crate::eager_more::more_value_methods!($V, $self_ => $emit);
     };
     (@unary $V:ty, $self_:ident => $emit:expr; $($name:ident $op:ident),*) => {
         $(#[doc = concat!("Elementwise `", stringify!($name), "`.")]

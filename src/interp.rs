@@ -14,6 +14,8 @@
 //!   false; body; a parallel move of the body's yields into the region arguments; jump back.
 //!   The loop's results are the region arguments' registers themselves.
 //! - `if` becomes a branch over two arms that each move their yields into the results.
+//! - A region op (`reduce`, `sort`, ...) becomes one instruction that runs its kernel in
+//!   [`crate::ops::region_kernels`] with its region read once into a scalar program.
 //! - A tensor is moved (not cloned) into a yield, a return or a loop's initial values when that
 //!   use is its last one, found by a last-use analysis over the structured regions.
 
@@ -22,8 +24,9 @@ mod prepare;
 use crate::error::{Error, RunError};
 use crate::ir::{Function, Inst};
 use crate::limits::{RunOptions, RunState, Stop};
+use crate::ops::region::{Body, RegionOp};
 use crate::ops::scalar::{reg_to_scalar, scalar_to_reg};
-use crate::ops::{kernels, Op};
+use crate::ops::{kernels, region_kernels, Op};
 use crate::tensor::Tensor;
 use crate::types::{DType, TensorType};
 
@@ -81,6 +84,16 @@ struct KernelInstr {
     dst: Dst,
 }
 
+/// A region op run by [`region_kernels::eval`] with its region's scalar program.
+struct RegionInstr {
+    inst: Inst,
+    op: RegionOp,
+    body: Body,
+    args: Vec<Slot>,
+    dsts: Vec<Dst>,
+    tys: Vec<TensorType>,
+}
+
 /// The flat instruction set the interpreter runs.
 enum Instr {
     Unary {
@@ -106,6 +119,7 @@ enum Instr {
         dst: u32,
     },
     Kernel(Box<KernelInstr>),
+    Region(Box<RegionInstr>),
     /// Reshape of a tensor at its last use: the buffer is moved, not copied.
     ReshapeMove {
         src: u32,
@@ -266,6 +280,17 @@ impl Interpreter {
                     }
                     self.run_kernel(k, inputs, &mut s, &mut t)?
                 }
+                Instr::Region(k) => {
+                    if opts.memory_limit().is_some() {
+                        let bytes: usize = k
+                            .tys
+                            .iter()
+                            .map(|t| t.num_elements() * t.dtype.size_bytes())
+                            .sum();
+                        opts.check_memory(&self.func, held_bytes(&t).saturating_add(bytes))?;
+                    }
+                    self.run_region(k, inputs, &mut s, &mut t)?
+                }
                 Instr::Move { src, dst } => {
                     let x = self.take(&mut t, *src)?;
                     t[*dst as usize] = Some(x);
@@ -348,6 +373,44 @@ impl Interpreter {
                     .get(0)
                     .ok_or_else(|| self.internal("a rank-0 result has no element"))?;
                 s[r as usize] = scalar_to_reg(x);
+            }
+        }
+        Ok(())
+    }
+
+    fn run_region(
+        &self,
+        k: &RegionInstr,
+        inputs: &[Tensor],
+        s: &mut [u64],
+        t: &mut [Option<Tensor>],
+    ) -> Result<(), Error> {
+        let temps: Vec<Option<Tensor>> = k
+            .args
+            .iter()
+            .map(|a| match *a {
+                Slot::Scalar(r, dt) => Some(Tensor::from_scalar(reg_to_scalar(s[r as usize], dt))),
+                _ => None,
+            })
+            .collect();
+        let mut args: Vec<&Tensor> = Vec::with_capacity(k.args.len());
+        for (&a, temp) in k.args.iter().zip(&temps) {
+            args.push(match temp {
+                Some(x) => x,
+                None => self.read(a, inputs, t)?,
+            });
+        }
+        let outs = region_kernels::eval(&k.op, &k.body, &args, &k.tys)
+            .map_err(|e| self.internal(&format!("instruction {}: {e}", k.inst.0)))?;
+        for (out, &dst) in outs.into_iter().zip(&k.dsts) {
+            match dst {
+                Dst::Tensor(r) => t[r as usize] = Some(out),
+                Dst::Scalar(r) => {
+                    let x = out
+                        .get(0)
+                        .ok_or_else(|| self.internal("a rank-0 result has no element"))?;
+                    s[r as usize] = scalar_to_reg(x);
+                }
             }
         }
         Ok(())

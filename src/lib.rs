@@ -26,6 +26,7 @@
 #[doc(hidden)]
 pub mod args;
 pub mod eager;
+mod eager_more;
 pub mod error;
 #[doc(hidden)]
 pub mod filetest;

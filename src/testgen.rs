@@ -6,6 +6,8 @@
 //! edge values (0, -1, MIN, MAX, NaN, ±inf, -0.0, subnormals) and ordinary numbers. The same
 //! seed always gives the same program, so a failing seed is a reproducible bug report.
 
+mod region;
+
 use crate::ir::{Function, Region, Value};
 use crate::ops::scalar::convert;
 use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
@@ -333,7 +335,13 @@ impl Gen {
                 );
             }
             8 => {
-                let pty = TensorType::new(DType::Bool, ty.shape.clone());
+                // A scalar predicate (StableHLO allows one) now and then.
+                let pshape = if self.rng.chance(25) {
+                    Vec::new()
+                } else {
+                    ty.shape.clone()
+                };
+                let pty = TensorType::new(DType::Bool, pshape);
                 let p = self.value_of(r, &pty);
                 let w = self.value_of(r, &ty);
                 self.push1(r, Op::Select, vec![p, v, w], ty);
@@ -394,6 +402,7 @@ impl Gen {
             }
             13..=14 if depth < self.cfg.max_depth => self.gen_if(r, depth),
             15..=16 if depth < self.cfg.max_depth => self.gen_while(r, depth),
+            17 => self.region_op(r, v, &ty),
             _ => {
                 let t = self.random_type();
                 self.value_of(r, &t);
@@ -523,6 +532,45 @@ impl Gen {
                     self.push1(r, Op::DynamicSlice { sizes }, args, window);
                 }
             }
+            (9, rank) if rank > 0 && self.rng.chance(50) => {
+                // pad: small edge and interior padding with a scalar of the operand's dtype.
+                let (mut low, mut high, mut interior, mut shape) = (vec![], vec![], vec![], vec![]);
+                for &n in &ty.shape {
+                    let (l, h, i) = (self.rng.below(3), self.rng.below(3), self.rng.below(2));
+                    low.push(l);
+                    high.push(h);
+                    interior.push(i);
+                    shape.push(l + h + n + n.saturating_sub(1) * i);
+                }
+                let pv = self.value_of(r, &TensorType::scalar(dt));
+                let op = Op::Pad {
+                    low,
+                    high,
+                    interior,
+                };
+                self.push1(r, op, vec![v, pv], TensorType::new(dt, shape));
+            }
+            (9, _) if ty.shape.iter().any(|&n| n > 0) => {
+                // jnp.take(v, idx, axis, mode="clip") with indices of 0 to 2 dimensions, often
+                // out of range at either end, along a dimension that has elements.
+                let axes: Vec<usize> = (0..ty.rank()).filter(|&d| ty.shape[d] > 0).collect();
+                let axis = self.rng.pick(&axes);
+                let it = self.rng.pick(&[DType::I32, DType::I64, DType::U8]);
+                let ishape: Vec<usize> = (0..self.rng.below(3))
+                    .map(|_| self.rng.below(self.cfg.max_dim + 1))
+                    .collect();
+                let idx = self.value_of(r, &TensorType::new(it, ishape.clone()));
+                let dims = crate::ops::gather::take_dims(ty, ishape.len(), axis);
+                let mut shape = ty.shape[..axis].to_vec();
+                shape.extend(&ishape);
+                shape.extend(&ty.shape[axis + 1..]);
+                self.push1(
+                    r,
+                    Op::Gather { dims },
+                    vec![v, idx],
+                    TensorType::new(dt, shape),
+                );
+            }
             _ => {
                 let mut shape = self.random_shape();
                 if shape.is_empty() {
@@ -648,8 +696,10 @@ mod tests {
     /// The differential test only covers what the generator emits; this keeps the newer ops
     /// from silently dropping out of it.
     #[test]
-    fn generator_emits_the_indexing_ops() {
+    fn generator_emits_the_indexing_and_region_ops() {
         let (mut slices, mut updates, mut reverses, mut clamps) = (0, 0, 0, 0);
+        let mut regions = std::collections::HashSet::new();
+        let (mut pads, mut gathers, mut scalar_selects) = (0, 0, 0);
         for seed in 0..300 {
             let f = random_function(seed);
             for d in &f.insts {
@@ -658,6 +708,14 @@ mod tests {
                     Op::DynamicUpdateSlice => updates += 1,
                     Op::Reverse { .. } => reverses += 1,
                     Op::Clamp => clamps += 1,
+                    Op::Region(ref r) => {
+                        regions.insert(r.name());
+                    }
+                    Op::Pad { .. } => pads += 1,
+                    Op::Gather { .. } => gathers += 1,
+                    Op::Select if f.ty(d.args[0]).is_scalar() && !f.ty(d.args[1]).is_scalar() => {
+                        scalar_selects += 1
+                    }
                     _ => {}
                 }
             }
@@ -665,6 +723,11 @@ mod tests {
         assert!(
             slices > 3 && updates > 3 && reverses > 3 && clamps > 3,
             "{slices} slices, {updates} updates, {reverses} reverses, {clamps} clamps"
+        );
+        assert_eq!(regions.len(), 4, "region ops generated: {regions:?}");
+        assert!(
+            pads > 3 && gathers > 3 && scalar_selects > 3,
+            "{pads} pads, {gathers} gathers, {scalar_selects} scalar selects"
         );
     }
 }

@@ -167,6 +167,48 @@ impl Emit for TapeEmit<'_> {
         Err(op_error(&self.0.name, op, loc, m.to_string()))
     }
 
+    fn emit_region(
+        &self,
+        op: crate::ops::region::RegionOp,
+        body: &crate::ops::region::Body,
+        args: &[&Traced],
+        loc: Loc,
+    ) -> Result<Vec<Traced>> {
+        let tape = self.0;
+        for a in args {
+            self.check_operand(a, op.name(), loc)?;
+        }
+        let tensors: Vec<&Tensor> = args.iter().map(|a| &a.value).collect();
+        let (tys, values) = crate::eager::region::run_region(&tape.name, &op, body, &tensors, loc)?;
+        let mut st = tape.state.borrow_mut();
+        let nodes: Option<Vec<Value>> = args.iter().map(|a| a.node).collect();
+        let results = match nodes {
+            Some(nodes) if st.recording => {
+                let r = st.func.body;
+                let (inst, _) = crate::ir::body::push_region_op(
+                    &mut st.func,
+                    r,
+                    op,
+                    nodes,
+                    tys,
+                    body,
+                    &mut || None,
+                );
+                st.func.results(inst).iter().map(|&v| Some(v)).collect()
+            }
+            _ => vec![None; values.len()],
+        };
+        Ok(values
+            .into_iter()
+            .zip(results)
+            .map(|(value, node)| Traced {
+                value,
+                node,
+                tape: Rc::clone(tape),
+            })
+            .collect())
+    }
+
     fn emit(
         &self,
         op: Op,

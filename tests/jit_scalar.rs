@@ -64,7 +64,7 @@ macro_rules! int_ref {
                 BinaryOp::ShrLogical if b as $u >= w => 0,
                 BinaryOp::ShrLogical => ((a as $u) >> b) as $t,
                 BinaryOp::ShrArith => a >> (b as $u).min(w - 1),
-                BinaryOp::Pow => unreachable!(),
+                BinaryOp::Pow | BinaryOp::Atan2 => unreachable!(),
             }
         }
     };

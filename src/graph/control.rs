@@ -188,6 +188,93 @@ impl Graph {
             .collect()
     }
 
+    /// `lax.switch`: runs branch `index` (a scalar `i32`) and gives its values; an index out
+    /// of range runs the last branch (StableHLO's `case`). Every branch must give the same
+    /// number of values of the same types.
+    #[track_caller]
+    pub fn switch<'g, R>(
+        &'g self,
+        index: Var<'g>,
+        branches: Vec<Box<dyn FnOnce() -> R + 'g>>,
+    ) -> Vec<Var<'g>>
+    where
+        R: Into<Vec<Var<'g>>>,
+    {
+        let loc = Location::caller();
+        let poison = Var {
+            graph: self,
+            value: None,
+        };
+        let (region, mut idx) = {
+            let mut s = self.state.borrow_mut();
+            let mut p = s.operands(self, "case", &[index], loc).map(|p| p[0]);
+            if let Some(v) = p {
+                let t = s.func.ty(v).clone();
+                if t != TensorType::scalar(DType::I32) {
+                    let m = format!("the index must be a scalar i32, got {t}");
+                    s.fail(self, "case", loc, m);
+                    p = None;
+                }
+            }
+            if branches.is_empty() {
+                s.fail(self, "case", loc, "needs at least one branch".into());
+                p = None;
+            }
+            (s.current(), p)
+        };
+        let mut regions = Vec::with_capacity(branches.len());
+        let mut first: Option<Vec<TensorType>> = None;
+        let mut n_vals = 0;
+        for branch in branches {
+            let r = self.state.borrow_mut().open_region(region);
+            self.state.borrow_mut().stack.push(r);
+            let vals: Vec<Var<'g>> = branch().into();
+            n_vals = vals.len();
+            let ok = self.close_region(r, &vals, "case", loc, |s, yielded| {
+                let tys: Vec<TensorType> = yielded.iter().map(|&v| s.func.ty(v).clone()).collect();
+                match &first {
+                    Some(f) if *f != tys => Err(format!(
+                        "the branches give different types: {} and {}",
+                        types_list(&f.iter().collect::<Vec<_>>()),
+                        types_list(&tys.iter().collect::<Vec<_>>())
+                    )),
+                    _ => Ok(()),
+                }
+            });
+            if !ok {
+                idx = None;
+            }
+            if first.is_none() {
+                let s = self.state.borrow();
+                first = Some(
+                    vals.iter()
+                        .filter_map(|v| v.value)
+                        .map(|v| s.func.ty(v).clone())
+                        .collect(),
+                );
+            }
+            regions.push(r);
+        }
+        let (Some(p), Some(types)) = (idx, first) else {
+            return vec![poison; n_vals];
+        };
+        let mut s = self.state.borrow_mut();
+        let names = (0..types.len()).map(|_| Some(s.auto_name())).collect();
+        let inst = s.func.push_inst(region, Op::Case, vec![p], types, names);
+        s.func.set_regions(inst, regions);
+        let results = s.func.results(inst).to_vec();
+        for _ in &results {
+            s.scope.push([region, region]);
+        }
+        results
+            .into_iter()
+            .map(|v| Var {
+                graph: self,
+                value: Some(v),
+            })
+            .collect()
+    }
+
     /// Ends the innermost region (`region`, which the closure just filled) with a `yield`
     /// of `vals`, after checking them with `check`. Returns whether all went well; on
     /// failure the error is recorded.

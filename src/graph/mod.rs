@@ -33,8 +33,10 @@
 
 mod control;
 mod index;
+mod more;
 mod ops;
 pub mod promote;
+mod region;
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -52,6 +54,7 @@ use crate::tensor::{Element, Tensor};
 use crate::types::{DType, TensorType};
 
 pub use promote::Literal;
+pub use region::At;
 
 /// A static graph under construction; it lowers to one IR [`Function`].
 pub struct Graph {
@@ -404,6 +407,93 @@ impl Graph {
             graph: self,
             value: Some(v),
         }
+    }
+}
+
+impl Graph {
+    /// Records an error of `op` at `loc` (the first one wins) and gives a poisoned value.
+    pub(crate) fn fail_op<'g>(
+        &'g self,
+        op: &str,
+        loc: &'static Location<'static>,
+        m: String,
+    ) -> Var<'g> {
+        self.state.borrow_mut().fail(self, op, loc, m)
+    }
+
+    /// Emits region op `op` on `args` with the region `body`; gives its results (poisoned
+    /// values when the operands do not fit, with the error recorded as for [`Graph::emit`]).
+    pub(crate) fn emit_region<'g>(
+        &'g self,
+        op: crate::ops::region::RegionOp,
+        args: &[Var<'g>],
+        body: &crate::ops::region::Body,
+        loc: &'static Location<'static>,
+    ) -> Vec<Var<'g>> {
+        let mut s = self.state.borrow_mut();
+        let name = op.name();
+        let poisoned = |n: usize| {
+            vec![
+                Var {
+                    graph: self,
+                    value: None
+                };
+                n
+            ]
+        };
+        let Some(values) = s.operands(self, name, args, loc) else {
+            return poisoned(1);
+        };
+        let tys: Vec<&TensorType> = values.iter().map(|&v| s.func.ty(v)).collect();
+        let sig = match crate::ops::region::signature(&op, &tys) {
+            Ok(sig) => sig,
+            Err(e) => {
+                let m = format!("{e}; operand types {}", promote::types_list(&tys));
+                s.fail(self, name, loc, m);
+                return poisoned(1);
+            }
+        };
+        if let Some(m) = sig.results.iter().find_map(|t| t.check_size().err()) {
+            s.fail(self, name, loc, m);
+            return poisoned(sig.results.len());
+        }
+        let region = s.current();
+        let first = s.func.values.len();
+        let st = &mut *s;
+        let (inst, inner) = {
+            let State {
+                func,
+                names,
+                next_auto,
+                ..
+            } = st;
+            let mut name = || loop {
+                let n = format!("v{next_auto}");
+                *next_auto += 1;
+                if names.insert(n.clone()) {
+                    return Some(n);
+                }
+            };
+            crate::ir::body::push_region_op(func, region, op, values, sig.results, body, &mut name)
+        };
+        // Scopes: the results live in the current region, the region's values in its own.
+        s.parent.push(Some(region));
+        for v in first..s.func.values.len() {
+            let home = if s.func.results(inst).contains(&Value(v as u32)) {
+                region
+            } else {
+                inner
+            };
+            s.scope.push([home, home]);
+        }
+        s.func
+            .results(inst)
+            .iter()
+            .map(|&v| Var {
+                graph: self,
+                value: Some(v),
+            })
+            .collect()
     }
 }
 

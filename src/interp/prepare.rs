@@ -9,9 +9,15 @@
 
 use std::marker::PhantomData;
 
-use super::{scalar_to_reg, BinaryFn, Dst, Instr, Interpreter, KernelInstr, Out, Slot, UnaryFn};
+mod case;
+
+use super::{
+    scalar_to_reg, BinaryFn, Dst, Instr, Interpreter, KernelInstr, Out, RegionInstr, Slot, UnaryFn,
+};
 use crate::error::Error;
+use crate::ir::body::region_body;
 use crate::ir::{Function, Inst, Region, Value, ValueDef};
+use crate::ops::region::{signature, RegionOp};
 use crate::ops::scalar::{
     compare_with, with_convert, with_dtype, BinaryVisitor, CastTo, CompareVisitor, ConvertVisitor,
     DTypeVisitor, Elem, UnaryVisitor,
@@ -381,6 +387,8 @@ impl<'f> Compiler<'f> {
         match &d.op {
             Op::While => return self.compile_while(inst, &arg_slots),
             Op::If => return self.compile_if(inst, &arg_slots),
+            Op::Region(op) => return self.compile_region_op(inst, op, arg_slots),
+            Op::Case => return self.compile_case(inst, &arg_slots),
             _ => {}
         }
         let [result] = d.results[..] else {
@@ -470,6 +478,49 @@ impl<'f> Compiler<'f> {
             ty: ty.clone(),
             args: arg_slots,
             dst,
+        })));
+        Ok(())
+    }
+
+    /// A region op: one instruction running its kernel with the region's scalar program.
+    fn compile_region_op(
+        &mut self,
+        inst: Inst,
+        op: &RegionOp,
+        args: Vec<Slot>,
+    ) -> Result<(), Error> {
+        let f = self.f;
+        let d = f.inst(inst);
+        let body = region_body(f, inst).map_err(|m| self.err(self.describe(inst), m))?;
+        let arg_tys: Vec<&TensorType> = d.args.iter().map(|&v| f.ty(v)).collect();
+        let sig = signature(op, &arg_tys).map_err(|e| self.err(self.describe(inst), e.0))?;
+        let tys: Vec<TensorType> = d.results.iter().map(|&r| f.ty(r).clone()).collect();
+        let params: Vec<DType> = sig.params.iter().map(|t| t.dtype).collect();
+        if tys != sig.results || body.params != params {
+            return Err(self.err(
+                self.describe(inst),
+                format!("does not fit its type rule {}", sig),
+            ));
+        }
+        let mut dsts = Vec::with_capacity(tys.len());
+        for (&r, ty) in d.results.iter().zip(&tys) {
+            ty.check_size()
+                .map_err(|e| self.err(self.describe(inst), e))?;
+            let slot = self.new_slot(ty);
+            self.define(r, slot);
+            dsts.push(match slot {
+                Slot::Scalar(r, _) => Dst::Scalar(r),
+                Slot::Tensor(r) => Dst::Tensor(r),
+                _ => return Err(self.err(self.describe(inst), "has no register for a result")),
+            });
+        }
+        self.code.push(Instr::Region(Box::new(RegionInstr {
+            inst,
+            op: op.clone(),
+            body,
+            args,
+            dsts,
+            tys,
         })));
         Ok(())
     }

@@ -10,6 +10,7 @@
 //! in the regions nested in it, never outside; region arguments of a `while` are visible in both
 //! of its regions.
 
+pub mod body;
 mod lexer;
 pub mod parse;
 pub mod print;
@@ -62,7 +63,7 @@ pub enum ValueDef {
     Param(usize),
     /// Result number `n` of an instruction.
     Result(Inst, usize),
-    /// Region argument number `n` of a `while` instruction.
+    /// Region argument number `n` of a `while` or region op (`reduce`, `sort`, ...).
     RegionArg(Inst, usize),
 }
 
@@ -79,9 +80,11 @@ pub struct InstData {
     pub op: Op,
     pub args: Vec<Value>,
     pub results: Vec<Value>,
-    /// `while`: [cond, body]; `if`: [then, else]; empty for other ops.
+    /// `while`: [cond, body]; `if`: [then, else]; a region op: its one region; empty for
+    /// other ops.
     pub regions: Vec<Region>,
-    /// `while`: the loop-carried values seen by both regions; empty for other ops.
+    /// `while`: the loop-carried values seen by both regions; a region op: its region's
+    /// scalar arguments; empty for other ops.
     pub region_args: Vec<Value>,
 }
 

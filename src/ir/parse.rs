@@ -14,8 +14,12 @@
 //!            | "while" "(" [ carried { "," carried } ] ")" [ ":" types ]
 //!                  "{" statements "}" "do" "{" statements "}"
 //!            | "if" [ operands ] [ ":" types ] "{" statements "}" "else" "{" statements "}"
+//!            | REGIONOP [ operands ] { attribute } [ ":" types ]
+//!                  "(" [ rarg { "," rarg } ] ")" "{" statements "}"
 //!            | OPNAME [ operands ] { attribute } [ ":" types ] ;
 //! carried    = VALUE "=" VALUE ;                    (* region argument = initial value *)
+//! rarg       = VALUE ":" type ;                     (* a region argument of a region op *)
+//! REGIONOP   = "reduce" | "reduce_window" | "sort" | "scatter" ;
 //! operands   = VALUE { "," VALUE } ;
 //! attribute  = IDENT "=" ( INT | "[" [ INT { "," INT } ] "]" ) ;
 //! types      = type { "," type } ;
@@ -29,7 +33,9 @@
 //! `;` starts a comment that runs to the end of the line. OPNAME is one of the names of
 //! [`Op::name`]; the attributes are `dims` (broadcast, reverse), `perm` (transpose), `start`,
 //! `limit`, `stride` (slice), `axis` (concat, iota), `axes` (reduce) and `sizes`
-//! (dynamic_slice). A constant's literal is read with [`crate::tensor::parse_literal`]: an
+//! (dynamic_slice); region ops take theirs as listed in [`RegionOp`]'s parser (`dims`;
+//! `window`, `strides`, `base_dilations`, `window_dilations`, `pad_low`, `pad_high`; `dim`,
+//! `stable`; the scatter dimension numbers), where a left-out list is neutral. A constant's literal is read with [`crate::tensor::parse_literal`]: an
 //! atom fills the whole declared type (a splat), a list must spell out its shape.
 //!
 //! The parser checks syntax and resolves names; a name must be defined earlier in the text
@@ -42,7 +48,7 @@
 //!
 //! The parser creates values, instructions and regions in the order their definitions appear
 //! in the text: the parameters first; each instruction, with its result values, when the
-//! instruction is reached; a `while`'s region arguments right after its results; each region
+//! instruction is reached; a `while`'s or region op's region arguments right after its results; each region
 //! (with [`Function::add_region`]) when its `{` is reached, then its contents. A function whose
 //! arena order is this order is *canonical*, and for every canonical function that verifies
 //! `parse(print(f)) == f` (the derived `PartialEq`; constants of more than
@@ -59,6 +65,9 @@ use crate::ir::{Function, Inst, Module, Region, Value, MAX_REGION_DEPTH};
 use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{parse_literal, Tensor};
 use crate::types::{DType, TensorType};
+
+mod region;
+use region::region_kind;
 
 /// The most elements a constant written in text may have. Constants are dense, so a larger
 /// splat (`const 0 : f32[65536,65536]`) would allocate gigabytes from a few bytes of text.
@@ -108,6 +117,9 @@ enum OpKind {
     Reduce(ReduceOp),
     DynamicSlice,
     Reverse,
+    Pad,
+    Gather,
+    DotGeneral,
 }
 
 impl OpKind {
@@ -144,6 +156,9 @@ impl OpKind {
             "dynamic_slice" => OpKind::DynamicSlice,
             "reverse" => OpKind::Reverse,
             "dynamic_update_slice" => OpKind::Plain(|| Op::DynamicUpdateSlice),
+            "pad" => OpKind::Pad,
+            "gather" => OpKind::Gather,
+            "dot_general" => OpKind::DotGeneral,
             _ => return None,
         })
     }
@@ -157,6 +172,17 @@ impl OpKind {
             OpKind::Concat | OpKind::Iota => &["axis"],
             OpKind::Reduce(_) => &["axes"],
             OpKind::DynamicSlice => &["sizes"],
+            OpKind::Pad => &["low", "high", "interior"],
+            OpKind::Gather => &[
+                "offset_dims",
+                "collapsed_slice_dims",
+                "operand_batching_dims",
+                "start_indices_batching_dims",
+                "start_index_map",
+                "index_vector_dim",
+                "slice_sizes",
+            ],
+            OpKind::DotGeneral => &["lhs_batch", "rhs_batch", "lhs_contract", "rhs_contract"],
             _ => &[],
         }
     }
@@ -427,6 +453,14 @@ impl<'a> Parser<'a> {
         match self.lex.text(op_tok) {
             "while" => self.while_op(f, region, names, depth),
             "if" => self.if_op(f, region, names, depth),
+            name if region_kind(name).is_some() => {
+                let inst = self.region_header(f, region, names, op_tok)?;
+                let what = format!("the region of '{}'", f.inst(inst).op.name());
+                let r = self.region(f, depth, &what)?;
+                f.set_regions(inst, vec![r]);
+                Ok(())
+            }
+            "case" => self.case_op(f, region, names, depth),
             _ => self.flat_op(f, region, names, op_tok),
         }
     }
@@ -495,6 +529,26 @@ impl<'a> Parser<'a> {
         self.expect_word("else", "'else' and the else region of 'if'")?;
         let els = self.region(f, depth, "the else region of 'if'")?;
         f.set_regions(inst, vec![then, els]);
+        Ok(())
+    }
+
+    /// `case %i : TYPES { ... } or { ... } or ...`: one region per branch.
+    fn case_op(
+        &mut self,
+        f: &mut Function,
+        region: Region,
+        names: Vec<Name>,
+        depth: usize,
+    ) -> Result<(), ParseError> {
+        let args = self.operands()?;
+        let types = self.result_types(&names, "case")?;
+        let inst = self.push(f, region, Op::Case, args, types, &names)?;
+        let mut regions = vec![self.region(f, depth, "the first branch of 'case'")?];
+        while self.lex.peek()?.kind == Tok::Ident && self.lex.text(self.lex.peek()?) == "or" {
+            self.lex.next()?;
+            regions.push(self.region(f, depth, "a branch of 'case'")?);
+        }
+        f.set_regions(inst, regions);
         Ok(())
     }
 
@@ -649,7 +703,19 @@ impl<'a> Parser<'a> {
     ) -> Result<(), ParseError> {
         let op_name = self.lex.text(op_tok).to_string();
         let args = self.operands()?;
-        let allowed = kind.attr_names();
+        let attrs = self.attributes(&op_name, kind.attr_names())?;
+        let types = self.result_types(&names, &op_name)?;
+        let op = self.build_op(kind, attrs, op_tok, &op_name)?;
+        self.push(f, region, op, args, types, &names)?;
+        Ok(())
+    }
+
+    /// Parses the attributes `key = value` of an op that takes those in `allowed`.
+    fn attributes(
+        &mut self,
+        op_name: &str,
+        allowed: &[&'static str],
+    ) -> Result<Vec<Attr>, ParseError> {
         let mut attrs: Vec<Attr> = Vec::new();
         while !allowed.is_empty() && self.lex.peek()?.kind == Tok::Ident {
             let t = self.lex.next()?;
@@ -686,10 +752,7 @@ impl<'a> Parser<'a> {
             };
             attrs.push(Attr { key, value, at: t });
         }
-        let types = self.result_types(&names, &op_name)?;
-        let op = self.build_op(kind, attrs, op_tok, &op_name)?;
-        self.push(f, region, op, args, types, &names)?;
-        Ok(())
+        Ok(attrs)
     }
 
     /// Builds an op from its kind and attributes, checking that each required attribute is
@@ -757,6 +820,30 @@ impl<'a> Parser<'a> {
             },
             OpKind::Reverse => Op::Reverse {
                 dims: list(take("dims", true)?),
+            },
+            OpKind::Pad => Op::Pad {
+                low: list(take("low", true)?),
+                high: list(take("high", true)?),
+                interior: list(take("interior", true)?),
+            },
+            OpKind::Gather => Op::Gather {
+                dims: crate::ops::gather::GatherDims {
+                    offset_dims: list(take("offset_dims", true)?),
+                    collapsed_slice_dims: list(take("collapsed_slice_dims", true)?),
+                    operand_batching_dims: list(take("operand_batching_dims", true)?),
+                    start_indices_batching_dims: list(take("start_indices_batching_dims", true)?),
+                    start_index_map: list(take("start_index_map", true)?),
+                    index_vector_dim: int(take("index_vector_dim", false)?),
+                    slice_sizes: list(take("slice_sizes", true)?),
+                },
+            },
+            OpKind::DotGeneral => Op::DotGeneral {
+                dims: crate::ops::dot_general::DotDims {
+                    lhs_batch: list(take("lhs_batch", true)?),
+                    rhs_batch: list(take("rhs_batch", true)?),
+                    lhs_contract: list(take("lhs_contract", true)?),
+                    rhs_contract: list(take("rhs_contract", true)?),
+                },
             },
         })
     }

@@ -15,6 +15,7 @@
 use std::fmt::{self, Write};
 
 use crate::ir::{Function, Inst, Module, Region, Value, MAX_REGION_DEPTH};
+use crate::ops::region::RegionOp;
 use crate::ops::Op;
 use crate::tensor::Tensor;
 use crate::types::TensorType;
@@ -189,18 +190,55 @@ impl Printer<'_, '_, '_> {
                     Op::Concat { axis } | Op::Iota { axis } => write!(line, " axis={axis}")?,
                     Op::Reduce { axes, .. } => write!(line, " axes={}", list(axes))?,
                     Op::DynamicSlice { sizes } => write!(line, " sizes={}", list(sizes))?,
+                    Op::Region(r) => region_attrs(&mut line, r)?,
+                    Op::Pad {
+                        low,
+                        high,
+                        interior,
+                    } => write!(
+                        line,
+                        " low={} high={} interior={}",
+                        list(low),
+                        list(high),
+                        list(interior)
+                    )?,
+                    Op::Gather { dims: g } => write!(
+                        line,
+                        " offset_dims={} collapsed_slice_dims={} operand_batching_dims={} start_indices_batching_dims={} start_index_map={} index_vector_dim={} slice_sizes={}",
+                        list(&g.offset_dims),
+                        list(&g.collapsed_slice_dims),
+                        list(&g.operand_batching_dims),
+                        list(&g.start_indices_batching_dims),
+                        list(&g.start_index_map),
+                        g.index_vector_dim,
+                        list(&g.slice_sizes)
+                    )?,
+                    Op::DotGeneral { dims: d } => write!(
+                        line,
+                        " lhs_batch={} rhs_batch={} lhs_contract={} rhs_contract={}",
+                        list(&d.lhs_batch),
+                        list(&d.rhs_batch),
+                        list(&d.lhs_contract),
+                        list(&d.rhs_contract)
+                    )?,
                     _ => {}
                 }
             }
         }
         write!(self.out, "{line}{types}")?;
+        if matches!(d.op, Op::Region(_)) {
+            let args = join(&d.region_args, |&a| {
+                format!("{}: {}", self.name(a), self.ty_of(a))
+            });
+            write!(self.out, " ({args})")?;
+        }
         if d.regions.is_empty() {
             return self.out.write_str("\n");
         }
-        let keyword = if matches!(d.op, Op::While) {
-            "do"
-        } else {
-            "else"
+        let keyword = match d.op {
+            Op::While => "do",
+            Op::Case => "or",
+            _ => "else",
         };
         for (k, &r) in d.regions.iter().enumerate() {
             if k == 0 {
@@ -303,5 +341,33 @@ impl Canon<'_> {
             }
             self.out.set_regions(inst, regions);
         }
+    }
+}
+
+/// The attributes of a region op, in the order the parser documents.
+fn region_attrs(line: &mut String, r: &RegionOp) -> fmt::Result {
+    match r {
+        RegionOp::Reduce { dims } => write!(line, " dims={}", list(dims)),
+        RegionOp::ReduceWindow(w) => write!(
+            line,
+            " window={} strides={} base_dilations={} window_dilations={} pad_low={} pad_high={}",
+            list(&w.dims),
+            list(&w.strides),
+            list(&w.base_dilations),
+            list(&w.window_dilations),
+            list(&w.pad_low),
+            list(&w.pad_high)
+        ),
+        RegionOp::Sort { dim, stable } => write!(line, " dim={dim} stable={}", u8::from(*stable)),
+        RegionOp::Scatter(d) => write!(
+            line,
+            " update_window_dims={} inserted_window_dims={} input_batching_dims={} scatter_indices_batching_dims={} scatter_dims_to_operand_dims={} index_vector_dim={}",
+            list(&d.update_window_dims),
+            list(&d.inserted_window_dims),
+            list(&d.input_batching_dims),
+            list(&d.scatter_indices_batching_dims),
+            list(&d.scatter_dims_to_operand_dims),
+            d.index_vector_dim
+        ),
     }
 }

@@ -26,6 +26,7 @@
 //! in a sibling region, and an instruction's results are not visible in its own regions.
 //!
 //! Types:
+//! - `case` has one scalar `i32` index and at least one branch, each yielding its results.
 //! - Every value's type and every declared function result type passes
 //!   [`TensorType::check_size`] (rank and element-count limits).
 //! - Every op without regions, other than the terminators, has exactly one result, no
@@ -37,6 +38,12 @@
 //!   `bool`; body yields values of the loop-carried types.
 //! - `if` has one operand, a scalar `bool`, no region arguments, exactly 2 regions, and each
 //!   region yields values of its result types.
+//! - A region op (`reduce`, `reduce_window`, `sort`, `scatter`) passes
+//!   [`crate::ops::region::signature`] for its operand types; its results have the types that
+//!   gives; it has exactly one region, whose arguments have the signature's (rank-0) parameter
+//!   types and which yields the signature's types. The region is isolated: it sees only its
+//!   own arguments and values, never the enclosing scopes, and holds only rank-0 constants
+//!   and elementwise ops ([`crate::ops::region::allowed_in_body`]).
 
 use std::collections::HashSet;
 
@@ -45,6 +52,8 @@ use crate::ir::lexer::is_valid_name;
 use crate::ir::{Function, Inst, Module, Region, Value, ValueDef, MAX_REGION_DEPTH};
 use crate::ops::{infer, Op};
 use crate::types::{DType, TensorType};
+
+mod region;
 
 /// Checks every function of a module, and that function names are unique.
 pub fn verify_module(m: &Module) -> Result<(), VerifyError> {
@@ -369,6 +378,8 @@ impl Verifier<'_> {
         match self.f.insts[i.index()].op {
             Op::While => self.while_inst(i, depth, &loc)?,
             Op::If => self.if_inst(i, depth, &loc)?,
+            Op::Region(_) => self.region_op(i, depth, &loc)?,
+            Op::Case => self.case_inst(i, depth, &loc)?,
             _ => self.flat_inst(i, &loc)?,
         }
         for &r in &self.f.insts[i.index()].results {
@@ -524,6 +535,25 @@ impl Verifier<'_> {
         self.region(regions[0], depth + 1, Term::Yield(&results), &what)?;
         let what = region_what("else", loc);
         self.region(regions[1], depth + 1, Term::Yield(&results), &what)?;
+        Ok(())
+    }
+
+    /// `case`: a scalar `i32` index, no region arguments, at least one branch, each
+    /// yielding the results.
+    fn case_inst(&mut self, i: Inst, depth: usize, loc: &str) -> Result<(), VerifyError> {
+        let d = &self.f.insts[i.index()];
+        let ok = matches!(d.args[..], [p] if *self.ty(p) == TensorType::scalar(DType::I32));
+        if !ok || !d.region_args.is_empty() || d.regions.is_empty() {
+            return Err(self.error(
+                loc,
+                "'case' takes one scalar i32 index and one or more branch regions without arguments",
+            ));
+        }
+        let results = self.types(&d.results);
+        for r in d.regions.clone() {
+            let what = region_what("branch", loc);
+            self.region(r, depth + 1, Term::Yield(&results), &what)?;
+        }
         Ok(())
     }
 

@@ -197,6 +197,7 @@ impl Isel<'_, '_, '_> {
             EwOp::Convert => self.convert_half(in_dt, out_dt, x[0]),
             // The values are bits either way.
             EwOp::Select => Ok(self.b.ins().select(x[0], x[1], x[2])),
+            EwOp::Compare(c) if c.split_total().1 => Ok(self.compare(c, in_dt, x[0], x[1])),
             EwOp::Compare(c) => {
                 let (a, b) = (self.widen_half(in_dt, x[0]), self.widen_half(in_dt, x[1]));
                 Ok(self.compare(c, DType::F32, a, b))

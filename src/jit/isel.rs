@@ -145,6 +145,18 @@ fn float_call(op: FloatCall, dt: DType) -> std::result::Result<RuntimeFn, Refuse
         (FloatCall::Rem, true) => RuntimeFn::RemF64,
         (FloatCall::Dot, false) => RuntimeFn::DotF32,
         (FloatCall::Dot, true) => RuntimeFn::DotF64,
+        (FloatCall::Expm1, false) => RuntimeFn::Expm1F32,
+        (FloatCall::Expm1, true) => RuntimeFn::Expm1F64,
+        (FloatCall::Log1p, false) => RuntimeFn::Log1pF32,
+        (FloatCall::Log1p, true) => RuntimeFn::Log1pF64,
+        (FloatCall::Logistic, false) => RuntimeFn::LogisticF32,
+        (FloatCall::Logistic, true) => RuntimeFn::LogisticF64,
+        (FloatCall::Cbrt, false) => RuntimeFn::CbrtF32,
+        (FloatCall::Cbrt, true) => RuntimeFn::CbrtF64,
+        (FloatCall::Erf, false) => RuntimeFn::ErfF32,
+        (FloatCall::Erf, true) => RuntimeFn::ErfF64,
+        (FloatCall::Atan2, false) => RuntimeFn::Atan2F32,
+        (FloatCall::Atan2, true) => RuntimeFn::Atan2F64,
     })
 }
 
@@ -157,6 +169,12 @@ pub(crate) enum FloatCall {
     Pow,
     Rem,
     Dot,
+    Expm1,
+    Log1p,
+    Logistic,
+    Cbrt,
+    Erf,
+    Atan2,
 }
 
 /// The binary op a reduction combines with.
@@ -269,20 +287,96 @@ impl Isel<'_, '_, '_> {
             (UnaryOp::Log, Class::Float) => self.call(FloatCall::Log, dt, &[x])?,
             (UnaryOp::Sin, Class::Float) => self.call(FloatCall::Sin, dt, &[x])?,
             (UnaryOp::Cos, Class::Float) => self.call(FloatCall::Cos, dt, &[x])?,
-            (UnaryOp::Neg | UnaryOp::Abs, Class::Bool)
-            | (UnaryOp::Not, Class::Float)
-            | (
-                UnaryOp::Exp
-                | UnaryOp::Tanh
-                | UnaryOp::Log
-                | UnaryOp::Sin
-                | UnaryOp::Cos
-                | UnaryOp::Sqrt
-                | UnaryOp::Floor
-                | UnaryOp::Ceil
-                | UnaryOp::Round,
-                Class::Bool | Class::Int { .. },
-            ) => return Err(Refused::Undefined),
+            (
+                UnaryOp::Expm1
+                | UnaryOp::Log1p
+                | UnaryOp::Logistic
+                | UnaryOp::Cbrt
+                | UnaryOp::Erf
+                | UnaryOp::Sign
+                | UnaryOp::RoundAfz
+                | UnaryOp::Rsqrt
+                | UnaryOp::Popcnt
+                | UnaryOp::Clz,
+                _,
+            ) if vector => return Err(Refused::NotVector),
+            (UnaryOp::Expm1, Class::Float) => self.call(FloatCall::Expm1, dt, &[x])?,
+            (UnaryOp::Log1p, Class::Float) => self.call(FloatCall::Log1p, dt, &[x])?,
+            (UnaryOp::Logistic, Class::Float) => self.call(FloatCall::Logistic, dt, &[x])?,
+            (UnaryOp::Cbrt, Class::Float) => self.call(FloatCall::Cbrt, dt, &[x])?,
+            (UnaryOp::Erf, Class::Float) => self.call(FloatCall::Erf, dt, &[x])?,
+            (UnaryOp::Sign | UnaryOp::RoundAfz | UnaryOp::Rsqrt, Class::Float) => {
+                return self.float_math_inline(op, dt, x)
+            }
+            (UnaryOp::Sign, Class::Int { signed: true }) => {
+                let ty = cl_type(dt);
+                let one = ins.iconst(ty, 1);
+                let minus = self.b.ins().iconst(ty, -1);
+                let low = self.b.ins().smax(x, minus);
+                self.b.ins().smin(low, one)
+            }
+            (UnaryOp::Sign, Class::Int { signed: false }) => {
+                let one = ins.iconst(cl_type(dt), 1);
+                self.b.ins().umin(x, one)
+            }
+            (UnaryOp::Popcnt, Class::Int { .. }) => ins.popcnt(x),
+            (UnaryOp::Clz, Class::Int { .. }) => ins.clz(x),
+            _ => return Err(Refused::Undefined),
+        })
+    }
+
+    /// `sign`, `round_nearest_afz` and `rsqrt` of `f32`/`f64` as the exact IEEE sequences
+    /// `ops::math` defines (scalar only).
+    fn float_math_inline(&mut self, op: UnaryOp, dt: DType, x: clir::Value) -> Selected {
+        let ty = cl_type(dt);
+        let wide = dt.size_bytes() == 8;
+        let fconst = |b: &mut FunctionBuilder<'_>, v: f64| {
+            if wide {
+                b.ins().f64const(v)
+            } else {
+                b.ins().f32const(v as f32)
+            }
+        };
+        let b = &mut *self.b;
+        Ok(match op {
+            UnaryOp::Sign => {
+                // NaN and ±0 are themselves; anything else is 1 with the sign of x.
+                let one = fconst(b, 1.0);
+                let s = b.ins().fcopysign(one, x);
+                let zero = fconst(b, 0.0);
+                let is_zero = b.ins().fcmp(FloatCC::Equal, x, zero);
+                let r = b.ins().select(is_zero, x, s);
+                let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
+                b.ins().select(nan, x, r)
+            }
+            UnaryOp::RoundAfz => {
+                // trunc(x), plus one step away from zero when the dropped fraction (exact:
+                // x - trunc(x)) is at least one half.
+                let t = b.ins().trunc(x);
+                let frac = b.ins().fsub(x, t);
+                let af = b.ins().fabs(frac);
+                let half = fconst(b, 0.5);
+                let up = b.ins().fcmp(FloatCC::GreaterThanOrEqual, af, half);
+                let one = fconst(b, 1.0);
+                let step = b.ins().fcopysign(one, x);
+                let bumped = b.ins().fadd(t, step);
+                b.ins().select(up, bumped, t)
+            }
+            UnaryOp::Rsqrt if wide => {
+                let s = b.ins().sqrt(x);
+                let one = b.ins().f64const(1.0);
+                b.ins().fdiv(one, s)
+            }
+            UnaryOp::Rsqrt => {
+                // In f64, rounded once to f32, as `ops::math` computes it.
+                let w = b.ins().fpromote(types::F64, x);
+                let s = b.ins().sqrt(w);
+                let one = b.ins().f64const(1.0);
+                let r = b.ins().fdiv(one, s);
+                let _ = ty;
+                b.ins().fdemote(types::F32, r)
+            }
+            _ => return Err(Refused::Undefined),
         })
     }
 
@@ -304,9 +398,10 @@ impl Isel<'_, '_, '_> {
             // Cranelift's fmin/fmax are IEEE 754-2019 minimum/maximum.
             (BinaryOp::Min, Class::Float) => ins.fmin(a, b),
             (BinaryOp::Max, Class::Float) => ins.fmax(a, b),
-            (BinaryOp::Rem | BinaryOp::Pow, Class::Float) if vector => {
+            (BinaryOp::Rem | BinaryOp::Pow | BinaryOp::Atan2, Class::Float) if vector => {
                 return Err(Refused::NotVector)
             }
+            (BinaryOp::Atan2, Class::Float) => self.call(FloatCall::Atan2, dt, &[a, b])?,
             (BinaryOp::Rem, Class::Float) => self.call(FloatCall::Rem, dt, &[a, b])?,
             (BinaryOp::Pow, Class::Float) => self.call(FloatCall::Pow, dt, &[a, b])?,
             (BinaryOp::And, Class::Bool | Class::Int { .. }) => ins.band(a, b),
@@ -351,7 +446,7 @@ impl Isel<'_, '_, '_> {
                 | BinaryOp::ShrArith,
                 Class::Bool,
             )
-            | (BinaryOp::Pow, Class::Int { .. })
+            | (BinaryOp::Pow | BinaryOp::Atan2, Class::Int { .. } | Class::Bool)
             | (
                 BinaryOp::And
                 | BinaryOp::Or
@@ -448,16 +543,23 @@ impl Isel<'_, '_, '_> {
         a: clir::Value,
         b: clir::Value,
     ) -> clir::Value {
+        let (op, total) = op.split_total();
+        if total && Class::of(dt) == Class::Float {
+            // StableHLO's TOTALORDER (`ops::compare::total_key`): the bits with the magnitude
+            // of negative values flipped, compared as signed integers.
+            let (ka, kb) = (self.total_key(dt, a), self.total_key(dt, b));
+            return self.compare(op, DType::I64, ka, kb);
+        }
         let signed = match Class::of(dt) {
             Class::Float => {
                 // IEEE quiet comparisons: ordered, except `ne`, which is true on NaN.
                 let cc = match op {
-                    CmpOp::Eq => FloatCC::Equal,
-                    CmpOp::Ne => FloatCC::NotEqual,
-                    CmpOp::Lt => FloatCC::LessThan,
-                    CmpOp::Le => FloatCC::LessThanOrEqual,
-                    CmpOp::Gt => FloatCC::GreaterThan,
-                    CmpOp::Ge => FloatCC::GreaterThanOrEqual,
+                    CmpOp::Eq | CmpOp::TotalEq => FloatCC::Equal,
+                    CmpOp::Ne | CmpOp::TotalNe => FloatCC::NotEqual,
+                    CmpOp::Lt | CmpOp::TotalLt => FloatCC::LessThan,
+                    CmpOp::Le | CmpOp::TotalLe => FloatCC::LessThanOrEqual,
+                    CmpOp::Gt | CmpOp::TotalGt => FloatCC::GreaterThan,
+                    CmpOp::Ge | CmpOp::TotalGe => FloatCC::GreaterThanOrEqual,
                 };
                 return self.b.ins().fcmp(cc, a, b);
             }
@@ -466,18 +568,38 @@ impl Isel<'_, '_, '_> {
             Class::Int { signed } => signed,
         };
         let cc = match (op, signed) {
-            (CmpOp::Eq, _) => IntCC::Equal,
-            (CmpOp::Ne, _) => IntCC::NotEqual,
-            (CmpOp::Lt, true) => IntCC::SignedLessThan,
-            (CmpOp::Le, true) => IntCC::SignedLessThanOrEqual,
-            (CmpOp::Gt, true) => IntCC::SignedGreaterThan,
-            (CmpOp::Ge, true) => IntCC::SignedGreaterThanOrEqual,
-            (CmpOp::Lt, false) => IntCC::UnsignedLessThan,
-            (CmpOp::Le, false) => IntCC::UnsignedLessThanOrEqual,
-            (CmpOp::Gt, false) => IntCC::UnsignedGreaterThan,
-            (CmpOp::Ge, false) => IntCC::UnsignedGreaterThanOrEqual,
+            (CmpOp::Eq | CmpOp::TotalEq, _) => IntCC::Equal,
+            (CmpOp::Ne | CmpOp::TotalNe, _) => IntCC::NotEqual,
+            (CmpOp::Lt | CmpOp::TotalLt, true) => IntCC::SignedLessThan,
+            (CmpOp::Le | CmpOp::TotalLe, true) => IntCC::SignedLessThanOrEqual,
+            (CmpOp::Gt | CmpOp::TotalGt, true) => IntCC::SignedGreaterThan,
+            (CmpOp::Ge | CmpOp::TotalGe, true) => IntCC::SignedGreaterThanOrEqual,
+            (CmpOp::Lt | CmpOp::TotalLt, false) => IntCC::UnsignedLessThan,
+            (CmpOp::Le | CmpOp::TotalLe, false) => IntCC::UnsignedLessThanOrEqual,
+            (CmpOp::Gt | CmpOp::TotalGt, false) => IntCC::UnsignedGreaterThan,
+            (CmpOp::Ge | CmpOp::TotalGe, false) => IntCC::UnsignedGreaterThanOrEqual,
         };
         self.b.ins().icmp(cc, a, b)
+    }
+
+    /// The total-order key of a float element as a sign-extended `i64` (`f16`/`bf16` are
+    /// already their bits in registers).
+    fn total_key(&mut self, dt: DType, x: clir::Value) -> clir::Value {
+        let w = dt.bits() as i64;
+        let bits = if dt.is_half() {
+            x
+        } else {
+            let it = Type::int_with_byte_size(dt.size_bytes() as u16).unwrap_or(types::I64);
+            self.b.ins().bitcast(it, MemFlagsData::new(), x)
+        };
+        let wide = if w < 64 {
+            self.b.ins().sextend(types::I64, bits)
+        } else {
+            bits
+        };
+        let sign = self.b.ins().sshr_imm_s(wide, 63);
+        let mask = self.b.ins().ushr_imm_s(sign, 1);
+        self.b.ins().bxor(wide, mask)
     }
 
     /// A conversion with Rust `as` semantics (and `x != 0` to bool). `ty` is the result's

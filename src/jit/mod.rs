@@ -35,6 +35,7 @@ mod isel;
 mod lower;
 #[doc(hidden)]
 pub mod plan;
+mod region;
 mod runtime;
 
 use std::sync::{Mutex, MutexGuard};
@@ -136,6 +137,9 @@ pub struct Executable {
     /// Machine-code bytes of every compiled variant, what the compile cache counts.
     code_bytes: usize,
     memory: CodeMemory,
+    /// The contexts compiled code passes to `graphjit_region`; their addresses are constants
+    /// in the code, so they live (boxed, unmoved) as long as it.
+    _region_calls: Vec<Option<Box<region::RegionCall>>>,
 }
 
 impl Drop for Executable {
@@ -423,6 +427,7 @@ struct Built {
     scratch_bytes: usize,
     clif: String,
     code: disasm::CodeMap,
+    region_calls: Vec<Option<Box<region::RegionCall>>>,
     code_bytes: usize,
 }
 
@@ -444,6 +449,7 @@ impl Built {
             code: self.code,
             code_bytes: self.code_bytes,
             memory: CodeMemory(Some(module)),
+            _region_calls: self.region_calls,
         }
     }
 }
@@ -469,6 +475,8 @@ fn build(
     }
     // The fusion plan, an analysis of the IR that both entry variants follow.
     let plan = plan::plan(f, options.fusion);
+    // The contexts of region ops that call the runtime, shared by both variants.
+    let region_calls = region::region_calls(f).map_err(cerr)?;
 
     // Steps 4 to 6, once per variant: without limit checks (used when a run sets no limit,
     // so that limits cost nothing then) and, for a function with a `while`, with them.
@@ -503,6 +511,7 @@ fn build(
             simd: options.simd,
             checked,
             config: module.target_config(),
+            region_calls: &region_calls,
         };
         let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
         let scratch_size =
@@ -556,6 +565,7 @@ fn build(
         scratch_bytes,
         clif,
         code,
+        region_calls,
         code_bytes,
     })
 }

@@ -59,6 +59,11 @@ impl EwOp {
             | Op::DynamicUpdateSlice
             | Op::Reverse { .. }
             | Op::Clamp
+            | Op::Region(_)
+            | Op::Pad { .. }
+            | Op::Gather { .. }
+            | Op::DotGeneral { .. }
+            | Op::Case
             | Op::While
             | Op::If
             | Op::Yield

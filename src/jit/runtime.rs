@@ -4,7 +4,7 @@
 
 use cranelift_codegen::ir::{types, AbiParam, Signature, Type};
 
-use crate::ops::{kernels, scalar};
+use crate::ops::{kernels, math, scalar};
 
 /// A runtime function. `exp` and `tanh` are not here: they are emitted inline from
 /// `ops::vmath`, the definition the interpreter runs.
@@ -28,11 +28,28 @@ pub(crate) enum RuntimeFn {
     DotBF16,
     /// `limits::graphjit_back_edge(state, budget) -> budget`.
     BackEdge,
+    /// `jit::region::graphjit_region(ctx, args, outs) -> status`: a region op's kernel.
+    Region,
+    // The functions of `ops::math`, by float width.
+    Expm1F32,
+    Expm1F64,
+    Log1pF32,
+    Log1pF64,
+    LogisticF32,
+    LogisticF64,
+    CbrtF32,
+    CbrtF64,
+    ErfF32,
+    ErfF64,
+    Atan2F32,
+    Atan2F64,
+    /// `ops::dot_general::dot_general_rt(desc, len, lhs, rhs, out) -> status`.
+    DotGeneral,
 }
 
 impl RuntimeFn {
     /// Every runtime function, in the order of their import table.
-    pub(crate) const ALL: [RuntimeFn; 15] = [
+    pub(crate) const ALL: [RuntimeFn; 29] = [
         RuntimeFn::LogF32,
         RuntimeFn::LogF64,
         RuntimeFn::SinF32,
@@ -48,6 +65,20 @@ impl RuntimeFn {
         RuntimeFn::DotF16,
         RuntimeFn::DotBF16,
         RuntimeFn::BackEdge,
+        RuntimeFn::Region,
+        RuntimeFn::Expm1F32,
+        RuntimeFn::Expm1F64,
+        RuntimeFn::Log1pF32,
+        RuntimeFn::Log1pF64,
+        RuntimeFn::LogisticF32,
+        RuntimeFn::LogisticF64,
+        RuntimeFn::CbrtF32,
+        RuntimeFn::CbrtF64,
+        RuntimeFn::ErfF32,
+        RuntimeFn::ErfF64,
+        RuntimeFn::Atan2F32,
+        RuntimeFn::Atan2F64,
+        RuntimeFn::DotGeneral,
     ];
 
     /// The index of this function in [`RuntimeFn::ALL`] and in the import table.
@@ -73,6 +104,20 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => "graphjit_dot_f16",
             RuntimeFn::DotBF16 => "graphjit_dot_bf16",
             RuntimeFn::BackEdge => "graphjit_back_edge",
+            RuntimeFn::Region => "graphjit_region",
+            RuntimeFn::Expm1F32 => "graphjit_expm1_f32",
+            RuntimeFn::Expm1F64 => "graphjit_expm1_f64",
+            RuntimeFn::Log1pF32 => "graphjit_log1p_f32",
+            RuntimeFn::Log1pF64 => "graphjit_log1p_f64",
+            RuntimeFn::LogisticF32 => "graphjit_logistic_f32",
+            RuntimeFn::LogisticF64 => "graphjit_logistic_f64",
+            RuntimeFn::CbrtF32 => "graphjit_cbrt_f32",
+            RuntimeFn::CbrtF64 => "graphjit_cbrt_f64",
+            RuntimeFn::ErfF32 => "graphjit_erf_f32",
+            RuntimeFn::ErfF64 => "graphjit_erf_f64",
+            RuntimeFn::Atan2F32 => "graphjit_atan2_f32",
+            RuntimeFn::Atan2F64 => "graphjit_atan2_f64",
+            RuntimeFn::DotGeneral => "graphjit_dot_general",
         }
     }
 
@@ -94,6 +139,20 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => kernels::dot_f16 as *const u8,
             RuntimeFn::DotBF16 => kernels::dot_bf16 as *const u8,
             RuntimeFn::BackEdge => crate::limits::graphjit_back_edge as *const u8,
+            RuntimeFn::Region => super::region::graphjit_region as *const u8,
+            RuntimeFn::Expm1F32 => math::expm1_f32 as *const u8,
+            RuntimeFn::Expm1F64 => math::expm1_f64 as *const u8,
+            RuntimeFn::Log1pF32 => math::log1p_f32 as *const u8,
+            RuntimeFn::Log1pF64 => math::log1p_f64 as *const u8,
+            RuntimeFn::LogisticF32 => math::logistic_f32 as *const u8,
+            RuntimeFn::LogisticF64 => math::logistic_f64 as *const u8,
+            RuntimeFn::CbrtF32 => math::cbrt_f32 as *const u8,
+            RuntimeFn::CbrtF64 => math::cbrt_f64 as *const u8,
+            RuntimeFn::ErfF32 => math::erf_f32 as *const u8,
+            RuntimeFn::ErfF64 => math::erf_f64 as *const u8,
+            RuntimeFn::Atan2F32 => math::atan2_f32 as *const u8,
+            RuntimeFn::Atan2F64 => math::atan2_f64 as *const u8,
+            RuntimeFn::DotGeneral => crate::ops::dot_general::dot_general_rt as *const u8,
         }
     }
 
@@ -106,15 +165,33 @@ impl RuntimeFn {
         const F64_2: &[Type] = &[types::F64, types::F64];
         const DOT: &[Type] = &[types::I64; 6];
         const BACK_EDGE: &[Type] = &[types::I64, types::I64];
+        const REGION: &[Type] = &[types::I64; 3];
+        const DOT_GENERAL: &[Type] = &[types::I64; 5];
         match self {
-            RuntimeFn::LogF32 | RuntimeFn::SinF32 | RuntimeFn::CosF32 => (F32_1, types::F32),
-            RuntimeFn::LogF64 | RuntimeFn::SinF64 | RuntimeFn::CosF64 => (F64_1, types::F64),
-            RuntimeFn::PowF32 | RuntimeFn::RemF32 => (F32_2, types::F32),
-            RuntimeFn::PowF64 | RuntimeFn::RemF64 => (F64_2, types::F64),
+            RuntimeFn::LogF32
+            | RuntimeFn::SinF32
+            | RuntimeFn::CosF32
+            | RuntimeFn::Expm1F32
+            | RuntimeFn::Log1pF32
+            | RuntimeFn::LogisticF32
+            | RuntimeFn::CbrtF32
+            | RuntimeFn::ErfF32 => (F32_1, types::F32),
+            RuntimeFn::LogF64
+            | RuntimeFn::SinF64
+            | RuntimeFn::CosF64
+            | RuntimeFn::Expm1F64
+            | RuntimeFn::Log1pF64
+            | RuntimeFn::LogisticF64
+            | RuntimeFn::CbrtF64
+            | RuntimeFn::ErfF64 => (F64_1, types::F64),
+            RuntimeFn::PowF32 | RuntimeFn::RemF32 | RuntimeFn::Atan2F32 => (F32_2, types::F32),
+            RuntimeFn::PowF64 | RuntimeFn::RemF64 | RuntimeFn::Atan2F64 => (F64_2, types::F64),
+            RuntimeFn::DotGeneral => (DOT_GENERAL, types::I64),
             RuntimeFn::DotF32 | RuntimeFn::DotF64 | RuntimeFn::DotF16 | RuntimeFn::DotBF16 => {
                 (DOT, types::I64)
             }
             RuntimeFn::BackEdge => (BACK_EDGE, types::I64),
+            RuntimeFn::Region => (REGION, types::I64),
         }
     }
 

@@ -20,11 +20,16 @@ pub fn clamp_start(start: i64, dim: usize, size: usize) -> usize {
     start.clamp(0, hi) as usize
 }
 
-/// The value of a start index operand as an `i64` (extended by its signedness; a `u64` of
-/// 2^63 or more reads as negative, as its bits do); `None` for a non-integer.
+/// The value of a start index operand as an `i64` (extended by its signedness); a `u64` of
+/// 2^63 or more, which no `i64` holds, reads as `i64::MAX`, so it clamps to the top of its
+/// dimension as its value says (not to 0, as its bits read as an `i64` would). `None` for a
+/// non-integer.
 pub fn start_value(s: Scalar) -> Option<i64> {
     if !s.dtype().is_int() {
         return None;
+    }
+    if let Scalar::U64(v) = s {
+        return Some(i64::try_from(v).unwrap_or(i64::MAX));
     }
     match crate::ops::scalar::convert(s, DType::I64) {
         Scalar::I64(v) => Some(v),
@@ -188,6 +193,19 @@ mod tests {
         );
         let empty = ds(&x, &[2, 9], &[3, 0]);
         assert_eq!(empty.shape(), &[3, 0]);
+    }
+
+    #[test]
+    fn u64_starts_beyond_i64_clamp_to_the_top() {
+        let x = Tensor::from_vec((0..5).collect::<Vec<i32>>(), vec![5]).unwrap();
+        let s = Tensor::scalar(u64::MAX);
+        let ty = TensorType::new(DType::I32, vec![2]);
+        let got = eval(&Op::DynamicSlice { sizes: vec![2] }, &[&x, &s], &ty).unwrap();
+        assert_eq!(got, Tensor::from_vec(vec![3, 4], vec![2]).unwrap());
+        let big = Tensor::scalar(1u64 << 63);
+        let u = Tensor::from_vec(vec![9i32], vec![1]).unwrap();
+        let got = eval(&Op::DynamicUpdateSlice, &[&x, &u, &big], &x.ty()).unwrap();
+        assert_eq!(got, Tensor::from_vec(vec![0, 1, 2, 3, 9], vec![5]).unwrap());
     }
 
     #[test]

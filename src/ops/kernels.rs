@@ -14,7 +14,9 @@ use crate::error::Error;
 use crate::ops::scalar::{
     compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, HalfFloat, UnaryVisitor,
 };
-use crate::ops::{index, infer, layout, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
+use crate::ops::{
+    dot_general, gather, index, infer, layout, pad, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp,
+};
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -99,7 +101,14 @@ fn eval_checked(op: &Op, args: &[&Tensor], ty: &TensorType) -> Option<Data> {
         Op::DynamicUpdateSlice => index::dynamic_update_slice_data(args),
         Op::Reverse { dims } => Some(layout::reverse_data(arg(0)?, dims)),
         Op::Clamp => clamp_data(arg(0)?, arg(1)?, arg(2)?),
-        Op::While | Op::If | Op::Yield | Op::Return => None,
+        Op::Pad { low, interior, .. } => pad::pad_data(arg(0)?, arg(1)?, low, interior, ty),
+        Op::Gather { dims } => gather::gather_data(arg(0)?, arg(1)?, dims),
+        Op::DotGeneral { dims } => {
+            let (a, b) = (arg(0)?, arg(1)?);
+            let (ad, bd) = (a.data(), b.data());
+            dot_general::dot_general_data(ad, a.shape(), bd, b.shape(), dims, ty.dtype)
+        }
+        Op::Region(_) | Op::While | Op::If | Op::Case | Op::Yield | Op::Return => None,
     }
 }
 
@@ -174,10 +183,14 @@ fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {
             .collect()
     }
     let Data::Bool(p) = p else { return None };
+    if let ([p], true) = (p.as_slice(), a.len() != 1) {
+        // A scalar predicate picks a whole operand.
+        return Some(if *p { a.clone() } else { b.clone() });
+    }
     by_dtype!(a.dtype(), T => Some(go::<T>(p, T::slice(a)?, T::slice(b)?)))
 }
 
-fn convert_data(x: &Data, to: DType) -> Data {
+pub(crate) fn convert_data(x: &Data, to: DType) -> Data {
     fn go<S: Elem>(v: &[S], to: DType) -> Data {
         crate::dispatch_dtype!(to, |D| D::into_data(
             v.iter().map(|&x| CastTo::<D>::cast(x)).collect()

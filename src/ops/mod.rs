@@ -7,11 +7,27 @@
 // The kernels and their index arithmetic are the executors' machinery: public for the tests
 // and benches, hidden from the documentation because they are no part of the interface.
 #[doc(hidden)]
+pub mod compare;
+#[doc(hidden)]
+pub mod dot_general;
+#[doc(hidden)]
+pub mod gather;
+#[doc(hidden)]
 pub mod index;
 #[doc(hidden)]
 pub mod kernels;
 #[doc(hidden)]
 pub mod layout;
+#[doc(hidden)]
+pub mod math;
+#[doc(hidden)]
+pub mod pad;
+#[doc(hidden)]
+pub mod region;
+#[doc(hidden)]
+pub mod region_fast;
+#[doc(hidden)]
+pub mod region_kernels;
 pub mod scalar;
 
 use std::fmt;
@@ -34,6 +50,17 @@ pub enum UnaryOp {
     Floor,
     Ceil,
     Round,
+    // StableHLO's further elementwise math (semantics in `math`).
+    Sign,
+    RoundAfz,
+    Expm1,
+    Log1p,
+    Rsqrt,
+    Logistic,
+    Cbrt,
+    Erf,
+    Popcnt,
+    Clz,
 }
 
 /// Elementwise ops of two operands of the same type.
@@ -53,9 +80,15 @@ pub enum BinaryOp {
     Shl,
     ShrLogical,
     ShrArith,
+    /// `atan2(y, x)` of floats (semantics in `math`).
+    Atan2,
 }
 
-/// Elementwise comparisons; the result is `bool`.
+/// Elementwise comparisons; the result is `bool`. The `Total*` comparisons are StableHLO's
+/// `TOTALORDER` comparison type (see [`compare`]): on floats they order
+/// `-NaN < -inf < ... < -0 < +0 < ... < +inf < +NaN` by bits; on other dtypes they are the
+/// plain comparisons. The plain ones are StableHLO's `FLOAT`, `SIGNED` and `UNSIGNED` types,
+/// chosen by the operands' dtype.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CmpOp {
     Eq,
@@ -64,6 +97,12 @@ pub enum CmpOp {
     Le,
     Gt,
     Ge,
+    TotalEq,
+    TotalNe,
+    TotalLt,
+    TotalLe,
+    TotalGt,
+    TotalGe,
 }
 
 /// The combining function of a `reduce`.
@@ -86,7 +125,8 @@ pub enum Op {
     Unary(UnaryOp),
     Binary(BinaryOp),
     Compare(CmpOp),
-    /// `select(pred, a, b)`: elementwise `pred ? a : b`; `pred` is `bool` of the same shape.
+    /// `select(pred, a, b)`: elementwise `pred ? a : b`; `pred` is `bool` of the same shape,
+    /// or a scalar `bool` that picks all of `a` or all of `b` (as StableHLO allows).
     Select,
     /// Elementwise conversion to the result's dtype (rules in [`scalar`]).
     Convert,
@@ -151,6 +191,29 @@ pub enum Op {
     Reverse {
         dims: Vec<usize>,
     },
+    /// StableHLO's `pad` with non-negative edge padding (a negative one is a crop, written as
+    /// a `slice` after it): operand 0 with `low[d]` and `high[d]` copies of the padding value
+    /// (operand 1, a scalar) around dimension `d` and `interior[d]` between neighbours; see
+    /// [`pad`].
+    Pad {
+        low: Vec<usize>,
+        high: Vec<usize>,
+        interior: Vec<usize>,
+    },
+    /// StableHLO's `gather` of operand 0 at the start indices in operand 1, with the spec's
+    /// dimension numbers; starts are clamped into the operand (see [`gather::GatherPlan`]).
+    Gather {
+        dims: gather::GatherDims,
+    },
+    /// StableHLO's `dot_general` with batch and contracting dimensions; the result's dtype is
+    /// declared and the operands are converted to it first (see [`dot_general`]).
+    DotGeneral {
+        dims: dot_general::DotDims,
+    },
+    /// StableHLO's `case`: operand 0 is a scalar `i32` index; region `index` runs and yields
+    /// the results, and an index out of `0..regions` runs the last region, as the spec says.
+    /// The regions have no arguments, like `if`'s.
+    Case,
     /// Loop: operands are the initial loop-carried values; region 0 (cond) yields a scalar
     /// `bool`, region 1 (body) yields the next loop-carried values; both regions see the
     /// instruction's region arguments (the current loop-carried values). Results are the
@@ -159,6 +222,10 @@ pub enum Op {
     /// Operand 0 is a scalar `bool`; region 0 (then) or region 1 (else) runs and yields the
     /// results.
     If,
+    /// An op with one isolated scalar region (variadic `reduce`, `reduce_window`, `sort`,
+    /// `scatter`); see [`region`]. Its type rule is [`region::signature`], which the verifier
+    /// applies with the region.
+    Region(region::RegionOp),
     /// Terminates a nested region with its values.
     Yield,
     /// Terminates the function body with its results.
@@ -166,7 +233,7 @@ pub enum Op {
 }
 
 impl UnaryOp {
-    pub const ALL: [UnaryOp; 12] = [
+    pub const ALL: [UnaryOp; 22] = [
         UnaryOp::Neg,
         UnaryOp::Abs,
         UnaryOp::Not,
@@ -179,6 +246,16 @@ impl UnaryOp {
         UnaryOp::Floor,
         UnaryOp::Ceil,
         UnaryOp::Round,
+        UnaryOp::Sign,
+        UnaryOp::RoundAfz,
+        UnaryOp::Expm1,
+        UnaryOp::Log1p,
+        UnaryOp::Rsqrt,
+        UnaryOp::Logistic,
+        UnaryOp::Cbrt,
+        UnaryOp::Erf,
+        UnaryOp::Popcnt,
+        UnaryOp::Clz,
     ];
 
     pub fn name(self) -> &'static str {
@@ -195,21 +272,32 @@ impl UnaryOp {
             UnaryOp::Floor => "floor",
             UnaryOp::Ceil => "ceil",
             UnaryOp::Round => "round",
+            UnaryOp::Sign => "sign",
+            UnaryOp::RoundAfz => "round_nearest_afz",
+            UnaryOp::Expm1 => "expm1",
+            UnaryOp::Log1p => "log1p",
+            UnaryOp::Rsqrt => "rsqrt",
+            UnaryOp::Logistic => "logistic",
+            UnaryOp::Cbrt => "cbrt",
+            UnaryOp::Erf => "erf",
+            UnaryOp::Popcnt => "popcnt",
+            UnaryOp::Clz => "clz",
         }
     }
 
     /// Whether the op is defined on `dtype`.
     pub fn accepts(self, dtype: DType) -> bool {
         match self {
-            UnaryOp::Neg | UnaryOp::Abs => dtype.is_numeric(),
+            UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign => dtype.is_numeric(),
             UnaryOp::Not => !dtype.is_float(),
+            UnaryOp::Popcnt | UnaryOp::Clz => dtype.is_int(),
             _ => dtype.is_float(),
         }
     }
 }
 
 impl BinaryOp {
-    pub const ALL: [BinaryOp; 14] = [
+    pub const ALL: [BinaryOp; 15] = [
         BinaryOp::Add,
         BinaryOp::Sub,
         BinaryOp::Mul,
@@ -224,6 +312,7 @@ impl BinaryOp {
         BinaryOp::Shl,
         BinaryOp::ShrLogical,
         BinaryOp::ShrArith,
+        BinaryOp::Atan2,
     ];
 
     pub fn name(self) -> &'static str {
@@ -242,6 +331,7 @@ impl BinaryOp {
             BinaryOp::Shl => "shl",
             BinaryOp::ShrLogical => "shr_logical",
             BinaryOp::ShrArith => "shr_arith",
+            BinaryOp::Atan2 => "atan2",
         }
     }
 
@@ -255,7 +345,7 @@ impl BinaryOp {
             | BinaryOp::Rem
             | BinaryOp::Min
             | BinaryOp::Max => dtype.is_numeric(),
-            BinaryOp::Pow => dtype.is_float(),
+            BinaryOp::Pow | BinaryOp::Atan2 => dtype.is_float(),
             BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => !dtype.is_float(),
             BinaryOp::Shl | BinaryOp::ShrLogical | BinaryOp::ShrArith => dtype.is_int(),
         }
@@ -263,13 +353,19 @@ impl BinaryOp {
 }
 
 impl CmpOp {
-    pub const ALL: [CmpOp; 6] = [
+    pub const ALL: [CmpOp; 12] = [
         CmpOp::Eq,
         CmpOp::Ne,
         CmpOp::Lt,
         CmpOp::Le,
         CmpOp::Gt,
         CmpOp::Ge,
+        CmpOp::TotalEq,
+        CmpOp::TotalNe,
+        CmpOp::TotalLt,
+        CmpOp::TotalLe,
+        CmpOp::TotalGt,
+        CmpOp::TotalGe,
     ];
 
     pub fn name(self) -> &'static str {
@@ -280,6 +376,25 @@ impl CmpOp {
             CmpOp::Le => "le",
             CmpOp::Gt => "gt",
             CmpOp::Ge => "ge",
+            CmpOp::TotalEq => "eq.total",
+            CmpOp::TotalNe => "ne.total",
+            CmpOp::TotalLt => "lt.total",
+            CmpOp::TotalLe => "le.total",
+            CmpOp::TotalGt => "gt.total",
+            CmpOp::TotalGe => "ge.total",
+        }
+    }
+
+    /// The plain comparison of the same direction, and whether this one is `TOTALORDER`.
+    pub fn split_total(self) -> (CmpOp, bool) {
+        match self {
+            CmpOp::TotalEq => (CmpOp::Eq, true),
+            CmpOp::TotalNe => (CmpOp::Ne, true),
+            CmpOp::TotalLt => (CmpOp::Lt, true),
+            CmpOp::TotalLe => (CmpOp::Le, true),
+            CmpOp::TotalGt => (CmpOp::Gt, true),
+            CmpOp::TotalGe => (CmpOp::Ge, true),
+            c => (c, false),
         }
     }
 }
@@ -345,6 +460,11 @@ impl Op {
             Op::DynamicUpdateSlice => "dynamic_update_slice",
             Op::Reverse { .. } => "reverse",
             Op::Clamp => "clamp",
+            Op::Region(r) => r.name(),
+            Op::Pad { .. } => "pad",
+            Op::Gather { .. } => "gather",
+            Op::DotGeneral { .. } => "dot_general",
+            Op::Case => "case",
             Op::While => "while",
             Op::If => "if",
             Op::Yield => "yield",
@@ -354,7 +474,7 @@ impl Op {
 
     /// Whether the op has regions (structured control flow).
     pub fn has_regions(&self) -> bool {
-        matches!(self, Op::While | Op::If)
+        matches!(self, Op::While | Op::If | Op::Region(_) | Op::Case)
     }
 
     /// Whether the op ends a region.
@@ -488,9 +608,12 @@ pub fn infer(
         }
         Op::Select => {
             expect_arity(op, args, 3)?;
-            if args[0].dtype != DType::Bool || args[0].shape != args[1].shape {
+            // StableHLO allows a scalar predicate that picks a whole operand.
+            if args[0].dtype != DType::Bool
+                || (args[0].shape != args[1].shape && !args[0].is_scalar())
+            {
                 type_err!(
-                    "'select' needs a bool predicate of the operands' shape, got {}",
+                    "'select' needs a bool predicate of the operands' shape or a scalar one, got {}",
                     args[0]
                 );
             }
@@ -699,7 +822,14 @@ pub fn infer(
             expect_arity(op, args, 1)?;
             layout::infer_reverse(args[0], dims)
         }
-        Op::While | Op::If | Op::Yield | Op::Return => {
+        Op::Pad {
+            low,
+            high,
+            interior,
+        } => pad::infer_pad(args, low, high, interior),
+        Op::Gather { dims } => gather::infer_gather(args, dims),
+        Op::DotGeneral { dims } => dot_general::infer_dot_general(args, dims, declared),
+        Op::Region(_) | Op::While | Op::If | Op::Case | Op::Yield | Op::Return => {
             type_err!(
                 "'{}' is checked with its regions by the verifier",
                 op.name()

@@ -107,7 +107,7 @@ pub trait Arith: Copy + PartialOrd + 'static {
 }
 
 /// The float-only functions (`f32`, `f64`).
-pub trait FloatOps: Arith {
+pub trait FloatOps: Arith + crate::ops::math::FloatMath {
     fn pow(a: Self, b: Self) -> Self;
     fn exp(a: Self) -> Self;
     fn log(a: Self) -> Self;
@@ -935,7 +935,7 @@ fn float_unary<T: FloatOps, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::
         UnaryOp::Ceil => v.visit(T::ceil),
         UnaryOp::Round => v.visit(T::round),
         UnaryOp::Neg | UnaryOp::Abs => return arith_unary(op, v),
-        UnaryOp::Not => return None,
+        _ => return crate::ops::math::float_unary(op, v),
     })
 }
 
@@ -974,6 +974,7 @@ fn int_binary<T: Arith + Logic + Shift, V: BinaryVisitor<T>>(op: BinaryOp, v: V)
 fn float_binary<T: FloatOps, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
     match op {
         BinaryOp::Pow => Some(v.visit(T::pow)),
+        BinaryOp::Atan2 => crate::ops::math::float_binary(op, v),
         _ => arith_binary(op, v),
     }
 }
@@ -1057,6 +1058,9 @@ macro_rules! int_elem {
             fn unary<V: UnaryVisitor<$t>>(op: UnaryOp, v: V) -> Option<V::Out> {
                 match op {
                     UnaryOp::Not => Some(v.visit(<$t as Logic>::not)),
+                    UnaryOp::Sign | UnaryOp::Popcnt | UnaryOp::Clz => {
+                        crate::ops::math::int_unary(op, v)
+                    }
                     _ => arith_unary(op, v),
                 }
             }
@@ -1144,6 +1148,12 @@ pub fn compare_with<T: Elem, V: CompareVisitor<T>>(op: CmpOp, v: V) -> V::Out {
         CmpOp::Le => v.visit(cmp_le::<T>),
         CmpOp::Gt => v.visit(cmp_gt::<T>),
         CmpOp::Ge => v.visit(cmp_ge::<T>),
+        CmpOp::TotalEq => v.visit(super::compare::total_eq::<T>),
+        CmpOp::TotalNe => v.visit(super::compare::total_ne::<T>),
+        CmpOp::TotalLt => v.visit(super::compare::total_lt::<T>),
+        CmpOp::TotalLe => v.visit(super::compare::total_le::<T>),
+        CmpOp::TotalGt => v.visit(super::compare::total_gt::<T>),
+        CmpOp::TotalGe => v.visit(super::compare::total_ge::<T>),
     }
 }
 

@@ -7,7 +7,8 @@ use crate::ops::Op;
 use crate::types::TensorType;
 
 /// Replaces a pure op with an earlier identical one (same op, attributes, operands and result type) that
-/// is visible: defined before it in the same region or in an enclosing one. Constants are
+/// is visible: defined before it in the same region or in an enclosing one (not across the
+/// boundary of a region op's isolated region). Constants are
 /// compared by their bits. The replaced op is left for DCE to remove.
 pub fn eliminate_common_subexpressions(f: &mut Function) {
     let mut subst: Vec<Value> = (0..f.values.len() as u32).map(Value).collect();
@@ -61,8 +62,14 @@ fn walk(
                 }
             }
         }
+        // The region of a region op is isolated: it must not reuse a value from outside.
+        let isolated = matches!(f.insts[i.index()].op, Op::Region(_));
         for sub in f.insts[i.index()].regions.clone() {
-            walk(f, sub, subst, scopes);
+            if isolated {
+                walk(f, sub, subst, &mut Vec::new());
+            } else {
+                walk(f, sub, subst, scopes);
+            }
         }
     }
     scopes.pop();

@@ -10,7 +10,9 @@ pub mod ast;
 mod build;
 mod lexer;
 mod ops;
+mod ops_more;
 pub mod parser;
+mod regions;
 
 use crate::error::ParseError;
 use crate::ir::verify::verify_function;

@@ -38,7 +38,6 @@ pub(crate) fn builder_for(name: &str) -> Option<BuildFn> {
         | "shift_right_logical"
         | "shift_right_arithmetic" => binary,
         "compare" => compare,
-        "sign" => sign,
         "chlo.square" => square,
         "select" => select,
         "clamp" => clamp,
@@ -52,24 +51,25 @@ pub(crate) fn builder_for(name: &str) -> Option<BuildFn> {
         "concatenate" => concatenate,
         "iota" => iota,
         "reduce" => reduce,
-        "dot_general" => dot_general,
-        "dot" => dot,
+        "reduce_window" => super::regions::reduce_window,
+        "sort" => super::regions::sort,
+        "scatter" => super::regions::scatter,
         "while" => while_loop,
         "if" => if_op,
         "case" => case,
         "call" | "func.call" => call,
         "optimization_barrier" => identity,
         "custom_call" => custom_call,
-        _ => return None,
+        _ => return super::ops_more::builder_for(name),
     })
 }
 
-fn short(op: &OpAst) -> &str {
+pub(super) fn short(op: &OpAst) -> &str {
     op.name.strip_prefix("stablehlo.").unwrap_or(&op.name)
 }
 
 /// The single declared result type, which ops such as `convert` and `reshape` need.
-fn declared<'o>(b: &Builder, op: &'o OpAst) -> PResult<&'o TensorType> {
+pub(super) fn declared<'o>(b: &Builder, op: &'o OpAst) -> PResult<&'o TensorType> {
     match op.result_types.as_slice() {
         [t] => Ok(t),
         _ => Err(b.err(
@@ -79,7 +79,7 @@ fn declared<'o>(b: &Builder, op: &'o OpAst) -> PResult<&'o TensorType> {
     }
 }
 
-fn arity(b: &Builder, op: &OpAst, args: &[Value], n: usize) -> PResult<()> {
+pub(super) fn arity(b: &Builder, op: &OpAst, args: &[Value], n: usize) -> PResult<()> {
     if args.len() != n {
         return Err(b.err(
             op.pos,
@@ -90,7 +90,7 @@ fn arity(b: &Builder, op: &OpAst, args: &[Value], n: usize) -> PResult<()> {
 }
 
 /// A list-of-integers attribute under any of `names`, as non-negative indices.
-fn dims(b: &Builder, op: &OpAst, names: &[&str]) -> PResult<Vec<usize>> {
+pub(super) fn dims(b: &Builder, op: &OpAst, names: &[&str]) -> PResult<Vec<usize>> {
     let a = op.attr(names).ok_or_else(|| {
         b.err(
             op.pos,
@@ -100,7 +100,7 @@ fn dims(b: &Builder, op: &OpAst, names: &[&str]) -> PResult<Vec<usize>> {
     ints_as_dims(b, op, a, names[0])
 }
 
-fn ints_as_dims(b: &Builder, op: &OpAst, a: &Attr, name: &str) -> PResult<Vec<usize>> {
+pub(super) fn ints_as_dims(b: &Builder, op: &OpAst, a: &Attr, name: &str) -> PResult<Vec<usize>> {
     let v = a.ints().ok_or_else(|| {
         b.err(
             op.pos,
@@ -152,37 +152,6 @@ fn unary(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<
         _ => UnaryOp::Round,
     };
     Ok(vec![b.emit(r, Op::Unary(u), args, None, op)?])
-}
-
-/// `sign(x)` is `x > 0 ? 1 : (x < 0 ? -1 : x)`: exact for integers and floats, and it keeps
-/// `-0.0`, `+0.0` and NaN as StableHLO's `sign` does.
-fn sign(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
-    arity(b, op, args, 1)?;
-    let t = b.ty(args[0]);
-    let (one, minus) = match t.dtype.name() {
-        "i32" => (Scalar::I32(1), Scalar::I32(-1)),
-        "i64" => (Scalar::I64(1), Scalar::I64(-1)),
-        "f32" => (Scalar::F32(1.0), Scalar::F32(-1.0)),
-        "f64" => (Scalar::F64(1.0), Scalar::F64(-1.0)),
-        d => {
-            return Err(b.err(
-                op.pos,
-                format!("op 'stablehlo.sign' on {d} is not supported by graphjit"),
-            ))
-        }
-    };
-    let zero = Tensor::zeros(&TensorType::scalar(t.dtype));
-    let c = |b: &mut Builder, s: Scalar| b.constant(r, Tensor::full(s, t.shape.clone()));
-    let (one, minus) = (c(b, one), c(b, minus));
-    let zero = b.constant(
-        r,
-        Tensor::full(zero.get(0).unwrap_or(Scalar::I32(0)), t.shape.clone()),
-    );
-    let x = args[0];
-    let pos = b.emit(r, Op::Compare(CmpOp::Gt), &[x, zero], None, op)?;
-    let neg = b.emit(r, Op::Compare(CmpOp::Lt), &[x, zero], None, op)?;
-    let inner = b.emit(r, Op::Select, &[neg, minus, x], None, op)?;
-    Ok(vec![b.emit(r, Op::Select, &[pos, one, inner], None, op)?])
 }
 
 /// `chlo.square(x)` is `x * x`.
@@ -252,10 +221,18 @@ fn compare(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Ve
             "SIGNED" => dtype == DType::Bool || (dtype.is_int() && !is_unsigned(dtype)),
             "UNSIGNED" => dtype == DType::Bool || is_unsigned(dtype),
             "NOTYPE" => true,
-            "TOTALORDER" => return Err(b.err(
-                op.pos,
-                "op 'stablehlo.compare' with compare type TOTALORDER is not supported by graphjit",
-            )),
+            "TOTALORDER" if dtype.is_float() => {
+                let total = match cmp {
+                    CmpOp::Eq => CmpOp::TotalEq,
+                    CmpOp::Ne => CmpOp::TotalNe,
+                    CmpOp::Lt => CmpOp::TotalLt,
+                    CmpOp::Le => CmpOp::TotalLe,
+                    CmpOp::Gt => CmpOp::TotalGt,
+                    _ => CmpOp::TotalGe,
+                };
+                return Ok(vec![b.emit(r, Op::Compare(total), args, None, op)?]);
+            }
+            "TOTALORDER" => true,
             k => return Err(b.err(op.pos, format!("unknown compare type '{k}'"))),
         };
         if !ok {
@@ -279,17 +256,10 @@ fn splat_to(b: &mut Builder, r: Region, v: Value, shape: &[usize], op: &OpAst) -
     b.emit(r, Op::Broadcast { dims: Vec::new() }, &[v], Some(&ty), op)
 }
 
+/// `select`, with StableHLO's scalar predicate kept as graphjit's scalar-predicate `select`.
 fn select(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
     arity(b, op, args, 3)?;
-    let shape = b.ty(args[1]).shape;
-    let pred = splat_to(b, r, args[0], &shape, op)?;
-    Ok(vec![b.emit(
-        r,
-        Op::Select,
-        &[pred, args[1], args[2]],
-        None,
-        op,
-    )?])
+    Ok(vec![b.emit(r, Op::Select, args, None, op)?])
 }
 
 /// `clamp(lo, x, hi)` is `min(max(x, lo), hi)`, StableHLO's own definition.
@@ -467,34 +437,26 @@ fn is_identity(kind: ReduceOp, s: Scalar) -> bool {
 /// `reduce` whose reducer is one of graphjit's reductions. The initial value is combined
 /// with the result once, unless it is the reduction's identity.
 fn reduce(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
-    if args.len() != 2 {
-        return Err(b.err(
-            op.pos,
-            format!(
-                "op 'stablehlo.reduce' of {} operands (a variadic reduce such as argmax) is not supported by graphjit",
-                args.len() / 2
-            ),
-        ));
-    }
-    let kind = reducer_kind(op).ok_or_else(|| {
-        b.err(
-            op.pos,
-            "op 'stablehlo.reduce' with a reducer other than one add/multiply/minimum/maximum/and/or is not supported by graphjit",
-        )
-    })?;
+    let kind = if args.len() == 2 {
+        reducer_kind(op)
+    } else {
+        None
+    };
     let (rop, bop) = match kind {
-        "add" => (ReduceOp::Sum, BinaryOp::Add),
-        "multiply" => (ReduceOp::Prod, BinaryOp::Mul),
-        "minimum" => (ReduceOp::Min, BinaryOp::Min),
-        "maximum" => (ReduceOp::Max, BinaryOp::Max),
-        "and" => (ReduceOp::And, BinaryOp::And),
-        "or" => (ReduceOp::Or, BinaryOp::Or),
-        k => {
+        Some("add") => (ReduceOp::Sum, BinaryOp::Add),
+        Some("multiply") => (ReduceOp::Prod, BinaryOp::Mul),
+        Some("minimum") => (ReduceOp::Min, BinaryOp::Min),
+        Some("maximum") => (ReduceOp::Max, BinaryOp::Max),
+        Some("and") => (ReduceOp::And, BinaryOp::And),
+        Some("or") => (ReduceOp::Or, BinaryOp::Or),
+        Some(k) if op.regions.is_empty() => {
             return Err(b.err(
                 op.pos,
                 format!("op 'stablehlo.reduce' with reducer '{k}' is not supported by graphjit"),
             ))
         }
+        // Several inputs (argmax) or any other region: a general `reduce` region op.
+        _ => return super::regions::reduce(b, r, op, args),
     };
     if let Some(block) = op.regions.first() {
         let st = TensorType::scalar(b.ty(args[0]).dtype);
@@ -521,171 +483,6 @@ fn reduce(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec
     let shape = b.ty(red).shape;
     let init = splat_to(b, r, init, &shape, op)?;
     Ok(vec![b.emit(r, Op::Binary(bop), &[red, init], None, op)?])
-}
-
-fn pair(op: &OpAst, pretty: &str, lhs: &str, rhs: &str) -> Option<(Vec<i64>, Vec<i64>)> {
-    if let Some(Attr::Pair(l, r)) = op.attr(&[pretty]) {
-        return Some((l.clone(), r.clone()));
-    }
-    let rec = op.attr(&["dot_dimension_numbers"])?;
-    let get = |n: &str| rec.field(n).and_then(Attr::ints).unwrap_or_default();
-    Some((get(lhs), get(rhs)))
-}
-
-fn dot_general(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
-    arity(b, op, args, 2)?;
-    let (lb, rb) = pair(
-        op,
-        "batching_dims",
-        "lhs_batching_dimensions",
-        "rhs_batching_dimensions",
-    )
-    .unwrap_or_default();
-    let (lc, rc) = pair(
-        op,
-        "contracting_dims",
-        "lhs_contracting_dimensions",
-        "rhs_contracting_dimensions",
-    )
-    .unwrap_or_default();
-    let to_dims = |v: Vec<i64>| -> PResult<Vec<usize>> {
-        v.into_iter()
-            .map(|i| usize::try_from(i).map_err(|_| b.err(op.pos, "negative dimension")))
-            .collect()
-    };
-    let (lb, rb, lc, rc) = (to_dims(lb)?, to_dims(rb)?, to_dims(lc)?, to_dims(rc)?);
-    let out = declared(b, op)?.clone();
-    general_dot(b, r, op, args[0], args[1], [lb, rb, lc, rc], &out)
-}
-
-fn dot(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
-    arity(b, op, args, 2)?;
-    let lr = b.ty(args[0]).rank();
-    let out = declared(b, op)?.clone();
-    let dims = [Vec::new(), Vec::new(), vec![lr.saturating_sub(1)], vec![0]];
-    general_dot(b, r, op, args[0], args[1], dims, &out)
-}
-
-/// `dot_general` as graphjit's matrix product: both operands are transposed to
-/// `[batch, free, contracting]` / `[batch, contracting, free]` and reshaped to matrices; each
-/// batch is one `dot` of slices, joined by `concat`. Operands are converted to the result's
-/// dtype first (StableHLO's result type may be wider than its operands).
-fn general_dot(
-    b: &mut Builder,
-    r: Region,
-    op: &OpAst,
-    lhs: Value,
-    rhs: Value,
-    [lb, rb, lc, rc]: [Vec<usize>; 4],
-    out: &TensorType,
-) -> PResult<Vec<Value>> {
-    let (lt, rt) = (b.ty(lhs), b.ty(rhs));
-    let bad = |m: &str| b.err(op.pos, format!("'{}': {m}", op.name));
-    let valid = |d: &[usize], rank: usize| {
-        let mut seen = vec![false; rank];
-        d.iter()
-            .all(|&i| i < rank && !std::mem::replace(&mut seen[i], true))
-    };
-    let mut all_l = lb.clone();
-    all_l.extend(&lc);
-    let mut all_r = rb.clone();
-    all_r.extend(&rc);
-    if lb.len() != rb.len()
-        || lc.len() != rc.len()
-        || !valid(&all_l, lt.rank())
-        || !valid(&all_r, rt.rank())
-    {
-        return Err(bad("bad batching or contracting dimensions"));
-    }
-    for (&i, &j) in lb.iter().zip(&rb).chain(lc.iter().zip(&rc)) {
-        if lt.shape[i] != rt.shape[j] {
-            return Err(bad("batching or contracting dimensions differ in size"));
-        }
-    }
-    let lf: Vec<usize> = (0..lt.rank()).filter(|d| !all_l.contains(d)).collect();
-    let rf: Vec<usize> = (0..rt.rank()).filter(|d| !all_r.contains(d)).collect();
-    let size = |t: &TensorType, d: &[usize]| d.iter().map(|&i| t.shape[i]).product::<usize>();
-    let (nb, m, k, n) = (
-        size(&lt, &lb),
-        size(&lt, &lf),
-        size(&lt, &lc),
-        size(&rt, &rf),
-    );
-    let dtype = out.dtype;
-    let mut shape: Vec<usize> = lb.iter().map(|&i| lt.shape[i]).collect();
-    shape.extend(lf.iter().map(|&i| lt.shape[i]));
-    shape.extend(rf.iter().map(|&i| rt.shape[i]));
-    if shape != out.shape {
-        return Err(b.err(
-            op.pos,
-            format!(
-                "'{}' is declared {} but its shape is {shape:?}",
-                op.name,
-                show(out)
-            ),
-        ));
-    }
-    if nb > 64 {
-        return Err(bad(
-            "a batched dot of more than 64 batches is not supported by graphjit",
-        ));
-    }
-    // Arranges an operand as [batch, rows, cols] in the order given.
-    let arrange = |b: &mut Builder, v: Value, order: Vec<usize>, dims3: [usize; 3]| {
-        let t = b.ty(v);
-        let mut v = v;
-        if t.dtype != dtype {
-            let ct = TensorType::new(dtype, t.shape.clone());
-            v = b.emit(r, Op::Convert, &[v], Some(&ct), op)?;
-        }
-        if order.iter().enumerate().any(|(i, &o)| i != o) {
-            let tt = TensorType::new(dtype, order.iter().map(|&i| t.shape[i]).collect::<Vec<_>>());
-            v = b.emit(r, Op::Transpose { perm: order }, &[v], Some(&tt), op)?;
-        }
-        let rt = TensorType::new(dtype, dims3.to_vec());
-        b.emit(r, Op::Reshape, &[v], Some(&rt), op)
-    };
-    let lo: Vec<usize> = lb.iter().chain(&lf).chain(&lc).copied().collect();
-    let ro: Vec<usize> = rb.iter().chain(&rc).chain(&rf).copied().collect();
-    let l3 = arrange(b, lhs, lo, [nb, m, k])?;
-    let r3 = arrange(b, rhs, ro, [nb, k, n])?;
-    let mut parts = Vec::with_capacity(nb);
-    for i in 0..nb {
-        let mat = |b: &mut Builder, v: Value, rows: usize, cols: usize| {
-            let s = Op::Slice {
-                start: vec![i, 0, 0],
-                limit: vec![i + 1, rows, cols],
-                stride: vec![1, 1, 1],
-            };
-            let st = TensorType::new(dtype, vec![1, rows, cols]);
-            let v = b.emit(r, s, &[v], Some(&st), op)?;
-            b.emit(
-                r,
-                Op::Reshape,
-                &[v],
-                Some(&TensorType::new(dtype, vec![rows, cols])),
-                op,
-            )
-        };
-        let a = mat(b, l3, m, k)?;
-        let c = mat(b, r3, k, n)?;
-        let p = b.emit(r, Op::Dot, &[a, c], None, op)?;
-        parts.push(b.emit(
-            r,
-            Op::Reshape,
-            &[p],
-            Some(&TensorType::new(dtype, vec![1, m, n])),
-            op,
-        )?);
-    }
-    let joined = if parts.len() == 1 {
-        parts[0]
-    } else if parts.is_empty() {
-        b.constant(r, Tensor::zeros(&TensorType::new(dtype, vec![0, m, n])))
-    } else {
-        b.emit(r, Op::Concat { axis: 0 }, &parts, None, op)?
-    };
-    Ok(vec![b.emit(r, Op::Reshape, &[joined], Some(out), op)?])
 }
 
 /// StableHLO's `while` has block arguments in each region; graphjit's shares one set of
@@ -763,7 +560,8 @@ fn if_op(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<
     )
 }
 
-/// `case` as a chain of `if`s: `index == 0 ? b0 : index == 1 ? b1 : ... : last`, so an
+/// `case` on an `i32` index (what the spec allows) is graphjit's `case`; on another integer
+/// type, a chain of `if`s: `index == 0 ? b0 : index == 1 ? b1 : ... : last`. Either way an
 /// out-of-range index runs the last branch, as StableHLO says.
 fn case(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<Value>> {
     arity(b, op, args, 1)?;
@@ -774,8 +572,30 @@ fn case(b: &mut Builder, r: Region, op: &OpAst, args: &[Value]) -> PResult<Vec<V
             "the index of 'stablehlo.case' must be a scalar integer",
         ));
     }
-    if op.regions.is_empty() || op.regions.len() > 32 {
-        return Err(b.err(op.pos, "'stablehlo.case' needs 1 to 32 branches"));
+    if op.regions.is_empty() {
+        return Err(b.err(op.pos, "'stablehlo.case' needs at least one branch"));
+    }
+    if it.dtype == DType::I32 {
+        // graphjit's own n-way `case`, with the spec's rule for an out-of-range index.
+        let types = op.result_types.clone();
+        let inst =
+            b.f.push_inst(r, Op::Case, args.to_vec(), types.clone(), Vec::new());
+        let mut regions = Vec::with_capacity(op.regions.len());
+        for branch in &op.regions {
+            let reg = b.f.add_region();
+            let y = b.block(reg, branch, "case branch")?;
+            b.check_yield(&y, &types, op.pos, "the result types of 'stablehlo.case'")?;
+            b.f.push_inst(reg, Op::Yield, y, Vec::new(), Vec::new());
+            regions.push(reg);
+        }
+        b.f.set_regions(inst, regions);
+        return Ok(b.f.results(inst).to_vec());
+    }
+    if op.regions.len() > 32 {
+        return Err(b.err(
+            op.pos,
+            "'stablehlo.case' on a non-i32 index needs 1 to 32 branches",
+        ));
     }
     case_from(b, r, op, args[0], 0)
 }

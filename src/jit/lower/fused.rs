@@ -149,6 +149,9 @@ impl Lowerer<'_, '_> {
             Plan::Leaf => self.leaf_srcs[v.index()]
                 .clone()
                 .ok_or_else(|| self.err(format!("value {} is used before it is defined", v.0)))?,
+            // A scalar operand of a tensor op (`select`'s scalar predicate) is a register
+            // read by every element.
+            _ if ty.is_scalar() && !t.shape.is_empty() => LeafSrc::Splat(self.val(v)?),
             _ => LeafSrc::Buf {
                 ptr: self.val(v)?,
                 coefs: ty.strides(),

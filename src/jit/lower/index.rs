@@ -42,22 +42,37 @@ impl Lowerer<'_, '_> {
                 // The window spans the whole dimension: every start clamps to 0.
                 continue;
             }
-            // Extended to i64 by the start's signedness, as `ops::index::start_value` reads it.
-            let s = if start_dt.bits() == 64 {
-                starts[d]
-            } else if start_dt.is_signed() {
-                self.b.ins().sextend(types::I64, starts[d])
-            } else {
-                self.b.ins().uextend(types::I64, starts[d])
-            };
-            let zero = self.b.ins().iconst(types::I64, 0);
-            let top = self.b.ins().iconst(types::I64, hi);
-            let low = self.b.ins().smax(s, zero);
-            let c = self.b.ins().smin(low, top);
+            let c = self.clamped_start(starts[d], start_dt, hi);
             let t = self.b.ins().imul_imm_s(c, st[d] as i64);
             acc = self.b.ins().iadd(acc, t);
         }
         acc
+    }
+
+    /// A runtime start index `raw` (a scalar of the integer type `dt`) clamped to `[0, hi]`
+    /// as an `i64`, exactly as [`crate::ops::index::clamp_start`] of
+    /// [`crate::ops::index::start_value`] reads it: signed starts are sign-extended and
+    /// clamped at both ends; unsigned ones only have a top, so they take an unsigned
+    /// minimum, which also sends a `u64` of 2^63 or more to the top rather than to 0.
+    pub(crate) fn clamped_start(&mut self, raw: clir::Value, dt: DType, hi: i64) -> clir::Value {
+        let top = self.b.ins().iconst(types::I64, hi);
+        if dt.is_signed() {
+            let s = if dt.bits() == 64 {
+                raw
+            } else {
+                self.b.ins().sextend(types::I64, raw)
+            };
+            let zero = self.b.ins().iconst(types::I64, 0);
+            let low = self.b.ins().smax(s, zero);
+            self.b.ins().smin(low, top)
+        } else {
+            let s = if dt.bits() == 64 {
+                raw
+            } else {
+                self.b.ins().uextend(types::I64, raw)
+            };
+            self.b.ins().umin(s, top)
+        }
     }
 
     /// Copies every element of a window of type `window`: index `idx` reads element

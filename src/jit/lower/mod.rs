@@ -18,7 +18,9 @@
 
 mod dot;
 mod fused;
+mod gather;
 mod index;
+mod region;
 mod shape;
 
 use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
@@ -58,6 +60,8 @@ pub(crate) struct Setup<'a> {
     /// Whether `while` back-edges check the run's limits (the checked entry variant).
     pub checked: bool,
     pub config: TargetFrontendConfig,
+    /// The runtime contexts of region ops, by instruction index.
+    pub region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
 }
 
 /// Lowers `s.f` into `b`, whose function has the entry signature, and returns the bytes of
@@ -89,6 +93,7 @@ pub(crate) fn lower_function(
         leaf_srcs: vec![None; nv],
         dest_ptr: vec![None; nv],
         checks,
+        region_calls: s.region_calls,
     };
     l.ptr_ty = l.config.pointer_type();
     l.lower_body(p[0], p[1])?;
@@ -128,6 +133,8 @@ pub(crate) struct Lowerer<'a, 'b> {
     dest_ptr: Vec<Option<clir::Value>>,
     /// The limit checks on `while` back-edges, in the checked variant of the entry function.
     checks: Option<Checks>,
+    /// The runtime contexts of region ops, by instruction index.
+    region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).
@@ -344,6 +351,8 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         match op {
             Op::While => return self.lower_while(i),
             Op::If => return self.lower_if(i),
+            Op::Region(r) => return self.lower_region_op(i, r),
+            Op::Case => return self.lower_case(i),
             _ => {}
         }
         let [res] = data.results[..] else {
@@ -430,14 +439,23 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 let (x, u) = (arg_tys[0], arg_tys[1]);
                 self.lower_dynamic_update_slice(args[0], args[1], x, u, &args[2..], start_dt)?
             }
+            Op::Pad { low, interior, .. } => {
+                self.lower_pad(args[0], args[1], arg_tys[0], low, interior, res_ty)?
+            }
+            Op::Gather { dims } => self.lower_gather(args[0], args[1], &arg_tys, dims, res_ty)?,
+            Op::DotGeneral { dims } => {
+                self.lower_dot_general(args[0], args[1], &arg_tys, dims, res_ty)?
+            }
             Op::Unary(_)
             | Op::Binary(_)
             | Op::Compare(_)
             | Op::Select
             | Op::Convert
             | Op::Reduce { .. }
+            | Op::Region(_)
             | Op::While
             | Op::If
+            | Op::Case
             | Op::Yield
             | Op::Return => return Err(self.err(format!("'{}' cannot be lowered here", op.name()))),
         };

@@ -1,0 +1,186 @@
+//! Typed fast paths of the region kernels ([`super::region_kernels`]): when a region is one
+//! binary op of its two arguments, or returns its second argument (scatter's "set"), the
+//! kernels apply the op's typed function from [`super::scalar`] in a monomorphized loop
+//! instead of running the region's program per element. The order of application is the
+//! kernels' documented order, so the bits are the same.
+
+use super::scalar::{BinaryVisitor, Elem};
+use super::BinaryOp;
+use crate::tensor::{Data, Scalar};
+
+/// How a fast region combines `(current, new)`: `None` returns `new`; `Some((op, false))`
+/// is `op(current, new)`, `Some((op, true))` is `op(new, current)`.
+pub type Combine = Option<(BinaryOp, bool)>;
+
+struct Pairs<'a, T> {
+    out: &'a mut [T],
+    src: &'a [T],
+    pairs: &'a [(usize, usize)],
+    swapped: bool,
+}
+
+impl<T: Copy> BinaryVisitor<T> for Pairs<'_, T> {
+    type Out = Option<()>;
+    fn visit<F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Option<()> {
+        for &(i, u) in self.pairs {
+            let (a, b) = (*self.out.get(i)?, *self.src.get(u)?);
+            *self.out.get_mut(i)? = if self.swapped { f(b, a) } else { f(a, b) };
+        }
+        Some(())
+    }
+}
+
+/// `out[i] = combine(out[i], src[u])` for each pair `(i, u)`, in order. `None` if the
+/// dtypes differ, an index is out of range, or the op is not defined on the dtype.
+pub fn apply_pairs(out: &mut Data, src: &Data, pairs: &[(usize, usize)], c: Combine) -> Option<()> {
+    fn go<T: Elem>(out: &mut Data, src: &Data, pairs: &[(usize, usize)], c: Combine) -> Option<()> {
+        let out = T::slice_mut(out)?;
+        let src = T::slice(src)?;
+        match c {
+            None => {
+                for &(i, u) in pairs {
+                    *out.get_mut(i)? = *src.get(u)?;
+                }
+                Some(())
+            }
+            Some((b, swapped)) => T::binary(
+                b,
+                Pairs {
+                    out,
+                    src,
+                    pairs,
+                    swapped,
+                },
+            )?,
+        }
+    }
+    crate::dispatch_dtype!(out.dtype(), |T| go::<T>(out, src, pairs, c))
+}
+
+struct Scan<'a, T> {
+    x: &'a [T],
+    out: &'a mut [T],
+    bases: &'a [usize],
+    len: usize,
+    stride: usize,
+    init: T,
+    swapped: bool,
+}
+
+impl<T: Copy> BinaryVisitor<T> for Scan<'_, T> {
+    type Out = Option<()>;
+    fn visit<F: Fn(T, T) -> T + Copy + Send + Sync + 'static>(self, f: F) -> Option<()> {
+        for &base in self.bases {
+            let mut acc = self.init;
+            for i in 0..self.len {
+                let off = base + i * self.stride;
+                let x = *self.x.get(off)?;
+                acc = if self.swapped { f(x, acc) } else { f(acc, x) };
+                *self.out.get_mut(off)? = acc;
+            }
+        }
+        Some(())
+    }
+}
+
+/// A running scan `acc = op(acc, x)` from `init` along rows of `len` elements `stride`
+/// apart starting at each of `bases`, into a new buffer of `x`'s length.
+pub fn scan(
+    x: &Data,
+    init: Scalar,
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    op: (BinaryOp, bool),
+) -> Option<Data> {
+    fn go<T: Elem>(
+        x: &Data,
+        init: Scalar,
+        bases: &[usize],
+        len: usize,
+        stride: usize,
+        op: (BinaryOp, bool),
+    ) -> Option<Data> {
+        let x = T::slice(x)?;
+        let init = T::from_scalar(init)?;
+        let mut out = vec![init; x.len()];
+        T::binary(
+            op.0,
+            Scan {
+                x,
+                out: &mut out,
+                bases,
+                len,
+                stride,
+                init,
+                swapped: op.1,
+            },
+        )??;
+        Some(T::into_data(out))
+    }
+    crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, init, bases, len, stride, op))
+}
+
+/// Sorts each row (`len` elements `stride` apart from each of `bases`) of a single operand
+/// by the total order, ascending or descending. Equal keys are identical elements (the order
+/// tells every bit pattern apart), so an unstable sort gives the stable sort's result.
+pub fn sort_rows(
+    x: &Data,
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    descending: bool,
+) -> Option<Data> {
+    fn go<T: Elem>(
+        x: &Data,
+        bases: &[usize],
+        len: usize,
+        stride: usize,
+        descending: bool,
+    ) -> Option<Data> {
+        let src = T::slice(x)?;
+        let mut out = src.to_vec();
+        let mut row: Vec<T> = Vec::with_capacity(len);
+        for &base in bases {
+            row.clear();
+            for i in 0..len {
+                row.push(*src.get(base + i * stride)?);
+            }
+            if descending {
+                row.sort_unstable_by(|a, b| super::compare::order(*b, *a));
+            } else {
+                row.sort_unstable_by(|a, b| super::compare::order(*a, *b));
+            }
+            for (i, &v) in row.iter().enumerate() {
+                *out.get_mut(base + i * stride)? = v;
+            }
+        }
+        Some(T::into_data(out))
+    }
+    crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, bases, len, stride, descending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairs_apply_in_order_and_scan_runs() {
+        let mut out = Data::I32(vec![0; 4]);
+        let src = Data::I32(vec![5, 6, 7]);
+        apply_pairs(
+            &mut out,
+            &src,
+            &[(1, 0), (1, 1), (3, 2)],
+            Some((BinaryOp::Add, false)),
+        )
+        .unwrap();
+        assert!(matches!(out, Data::I32(ref v) if v == &[0, 11, 0, 7]));
+        apply_pairs(&mut out, &src, &[(0, 2), (0, 0)], None).unwrap();
+        assert!(matches!(out, Data::I32(ref v) if v == &[5, 11, 0, 7]));
+        let x = Data::F32(vec![1.0, 2.0, 3.0, 4.0]);
+        let s = scan(&x, Scalar::F32(0.5), &[0, 1], 2, 2, (BinaryOp::Sub, false)).unwrap();
+        // Rows [1, 3] and [2, 4]: 0.5-1, -0.5-3 and 0.5-2, -1.5-4.
+        assert!(matches!(s, Data::F32(ref v) if v == &[-0.5, -1.5, -3.5, -5.5]));
+    }
+}
