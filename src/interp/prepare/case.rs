@@ -5,7 +5,7 @@ use super::{Compiler, MakeCompare, Transfer};
 use crate::error::Error;
 use crate::ir::Inst;
 use crate::ops::scalar::with_dtype;
-use crate::ops::{CmpOp, Op};
+use crate::ops::CmpOp;
 use crate::types::{DType, TensorType};
 
 impl Compiler<'_> {
@@ -16,7 +16,6 @@ impl Compiler<'_> {
     pub(super) fn compile_case(&mut self, inst: Inst, arg_slots: &[Slot]) -> Result<(), Error> {
         let f = self.f;
         let d = f.inst(inst);
-        self.check_types(inst, &d.args, &[TensorType::scalar(DType::I32)], "takes")?;
         let Some(&Slot::Scalar(idx, _)) = arg_slots.first() else {
             return Err(self.err(self.describe(inst), "needs a scalar i32 index"));
         };
@@ -43,11 +42,9 @@ impl Compiler<'_> {
             } else {
                 None
             };
+            // The verifier checked the index type and that every branch yields the result
+            // types.
             let (term, vals) = self.compile_region(r)?;
-            if !matches!(f.inst(term).op, Op::Yield) {
-                return Err(self.err(self.describe(term), "a 'case' branch must end with 'yield'"));
-            }
-            self.check_types(term, &vals, &result_tys, "yields")?;
             let mut transfers = Vec::with_capacity(vals.len());
             for (i, &v) in vals.iter().enumerate() {
                 transfers.push(Transfer {
