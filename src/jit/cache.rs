@@ -107,10 +107,12 @@ impl Compiler {
         }
     }
 
+    /// The options every compilation of this cache uses.
     pub fn options(&self) -> JitOptions {
         self.options
     }
 
+    /// The bounds this cache keeps to.
     pub fn limits(&self) -> CacheLimits {
         self.limits
     }
@@ -200,6 +202,7 @@ impl Compiler {
         }
     }
 
+    /// The counters: compilations, hits, evictions, and what the cache holds now.
     pub fn stats(&self) -> CacheStats {
         lock(&self.state).stats
     }

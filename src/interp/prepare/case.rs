@@ -5,7 +5,7 @@ use super::{Compiler, MakeCompare, Transfer};
 use crate::error::Error;
 use crate::ir::Inst;
 use crate::ops::scalar::with_dtype;
-use crate::ops::{CmpOp, Op};
+use crate::ops::CmpOp;
 use crate::types::{DType, TensorType};
 
 impl Compiler<'_> {
@@ -42,6 +42,8 @@ impl Compiler<'_> {
             } else {
                 None
             };
+            // The verifier checked the index type and that every branch yields the result
+            // types.
             let (term, vals) = self.compile_region(r)?;
             // The verifier checked that each branch yields the results' types.
             if !matches!(f.inst(term).op, Op::Yield) {
