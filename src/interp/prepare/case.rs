@@ -45,13 +45,6 @@ impl Compiler<'_> {
             // The verifier checked the index type and that every branch yields the result
             // types.
             let (term, vals) = self.compile_region(r)?;
-            // The verifier checked that each branch yields the results' types.
-            if !matches!(f.inst(term).op, Op::Yield) {
-                return Err(self.err(
-                    self.describe(term),
-                    "a 'case' branch does not end with 'yield'",
-                ));
-            }
             let mut transfers = Vec::with_capacity(vals.len());
             for (i, &v) in vals.iter().enumerate() {
                 transfers.push(Transfer {
