@@ -700,7 +700,7 @@ mod tests {
         let (mut slices, mut updates, mut reverses, mut clamps) = (0, 0, 0, 0);
         let mut regions = std::collections::HashSet::new();
         let (mut pads, mut gathers, mut scalar_selects) = (0, 0, 0);
-        for seed in 0..300 {
+        for seed in 0..1000 {
             let f = random_function(seed);
             for d in &f.insts {
                 match d.op {
