@@ -58,14 +58,22 @@ fn imported_ir_reads_back_and_gives_the_same_results() {
 
 #[test]
 fn import_errors_name_the_file_and_place() {
-    let out = graphjit(&["run", "tests/stablehlo/sort.mlir", "[1.0]"]);
+    let dir = std::env::temp_dir().join(format!("graphjit-bad-mlir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fancy.mlir");
+    std::fs::write(
+        &path,
+        "func.func @main(%a: tensor<f32>) -> tensor<f32> {\n  %0 = stablehlo.fancy %a : tensor<f32>\n  return %0 : tensor<f32>\n}\n",
+    )
+    .unwrap();
+    let out = graphjit(&["run", path.to_str().unwrap(), "1.0"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("tests/stablehlo/sort.mlir")
-            && err.contains("7:10: op 'stablehlo.sort' is not supported"),
+        err.contains("fancy.mlir") && err.contains("2:8: op 'stablehlo.fancy' is not supported"),
         "{err}"
     );
+    std::fs::remove_dir_all(&dir).ok();
     let out = graphjit(&["import", "ir/counter.gir"]);
     assert_eq!(out.status.code(), Some(1));
 }
