@@ -1517,9 +1517,7 @@ fn deep_nesting_is_bounded_not_a_stack_overflow() {
         let limit = format!("nested deeper than the limit of {MAX_REGION_DEPTH}");
         assert!(e.to_string().contains(&limit), "depth {depth}: {e}");
         // The compiler verifies with the same bound.
-        let e = graphjit::jit::compile(&f)
-            .err()
-            .expect("compiling too deep a function");
+        let e = graphjit::jit::compile(&f).expect_err("compiling too deep a function");
         assert!(e.to_string().contains(&limit), "depth {depth}: {e}");
     }
 }
