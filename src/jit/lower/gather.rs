@@ -162,18 +162,18 @@ impl Lowerer<'_, '_> {
     }
 
     /// The address of a new read-only data object holding `bytes`.
-    fn read_only_data(&mut self, bytes: Vec<u8>) -> Result<clir::Value> {
+    pub(super) fn read_only_data(&mut self, bytes: Vec<u8>) -> Result<clir::Value> {
         let module = &mut *self.calls.module;
         let id = module
             .declare_anonymous_data(false, false)
-            .map_err(|e| self.err(format!("declaring a descriptor: {e}")))?;
+            .map_err(|e| self.err(format!("declaring read-only data: {e}")))?;
         let mut desc = DataDescription::new();
         desc.define(bytes.into_boxed_slice());
         desc.set_align(SLOT_ALIGN);
         let module = &mut *self.calls.module;
         module
             .define_data(id, &desc)
-            .map_err(|e| self.err(format!("defining a descriptor: {e}")))?;
+            .map_err(|e| self.err(format!("defining read-only data: {e}")))?;
         let gv = self.calls.module.declare_data_in_func(id, self.b.func);
         Ok(self.b.ins().symbol_value(self.ptr_ty, gv))
     }

@@ -28,7 +28,7 @@ use cranelift_codegen::ir::{SourceLoc, Type};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, Variable};
 use cranelift_jit::JITModule;
-use cranelift_module::{DataDescription, Module};
+use cranelift_module::Module;
 
 use super::isel::{cl_type, Calls, Isel, Refused};
 use super::plan::{Dest, EwOp, FusionPlan, Plan};
@@ -508,19 +508,7 @@ impl<'a, 'b> Lowerer<'a, 'b> {
             // A data object needs at least one byte; nothing reads it.
             bytes.push(0);
         }
-        let module = &mut *self.calls.module;
-        let id = module
-            .declare_anonymous_data(false, false)
-            .map_err(|e| self.err(format!("declaring constant data: {e}")))?;
-        let mut desc = DataDescription::new();
-        desc.define(bytes.into_boxed_slice());
-        desc.set_align(SLOT_ALIGN);
-        let module = &mut *self.calls.module;
-        module
-            .define_data(id, &desc)
-            .map_err(|e| self.err(format!("defining constant data: {e}")))?;
-        let gv = self.calls.module.declare_data_in_func(id, self.b.func);
-        Ok(self.b.ins().symbol_value(self.ptr_ty, gv))
+        self.read_only_data(bytes)
     }
 
     /// Block parameters for a list of IR values (scalars by element type, tensors as pointers).
