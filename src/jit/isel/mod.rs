@@ -14,19 +14,25 @@
 //! The guards that make Cranelift's trapping or modular instructions follow graphjit's
 //! semantics (`x / 0`, `MIN / -1`, shift amounts of the width or more, float-to-int
 //! saturation) are written here once; every executor path uses them.
+//!
+//! Conversions are in `convert.rs`; ops computed by runtime calls or by the inline
+//! [`crate::ops::scalar::vmath`] sequences in `calls.rs`; the 16-bit floats in
+//! `../half_float.rs`.
 
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
 use cranelift_frontend::FunctionBuilder;
-use cranelift_jit::JITModule;
-use cranelift_module::{FuncId, Module};
 
 use super::plan::EwOp;
-use super::runtime::RuntimeFn;
-use crate::ops::scalar::vmath::{self, Machine};
 use crate::ops::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
 use crate::tensor::Scalar;
 use crate::types::{DType, Kind};
+
+mod calls;
+mod convert;
+
+pub(crate) use calls::Calls;
+use calls::FloatCall;
 
 /// The properties of a dtype that decide its instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,98 +89,10 @@ pub(crate) enum Refused {
 
 pub(crate) type Selected = std::result::Result<clir::Value, Refused>;
 
-/// The runtime functions a function being compiled may call: declared in the module once,
-/// imported into the function at first use.
-pub(crate) struct Calls<'m> {
-    pub module: &'m mut JITModule,
-    ids: Vec<FuncId>,
-    refs: Vec<Option<clir::FuncRef>>,
-}
-
-impl<'m> Calls<'m> {
-    /// `ids` are the module's declarations of [`RuntimeFn::ALL`], in that order.
-    pub(crate) fn new(module: &'m mut JITModule, ids: Vec<FuncId>) -> Calls<'m> {
-        let refs = vec![None; ids.len()];
-        Calls { module, ids, refs }
-    }
-
-    /// Emits a call of `f` and returns its result.
-    pub(crate) fn call(
-        &mut self,
-        b: &mut FunctionBuilder<'_>,
-        f: RuntimeFn,
-        args: &[clir::Value],
-    ) -> clir::Value {
-        let k = f.index();
-        let r = match self.refs[k] {
-            Some(r) => r,
-            None => {
-                let r = self.module.declare_func_in_func(self.ids[k], b.func);
-                self.refs[k] = Some(r);
-                r
-            }
-        };
-        let call = b.ins().call(r, args);
-        b.inst_results(call)[0]
-    }
-}
-
 /// The instruction selector over one function being built.
 pub(crate) struct Isel<'x, 'b, 'm> {
     pub b: &'x mut FunctionBuilder<'b>,
     pub calls: &'x mut Calls<'m>,
-}
-
-/// The runtime function of a float op, by the float's width.
-fn float_call(op: FloatCall, dt: DType) -> std::result::Result<RuntimeFn, Refused> {
-    let wide = match dt.size_bytes() {
-        4 => false,
-        8 => true,
-        _ => return Err(Refused::Undefined),
-    };
-    Ok(match (op, wide) {
-        (FloatCall::Log, false) => RuntimeFn::LogF32,
-        (FloatCall::Log, true) => RuntimeFn::LogF64,
-        (FloatCall::Sin, false) => RuntimeFn::SinF32,
-        (FloatCall::Sin, true) => RuntimeFn::SinF64,
-        (FloatCall::Cos, false) => RuntimeFn::CosF32,
-        (FloatCall::Cos, true) => RuntimeFn::CosF64,
-        (FloatCall::Pow, false) => RuntimeFn::PowF32,
-        (FloatCall::Pow, true) => RuntimeFn::PowF64,
-        (FloatCall::Rem, false) => RuntimeFn::RemF32,
-        (FloatCall::Rem, true) => RuntimeFn::RemF64,
-        (FloatCall::Dot, false) => RuntimeFn::DotF32,
-        (FloatCall::Dot, true) => RuntimeFn::DotF64,
-        (FloatCall::Expm1, false) => RuntimeFn::Expm1F32,
-        (FloatCall::Expm1, true) => RuntimeFn::Expm1F64,
-        (FloatCall::Log1p, false) => RuntimeFn::Log1pF32,
-        (FloatCall::Log1p, true) => RuntimeFn::Log1pF64,
-        (FloatCall::Logistic, false) => RuntimeFn::LogisticF32,
-        (FloatCall::Logistic, true) => RuntimeFn::LogisticF64,
-        (FloatCall::Cbrt, false) => RuntimeFn::CbrtF32,
-        (FloatCall::Cbrt, true) => RuntimeFn::CbrtF64,
-        (FloatCall::Erf, false) => RuntimeFn::ErfF32,
-        (FloatCall::Erf, true) => RuntimeFn::ErfF64,
-        (FloatCall::Atan2, false) => RuntimeFn::Atan2F32,
-        (FloatCall::Atan2, true) => RuntimeFn::Atan2F64,
-    })
-}
-
-/// The float ops computed by a runtime function.
-#[derive(Clone, Copy)]
-pub(crate) enum FloatCall {
-    Log,
-    Sin,
-    Cos,
-    Pow,
-    Rem,
-    Dot,
-    Expm1,
-    Log1p,
-    Logistic,
-    Cbrt,
-    Erf,
-    Atan2,
 }
 
 /// The binary op a reduction combines with.
@@ -602,102 +520,6 @@ impl Isel<'_, '_, '_> {
         self.b.ins().bxor(wide, mask)
     }
 
-    /// A conversion with Rust `as` semantics (and `x != 0` to bool). `ty` is the result's
-    /// type; vectors convert only between integers of one width (no instruction) and between
-    /// equal-width signed integers and floats of 32 bits, the forms with one exact instruction.
-    pub(crate) fn convert(&mut self, from: DType, to: DType, ty: Type, x: clir::Value) -> Selected {
-        if from == to {
-            return Ok(x);
-        }
-        let (fc, tc) = (Class::of(from), Class::of(to));
-        let (fb, tb) = (cl_type(from).bits(), cl_type(to).bits());
-        if ty.is_vector() {
-            return match (fc, tc) {
-                // Between integers of one width, the bits stay (the lanes' type is the same).
-                (Class::Int { .. }, Class::Int { .. }) if fb == tb => Ok(x),
-                (Class::Int { signed: true }, Class::Float) if fb == 32 && tb == 32 => {
-                    Ok(self.b.ins().fcvt_from_sint(ty, x))
-                }
-                (Class::Float, Class::Int { signed: true }) if fb == 32 && tb == 32 => {
-                    Ok(self.b.ins().fcvt_to_sint_sat(ty, x))
-                }
-                (Class::Bool | Class::Int { .. } | Class::Float, _) => Err(Refused::NotVector),
-            };
-        }
-        let ins = self.b.ins();
-        Ok(match (fc, tc) {
-            (Class::Bool | Class::Int { .. }, Class::Bool) => ins.icmp_imm_s(IntCC::NotEqual, x, 0),
-            // A bool is an unsigned 0 or 1.
-            (Class::Bool, Class::Int { .. }) => resize(self.b, x, fb, ty, false),
-            (Class::Int { signed }, Class::Int { .. }) => resize(self.b, x, fb, ty, signed),
-            (Class::Bool, Class::Float) => {
-                let w = ins.uextend(types::I32, x);
-                self.b.ins().fcvt_from_sint(ty, w)
-            }
-            // 8- and 16-bit integers widen to 32 bits first (exactly).
-            (Class::Int { signed }, Class::Float) if fb < 32 => {
-                let w = resize(self.b, x, fb, types::I32, signed);
-                if signed {
-                    self.b.ins().fcvt_from_sint(ty, w)
-                } else {
-                    self.b.ins().fcvt_from_uint(ty, w)
-                }
-            }
-            (Class::Int { signed: true }, Class::Float) => ins.fcvt_from_sint(ty, x),
-            (Class::Int { signed: false }, Class::Float) => ins.fcvt_from_uint(ty, x),
-            // 8- and 16-bit results saturate in 32 bits, then clamp to their range.
-            (Class::Float, Class::Int { signed }) if tb < 32 => {
-                self.float_to_narrow_int(to, signed, x)
-            }
-            (Class::Float, Class::Bool) => {
-                let zero = self.float_const(from, 0.0);
-                // `NotEqual` is unordered-or-not-equal: NaN converts to true.
-                self.b.ins().fcmp(FloatCC::NotEqual, x, zero)
-            }
-            // Truncates, saturates, and maps NaN to 0, exactly like Rust `as`.
-            (Class::Float, Class::Int { signed: true }) => ins.fcvt_to_sint_sat(ty, x),
-            (Class::Float, Class::Int { signed: false }) => ins.fcvt_to_uint_sat(ty, x),
-            (Class::Float, Class::Float) if tb > fb => ins.fpromote(ty, x),
-            (Class::Float, Class::Float) => ins.fdemote(ty, x),
-        })
-    }
-
-    /// A call of the runtime function of a float op.
-    fn call(&mut self, op: FloatCall, dt: DType, args: &[clir::Value]) -> Selected {
-        let f = float_call(op, dt)?;
-        Ok(self.calls.call(self.b, f, args))
-    }
-
-    /// Calls the runtime's float `dot` (`kernels::dot_f32`/`dot_f64`, and `dot_f16`/
-    /// `dot_bf16` for the 16-bit floats) on pointers and sizes.
-    pub(crate) fn call_dot(&mut self, dt: DType, args: &[clir::Value]) -> Selected {
-        let f = match dt {
-            DType::F16 => RuntimeFn::DotF16,
-            DType::BF16 => RuntimeFn::DotBF16,
-            _ => return self.call(FloatCall::Dot, dt, args),
-        };
-        Ok(self.calls.call(self.b, f, args))
-    }
-
-    /// `exp` or `tanh` of a float or a vector of floats, inline: the instruction sequence of
-    /// [`vmath`], the interpreter's definition.
-    fn vmath(&mut self, op: UnaryOp, dt: DType, vector: bool, x: clir::Value) -> Selected {
-        let ft = if vector {
-            vector_type(dt).ok_or(Refused::Undefined)?
-        } else {
-            cl_type(dt)
-        };
-        let it = ft.as_int();
-        let mut m = ClifMachine { b: self.b, ft, it };
-        match (op, dt.size_bytes()) {
-            (UnaryOp::Exp, 4) => Ok(vmath::exp32(&mut m, x)),
-            (UnaryOp::Tanh, 4) => Ok(vmath::tanh32(&mut m, x)),
-            (UnaryOp::Exp, 8) => Ok(vmath::exp64(&mut m, x)),
-            (UnaryOp::Tanh, 8) => Ok(vmath::tanh64(&mut m, x)),
-            _ => Err(Refused::Undefined),
-        }
-    }
-
     /// One step of a reduction: the reduction's binary op, on scalars or lanewise on vectors.
     pub(crate) fn combine(
         &mut self,
@@ -752,151 +574,6 @@ impl Isel<'_, '_, '_> {
                 let bits = crate::ops::scalar::scalar_to_reg(s);
                 self.b.ins().iconst(cl_type(s.dtype()), bits as i64)
             }
-        }
-    }
-
-    /// Float to an 8- or 16-bit integer: truncate and saturate in 32 bits (NaN gives 0),
-    /// then clamp to the target's range and keep the low bits.
-    fn float_to_narrow_int(&mut self, to: DType, signed: bool, x: clir::Value) -> clir::Value {
-        let v = if signed {
-            self.b.ins().fcvt_to_sint_sat(types::I32, x)
-        } else {
-            self.b.ins().fcvt_to_uint_sat(types::I32, x)
-        };
-        // The bounds as 32-bit immediates (zero-extended bits, as `iconst` wants).
-        let bound = |s| {
-            crate::ops::scalar::scalar_to_reg(crate::ops::scalar::convert(s, DType::I32)) as i64
-        };
-        let (lo, hi) = (bound(to.min_value()), bound(to.max_value()));
-        let hi = self.b.ins().iconst(types::I32, hi);
-        let v = if signed {
-            let lo = self.b.ins().iconst(types::I32, lo);
-            let v = self.b.ins().smax(v, lo);
-            self.b.ins().smin(v, hi)
-        } else {
-            self.b.ins().umin(v, hi)
-        };
-        self.b.ins().ireduce(cl_type(to), v)
-    }
-
-    fn float_const(&mut self, dt: DType, v: f64) -> clir::Value {
-        if cl_type(dt) == types::F32 {
-            self.b.ins().f32const(v as f32)
-        } else {
-            self.b.ins().f64const(v)
-        }
-    }
-}
-
-/// An integer of `from_bits` bits resized to the integer type `to` (wrapping when narrower,
-/// extended by its signedness when wider).
-fn resize(
-    b: &mut FunctionBuilder<'_>,
-    x: clir::Value,
-    from_bits: u32,
-    to: Type,
-    signed: bool,
-) -> clir::Value {
-    match to.bits().cmp(&from_bits) {
-        std::cmp::Ordering::Equal => x,
-        std::cmp::Ordering::Less => b.ins().ireduce(to, x),
-        std::cmp::Ordering::Greater if signed => b.ins().sextend(to, x),
-        std::cmp::Ordering::Greater => b.ins().uextend(to, x),
-    }
-}
-
-/// Emits graphjit's own math functions ([`vmath`]) as Cranelift instructions on one float
-/// (`F32`, `F64`) or a 128-bit vector of them (`F32X4`, `F64X2`): each trait operation is the
-/// one IEEE instruction that the interpreter's plain Rust version performs, so every lane gets
-/// the interpreter's bits.
-pub(crate) struct ClifMachine<'a, 'b> {
-    pub b: &'a mut FunctionBuilder<'b>,
-    /// The float type of the values (`F32`, `F32X4`, `F64` or `F64X2`).
-    pub ft: Type,
-    /// The integer type of the same lanes (`I32`, `I32X4`, `I64` or `I64X2`).
-    pub it: Type,
-}
-
-impl Machine for ClifMachine<'_, '_> {
-    type F = clir::Value;
-    type I = clir::Value;
-    type M = clir::Value;
-    fn splat(&mut self, c: f64) -> clir::Value {
-        let x = if self.ft.lane_type() == types::F32 {
-            self.b.ins().f32const(c as f32)
-        } else {
-            self.b.ins().f64const(c)
-        };
-        if self.ft.is_vector() {
-            self.b.ins().splat(self.ft, x)
-        } else {
-            x
-        }
-    }
-    fn isplat(&mut self, c: i64) -> clir::Value {
-        let lane = self.it.lane_type();
-        // The immediate of a 32-bit constant is given zero-extended.
-        let c = if lane == types::I32 {
-            c as u32 as i64
-        } else {
-            c
-        };
-        let x = self.b.ins().iconst(lane, c);
-        if self.it.is_vector() {
-            self.b.ins().splat(self.it, x)
-        } else {
-            x
-        }
-    }
-    fn add(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().fadd(a, b)
-    }
-    fn sub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().fsub(a, b)
-    }
-    fn mul(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().fmul(a, b)
-    }
-    fn div(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().fdiv(a, b)
-    }
-    fn abs(&mut self, a: clir::Value) -> clir::Value {
-        self.b.ins().fabs(a)
-    }
-    fn bits_of(&mut self, a: clir::Value) -> clir::Value {
-        self.b.ins().bitcast(self.it, MemFlagsData::new(), a)
-    }
-    fn float_of_bits(&mut self, a: clir::Value) -> clir::Value {
-        self.b.ins().bitcast(self.ft, MemFlagsData::new(), a)
-    }
-    fn iadd(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().iadd(a, b)
-    }
-    fn isub(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().isub(a, b)
-    }
-    fn band(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().band(a, b)
-    }
-    fn bor(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().bor(a, b)
-    }
-    fn shl(&mut self, a: clir::Value, s: u8) -> clir::Value {
-        self.b.ins().ishl_imm_s(a, s as i64)
-    }
-    fn sshr(&mut self, a: clir::Value, s: u8) -> clir::Value {
-        self.b.ins().sshr_imm_s(a, s as i64)
-    }
-    fn lt(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
-        self.b.ins().fcmp(FloatCC::LessThan, a, b)
-    }
-    fn select(&mut self, m: clir::Value, x: clir::Value, y: clir::Value) -> clir::Value {
-        if self.ft.is_vector() {
-            // The comparison gave an all-ones / all-zeros integer mask per lane.
-            let mf = self.b.ins().bitcast(self.ft, MemFlagsData::new(), m);
-            self.b.ins().bitselect(mf, x, y)
-        } else {
-            self.b.ins().select(m, x, y)
         }
     }
 }
