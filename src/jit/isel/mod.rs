@@ -72,7 +72,8 @@ pub(crate) fn cl_type(dt: DType) -> Type {
 pub(crate) fn vector_type(dt: DType) -> Option<Type> {
     match Class::of(dt) {
         Class::Bool => None,
-        // The 16-bit floats compute one element at a time (`half_float.rs`).
+        // The 16-bit floats are bits here; fused loops hold them widened, four `f32` lanes
+        // to a vector (`lower/fused.rs`, `half_float.rs`).
         Class::Float if dt.is_half() => None,
         Class::Int { .. } | Class::Float => cl_type(dt).by(16 / dt.size_bytes() as u32),
     }

@@ -2,6 +2,10 @@
 //! of `super::super::plan`; without fusion, a group of one op) evaluated per element or per
 //! 128-bit vector, stored row-major or reduced in the documented order. Each node's
 //! instructions come from the instruction selector (`super::super::isel`).
+//!
+//! Values of `f16`/`bf16` inside a tree are held widened, as `f32` (one lane of an `f32x4` in
+//! vector code): widened where a leaf is loaded, rounded to their type after every op, and
+//! narrowed (exactly) where the root is stored (`super::super::half_float`).
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
@@ -53,17 +57,20 @@ impl Tree {
         self.nodes.len() - 1
     }
 
-    /// The lane count of a 128-bit vector version of the tree, if every value in it has one
-    /// element size and a vector type: 4 or 8 bytes, or the 1- and 2-byte integers (`i8x16`,
-    /// `i16x8`). No bools, no 16-bit floats (they compute in `f32`, one element at a time), no
-    /// widening conversions. An op without a vector form for its lanes is split into lanes by
-    /// `Isel::emit_lanes`, so every tree that passes here can be emitted.
+    /// The lane count of a vector version of the tree, if every value in it has one element
+    /// size and one lane count in registers: 128-bit vectors of 4- or 8-byte elements or of
+    /// the 1- and 2-byte integers (`i8x16`, `i16x8`), and the 16-bit floats as four `f32`
+    /// lanes. No bools, no widening conversions. An op without a vector form for its lanes is
+    /// split into lanes by `Isel::emit_lanes`, so every tree that passes here can be emitted.
     fn lanes(&self) -> Option<usize> {
         let es = self.dt(0).size_bytes();
-        let lanes_of = |dt: DType| dt.size_bytes() == es && vector_type(dt).is_some();
+        let lanes = vreg_type(self.dt(0))?.lane_count();
+        let fits = |dt: DType| {
+            dt.size_bytes() == es && vreg_type(dt).map(|t| t.lane_count()) == Some(lanes)
+        };
         (0..self.nodes.len())
-            .all(|n| lanes_of(self.dt(n)))
-            .then_some(16 / es)
+            .all(|n| fits(self.dt(n)))
+            .then_some(lanes as usize)
     }
 
     /// Whether every buffer leaf is the row-major layout of the tree's shape.
@@ -83,9 +90,29 @@ impl Tree {
     }
 }
 
+/// The vector register type of `dt` in a fused tree: its 128-bit vector type, or `f32x4` for
+/// the 16-bit floats, which vector code holds widened, four to a register.
+fn vreg_type(dt: DType) -> Option<clir::Type> {
+    if dt.is_half() {
+        Some(types::F32X4)
+    } else {
+        vector_type(dt)
+    }
+}
+
 /// The vector type of `dt` in code that chose vectors (`Tree::lanes` excludes bool).
 fn vtype(dt: DType) -> clir::Type {
-    vector_type(dt).unwrap_or(types::I8X16)
+    vreg_type(dt).unwrap_or(types::I8X16)
+}
+
+/// The register type of one element of `dt` in a fused tree: `f32` for the 16-bit floats,
+/// held widened, else the element's own type.
+fn reg_type(dt: DType) -> clir::Type {
+    if dt.is_half() {
+        types::F32
+    } else {
+        cl_type(dt)
+    }
 }
 
 /// Flags of vector loads and stores: the addresses are in bounds but not 16-byte aligned.
@@ -197,23 +224,43 @@ impl Lowerer<'_, '_> {
                     (None, Some(base)) => {
                         let off = self.b.ins().imul_imm_s(i, row.step[n]);
                         let addr = self.b.ins().iadd(base, off);
-                        self.b
+                        let x = self
+                            .b
                             .ins()
-                            .load(cl_type(*dt), MemFlagsData::trusted(), addr, 0)
+                            .load(cl_type(*dt), MemFlagsData::trusted(), addr, 0);
+                        self.widened(*dt, x)
                     }
                     (None, None) => return Err(self.err("a fused leaf has no source")),
                 },
                 Node::Op { op, args, dt } => {
                     let xs: Vec<clir::Value> = args.iter().map(|&a| vals[a]).collect();
-                    let r = self
-                        .isel()
-                        .emit(*op, Self::in_dt(t, args), *dt, cl_type(*dt), &xs);
+                    let in_dt = Self::in_dt(t, args);
+                    let r = if in_dt.is_half() || dt.is_half() {
+                        self.isel()
+                            .emit_widened(*op, in_dt, *dt, reg_type(*dt), &xs)
+                    } else {
+                        self.isel().emit(*op, in_dt, *dt, cl_type(*dt), &xs)
+                    };
                     self.selected(r, "a fused op")?
                 }
             };
             vals.push(v);
         }
-        Ok(vals[t.root()])
+        let (root, dt) = (vals[t.root()], t.dt(t.root()));
+        if !dt.is_half() {
+            return Ok(root);
+        }
+        let bits = self.isel().exact_bits(dt, root);
+        Ok(self.b.ins().ireduce(types::I16, bits))
+    }
+
+    /// A leaf's value of `dt` as a fused tree holds it: 16-bit floats widened to `f32`.
+    fn widened(&mut self, dt: DType, x: clir::Value) -> clir::Value {
+        if dt.is_half() {
+            self.isel().widen_half(dt, x)
+        } else {
+            x
+        }
     }
 
     /// Evaluates the tree for the vector of elements at byte offset `off + imm` along the row.
@@ -231,20 +278,52 @@ impl Lowerer<'_, '_> {
                     (Some(s), _) => s,
                     (None, Some(base)) => {
                         let addr = self.b.ins().iadd(base, off);
-                        self.b.ins().load(vtype(*dt), vflags(), addr, imm as i32)
+                        if dt.is_half() {
+                            // Four elements, zero-extended to 32-bit lanes, then widened.
+                            let u = self.b.ins().uload16x4(vflags(), addr, imm as i32);
+                            self.isel().widen_bits(*dt, u)
+                        } else {
+                            self.b.ins().load(vtype(*dt), vflags(), addr, imm as i32)
+                        }
                     }
                     (None, None) => return Err(self.err("a fused leaf has no source")),
                 },
                 Node::Op { op, args, dt } => {
                     let xs: Vec<clir::Value> = args.iter().map(|&a| vals[a]).collect();
                     let in_dt = Self::in_dt(t, args);
-                    let r = self.isel().emit_lanes(*op, in_dt, *dt, vtype(*dt), &xs);
+                    let r = if in_dt.is_half() || dt.is_half() {
+                        self.isel().emit_widened(*op, in_dt, *dt, vtype(*dt), &xs)
+                    } else {
+                        self.isel().emit_lanes(*op, in_dt, *dt, vtype(*dt), &xs)
+                    };
                     self.selected(r, "a fused vector op")?
                 }
             };
             vals.push(v);
         }
         Ok(vals[t.root()])
+    }
+
+    /// The 16 bytes of results at byte offset `off + imm` along the row, as one vector to
+    /// store: one evaluation of the tree, or for a 16-bit float root two (eight elements,
+    /// four per `f32x4`) narrowed and packed into one `i16x8`.
+    fn eval_unit(
+        &mut self,
+        t: &Tree,
+        row: &Row,
+        off: clir::Value,
+        imm: i64,
+    ) -> Result<clir::Value> {
+        let dt = t.dt(t.root());
+        if !dt.is_half() {
+            return self.eval_vector(t, row, off, imm);
+        }
+        let lo = self.eval_vector(t, row, off, imm)?;
+        let hi = self.eval_vector(t, row, off, imm + 8)?;
+        let lo = self.isel().exact_bits(dt, lo);
+        let hi = self.isel().exact_bits(dt, hi);
+        // The lanes hold 0..=0xffff, which the saturating pack keeps.
+        Ok(self.b.ins().unarrow(lo, hi))
     }
 
     /// Prepares the per-row state for rows starting at element offsets given by `row_off(leaf
@@ -265,7 +344,7 @@ impl Lowerer<'_, '_> {
             };
             let es = dt.size_bytes() as i64;
             match src {
-                LeafSrc::Splat(s) => row.scalar[n] = Some(*s),
+                LeafSrc::Splat(s) => row.scalar[n] = Some(self.widened(*dt, *s)),
                 LeafSrc::Buf { ptr, coefs } => {
                     let e = self.linear(outer, &coefs[..outer.len()], 0);
                     let bytes = self.b.ins().imul_imm_s(e, es);
@@ -276,7 +355,7 @@ impl Lowerer<'_, '_> {
                             .b
                             .ins()
                             .load(cl_type(*dt), MemFlagsData::trusted(), base, 0);
-                        row.scalar[n] = Some(s);
+                        row.scalar[n] = Some(self.widened(*dt, s));
                     } else {
                         row.base[n] = Some(base);
                         row.step[n] = inner as i64 * es;
@@ -356,8 +435,10 @@ impl Lowerer<'_, '_> {
         let n = t.shape.last().copied().unwrap_or(1) as u64;
         let lanes = if self.simd { t.lanes() } else { None };
         // Vector loops need every buffer leaf to walk the row contiguously.
-        let lanes = lanes.filter(|&l| {
-            n >= l as u64
+        // A vector step stores 16 bytes.
+        let unit = 16 / oes as u64;
+        let lanes = lanes.filter(|_| {
+            n >= unit
                 && t.nodes.iter().all(|node| match node {
                     Node::Leaf {
                         src: LeafSrc::Buf { coefs, .. },
@@ -374,7 +455,7 @@ impl Lowerer<'_, '_> {
             let e = l.b.ins().imul_imm_s(e, n as i64 * oes);
             let out = l.b.ins().iadd(dst, e);
             match lanes {
-                Some(lanes) => l.vector_row(tr, &row, out, n, lanes),
+                Some(_) => l.vector_row(tr, &row, out, n),
                 None => l.counted_loop(n, &mut |l, i| {
                     let v = l.eval_scalar(tr, &row, i)?;
                     let off = l.b.ins().imul_imm_s(i, oes);
@@ -386,24 +467,18 @@ impl Lowerer<'_, '_> {
         })
     }
 
-    /// One row of `n` elements of a vectorizable tree stored at `out`: a loop of two vectors
-    /// per iteration, then the remaining whole vectors, then the remaining elements one by one.
-    fn vector_row(
-        &mut self,
-        t: &Tree,
-        row: &Row,
-        out: clir::Value,
-        n: u64,
-        lanes: usize,
-    ) -> Result<()> {
+    /// One row of `n` elements of a vectorizable tree stored at `out`: a loop of two 16-byte
+    /// stores per iteration, then the remaining whole 16 bytes, then the remaining elements
+    /// one by one.
+    fn vector_row(&mut self, t: &Tree, row: &Row, out: clir::Value, n: u64) -> Result<()> {
         const UNROLL: u64 = 2;
-        let l = lanes as u64;
-        let es = 16 / l as i64;
+        let es = t.dt(t.root()).size_bytes() as i64;
+        let l = 16 / es as u64;
         let iters = n / (l * UNROLL);
         let step = (l * UNROLL) as i64 * es;
         self.offset_loop(iters, step, &mut |lw, off| {
             for u in 0..UNROLL as i64 {
-                let v = lw.eval_vector(t, row, off, u * 16)?;
+                let v = lw.eval_unit(t, row, off, u * 16)?;
                 let addr = lw.b.ins().iadd(out, off);
                 lw.b.ins().store(vflags(), v, addr, (u * 16) as i32);
             }
@@ -413,7 +488,7 @@ impl Lowerer<'_, '_> {
         let zero = self.b.ins().iconst(types::I64, 0);
         while n - done >= l {
             let imm = done as i64 * es;
-            let v = self.eval_vector(t, row, zero, imm)?;
+            let v = self.eval_unit(t, row, zero, imm)?;
             self.b.ins().store(vflags(), v, out, imm as i32);
             done += l;
         }
@@ -471,7 +546,8 @@ impl Lowerer<'_, '_> {
     ) -> Result<clir::Value> {
         let dt = t.dt(t.root());
         let es = dt.size_bytes() as i64;
-        let lanes = if self.simd && dt != DType::Bool {
+        // The accumulators of a 16-bit float reduction are its bits (`Isel::combine`).
+        let lanes = if self.simd && dt != DType::Bool && !dt.is_half() {
             t.lanes()
         } else {
             None
