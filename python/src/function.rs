@@ -180,6 +180,8 @@ impl Function {
 impl Function {
     /// Runs the compiled code on NumPy arrays (or Python numbers for scalar parameters) and
     /// returns a NumPy array, or a tuple of them when the function has several results.
+    /// C-contiguous, aligned arrays of the parameter's dtype and shape are read in place,
+    /// without a copy.
     #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None))]
     fn __call__<'py>(
         &self,
@@ -227,7 +229,10 @@ impl Function {
     }
 
     /// Runs the compiled code and writes the results into `outputs`, NumPy arrays that must be
-    /// writable, C-contiguous and of exactly the results' dtypes and shapes.
+    /// writable, C-contiguous and of exactly the results' dtypes and shapes. Compiled code
+    /// reads the inputs and writes the outputs in place; when an output shares memory with an
+    /// input or another output, the run goes through copies instead, so the results are the
+    /// same.
     #[pyo3(signature = (inputs, outputs, max_iters=None, timeout=None, cancel=None, max_memory=None))]
     // PyO3 maps each keyword argument to a parameter, so the count follows the Python API.
     #[allow(clippy::too_many_arguments)]
