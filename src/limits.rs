@@ -413,11 +413,10 @@ thread_local! {
 /// ```
 /// use graphjit::limits::with_eager_memory_limit;
 /// use graphjit::Tensor;
-/// let x = Tensor::from_vec(vec![1.0f32; 1024], vec![1024])?;
-/// // 4 KiB results fit in 8 KiB; 2 KiB do not.
+/// let x = Tensor::from_vec(vec![1.0f32; 1024], vec![1024]).unwrap();
+/// // Each result is 4 KiB: within a limit of 8 KiB, over one of 2 KiB.
 /// assert!(with_eager_memory_limit(8 << 10, || &x * 2.0).is_ok());
 /// assert!(with_eager_memory_limit(2 << 10, || &x * 2.0).is_err());
-/// # Ok::<(), graphjit::Error>(())
 /// ```
 pub fn with_eager_memory_limit<R>(bytes: usize, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<usize>);
