@@ -21,10 +21,11 @@
 //! are bit-identical to the interpreter's. `log`, `sin`, `cos`, `pow` are the Rust standard
 //! library's (libm), called by address from compiled code.
 //!
-//! The definitions are split by kind: the integer dtypes in `int`, the float ones (with
-//! `f16`/`bf16`) in `float`, conversions in `cast`, and the per-dtype tables that hand the
-//! functions to the kernels in `dispatch`. This file holds the traits they implement, the
-//! comparisons, and the reference entry points on [`Scalar`]s.
+//! The definitions are split by kind: the integer dtypes in `int`; the float ones (with
+//! `f16`/`bf16`), the [`FloatOps`] trait and the tables of float ops in `float`, so that a new
+//! float op is written in that one file; conversions in `cast`; the per-dtype op tables of
+//! [`Elem`] that hand the functions to the kernels in `dispatch`. This file holds the traits
+//! common to several kinds, the comparisons, and the reference entry points on [`Scalar`]s.
 
 use crate::ops::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
 use crate::tensor::{Element, Scalar};
@@ -43,7 +44,7 @@ pub use dispatch::{
     compare_with, reg_to_scalar, scalar_to_reg, with_convert, with_dtype, BinaryVisitor,
     CompareVisitor, ConvertVisitor, DTypeVisitor, Elem, UnaryVisitor,
 };
-pub use float::HalfFloat;
+pub use float::{FloatOps, HalfFloat};
 
 /// Transcendental and libm-backed functions, callable from compiled code by address, so the
 /// interpreter and the JIT agree. `exp` and `tanh` are graphjit's own polynomial code
@@ -99,8 +100,8 @@ pub extern "C" fn rem_f64(a: f64, b: f64) -> f64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The typed definitions. Each op is a small function of one dtype; the tables in `dispatch` hand
-// these functions (zero-sized function items) to visitors, so that kernels generic over the
+// The typed definitions. Each op is a small function of one dtype; the tables (in `dispatch` and
+// `float`) hand these functions (zero-sized function items) to visitors, so that kernels generic over the
 // function type are monomorphized per op and dtype, with no dispatch in their loops.
 // ---------------------------------------------------------------------------------------------
 
@@ -121,20 +122,6 @@ pub trait Arith: Copy + PartialOrd + 'static {
     fn max(a: Self, b: Self) -> Self;
     fn neg(a: Self) -> Self;
     fn abs(a: Self) -> Self;
-}
-
-/// The float-only functions (`f32`, `f64`).
-pub trait FloatOps: Arith + crate::ops::math::FloatMath {
-    fn pow(a: Self, b: Self) -> Self;
-    fn exp(a: Self) -> Self;
-    fn log(a: Self) -> Self;
-    fn sqrt(a: Self) -> Self;
-    fn tanh(a: Self) -> Self;
-    fn sin(a: Self) -> Self;
-    fn cos(a: Self) -> Self;
-    fn floor(a: Self) -> Self;
-    fn ceil(a: Self) -> Self;
-    fn round(a: Self) -> Self;
 }
 
 /// Bitwise ops on integers, logical ops on `bool`.

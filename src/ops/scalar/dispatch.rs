@@ -1,9 +1,8 @@
 //! From an op and a dtype to the typed function: the visitor traits, the per-dtype op tables of
 //! [`Elem`], and the run-time dtype dispatch ([`with_dtype`], [`with_convert`]).
 
-use super::{
-    cmp_eq, cmp_ge, cmp_gt, cmp_le, cmp_lt, cmp_ne, Arith, CastTo, FloatOps, Logic, Shift,
-};
+use super::float::{float_binary, float_unary};
+use super::{cmp_eq, cmp_ge, cmp_gt, cmp_le, cmp_lt, cmp_ne, Arith, CastTo, Logic, Shift};
 use crate::ops::{BinaryOp, CmpOp, ReduceOp, UnaryOp};
 use crate::tensor::{Element, Scalar};
 use crate::types::DType;
@@ -78,7 +77,7 @@ macro_rules! define_elem {
 
 crate::for_each_dtype!(define_elem!());
 
-fn arith_unary<T: Arith, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out> {
+pub(super) fn arith_unary<T: Arith, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out> {
     match op {
         UnaryOp::Neg => Some(v.visit(T::neg)),
         UnaryOp::Abs => Some(v.visit(T::abs)),
@@ -86,23 +85,7 @@ fn arith_unary<T: Arith, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out
     }
 }
 
-fn float_unary<T: FloatOps, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out> {
-    Some(match op {
-        UnaryOp::Exp => v.visit(T::exp),
-        UnaryOp::Log => v.visit(T::log),
-        UnaryOp::Sqrt => v.visit(T::sqrt),
-        UnaryOp::Tanh => v.visit(T::tanh),
-        UnaryOp::Sin => v.visit(T::sin),
-        UnaryOp::Cos => v.visit(T::cos),
-        UnaryOp::Floor => v.visit(T::floor),
-        UnaryOp::Ceil => v.visit(T::ceil),
-        UnaryOp::Round => v.visit(T::round),
-        UnaryOp::Neg | UnaryOp::Abs => return arith_unary(op, v),
-        _ => return crate::ops::math::float_unary(op, v),
-    })
-}
-
-fn arith_binary<T: Arith, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
+pub(super) fn arith_binary<T: Arith, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
     Some(match op {
         BinaryOp::Add => v.visit(T::add),
         BinaryOp::Sub => v.visit(T::sub),
@@ -130,14 +113,6 @@ fn int_binary<T: Arith + Logic + Shift, V: BinaryVisitor<T>>(op: BinaryOp, v: V)
         BinaryOp::ShrLogical => Some(v.visit(T::shr_logical)),
         BinaryOp::ShrArith => Some(v.visit(T::shr_arith)),
         BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => logic_binary(op, v),
-        _ => arith_binary(op, v),
-    }
-}
-
-fn float_binary<T: FloatOps, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
-    match op {
-        BinaryOp::Pow => Some(v.visit(T::pow)),
-        BinaryOp::Atan2 => crate::ops::math::float_binary(op, v),
         _ => arith_binary(op, v),
     }
 }

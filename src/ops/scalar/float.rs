@@ -1,10 +1,27 @@
-//! The float definitions: `f32` and `f64` (IEEE 754-2019 `minimum`/`maximum`, the
-//! `extern "C"` transcendental functions), and `f16`/`bf16` computed in `f32` and rounded once.
+//! The float definitions: the float-only functions ([`FloatOps`]) of `f32` and `f64` (IEEE
+//! 754-2019 `minimum`/`maximum`, the `extern "C"` transcendental functions) and of `f16`/`bf16`
+//! (computed in `f32`, rounded once), and the tables that hand them to the kernels.
 
+use super::dispatch::{arith_binary, arith_unary};
 use super::{
     cos_f32, cos_f64, exp_f32, exp_f64, log_f32, log_f64, pow_f32, pow_f64, rem_f32, rem_f64,
-    sin_f32, sin_f64, tanh_f32, tanh_f64, Arith, FloatOps,
+    sin_f32, sin_f64, tanh_f32, tanh_f64, Arith, BinaryVisitor, UnaryVisitor,
 };
+use crate::ops::{BinaryOp, UnaryOp};
+
+/// The float-only functions (`f32`, `f64`).
+pub trait FloatOps: Arith + crate::ops::math::FloatMath {
+    fn pow(a: Self, b: Self) -> Self;
+    fn exp(a: Self) -> Self;
+    fn log(a: Self) -> Self;
+    fn sqrt(a: Self) -> Self;
+    fn tanh(a: Self) -> Self;
+    fn sin(a: Self) -> Self;
+    fn cos(a: Self) -> Self;
+    fn floor(a: Self) -> Self;
+    fn ceil(a: Self) -> Self;
+    fn round(a: Self) -> Self;
+}
 
 macro_rules! float_ops {
     ($t:ident, $pow:ident, $rem:ident, $exp:ident, $log:ident, $tanh:ident, $sin:ident, $cos:ident) => {
@@ -258,3 +275,30 @@ macro_rules! half_ops {
 
 half_ops!(half::f16);
 half_ops!(half::bf16);
+
+/// The table of float unary ops: an op added here and to [`FloatOps`] needs nothing else
+/// in `ops::scalar`.
+pub(super) fn float_unary<T: FloatOps, V: UnaryVisitor<T>>(op: UnaryOp, v: V) -> Option<V::Out> {
+    Some(match op {
+        UnaryOp::Exp => v.visit(T::exp),
+        UnaryOp::Log => v.visit(T::log),
+        UnaryOp::Sqrt => v.visit(T::sqrt),
+        UnaryOp::Tanh => v.visit(T::tanh),
+        UnaryOp::Sin => v.visit(T::sin),
+        UnaryOp::Cos => v.visit(T::cos),
+        UnaryOp::Floor => v.visit(T::floor),
+        UnaryOp::Ceil => v.visit(T::ceil),
+        UnaryOp::Round => v.visit(T::round),
+        UnaryOp::Neg | UnaryOp::Abs => return arith_unary(op, v),
+        _ => return crate::ops::math::float_unary(op, v),
+    })
+}
+
+/// The table of float binary ops.
+pub(super) fn float_binary<T: FloatOps, V: BinaryVisitor<T>>(op: BinaryOp, v: V) -> Option<V::Out> {
+    match op {
+        BinaryOp::Pow => Some(v.visit(T::pow)),
+        BinaryOp::Atan2 => crate::ops::math::float_binary(op, v),
+        _ => arith_binary(op, v),
+    }
+}
