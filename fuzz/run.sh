@@ -33,7 +33,9 @@ fi
 for t in "${targets[@]}"; do
   seed "$t"
   echo "== $t for ${seconds}s"
-  # -rss_limit_mb bounds the process: a run that allocates past it is a finding.
-  cargo fuzz run "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 \
+  # -a keeps debug assertions and overflow checks on, so arithmetic that overflows on some
+  # input is a finding; -rss_limit_mb bounds the process: a run that allocates past it is one
+  # too.
+  cargo fuzz run -a "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 \
     -print_final_stats=1 2>&1 | tail -n 40
 done

@@ -473,86 +473,9 @@ fn text_form_round_trips() {
     }
 }
 
-fn verify_err(src: &str) -> String {
-    let m = parse_module(src).unwrap_or_else(|e| panic!("{e}"));
-    verify_function(&m.funcs[0]).unwrap_err().to_string()
-}
-
-#[test]
-fn verifier_rejects_malformed_regions() {
-    let cases = [
-        // The region uses a value of the enclosing function.
-        (
-            "func @f(%x: f32[3], %y: f32) -> f32 {
-  %z = const 0.0 : f32
-  %r = reduce %x, %z dims=[0] : f32 (%a: f32, %b: f32) {
-    %s = add %a, %y : f32
-    yield %s
-  }
-  return %r
-}",
-            "not visible",
-        ),
-        // Region arguments of the wrong type.
-        (
-            "func @f(%x: f32[3]) -> f32 {
-  %z = const 0.0 : f32
-  %r = reduce %x, %z dims=[0] : f32 (%a: f32, %b: i32) {
-    yield %a
-  }
-  return %r
-}",
-            "the region takes",
-        ),
-        // A comparator that yields a float.
-        (
-            "func @f(%x: f32[3]) -> f32[3] {
-  %r = sort %x dim=0 stable=1 : f32[3] (%a: f32, %b: f32) {
-    yield %a
-  }
-  return %r
-}",
-            "expected",
-        ),
-        // A tensor op inside the region.
-        (
-            "func @f(%x: f32[3]) -> f32 {
-  %z = const 0.0 : f32
-  %r = reduce %x, %z dims=[0] : f32 (%a: f32, %b: f32) {
-    %t = broadcast %a dims=[] : f32[2]
-    yield %a
-  }
-  return %r
-}",
-            "rank 0",
-        ),
-        // A declared result of the wrong shape.
-        (
-            "func @f(%x: f32[3,2]) -> f32 {
-  %z = const 0.0 : f32
-  %r = reduce %x, %z dims=[0] : f32 (%a: f32, %b: f32) {
-    yield %a
-  }
-  return %r
-}",
-            "gives",
-        ),
-        // A scatter whose index vector does not match its dimension map.
-        (
-            "func @f(%x: f32[4], %i: i32[2,2], %u: f32[2]) -> f32[4] {
-  %r = scatter %x, %i, %u inserted_window_dims=[0] scatter_dims_to_operand_dims=[0] index_vector_dim=1 : f32[4] (%a: f32, %b: f32) {
-    yield %b
-  }
-  return %r
-}",
-            "index vector",
-        ),
-    ];
-    for (src, want) in cases {
-        let e = verify_err(src);
-        assert!(e.contains(want), "expected '{want}' in: {e}");
-    }
-}
+// Malformed regions (a use of an outer value, argument types, a non-bool comparator, a tensor
+// op inside, a result of the wrong shape, a scatter index vector that does not match) are the
+// files `tests/ir/verify_23_*.gir` to `verify_28_*.gir`, checked by `tests/filetests.rs`.
 
 #[test]
 fn builder_argmax_sort_cumsum_and_at_in_both_executors() {
