@@ -86,6 +86,7 @@ pub(crate) fn run_op(
     })?;
     ty.check_size()
         .map_err(|m| op_error(scope, &op.name(), loc, m))?;
+    crate::limits::check_eager_allocation(scope, ty.num_elements() * ty.dtype.size_bytes())?;
     // Checked just above: the kernel need not run the type rule again.
     kernels::eval_verified(op, args, &ty)
 }

@@ -79,8 +79,8 @@ pub enum RunError {
         needed: usize,
         limit: usize,
     },
-    /// The memory a run needs besides its inputs and outputs could not be allocated.
-    #[error("cannot allocate {bytes} bytes of scratch memory for a run of @{func}")]
+    /// The system refused memory a run needed (scratch, a result, an intermediate tensor).
+    #[error("cannot allocate {bytes} bytes for a run of @{func}: the system refused the memory")]
     OutOfMemory { func: String, bytes: usize },
 }
 

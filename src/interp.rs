@@ -23,7 +23,7 @@ mod prepare;
 
 use crate::error::{Error, RunError};
 use crate::ir::{Function, Inst};
-use crate::limits::{RunOptions, RunState, Stop};
+use crate::limits::{probe_allocation, RunOptions, RunState, Stop};
 use crate::ops::region::{Body, RegionOp};
 use crate::ops::scalar::{reg_to_scalar, scalar_to_reg};
 use crate::ops::{kernels, region_kernels, Op};
@@ -271,24 +271,26 @@ impl Interpreter {
                 }
                 Instr::Jump { target } => pc = *target as usize,
                 Instr::Kernel(k) => {
+                    let bytes = match k.dst {
+                        Dst::Tensor(_) => k.ty.num_elements() * k.ty.dtype.size_bytes(),
+                        Dst::Scalar(_) => 0,
+                    };
                     if opts.memory_limit().is_some() {
-                        let bytes = match k.dst {
-                            Dst::Tensor(_) => k.ty.num_elements() * k.ty.dtype.size_bytes(),
-                            Dst::Scalar(_) => 0,
-                        };
                         opts.check_memory(&self.func, held_bytes(&t).saturating_add(bytes))?;
                     }
+                    probe_allocation(&self.func, bytes)?;
                     self.run_kernel(k, inputs, &mut s, &mut t)?
                 }
                 Instr::Region(k) => {
+                    let bytes: usize = k
+                        .tys
+                        .iter()
+                        .map(|t| t.num_elements() * t.dtype.size_bytes())
+                        .sum();
                     if opts.memory_limit().is_some() {
-                        let bytes: usize = k
-                            .tys
-                            .iter()
-                            .map(|t| t.num_elements() * t.dtype.size_bytes())
-                            .sum();
                         opts.check_memory(&self.func, held_bytes(&t).saturating_add(bytes))?;
                     }
+                    probe_allocation(&self.func, bytes)?;
                     self.run_region(k, inputs, &mut s, &mut t)?
                 }
                 Instr::Move { src, dst } => {

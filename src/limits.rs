@@ -23,6 +23,7 @@
 //! when it reaches zero, or on every back-edge of a tensor loop. That function does all the counting and clock reading, so the two executors
 //! cannot drift apart; compiled code calls it through `graphjit_back_edge`.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -373,4 +374,73 @@ mod tests {
         let far = RunOptions::new().with_timeout(Duration::MAX);
         assert_eq!(far.deadline(), None);
     }
+}
+
+/// Allocations of at least this many bytes are probed by [`probe_allocation`]; smaller ones
+/// cannot fail in a way a run could report (the allocator would fail on its own metadata first).
+pub const PROBE_BYTES: usize = 1 << 20;
+
+/// Asks the system for `bytes` and gives them back at once, so that a kernel about to allocate
+/// a large result learns that the system refuses it as [`RunError::OutOfMemory`] instead of
+/// the process aborting inside the kernel's `Vec` (Rust's infallible allocation aborts). The
+/// interpreter's and eager ops' kernels build their results with plain `Vec`s; this probe
+/// stands in front of them. Compiled runs allocate their outputs and scratch fallibly
+/// themselves. On Linux with overcommit, what the system refuses is a request beyond what
+/// memory and swap could ever hold; memory that runs out later is the kernel's OOM killer's.
+pub fn probe_allocation(func: &str, bytes: usize) -> Result<(), RunError> {
+    if bytes < PROBE_BYTES {
+        return Ok(());
+    }
+    let mut v: Vec<u8> = Vec::new();
+    v.try_reserve_exact(bytes)
+        .map_err(|_| RunError::OutOfMemory {
+            func: func.to_string(),
+            bytes,
+        })
+}
+
+thread_local! {
+    /// The memory limit of eager ops on this thread (see [`with_eager_memory_limit`]).
+    static EAGER_LIMIT: Cell<Option<usize>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with every eager op on this thread (eager tensors, and traced functions running
+/// eagerly) refused with [`RunError::MemoryLimit`] when the result it would allocate is larger
+/// than `bytes`. Eager ops cannot see which tensors their caller still holds, so each result is
+/// counted on its own: the limit bounds every single allocation, not their sum. Scopes nest;
+/// the innermost limit applies, and the previous one is restored when `f` returns or unwinds.
+///
+/// ```
+/// use graphjit::limits::with_eager_memory_limit;
+/// use graphjit::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32; 1024], vec![1024])?;
+/// // 4 KiB results fit in 8 KiB; 2 KiB do not.
+/// assert!(with_eager_memory_limit(8 << 10, || &x * 2.0).is_ok());
+/// assert!(with_eager_memory_limit(2 << 10, || &x * 2.0).is_err());
+/// # Ok::<(), graphjit::Error>(())
+/// ```
+pub fn with_eager_memory_limit<R>(bytes: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<usize>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EAGER_LIMIT.with(|l| l.set(self.0));
+        }
+    }
+    let _restore = Restore(EAGER_LIMIT.with(|l| l.replace(Some(bytes))));
+    f()
+}
+
+/// The check eager ops make before allocating a result of `bytes`: within this thread's eager
+/// limit, and available from the system.
+pub(crate) fn check_eager_allocation(scope: &str, bytes: usize) -> Result<(), RunError> {
+    if let Some(limit) = EAGER_LIMIT.with(Cell::get) {
+        if bytes > limit {
+            return Err(RunError::MemoryLimit {
+                func: scope.to_string(),
+                needed: bytes,
+                limit,
+            });
+        }
+    }
+    probe_allocation(scope, bytes)
 }

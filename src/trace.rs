@@ -44,6 +44,7 @@ use crate::graph::promote::{op_error, where_};
 use crate::graph::shared_compiler;
 use crate::ir::{Function, Value};
 use crate::jit::{Compiler, Executable};
+use crate::limits::RunOptions;
 use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Element, Tensor};
 use crate::types::{DType, TensorType};
@@ -353,6 +354,7 @@ pub struct TracedFn<F> {
     name: String,
     f: F,
     compiler: Arc<Compiler>,
+    options: RunOptions,
     plans: RefCell<HashMap<Vec<TensorType>, Plan>>,
     stats: Cell<TraceStats>,
 }
@@ -366,6 +368,7 @@ where
         name: "traced".to_string(),
         f,
         compiler: shared_compiler(),
+        options: RunOptions::default(),
         plans: RefCell::new(HashMap::new()),
         stats: Cell::new(TraceStats::default()),
     }
@@ -387,17 +390,36 @@ where
         self
     }
 
+    /// Runs every call under `options`: compiled calls with all of its limits, eager calls
+    /// (the first call of each signature, and signatures that fell back) with its memory
+    /// limit applied to each op's result (see [`crate::limits::with_eager_memory_limit`]);
+    /// Rust loops around eager ops are the caller's, so iteration limits and deadlines apply
+    /// only to compiled calls.
+    pub fn with_options(mut self, options: RunOptions) -> TracedFn<F> {
+        self.options = options;
+        self
+    }
+
     /// Runs the function: compiled when this signature's trace was static, eagerly
     /// otherwise; the first call of a signature traces.
     #[track_caller]
     pub fn call(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         let loc = Location::caller();
+        match self.options.memory_limit() {
+            Some(bytes) => {
+                crate::limits::with_eager_memory_limit(bytes, || self.call_at(inputs, loc))
+            }
+            None => self.call_at(inputs, loc),
+        }
+    }
+
+    fn call_at(&self, inputs: &[Tensor], loc: Loc) -> Result<Vec<Tensor>> {
         let sig: Vec<TensorType> = inputs.iter().map(Tensor::ty).collect();
         let plan = self.plans.borrow().get(&sig).cloned();
         match plan {
             Some(Plan::Compiled(exe, _)) => {
                 self.count(|s| s.cache_hits += 1);
-                exe.run(inputs)
+                exe.run_with(inputs, &self.options)
             }
             Some(Plan::Eager(_)) => {
                 self.count(|s| s.fallbacks += 1);

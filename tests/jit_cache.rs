@@ -1,6 +1,6 @@
 //! The compile cache's bound: LRU eviction by entries and by code bytes, its statistics, code
 //! freed once the last holder of an evicted executable lets go, and one compile per function
-//! under concurrent requests.
+//! under concurrent requests, while different functions compile in parallel.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -127,4 +127,51 @@ fn concurrent_requests_for_one_function_compile_it_once() {
     let s = c.stats();
     // One compile for the shared function, one for each of the 4 others.
     assert_eq!((s.compilations, s.hits, s.entries), (5, 3, 5), "{s:?}");
+}
+
+/// A chain of `n` dependent adds: slow to compile, quick to check.
+fn long_chain(n: usize) -> Function {
+    let mut text = String::from("func @chain(%x: i32) -> i32 {\n  %v0 = add %x, %x : i32\n");
+    for i in 1..n {
+        text.push_str(&format!("  %v{i} = add %v{}, %x : i32\n", i - 1));
+    }
+    text.push_str(&format!("  return %v{}\n}}\n", n - 1));
+    parse_function(&text).unwrap()
+}
+
+#[test]
+fn a_small_compile_is_not_blocked_by_a_long_one() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let c = Arc::new(Compiler::default());
+    let started = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicBool::new(false));
+    let big = {
+        let (c, started, done) = (Arc::clone(&c), Arc::clone(&started), Arc::clone(&done));
+        thread::spawn(move || {
+            let f = long_chain(20_000);
+            started.store(true, Ordering::SeqCst);
+            let exe = c.compile(&f).unwrap();
+            done.store(true, Ordering::SeqCst);
+            // x + 20,000 x, wrapping as i32 does.
+            exe.run(&[Tensor::scalar(3i32)]).unwrap()[0]
+                .to_scalar::<i32>()
+                .unwrap()
+        })
+    };
+    while !started.load(Ordering::SeqCst) {
+        thread::yield_now();
+    }
+    // Let the long compile take the cache's lock and start; if compiling held that lock,
+    // the small compile below would wait for the whole long one.
+    thread::sleep(Duration::from_millis(20));
+    assert_eq!(run(&c, 7, 1), 8);
+    let overlapped = !done.load(Ordering::SeqCst);
+    assert_eq!(big.join().unwrap(), 3 * 20_001);
+    assert!(
+        overlapped,
+        "the small function's compile finished only after the 20,000-op one"
+    );
+    assert_eq!(c.stats().compilations, 2);
 }

@@ -1,6 +1,7 @@
 //! Memory budgets: a run that needs more than `RunOptions::with_memory_limit` stops with
 //! `RunError::MemoryLimit` before allocating, in both executors, and the executor runs normally
-//! afterwards; the same program under a larger budget (or none) runs.
+//! afterwards; the same program under a larger budget (or none) runs. Eager ops and traced
+//! functions keep their limits too, and memory the system refuses is an error, not an abort.
 
 use graphjit::error::{Error, RunError};
 use graphjit::interp::Interpreter;
@@ -112,4 +113,85 @@ fn loop_carried_tensors_count_in_both_executors() {
     let expected = Tensor::scalar(n as f32);
     assert_eq!(exe.run(&args).unwrap()[0], expected);
     assert_eq!(interp.run(&args).unwrap()[0], expected);
+}
+
+#[test]
+fn eager_ops_refuse_results_over_the_eager_limit() {
+    use graphjit::limits::with_eager_memory_limit;
+    let x = Tensor::from_vec(vec![1.5f32; 1024], vec![1024]).unwrap();
+    // Each result is 4 KiB.
+    let over = with_eager_memory_limit(4095, || &x * 2.0);
+    match over {
+        Err(Error::Run(RunError::MemoryLimit { needed, limit, .. })) => {
+            assert_eq!((needed, limit), (4096, 4095))
+        }
+        other => panic!("expected a memory-limit error, got {other:?}"),
+    }
+    let within = with_eager_memory_limit(4096, || &x * 2.0).unwrap();
+    assert_eq!(within.as_slice::<f32>().unwrap(), &[3.0f32; 1024][..]);
+    // Scopes nest and are restored: outside every scope nothing is refused.
+    let nested = with_eager_memory_limit(1 << 20, || {
+        let inner = with_eager_memory_limit(16, || x.reduce(graphjit::ops::ReduceOp::Sum, &[0]));
+        (inner.is_ok(), (&x + 1.0).is_ok())
+    });
+    assert_eq!(nested, (true, true), "a 4-byte sum fits 16 bytes");
+    let refused_inside =
+        with_eager_memory_limit(1 << 20, || with_eager_memory_limit(16, || &x + 1.0));
+    assert!(refused_inside.is_err());
+    assert!((&x + 1.0).is_ok());
+}
+
+#[test]
+fn traced_functions_apply_their_memory_limit_to_eager_and_compiled_calls() {
+    let double = |xs: &[graphjit::Traced]| Ok(vec![(&xs[0] * 2.0)?]);
+    let x = Tensor::from_vec(vec![1.0f32; 1024], vec![1024]).unwrap();
+    // The first call traces, running the ops eagerly: the 4 KiB result is over 1 KiB.
+    let tight = graphjit::function(double).with_options(RunOptions::new().with_memory_limit(1024));
+    assert!(is_memory_limit(tight.call(std::slice::from_ref(&x)), 1024));
+    // Within the limit, the trace runs and the second call is compiled, with the same limit.
+    let loose = graphjit::function(double).with_options(RunOptions::new().with_memory_limit(MIB));
+    let first = loose.call(std::slice::from_ref(&x)).unwrap();
+    let second = loose.call(std::slice::from_ref(&x)).unwrap();
+    assert_eq!(first, second);
+    assert_eq!(loose.stats().cache_hits, 1);
+    assert_eq!(first[0].as_slice::<f32>().unwrap(), &[2.0f32; 1024][..]);
+}
+
+/// Runs `graphjit run` on `prog` under an address-space limit of `kib` KiB.
+fn run_cli_with_address_limit(prog: &str, kib: u64, extra: &[&str]) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!("graphjit-oom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.gir");
+    std::fs::write(&file, prog).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_graphjit"))
+        .arg("run")
+        .arg(&file)
+        .arg("1.5")
+        .args(extra)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+#[test]
+fn memory_the_system_refuses_is_an_error_not_an_abort() {
+    // A 1 GiB result (2^28 f32) under a 768 MiB address-space limit: the allocation must fail
+    // as an error in both executors, before any kernel touches it.
+    let n = 1usize << 28;
+    let prog = format!(
+        "func @big(%x: f32) -> f32[{n}] {{\n  %b = broadcast %x dims=[] : f32[{n}]\n  return %b\n}}\n"
+    );
+    for extra in [&[][..], &["--interp"][..]] {
+        let out = run_cli_with_address_limit(&prog, 768 << 10, extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}: {stderr}");
+        assert!(
+            stderr.contains("cannot allocate 1073741824 bytes") && stderr.contains("@big"),
+            "{extra:?}: {stderr}"
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! Conversions between NumPy arrays and graphjit tensors, and the checks that make a bad array
 //! a Python exception naming the argument and what is wrong with it.
 
-use graphjit::{DType, Data, Tensor, TensorType};
+use graphjit::{DType, Data, Tensor, TensorMut, TensorRef, TensorType};
 use numpy::ndarray::{Array, IxDyn};
 use numpy::npyffi::flags::NPY_ARRAY_WRITEABLE;
 use numpy::prelude::*;
@@ -305,4 +305,89 @@ pub fn refill(arr: &Bound<'_, PyUntypedArray>, t: &mut Tensor) -> PyResult<bool>
         }
     }
     Ok(true)
+}
+
+/// The address and byte length of an array's memory.
+fn array_memory(arr: &Bound<'_, PyUntypedArray>) -> (usize, usize) {
+    let itemsize = arr.dtype().itemsize();
+    // SAFETY: reading the data pointer of a live array object.
+    let ptr = unsafe { (*arr.as_array_ptr()).fields.data } as usize;
+    (ptr, arr.len() * itemsize)
+}
+
+/// Whether an array is one compiled code can use in place as a value of type `ty`: exactly the
+/// dtype and shape, C-contiguous, in native byte order. Alignment and bool bytes are checked by
+/// `TensorRef`/`TensorMut` themselves.
+fn usable_in_place(arr: &Bound<'_, PyUntypedArray>, ty: &TensorType) -> bool {
+    let descr = arr.dtype();
+    dtype_name(&descr)
+        .ok()
+        .and_then(|n| DType::from_name(&n))
+        .is_some_and(|d| d == ty.dtype)
+        && descr.is_native_byteorder() != Some(false)
+        && arr.is_c_contiguous()
+        && arr.shape() == ty.shape.as_slice()
+}
+
+/// A borrowed view of `arr` as an input of type `ty`, which compiled code reads in place; `None`
+/// when the array cannot be used as it is (the caller then copies it, which also produces the
+/// error message for arrays that are wrong rather than merely laid out differently).
+///
+/// While the GIL is released for the run, another Python thread may write to the array, as
+/// with any NumPy operation that releases the GIL; compiled code then reads old or new values,
+/// never outside the array. The array cannot be freed or resized meanwhile: the caller holds a
+/// reference to it, and NumPy refuses to resize an array that is referenced.
+pub fn borrowed_input<'a>(
+    arr: &'a Bound<'_, PyUntypedArray>,
+    ty: &TensorType,
+) -> Option<TensorRef<'a>> {
+    if !usable_in_place(arr, ty) {
+        return None;
+    }
+    let (ptr, len) = array_memory(arr);
+    if len == 0 {
+        return None;
+    }
+    // SAFETY: a C-contiguous array of this dtype and shape owns `len` readable bytes at `ptr`,
+    // alive as long as the borrowed `arr` (see above for concurrent writers).
+    let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len) };
+    TensorRef::from_bytes(ty.dtype, &ty.shape, bytes).ok()
+}
+
+/// A borrowed writable view of `arr`, already accepted by [`check_output`], as result `ty`;
+/// `None` when it cannot be written in place. The caller must make sure no other view of the
+/// same memory (an input, another output) is in use during the run: see [`overlapping`].
+pub fn borrowed_output<'a>(
+    arr: &'a Bound<'_, PyUntypedArray>,
+    ty: &TensorType,
+) -> Option<TensorMut<'a>> {
+    if !usable_in_place(arr, ty) {
+        return None;
+    }
+    let (ptr, len) = array_memory(arr);
+    if len == 0 {
+        return None;
+    }
+    // SAFETY: as in `borrowed_input`; `check_output` found the array writable, and the caller
+    // has ruled out other views of this memory for the run.
+    let bytes = unsafe { std::slice::from_raw_parts_mut(ptr as *mut u8, len) };
+    TensorMut::from_bytes(ty.dtype, &ty.shape, bytes).ok()
+}
+
+/// Whether any output array shares memory with an input array or with another output (the
+/// same array passed twice, or views of one buffer), in which case results cannot be written
+/// in place while the inputs are read in place.
+pub fn overlapping(
+    inputs: &[Bound<'_, PyUntypedArray>],
+    outputs: &[Bound<'_, PyUntypedArray>],
+) -> bool {
+    let range = |a: &Bound<'_, PyUntypedArray>| {
+        let (p, n) = array_memory(a);
+        (p, p + n)
+    };
+    let meets = |(a0, a1): (usize, usize), (b0, b1): (usize, usize)| a0 < b1 && b0 < a1;
+    outputs.iter().enumerate().any(|(i, o)| {
+        let r = range(o);
+        inputs.iter().any(|x| meets(r, range(x))) || outputs[..i].iter().any(|p| meets(r, range(p)))
+    })
 }

@@ -8,13 +8,15 @@ use graphjit::interp::Interpreter;
 use graphjit::ir::{self, Function as IrFunction};
 use graphjit::jit::{self, Compiler, Executable, JitOptions};
 use graphjit::ops::Op;
-use graphjit::Tensor;
+use graphjit::{Tensor, TensorRef};
+use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::{
-    array_from_tensor, as_array, check_output, copy_into, refill, tensor_from_array, to_array,
+    array_from_tensor, as_array, borrowed_input, borrowed_output, check_output, copy_into,
+    overlapping, refill, tensor_from_array, to_array,
 };
 use crate::errors::to_py;
 use crate::run::{run_limited, CancelToken, Limits};
@@ -106,9 +108,9 @@ impl Function {
         Ok(self.interp.get_or_init(|| i))
     }
 
-    /// Converts the positional arguments, checking their count first so that a missing
+    /// The positional arguments as NumPy arrays, checking their count first so that a missing
     /// argument is reported as such rather than as a type error.
-    fn inputs(&self, args: &Bound<'_, PyTuple>) -> PyResult<Vec<Tensor>> {
+    fn arrays<'py>(&self, args: &Bound<'py, PyTuple>) -> PyResult<Vec<Bound<'py, PyUntypedArray>>> {
         let params = self.func.param_types();
         if args.len() != params.len() {
             return Err(PyTypeError::new_err(format!(
@@ -118,11 +120,24 @@ impl Function {
                 args.len()
             )));
         }
-        let arrays = args
-            .iter()
+        args.iter()
             .zip(&params)
             .map(|(a, ty)| to_array(&a, Some(ty)))
-            .collect::<PyResult<Vec<_>>>()?;
+            .collect()
+    }
+
+    /// Borrowed views of the arrays for compiled code to read in place, when every one can be
+    /// used as it is.
+    fn borrowed<'a>(&self, arrays: &'a [Bound<'_, PyUntypedArray>]) -> Option<Vec<TensorRef<'a>>> {
+        arrays
+            .iter()
+            .zip(&self.func.param_types())
+            .map(|(a, ty)| borrowed_input(a, ty))
+            .collect()
+    }
+
+    /// Copies the arrays into tensors (into buffers of an earlier call where they fit).
+    fn tensors(&self, arrays: &[Bound<'_, PyUntypedArray>]) -> PyResult<Vec<Tensor>> {
         let pooled = lock(&self.in_pool).pop();
         if let Some(mut bufs) = pooled {
             let mut reused = true;
@@ -143,6 +158,12 @@ impl Function {
             .collect()
     }
 
+    /// Converts the positional arguments into tensors (for the interpreter).
+    fn inputs(&self, args: &Bound<'_, PyTuple>) -> PyResult<Vec<Tensor>> {
+        let arrays = self.arrays(args)?;
+        self.tensors(&arrays)
+    }
+
     fn results<'py>(&self, py: Python<'py>, outs: Vec<Tensor>) -> PyResult<Bound<'py, PyAny>> {
         let mut arrays = outs
             .into_iter()
@@ -159,6 +180,8 @@ impl Function {
 impl Function {
     /// Runs the compiled code on NumPy arrays (or Python numbers for scalar parameters) and
     /// returns a NumPy array, or a tuple of them when the function has several results.
+    /// C-contiguous, aligned arrays of the parameter's dtype and shape are read in place,
+    /// without a copy.
     #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None))]
     fn __call__<'py>(
         &self,
@@ -170,10 +193,18 @@ impl Function {
         max_memory: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
-        let inputs = self.inputs(args)?;
+        let arrays = self.arrays(args)?;
         let exe = self.executable(py)?;
-        let outs = run_limited(py, self.has_loop, &limits, |o| exe.run_with(&inputs, o));
-        recycle(&self.in_pool, inputs);
+        // Arrays of the right dtype and layout are read in place; others are copied.
+        let outs = match self.borrowed(&arrays) {
+            Some(refs) => run_limited(py, self.has_loop, &limits, |o| exe.run_refs_with(&refs, o)),
+            None => {
+                let inputs = self.tensors(&arrays)?;
+                let outs = run_limited(py, self.has_loop, &limits, |o| exe.run_with(&inputs, o));
+                recycle(&self.in_pool, inputs);
+                outs
+            }
+        };
         self.results(py, outs?)
     }
 
@@ -198,7 +229,10 @@ impl Function {
     }
 
     /// Runs the compiled code and writes the results into `outputs`, NumPy arrays that must be
-    /// writable, C-contiguous and of exactly the results' dtypes and shapes.
+    /// writable, C-contiguous and of exactly the results' dtypes and shapes. Compiled code
+    /// reads the inputs and writes the outputs in place; when an output shares memory with an
+    /// input or another output, the run goes through copies instead, so the results are the
+    /// same.
     #[pyo3(signature = (inputs, outputs, max_iters=None, timeout=None, cancel=None, max_memory=None))]
     // PyO3 maps each keyword argument to a parameter, so the count follows the Python API.
     #[allow(clippy::too_many_arguments)]
@@ -215,7 +249,7 @@ impl Function {
         let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
         let ins = PyTuple::new(py, sequence(inputs, "inputs")?)?;
         let outs = sequence(outputs, "outputs")?;
-        let inputs = self.inputs(&ins)?;
+        let in_arrays = self.arrays(&ins)?;
         let results = &self.func.results;
         if outs.len() != results.len() {
             return Err(PyTypeError::new_err(format!(
@@ -236,6 +270,24 @@ impl Function {
             })
             .collect::<PyResult<Vec<_>>>()?;
         let exe = self.executable(py)?;
+        // In place when every array can be used as it is and no output shares memory with an
+        // input or another output; else through copies.
+        let refs = self.borrowed(&in_arrays);
+        let muts = match refs {
+            Some(_) if !overlapping(&in_arrays, &out_arrays) => out_arrays
+                .iter()
+                .zip(results)
+                .map(|(a, ty)| borrowed_output(a, ty))
+                .collect::<Option<Vec<_>>>(),
+            _ => None,
+        };
+        if let (Some(refs), Some(muts)) = (refs, muts) {
+            let muts = Mutex::new(muts);
+            return run_limited(py, self.has_loop, &limits, |o| {
+                exe.run_refs_into_with(&refs, &mut lock(&muts), o)
+            });
+        }
+        let inputs = self.tensors(&in_arrays)?;
         let pooled = lock(&self.out_pool).pop();
         let tensors =
             Mutex::new(pooled.unwrap_or_else(|| results.iter().map(Tensor::zeros).collect()));

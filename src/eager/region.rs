@@ -26,6 +26,12 @@ pub(crate) fn run_region(
         t.check_size()
             .map_err(|m| op_error(scope, op.name(), loc, m))?;
     }
+    let bytes: usize = sig
+        .results
+        .iter()
+        .map(|t| t.num_elements() * t.dtype.size_bytes())
+        .sum();
+    crate::limits::check_eager_allocation(scope, bytes)?;
     let out = region_kernels::eval(op, body, args, &sig.results)?;
     Ok((sig.results, out))
 }

@@ -229,6 +229,7 @@ impl Executable {
             .map(|t| t.num_elements() * t.dtype.size_bytes())
             .sum();
         opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
+        crate::limits::probe_allocation(&self.name, out_bytes)?;
         let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
         self.execute(
             inputs.iter().map(|t| t.data().as_ptr()),
@@ -284,6 +285,7 @@ impl Executable {
             .map(|t| t.num_elements() * t.dtype.size_bytes())
             .sum();
         opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
+        crate::limits::probe_allocation(&self.name, out_bytes)?;
         let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
         self.execute(
             inputs.iter().map(TensorRef::ptr),

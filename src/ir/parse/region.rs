@@ -2,7 +2,8 @@
 //! operands, attributes and result types as for any op, then its region arguments
 //! `(%a: f32, ...)`; the region itself is parsed by the caller like any other.
 
-use super::{Attr, AttrValue, Name, Parser};
+use super::attrs::{Attr, AttrValue};
+use super::{Name, Parser};
 use crate::error::ParseError;
 use crate::ir::lexer::{Tok, Token};
 use crate::ir::{Function, Inst, Region};
