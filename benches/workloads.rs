@@ -220,6 +220,11 @@ fn w8_w10(c: &mut Criterion) {
         })
     });
 
+    // W9 with the comparator `jnp.sort` emits: the key is computed by the region.
+    let f = load("ir/topk.gir", "sort_big_jnp");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W9 sort jnp comparator", &f, &ins);
+
     let f = load("ir/histogram.gir", "hist_big");
     let ins = inputs(&f, &["rand:u8[1048576]"]);
     bench_jit(c, "W10 histogram", &f, &ins);

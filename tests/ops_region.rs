@@ -251,6 +251,63 @@ fn jnp_sort_comparator_ties_signed_zeros_and_nans() {
 }
 
 #[test]
+fn jnp_sort_comparator_matches_a_stable_sort_of_canonical_keys() {
+    // The key is computed by the comparator (`-0` to `0`, every NaN to the canonical NaN),
+    // so the kernels run it per element and sort by it; ties must keep their input order,
+    // ascending (`lt.total`, as jnp.sort) and descending (`gt.total`).
+    let body = "%z = const 0.0 : f32
+    %e = eq %l, %z : bool
+    %l1 = select %e, %z, %l : f32
+    %n = ne %l, %l : bool
+    %q = const nan : f32
+    %l2 = select %n, %q, %l1 : f32
+    %e2 = eq %r, %z : bool
+    %r1 = select %e2, %z, %r : f32
+    %n2 = ne %r, %r : bool
+    %r2 = select %n2, %q, %r1 : f32
+    %c = CMP %l2, %r2 : bool
+    yield %c";
+    let canonical = |x: f32| {
+        if x == 0.0 {
+            0.0
+        } else if x.is_nan() {
+            f32::from_bits(0x7fc0_0000)
+        } else {
+            x
+        }
+    };
+    let mut rng = Rng(777);
+    for n in [0usize, 1, 2, 33, 500, 4097] {
+        for (cmp, descending) in [("lt.total", false), ("gt.total", true)] {
+            let src = SORT
+                .replace('N', &n.to_string())
+                .replace("BODY", &body.replace("CMP", cmp));
+            let x: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+            let idx: Vec<i32> = (0..n as i32).collect();
+            let out = both(&src, &[f32s(x.clone()), i32s(idx.clone(), &[n])]);
+            let mut want: Vec<(f32, i32)> = x.iter().cloned().zip(idx).collect();
+            // `sort_by` is stable: equal keys keep their input order.
+            want.sort_by(|a, b| {
+                let o = canonical(a.0).total_cmp(&canonical(b.0));
+                if descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+            let wb: Vec<u32> = want.iter().map(|p| p.0.to_bits()).collect();
+            let wi: Vec<i32> = want.iter().map(|p| p.1).collect();
+            assert_eq!(
+                out[1].as_slice::<i32>().unwrap(),
+                wi.as_slice(),
+                "{cmp} n={n}"
+            );
+            assert_eq!(bits(&out[0]), wb, "{cmp} n={n}");
+        }
+    }
+}
+
+#[test]
 fn sort_along_an_inner_dimension_sorts_each_row() {
     let src = "
 func @s(%x: i32[3,4]) -> i32[3,4] {

@@ -12,10 +12,19 @@ outputs, floats as exact bit patterns, plus JAX's lower+compile and run times). 
     tol ULPS             the largest distance in units in the last place allowed for floats
     in DTYPE SHAPE V...  an input: MLIR dtype, dims joined by 'x' ('-' for a scalar), values
     out DTYPE SHAPE V... an output; floats are hex bit patterns, integers decimal, bools 0/1
-    jax_compile_ms X     median of 5 runs of jax.jit(f).lower(*args).compile(), fresh each time
-    jax_run_us X         median run time of the compiled program on these inputs
+    jax_compile_ms X     median of COMPILE_REPS runs of jax.jit(f).lower(*args).compile(), each
+                         of a fresh function object so no JAX or XLA cache answers
+    jax_run_us X         median of RUN_REPS runs of the compiled program on these inputs, from
+                         Python (so it includes JAX's dispatch; the script prints that floor)
+
+`python3 tools/jax_fixtures.py --times-only [NAME...]` re-times JAX without rewriting anything
+else: it checks that the `.mlir` text and the `in`/`out` lines it would write are the ones in
+the repository (reporting each difference, writing neither) and replaces only the
+`jax_compile_ms` and `jax_run_us` lines, so the timings can be refreshed right before
+`cargo bench --bench stablehlo` on the same machine.
 """
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -26,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv-jax"
 OUT = ROOT / "tests" / "stablehlo"
+# Fresh compiles are slow (tens to hundreds of ms), runs fast; medians of odd counts.
+COMPILE_REPS = 9
+RUN_REPS = 101
 
 
 def ensure_venv():
@@ -42,10 +54,10 @@ def ensure_venv():
 
 ensure_venv()
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-from jax import lax  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
 assert jax.config.jax_enable_x64, "run with JAX_ENABLE_X64=1"
 
@@ -111,9 +123,13 @@ f64v = rng.standard_normal(16)
 i64v = rng.integers(-1000, 1000, 16)
 i32v = rng.integers(-1000, 1000, 16).astype(np.int32)
 
-EXP_NOTE = "XLA:CPU evaluates exp/log/tanh with its own polynomial approximations, graphjit with its own"
+EXP_NOTE = (
+    "XLA:CPU evaluates exp/log/tanh with its own polynomial approximations, graphjit with its own"
+)
 DOT_NOTE = "float matrix products: XLA (Eigen) and graphjit (matrixmultiply) accumulate in different orders and use FMA differently"
-FMA_NOTE = "XLA:CPU contracts a*b+c into a fused multiply-add under jit; graphjit rounds the product first"
+FMA_NOTE = (
+    "XLA:CPU contracts a*b+c into a fused multiply-add under jit; graphjit rounds the product first"
+)
 SUM_NOTE = "float sums: XLA and graphjit (16 lane-strided partial sums) add in different orders"
 
 
@@ -446,19 +462,69 @@ def private_call(x):
     return _helper(x) - _helper(x * 2.0)
 
 
+def measure(f, args):
+    """Medians in seconds: JAX's lower+compile of fresh functions, and a run of the program."""
+
+    def compile_fresh():
+        # A new function object each time, so jit's tracing and lowering caches miss.
+        jax.jit(lambda *a: f(*a)).lower(*args).compile()
+
+    compiled = jax.jit(f).lower(*args).compile()
+    compile_s = timed(compile_fresh, COMPILE_REPS)
+    run_s = timed(lambda: jax.block_until_ready(compiled(*args)), RUN_REPS)
+    return compile_s, run_s
+
+
+def time_lines(compile_s, run_s):
+    return [f"jax_compile_ms {compile_s * 1e3:.3f}", f"jax_run_us {run_s * 1e6:.3f}"]
+
+
+def differences(name, text, io_lines):
+    """What a full export would change in a fixture's `.mlir` text and `in`/`out` lines."""
+    mlir, io = OUT / f"{name}.mlir", OUT / f"{name}.io"
+    if not mlir.exists() or not io.exists():
+        return ["no recorded fixture"]
+    diffs = []
+    if mlir.read_text() != text:
+        diffs.append(".mlir text differs")
+    data = [ln for ln in io_lines if ln.startswith(("in ", "out "))]
+    recorded = [ln for ln in io.read_text().splitlines() if ln.startswith(("in ", "out "))]
+    if data != recorded:
+        diffs.append("inputs or outputs differ")
+    return diffs
+
+
+def retime(name, compile_s, run_s):
+    """Replaces (or appends) only the timing lines of a fixture's `.io` file."""
+    io = OUT / f"{name}.io"
+    keep = [
+        ln
+        for ln in io.read_text().splitlines()
+        if not ln.startswith(("jax_compile_ms ", "jax_run_us "))
+    ]
+    io.write_text("\n".join(keep + time_lines(compile_s, run_s)) + "\n")
+
+
 def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument(
+        "--times-only",
+        action="store_true",
+        help="re-time JAX and update only the jax_compile_ms/jax_run_us lines",
+    )
+    ap.add_argument("names", nargs="*", help="fixtures to export (default: all)")
+    opts = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    only = set(sys.argv[1:])
+    only = set(opts.names)
+    changed = []
     for name, f, args, note, tol, debug_info in PROGRAMS:
         if only and name not in only:
             continue
         args = tuple(jnp.asarray(a) for a in args)
         lowered = jax.jit(f).lower(*args)
         text = lowered.as_text(debug_info=debug_info)
-        compiled = lowered.compile()
-        outs = jax.tree_util.tree_leaves(compiled(*args))
-        compile_s = timed(lambda: jax.jit(lambda *a: f(*a)).lower(*args).compile(), 5)
-        run_s = timed(lambda: jax.block_until_ready(compiled(*args)), 50)
+        outs = jax.tree_util.tree_leaves(lowered.compile()(*args))
+        compile_s, run_s = measure(f, args)
         lines = []
         if note:
             lines.append(f"note {note}")
@@ -466,11 +532,26 @@ def main():
             lines.append(f"tol {tol}")
         lines += [f"in {encode(a)}" for a in args]
         lines += [f"out {encode(o)}" for o in outs]
-        lines.append(f"jax_compile_ms {compile_s * 1e3:.3f}")
-        lines.append(f"jax_run_us {run_s * 1e6:.3f}")
-        (OUT / f"{name}.mlir").write_text(text)
-        (OUT / f"{name}.io").write_text("\n".join(lines) + "\n")
+        if opts.times_only:
+            diffs = differences(name, text, lines)
+            if diffs:
+                changed.append(f"{name}: {', '.join(diffs)}")
+                if diffs == ["no recorded fixture"]:
+                    continue
+            retime(name, compile_s, run_s)
+        else:
+            (OUT / f"{name}.mlir").write_text(text)
+            (OUT / f"{name}.io").write_text("\n".join(lines + time_lines(compile_s, run_s)) + "\n")
         print(f"{name}: compile {compile_s * 1e3:.1f} ms, run {run_s * 1e6:.1f} us")
+    # JAX's run times are measured from Python: its dispatch of a trivial program is a floor
+    # under every one of them.
+    x = jnp.asarray(np.float32(1.0))
+    trivial = jax.jit(lambda v: v + 1.0).lower(x).compile()
+    floor_s = timed(lambda: jax.block_until_ready(trivial(x)), RUN_REPS)
+    print(f"JAX dispatch floor (jit of x + 1 on an f32 scalar): {floor_s * 1e6:.1f} us")
+    if changed:
+        print("not rewritten, a full export would change them (JAX " + jax.__version__ + "):")
+        print("\n".join("  " + c for c in changed))
 
 
 if __name__ == "__main__":

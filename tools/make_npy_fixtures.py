@@ -86,13 +86,9 @@ def main() -> None:
     write_version(OUT / "f32_v2_r2.npy", values("f32", SHAPES[2]), (2, 0))
     write_version(OUT / "f64_v3_r1.npy", values("f64", SHAPES[1]), (3, 0))
     # IEEE special values, whose bits must survive.
-    special = np.array(
-        [np.nan, -np.inf, np.inf, -0.0, 1e-45, 3.4028235e38], dtype=np.float32
-    )
+    special = np.array([np.nan, -np.inf, np.inf, -0.0, 1e-45, 3.4028235e38], dtype=np.float32)
     np.save(OUT / "f32_special.npy", special)
-    special16 = np.array(
-        [np.nan, -np.inf, np.inf, -0.0, 2.0**-24, 65504.0], dtype=np.float16
-    )
+    special16 = np.array([np.nan, -np.inf, np.inf, -0.0, 2.0**-24, 65504.0], dtype=np.float16)
     np.save(OUT / "f16_special.npy", special16)
     # Named arrays, stored and deflated.
     named = {

@@ -60,7 +60,10 @@ def samples(kind):
             xs.append(-1 + 10 ** random.uniform(-12, 3))
     elif kind == "erf":
         for _ in range(120):
-            xs.append(random.uniform(-6.5, 6.5) * (10 ** random.uniform(-6, 0) if random.random() < 0.3 else 1))
+            xs.append(
+                random.uniform(-6.5, 6.5)
+                * (10 ** random.uniform(-6, 0) if random.random() < 0.3 else 1)
+            )
     return xs
 
 

@@ -357,9 +357,13 @@ fn sort(body: &Body, args: &[&Tensor], dim: usize) -> Option<Vec<Data>> {
         perm.clear();
         perm.extend(0..len);
         if let Some((k, descending, slot)) = key {
-            let keys: Vec<i128> = if slot == 2 * k {
+            // (key, position) pairs, sorted as pairs: the sort reads contiguous memory
+            // rather than a key through each index, and as positions are unique an unstable
+            // sort gives exactly the stable sort's order (ties in increasing position, in
+            // both directions).
+            let mut keys: Vec<(i128, usize)> = if slot == 2 * k {
                 (0..len)
-                    .map(|i| args[k].get(at(i)).map(key_of))
+                    .map(|i| args[k].get(at(i)).map(|x| (key_of(x), i)))
                     .collect::<Option<_>>()?
             } else {
                 // The key is computed by the comparator from `lhs` alone: run it with
@@ -372,15 +376,17 @@ fn sort(body: &Body, args: &[&Tensor], dim: usize) -> Option<Vec<Data>> {
                         call.extend([x, x]);
                     }
                     run.run(&call)?;
-                    keys.push(key_of(*run.regs.get(slot)?));
+                    keys.push((key_of(*run.regs.get(slot)?), i));
                 }
                 keys
             };
             if descending {
-                perm.sort_by(|&a, &b| keys[b].cmp(&keys[a]));
+                keys.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
             } else {
-                perm.sort_by_key(|&a| keys[a]);
+                keys.sort_unstable();
             }
+            perm.clear();
+            perm.extend(keys.iter().map(|&(_, i)| i));
         } else {
             merge_sort(&mut perm, &mut |a, b| {
                 call.clear();

@@ -1,4 +1,4 @@
 in i64 - 3
 out i64 6x6 3 3 3 3 3 3 3 4 5 6 7 8 3 5 7 9 11 13 3 6 9 12 15 18 3 7 11 15 19 23 3 8 13 18 23 28
-jax_compile_ms 713.143
-jax_run_us 27.827
+jax_compile_ms 252.030
+jax_run_us 11.742

@@ -1,4 +1,4 @@
 in i64 - 10
 out i64 - 10
-jax_compile_ms 651.886
-jax_run_us 28.163
+jax_compile_ms 175.418
+jax_run_us 19.728

@@ -2,5 +2,5 @@ note XLA:CPU contracts a*b+c into a fused multiply-add under jit; graphjit round
 tol 4
 in f64 16 0xbfd63ff4fb8dd0fa 0x3fe1a585d84d78a3 0xbfd853ba993b884e 0x3fdc1812c0d7b03e 0x3fef58650cac854f 0xbfe1696089607beb 0x3ff3b39de530980f 0x3ff9f2e93c3751aa 0x3ff143c5ae13ceba 0x3ff2a5bc5d13287a 0x3ff18c7a6e9919d1 0x4002094bc665a949 0x3fc7ca4a4584d712 0x3f6112a37606f98d 0x3fe34ca7b0f8a966 0xbfed0fef359ecc7b
 out f64 16 0xbff8aa6d7be63013 0xbfea8a491f939ff5 0xbffa4ceef42c1ab6 0xbfed3046c6abb00a 0x3fd8fbedd2f57743 0xc002c7915aef7073 0x400179573ded663f 0x401d63ffa9884934 0x3fef5beeb43323c3 0x3ff9d8314b5ce568 0x3ff19c6b2ca91fff 0x40385729b62d9d5e 0xbfee9ee60e2e470e 0xbfeff788d761c1f4 0xbfe891d83613933e 0xc0156772685e5035
-jax_compile_ms 156.167
-jax_run_us 12.309
+jax_compile_ms 184.289
+jax_run_us 12.123

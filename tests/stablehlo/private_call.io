@@ -2,5 +2,5 @@ note XLA:CPU contracts a*b+c into a fused multiply-add under jit; graphjit round
 tol 8
 in f64 16 0xbfd63ff4fb8dd0fa 0x3fe1a585d84d78a3 0xbfd853ba993b884e 0x3fdc1812c0d7b03e 0x3fef58650cac854f 0xbfe1696089607beb 0x3ff3b39de530980f 0x3ff9f2e93c3751aa 0x3ff143c5ae13ceba 0x3ff2a5bc5d13287a 0x3ff18c7a6e9919d1 0x4002094bc665a949 0x3fc7ca4a4584d712 0x3f6112a37606f98d 0x3fe34ca7b0f8a966 0xbfed0fef359ecc7b
 out f64 16 0xbfd734a904bf8280 0xbfed31a32cda4878 0xbfdbbdac771e6e38 0xbfe27fa6323c4816 0xc0070729f82e4b61 0xbfec6bf4bdddd638 0xc01231d98a7d4954 0xc01f90208a9dbe76 0xc00bf1b4b4897cda 0xc0104cb5714f3eb0 0xc00cdf0053dc7b98 0xc02e7f67d7903344 0xbfba87ae556d8690 0xbeeb538999ac0000 0xbff1759e232dfde6 0xc003cbaf2052b099
-jax_compile_ms 227.935
-jax_run_us 17.693
+jax_compile_ms 43.496
+jax_run_us 32.010
