@@ -30,6 +30,7 @@ targets=("$target")
 if [ "$target" = all ]; then
   mapfile -t targets < <(cargo fuzz list)
 fi
+mkdir -p logs
 for t in "${targets[@]}"; do
   seed "$t"
   echo "== $t for ${seconds}s"
@@ -37,5 +38,6 @@ for t in "${targets[@]}"; do
   # input is a finding; -rss_limit_mb bounds the process: a run that allocates past it is one
   # too.
   cargo fuzz run -a "$t" "corpus/$t" -- -max_total_time="$seconds" -rss_limit_mb=4096 \
-    -print_final_stats=1 2>&1 | tail -n 40
+    -print_final_stats=1 2>&1 | tee "logs/$t.log" \
+    | { grep -E '^#[0-9]+.*(INITED|DONE)|^stat::|ERROR|panicked' || true; }
 done

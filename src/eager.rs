@@ -423,6 +423,20 @@ macro_rules! value_methods {
             crate::eager::region::cumulative(&$emit, $self_, axis, op, k, Location::caller())
         }
 
+        /// The running product along `axis`, multiplied in index order.
+        #[track_caller]
+        pub fn cumprod(&$self_, axis: usize) -> Result<$V> {
+            let (op, k) = (BinaryOp::Mul, ReduceOp::Prod);
+            crate::eager::region::cumulative(&$emit, $self_, axis, op, k, Location::caller())
+        }
+
+        /// The running minimum along `axis` (NaN propagates).
+        #[track_caller]
+        pub fn cummin(&$self_, axis: usize) -> Result<$V> {
+            let (op, k) = (BinaryOp::Min, ReduceOp::Min);
+            crate::eager::region::cumulative(&$emit, $self_, axis, op, k, Location::caller())
+        }
+
         /// `x.at[i].add(v)`: a scalar or vector `i` of indices into dimension 0 (negative
         /// ones count from the end, others out of range are dropped); repeats add up.
         #[track_caller]

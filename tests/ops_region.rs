@@ -634,6 +634,38 @@ fn eager_and_traced_region_ops_agree_with_the_builder() {
 }
 
 #[test]
+fn eager_and_traced_cumprod_and_cummin() {
+    use graphjit::trace::{self, Traced};
+    let x = Tensor::from_vec(vec![2i32, -3, 4, -1, 0, 5], vec![6]).unwrap();
+    // Products and minima of the prefixes, computed by hand.
+    assert_eq!(
+        x.cumprod(0).unwrap().as_slice::<i32>().unwrap(),
+        &[2, -6, -24, 24, 0, 0]
+    );
+    assert_eq!(
+        x.cummin(0).unwrap().as_slice::<i32>().unwrap(),
+        &[2, -3, -3, -3, -3, -3]
+    );
+    // Along the second axis of a matrix, NaN propagating through the minimum.
+    let m = Tensor::from_vec(vec![1.5f32, 0.5, 2.0, 3.0, f32::NAN, -1.0], vec![2, 3]).unwrap();
+    let p = m.cumprod(1).unwrap();
+    assert_eq!(p.as_slice::<f32>().unwrap()[..3], [1.5, 0.75, 1.5]);
+    let mn = m.cummin(1).unwrap();
+    let mn = mn.as_slice::<f32>().unwrap();
+    assert_eq!(mn[..4], [1.5, 0.5, 0.5, 3.0]);
+    assert!(mn[4].is_nan() && mn[5].is_nan());
+    // Traced: the same ops recorded, compiled on the second call, same bits.
+    let f = trace::function(|xs: &[Traced]| Ok(vec![xs[0].cumprod(1)?, xs[0].cummin(1)?]));
+    let first = f.call(std::slice::from_ref(&m)).unwrap();
+    let second = f.call(std::slice::from_ref(&m)).unwrap();
+    assert_eq!(f.stats().compilations, 1);
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a.data().as_bytes(), b.data().as_bytes());
+    }
+    assert_eq!(first[0].data().as_bytes(), p.data().as_bytes());
+}
+
+#[test]
 fn scatter_of_a_rank0_update_at_one_index() {
     // The form JAX gives `x.at[i].set(v)` inside `fori_loop`: indices `[1]`, index vector
     // dimension 0, a rank-0 update (compiled code keeps it in a register).
