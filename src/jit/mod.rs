@@ -222,15 +222,7 @@ impl Executable {
         // Inputs are checked before the outputs are allocated; the fresh outputs have the
         // result types by construction, so neither needs checking again.
         self.check_inputs(inputs)?;
-        // The run allocates its outputs and its scratch, both of sizes known now.
-        let out_bytes: usize = self
-            .results
-            .iter()
-            .map(|t| t.num_elements() * t.dtype.size_bytes())
-            .sum();
-        opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
-        crate::limits::probe_allocation(&self.name, out_bytes)?;
-        let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
+        let mut outs = self.fresh_outputs(opts)?;
         self.execute(
             inputs.iter().map(|t| t.data().as_ptr()),
             outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
@@ -266,6 +258,20 @@ impl Executable {
         )
     }
 
+    /// Zeroed result tensors for a run that allocates its outputs: the outputs and the scratch,
+    /// both of sizes known now, are checked against the memory limit first, and the outputs'
+    /// bytes asked of the system fallibly (see [`crate::limits::probe_allocation`]).
+    fn fresh_outputs(&self, opts: &RunOptions) -> Result<Vec<Tensor>, Error> {
+        let out_bytes: usize = self
+            .results
+            .iter()
+            .map(|t| t.num_elements() * t.dtype.size_bytes())
+            .sum();
+        opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
+        crate::limits::probe_allocation(&self.name, out_bytes)?;
+        Ok(self.results.iter().map(Tensor::zeros).collect())
+    }
+
     /// Runs the code on borrowed inputs (a caller's buffers: ndarray views, NumPy arrays, any
     /// `&[T]`), which compiled code reads in place, and returns freshly allocated results.
     pub fn run_refs(&self, inputs: &[TensorRef<'_>]) -> Result<Vec<Tensor>, Error> {
@@ -279,14 +285,7 @@ impl Executable {
         opts: &RunOptions,
     ) -> Result<Vec<Tensor>, Error> {
         self.check_refs(inputs)?;
-        let out_bytes: usize = self
-            .results
-            .iter()
-            .map(|t| t.num_elements() * t.dtype.size_bytes())
-            .sum();
-        opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
-        crate::limits::probe_allocation(&self.name, out_bytes)?;
-        let mut outs: Vec<Tensor> = self.results.iter().map(Tensor::zeros).collect();
+        let mut outs = self.fresh_outputs(opts)?;
         self.execute(
             inputs.iter().map(TensorRef::ptr),
             outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
