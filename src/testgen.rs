@@ -6,6 +6,7 @@
 //! edge values (0, -1, MIN, MAX, NaN, ±inf, -0.0, subnormals) and ordinary numbers. The same
 //! seed always gives the same program, so a failing seed is a reproducible bug report.
 
+mod more;
 mod region;
 
 use crate::ir::{Function, Region, Value};
@@ -384,6 +385,7 @@ impl Gen {
                     );
                 }
             }
+            12 if self.rng.chance(40) => self.gen_dot_general(r, v, &ty),
             12 => {
                 if ty.rank() == 2 && ty.dtype.is_numeric() {
                     let k = ty.shape[1];
@@ -400,6 +402,7 @@ impl Gen {
                     self.push1(r, Op::Dot, vec![v, w], TensorType::new(ty.dtype, out));
                 }
             }
+            13 if depth < self.cfg.max_depth && self.rng.chance(50) => self.gen_case(r, depth),
             13..=14 if depth < self.cfg.max_depth => self.gen_if(r, depth),
             15..=16 if depth < self.cfg.max_depth => self.gen_while(r, depth),
             17 => self.region_op(r, v, &ty),
@@ -700,6 +703,7 @@ mod tests {
         let (mut slices, mut updates, mut reverses, mut clamps) = (0, 0, 0, 0);
         let mut regions = std::collections::HashSet::new();
         let (mut pads, mut gathers, mut scalar_selects) = (0, 0, 0);
+        let (mut dot_generals, mut widened, mut cases) = (0, 0, 0);
         for seed in 0..1000 {
             let f = random_function(seed);
             for d in &f.insts {
@@ -713,6 +717,13 @@ mod tests {
                     }
                     Op::Pad { .. } => pads += 1,
                     Op::Gather { .. } => gathers += 1,
+                    Op::DotGeneral { .. } => {
+                        dot_generals += 1;
+                        if f.ty(d.results[0]).dtype != f.ty(d.args[0]).dtype {
+                            widened += 1;
+                        }
+                    }
+                    Op::Case => cases += 1,
                     Op::Select if f.ty(d.args[0]).is_scalar() && !f.ty(d.args[1]).is_scalar() => {
                         scalar_selects += 1
                     }
@@ -728,6 +739,10 @@ mod tests {
         assert!(
             pads > 3 && gathers > 3 && scalar_selects > 3,
             "{pads} pads, {gathers} gathers, {scalar_selects} scalar selects"
+        );
+        assert!(
+            dot_generals > 3 && widened > 0 && cases > 3,
+            "{dot_generals} dot_generals ({widened} to another dtype), {cases} cases"
         );
     }
 }
