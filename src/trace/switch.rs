@@ -169,6 +169,9 @@ mod tests {
     use crate::trace::{self, Traced};
     use crate::Tensor;
 
+    /// A branch as the tests write them: a closure over the operands.
+    type Branch<V> = dyn Fn(&[V]) -> crate::Result<Vec<V>>;
+
     #[test]
     fn out_of_range_indices_run_the_last_branch() {
         assert_eq!(case_branch(0, 3), 0);
@@ -184,7 +187,7 @@ mod tests {
     #[test]
     fn a_switch_on_a_traced_index_compiles_once_and_picks_per_call() {
         let f = trace::function(|xs: &[Traced]| {
-            let branches: [&dyn Fn(&[Traced]) -> crate::Result<Vec<Traced>>; 3] = [
+            let branches: [&Branch<Traced>; 3] = [
                 &|v| Ok(vec![v[0].unary(crate::ops::UnaryOp::Neg)?]),
                 &|v| Ok(vec![(&v[0] * 2.0)?]),
                 &|v| Ok(vec![(&v[0] + 1.0)?]),
@@ -211,10 +214,9 @@ mod tests {
 
     #[test]
     fn eager_switch_runs_the_selected_branch() {
-        let branches: [&dyn Fn(&[Tensor]) -> crate::Result<Vec<Tensor>>; 2] =
-            [&|v| Ok(vec![(&v[0] + 1i32)?]), &|v| {
-                Ok(vec![(&v[0] * 3i32)?])
-            }];
+        let branches: [&Branch<Tensor>; 2] = [&|v| Ok(vec![(&v[0] + 1i32)?]), &|v| {
+            Ok(vec![(&v[0] * 3i32)?])
+        }];
         let x = [Tensor::from(vec![2i32, 5])];
         let run = |k: i32| Tensor::switch(&Tensor::scalar(k), &x, &branches).unwrap();
         assert_eq!(run(0), vec![Tensor::from(vec![3i32, 6])]);
@@ -227,10 +229,9 @@ mod tests {
     #[test]
     fn branches_of_different_types_are_an_error() {
         let f = trace::function(|xs: &[Traced]| {
-            let branches: [&dyn Fn(&[Traced]) -> crate::Result<Vec<Traced>>; 2] =
-                [&|v| Ok(vec![v[0].clone()]), &|v| {
-                    Ok(vec![v[0].reduce(crate::ops::ReduceOp::Sum, &[0])?])
-                }];
+            let branches: [&Branch<Traced>; 2] = [&|v| Ok(vec![v[0].clone()]), &|v| {
+                Ok(vec![v[0].reduce(crate::ops::ReduceOp::Sum, &[0])?])
+            }];
             Traced::switch(&xs[0], &xs[1..], &branches)
         });
         let err = f
