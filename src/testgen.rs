@@ -615,6 +615,19 @@ impl Gen {
 
     fn gen_if(&mut self, r: Region, depth: usize) {
         let p = self.predicate(r);
+        self.gen_branching(r, depth, Op::If, p, 2);
+    }
+
+    /// An `if` or `case` on `selector` with `nbranches` regions yielding one or two values,
+    /// of the types of visible values or new ones.
+    fn gen_branching(
+        &mut self,
+        r: Region,
+        depth: usize,
+        op: Op,
+        selector: Value,
+        nbranches: usize,
+    ) {
         let nres = 1 + self.rng.below(2);
         let tys: Vec<TensorType> = (0..nres)
             .map(|_| match self.any_value(|_| true) {
@@ -624,9 +637,9 @@ impl Gen {
             .collect();
         let inst = self
             .f
-            .push_inst(r, Op::If, vec![p], tys.clone(), vec![None; nres]);
+            .push_inst(r, op, vec![selector], tys.clone(), vec![None; nres]);
         let mut regions = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..nbranches {
             let region = self.f.add_region();
             regions.push(region);
             self.scopes.push(Vec::new());

@@ -20,7 +20,6 @@ from ._array import (
     _Emitter,
     _is_float,
     _is_int,
-    _Scope,
     _unary,
     broadcast_shapes,
     type_text,
@@ -471,7 +470,7 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
     """`branches[index](*operands)` with `index` clamped to the branches (`jax.lax.switch`).
     With a traced index every branch is traced into one `case` op, and they must return values
     of the same types; with an eager index only the chosen branch runs."""
-    from ._jit import _flatten, _names, _unflatten
+    from ._jit import _branching, _names
 
     fns = list(branches)
     if not fns:
@@ -492,38 +491,7 @@ def switch(index: Any, branches: Sequence[Callable[..., Any]], *operands: Any) -
         name = em.op(f"convert {wide}", "i32", ())._name
     lo, hi = em.op("const 0", "i32", ())._name, em.op(f"const {len(fns) - 1}", "i32", ())._name
     k = em.op(f"clamp {lo}, {name}, {hi}", "i32", ())._name
-    outer = trace.scope
-    outs = []
-    for fn in fns:
-        scope = _Scope(trace, outer)
-        trace.scope = scope
-        try:
-            out, is_seq = _flatten(fn(*operands))
-            vals = [_as_array(o) for o in out]
-            scope.lines.append("yield " + ", ".join(_names(em, vals)))
-        finally:
-            scope.open = False
-            trace.scope = outer
-        outs.append((scope, vals, is_seq))
-    types = [[(a.dtype, a.shape) for a in vals] for _, vals, _ in outs]
-    if any(t != types[0] for t in types):
-        shown = " and ".join(
-            "(" + ", ".join(type_text(d, s) for d, s in t) + ")" for t in types if t
-        )
-        raise TypeError(f"switch branches return different types: {shown}")
-    first = outs[0][1]
-    results = [trace.fresh() for _ in first]
-    tys = ", ".join(type_text(a.dtype, a.shape) for a in first)
-    lines = [f"{', '.join(results)} = case {k} : {tys} {{"]
-    for j, (scope, _, _) in enumerate(outs):
-        if j:
-            lines.append("} or {")
-        lines += ["  " + s for s in scope.lines]
-    lines.append("}")
-    for line in lines:
-        trace.emit(line)
-    vals = [Array._traced(trace, outer, n, a.dtype, a.shape) for n, a in zip(results, first)]
-    return _unflatten(vals, outs[0][2])
+    return _branching(trace, f"case {k}", "or", fns, operands, "switch")
 
 
 # --- elementwise ------------------------------------------------------------------------------

@@ -80,27 +80,6 @@ impl Gen {
                 self.push1(r, Op::Const(Tensor::scalar(k)), vec![], i32t)
             }
         };
-        let nres = 1 + self.rng.below(2);
-        let tys: Vec<TensorType> = (0..nres)
-            .map(|_| match self.any_value(|_| true) {
-                Some(v) if self.rng.chance(70) => self.f.ty(v).clone(),
-                _ => self.random_type(),
-            })
-            .collect();
-        let inst = self
-            .f
-            .push_inst(r, Op::Case, vec![index], tys.clone(), vec![None; nres]);
-        let mut regions = Vec::new();
-        for _ in 0..nbranches {
-            let region = self.f.add_region();
-            regions.push(region);
-            self.scopes.push(Vec::new());
-            self.gen_region(region, depth, &tys);
-            self.scopes.pop();
-        }
-        self.f.set_regions(inst, regions);
-        for v in self.f.results(inst).to_vec() {
-            self.define(v);
-        }
+        self.gen_branching(r, depth, Op::Case, index, nbranches);
     }
 }
