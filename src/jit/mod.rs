@@ -341,6 +341,8 @@ impl Executable {
         // The state lives on this stack frame for the whole call; the unchecked code never
         // reads it.
         let mut state = RunState::new(opts);
+        // Parallel regions (outlined loops, `dot`) follow this run's threads and limits.
+        let parallel = opts.enter_parallel();
         let (entry, state_ptr) = if opts.is_unlimited() {
             (self.entry, std::ptr::null_mut())
         } else {
@@ -363,8 +365,21 @@ impl Executable {
         };
         // The scratch holds nothing a later run reads before writing, even after a stop.
         self.lock_pool().push(s);
-        if status != 0 {
-            let stop = state.stopped().unwrap_or(Stop::Cancelled);
+        // A parallel region that stopped returned its status (2, 3) from the code at once; a
+        // `dot` that stopped recorded it, and the rest of the run went on to its end.
+        let parallel_stop = crate::parallel::take_stopped();
+        drop(parallel);
+        if status == runtime::STATUS_PANIC as u32 {
+            return Err(Error::Internal("a parallel loop body panicked".into()));
+        }
+        let stop = match status {
+            0 => parallel_stop.map(Stop::of_parallel),
+            1 => Some(state.stopped().unwrap_or(Stop::Cancelled)),
+            s => Some(
+                crate::parallel::Stopped::from_status(s).map_or(Stop::Cancelled, Stop::of_parallel),
+            ),
+        };
+        if let Some(stop) = stop {
             return Err(stop.error(&self.name, opts).into());
         }
         Ok(())

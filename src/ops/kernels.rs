@@ -17,6 +17,7 @@ use crate::ops::scalar::{
 use crate::ops::{
     dot_general, gather, index, infer, layout, pad, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp,
 };
+use crate::parallel::BLOCK;
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -360,6 +361,20 @@ pub fn reduce_lanes<T: Copy>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T 
     f(f(s(0), s(1)), f(s(2), s(3)))
 }
 
+/// Reduces `xs` in graphjit's blocked order: up to [`BLOCK`] elements as [`reduce_lanes`];
+/// more are cut into blocks of [`BLOCK`] elements (the last one shorter), each reduced by
+/// [`reduce_lanes`], and the block results `b_0, b_1, ...` combined from the left,
+/// `((b_0 ∘ b_1) ∘ b_2) ∘ ...`. The blocks depend only on the length, so the result does not
+/// depend on how many threads reduce them.
+pub fn reduce_blocked<T: Copy>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
+    if xs.len() <= BLOCK {
+        return reduce_lanes(xs, identity, f);
+    }
+    let mut blocks = xs.chunks(BLOCK);
+    let first = reduce_lanes(blocks.next().unwrap_or(&[]), identity, &f);
+    blocks.fold(first, |acc, c| f(acc, reduce_lanes(c, identity, &f)))
+}
+
 /// Reduces consecutive rows of `row` elements each, `n_out` of them.
 struct ReduceRows<'a, T> {
     data: &'a [T],
@@ -376,7 +391,7 @@ impl<T: Copy> BinaryVisitor<T> for ReduceRows<'_, T> {
         }
         self.data
             .chunks_exact(self.row)
-            .map(|c| reduce_lanes(c, self.identity, f))
+            .map(|c| reduce_blocked(c, self.identity, f))
             .collect()
     }
 }
@@ -457,6 +472,21 @@ pub(crate) fn dot_sequential<T: Arith>(
     Some(c)
 }
 
+/// Rows of A and C per block of a float `dot` large enough to split (see [`dot`]).
+pub const DOT_ROWS: usize = 128;
+
+/// The rows per block of an `[m,k] x [k,n]` float `dot`: [`DOT_ROWS`] when the product has
+/// at least 2^20 multiply-adds and more than `DOT_ROWS` rows, else all of them (one block).
+/// A function of the shape only: every thread count cuts the same blocks.
+fn dot_row_blocks(m: usize, k: usize, n: usize) -> usize {
+    let work = m.saturating_mul(k).saturating_mul(n);
+    if m > DOT_ROWS && work >= 1 << 20 {
+        DOT_ROWS
+    } else {
+        m.max(1)
+    }
+}
+
 macro_rules! float_gemm {
     ($t:ty, $safe:ident, $ext:ident, $gemm:path) => {
         /// The float `dot` of row-major `a` (`[m,k]`) and `b` (`[k,n]`, or `[k]` with `n = 1`)
@@ -498,14 +528,43 @@ macro_rules! float_gemm {
             n: u64,
         ) -> u64 {
             let (m, k, n) = (m as usize, k as usize, n as usize);
-            // Single-threaded (the crate's `threading` feature is off); beta = 0 means C is
-            // not read, and alpha = 1 leaves each accumulated sum as it is.
-            // SAFETY: the caller guarantees the extents.
-            unsafe {
-                $gemm(
-                    m, k, n, 1.0, a, k as isize, 1, b, n as isize, 1, 0.0, c, n as isize, 1,
-                )
+            // beta = 0 means C is not read, and alpha = 1 leaves each accumulated sum as it
+            // is. Each call is single-threaded (the crate's `threading` feature is off); a
+            // large product is split into blocks of `DOT_ROWS` rows of A and C, one call
+            // each, on the pool (see `dot_row_blocks`).
+            let rows = dot_row_blocks(m, k, n);
+            let (pa, pb, pc) = (a as usize, b as usize, c as usize);
+            let block = |blk: usize| {
+                let r0 = blk * rows;
+                let mr = rows.min(m - r0);
+                let (a, b, c) = (pa as *const $t, pb as *const $t, pc as *mut $t);
+                // SAFETY: the caller guarantees the extents; block `blk` reads rows
+                // `r0..r0 + mr` of A, all of B, and writes only rows `r0..r0 + mr` of C.
+                unsafe {
+                    $gemm(
+                        mr,
+                        k,
+                        n,
+                        1.0,
+                        a.add(r0 * k),
+                        k as isize,
+                        1,
+                        b,
+                        n as isize,
+                        1,
+                        0.0,
+                        c.add(r0 * n),
+                        n as isize,
+                        1,
+                    )
+                };
             };
+            if rows >= m {
+                block(0);
+            } else {
+                // A stop is recorded for the executor (`parallel::take_stopped`).
+                let _ = crate::parallel::for_blocks_from(2, m.div_ceil(rows), &block);
+            }
             0
         }
     };
@@ -566,11 +625,17 @@ fn run_inferred(op: Op, args: &[&Tensor]) -> Result<Tensor, Error> {
 ///
 /// **Accumulation order** (part of the op's semantics; the compiled code follows it): for each
 /// output element, the reduced elements `x_0 .. x_{n-1}` are taken in row-major order over
-/// the reduced axes, and combined in the 16-accumulator order of [`reduce_lanes`]: `x_i` goes
+/// the reduced axes. Up to `BLOCK` = 16384 ([`crate::parallel::BLOCK`]) of them are combined in
+/// the 16-accumulator order of [`reduce_lanes`]: `x_i` goes
 /// into `acc[i % 16]`, each accumulator starting at the identity (sum `0` / `+0.0`, prod `1`,
 /// min `MAX` / `+inf`, max `MIN` / `-inf`, and all ones / `true`, or `0` / `false`), then
 /// `s_j = (acc[j] ∘ acc[j+4]) ∘ (acc[j+8] ∘ acc[j+12])` and the result is
-/// `(s_0 ∘ s_1) ∘ (s_2 ∘ s_3)`. Float `min`/`max` combine with IEEE `minimum`/`maximum`.
+/// `(s_0 ∘ s_1) ∘ (s_2 ∘ s_3)`. More than `BLOCK` elements are cut into blocks of `BLOCK`
+/// consecutive elements (the last one may be shorter), each block reduced in that order, and
+/// the block results combined from the left: `((b_0 ∘ b_1) ∘ b_2) ∘ ...`
+/// ([`reduce_blocked`]). Blocks depend on the length only, never on the thread count, so
+/// every thread count and both executors give the same bits.
+/// Float `min`/`max` combine with IEEE `minimum`/`maximum`.
 /// An empty reduction gives the identity; a float sum of only `-0.0` gives `+0.0`.
 pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error> {
     run_inferred(
@@ -588,14 +653,18 @@ pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error>
 /// sequential in `k`, wrapping.
 ///
 /// **Floats** (`f32`, `f64`): computed by the `matrixmultiply` crate (`sgemm`/`dgemm`, one
-/// thread, `alpha = 1`, `beta = 0`), through `dot_f32`/`dot_f64`, which the interpreter
+/// thread per call, `alpha = 1`, `beta = 0`), through `dot_f32`/`dot_f64`, which the interpreter
 /// and compiled code both call, so both executors give the same bits. The accumulation order
 /// is that crate's blocked order: fixed for a given build, CPU and shape, but not the
 /// sequential order above, and not specified further by graphjit. Its micro-kernels use
 /// fused multiply-adds where the CPU has them (x86-64 with FMA/AVX-512, aarch64 NEON): this
 /// is the one place graphjit's float results may involve FMA. Results can therefore differ
 /// in the last bits between CPUs (and from a naive sum); on one machine they are
-/// reproducible. An empty `k` gives `+0.0` everywhere.
+/// reproducible. A product of at least 2^20 multiply-adds with more than [`DOT_ROWS`] rows is
+/// computed as blocks of [`DOT_ROWS`] rows of A and C, one `sgemm`/`dgemm` call each, run on
+/// the thread pool; the blocks depend on the shape only, so the thread count changes no bit
+/// (and the crate accumulates each `C[i,j]` over `k` the same way whatever rows share the
+/// call, which `row_blocks_change_no_bit` checks). An empty `k` gives `+0.0` everywhere.
 pub fn dot(a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
     run_inferred(Op::Dot, &[a, b])
 }
@@ -717,5 +786,89 @@ mod tests {
     fn reduce_lanes_is_identity_for_empty_input() {
         assert_eq!(reduce_lanes(&[], 0i32, |a, b| a + b), 0);
         assert_eq!(reduce_lanes(&[5i32], 0, |a, b| a + b), 5);
+    }
+
+    /// Pseudo-random floats with many significant bits, so that any change in the order of
+    /// the additions shows in the result.
+    fn noise(n: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x as f32 / u32::MAX as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn row_blocks_change_no_bit() {
+        // 300 rows of 200 x 100: three row blocks (128, 128, 44), against one sgemm call over
+        // all rows, at several thread counts.
+        let (m, k, n) = (300, 200, 100);
+        assert!(dot_row_blocks(m, k, n) < m);
+        let (a, b) = (noise(m * k, 1), noise(k * n, 2));
+        let mut whole = vec![0f32; m * n];
+        // SAFETY: the buffers have exactly the row-major extents of the shapes.
+        unsafe {
+            matrixmultiply::sgemm(
+                m,
+                k,
+                n,
+                1.0,
+                a.as_ptr(),
+                k as isize,
+                1,
+                b.as_ptr(),
+                n as isize,
+                1,
+                0.0,
+                whole.as_mut_ptr(),
+                n as isize,
+                1,
+            )
+        };
+        for threads in [1, 2, 3] {
+            let _g = crate::parallel::enter(Some(threads), None, None);
+            let c = gemm_f32(&a, &b, m, k, n).unwrap();
+            let same = c
+                .iter()
+                .zip(&whole)
+                .all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(same, "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn blocked_reduction_combines_blocks_from_the_left() {
+        // Around the block boundary: up to BLOCK elements the order of reduce_lanes, beyond it
+        // the block results folded from the left, each computed here independently.
+        let xs = noise(3 * BLOCK + 5, 3);
+        let add = |a: f32, b: f32| a + b;
+        for n in [BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 5] {
+            let got = reduce_blocked(&xs[..n], 0.0, add);
+            let want = if n <= BLOCK {
+                reduce_lanes(&xs[..n], 0.0, add)
+            } else {
+                let parts: Vec<f32> = xs[..n]
+                    .chunks(BLOCK)
+                    .map(|c| reduce_lanes(c, 0.0, add))
+                    .collect();
+                let mut acc = parts[0];
+                for p in &parts[1..] {
+                    acc += p;
+                }
+                acc
+            };
+            assert_eq!(got.to_bits(), want.to_bits(), "n = {n}");
+        }
+        // A reduction of more than one block is not the 16-lane order over all elements (so
+        // the test above tells the two apart).
+        let n = 3 * BLOCK + 5;
+        assert_ne!(
+            reduce_blocked(&xs[..n], 0.0, add).to_bits(),
+            reduce_lanes(&xs[..n], 0.0, add).to_bits()
+        );
     }
 }

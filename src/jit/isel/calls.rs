@@ -29,6 +29,12 @@ impl<'m> Calls<'m> {
         Calls { module, ids, refs }
     }
 
+    /// The same imports for another function of the module (an outlined loop body), with
+    /// its own references, for as long as this borrow lasts.
+    pub(crate) fn fork(&mut self) -> Calls<'_> {
+        Calls::new(self.module, self.ids.clone())
+    }
+
     /// Emits a call of `f` and returns its result.
     pub(crate) fn call(
         &mut self,

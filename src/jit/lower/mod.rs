@@ -20,6 +20,7 @@ mod dot;
 mod fused;
 mod gather;
 mod index;
+mod outline;
 mod region;
 mod shape;
 

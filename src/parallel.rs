@@ -1,0 +1,300 @@
+//! Parallel regions: fixed-size blocks of work run on a thread pool (`rayon`), with the
+//! thread count, cancellation flag and deadline of the current run.
+//!
+//! Results never depend on the thread count: a parallel region is a list of blocks whose
+//! boundaries depend only on the shape of the work ([`BLOCK`] elements, or a fixed number of
+//! rows), each block writes only its own part of the output, and whatever combines block
+//! results (the partial sums of a reduction) does so in block order on one thread. Threads
+//! only decide *which* thread computes a block, never what it computes.
+//!
+//! The executors set the run's context with [`enter`] for the length of a run (the thread
+//! count of [`crate::RunOptions::with_threads`], the cancellation flag, the deadline); code
+//! outside a run (eager ops, constant folding) sees the default: every available core, no
+//! limits. Before each block a region checks the flag and the clock; once either says stop,
+//! the remaining blocks are skipped and [`for_blocks`] returns why, so that a cancelled run
+//! stops within one block of work per thread.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+/// Elements in one block of a parallel elementwise loop or reduction. A multiple of 16, so
+/// that a block's elements fill the sixteen accumulators of `ops::kernels::reduce_lanes` and
+/// whole 128-bit vectors. Part of the semantics of `reduce` (see `ops::kernels::reduce`).
+pub const BLOCK: usize = 1 << 14;
+
+/// The fewest blocks that are worth running on the pool; smaller loops stay on the calling
+/// thread, where they pay nothing for the pool (about 5 µs to wake and join the workers).
+pub const MIN_PARALLEL_BLOCKS: usize = 4;
+
+/// The most threads a run may ask for; more are clamped to it.
+pub const MAX_THREADS: usize = 256;
+
+/// Why a parallel region stopped early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stopped {
+    Cancelled = 2,
+    DeadlineExceeded = 3,
+}
+
+impl Stopped {
+    /// The status a runtime function returns to compiled code for this stop.
+    pub fn status(self) -> u32 {
+        self as u32
+    }
+
+    /// The stop a non-zero status of [`Stopped::status`] stands for.
+    pub fn from_status(s: u32) -> Option<Stopped> {
+        match s {
+            2 => Some(Stopped::Cancelled),
+            3 => Some(Stopped::DeadlineExceeded),
+            _ => None,
+        }
+    }
+}
+
+/// The parallel context of the run on this thread.
+#[derive(Clone, Default)]
+struct Ctx {
+    /// `None`: the default, every available core.
+    threads: Option<usize>,
+    cancel: Option<Arc<AtomicBool>>,
+    deadline: Option<Instant>,
+    /// The first stop a region of this run met (the interpreter reads it after the run).
+    stopped: Option<Stopped>,
+}
+
+thread_local! {
+    static CTX: RefCell<Ctx> = RefCell::new(Ctx::default());
+}
+
+/// The cores of this machine (1 if unknown): the default thread count.
+pub fn available_threads() -> usize {
+    static N: OnceLock<usize> = OnceLock::new();
+    *N.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    })
+}
+
+/// Restores the previous context when dropped (runs may nest: an eager op inside a run).
+pub struct Entered {
+    prev: Option<Ctx>,
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        if let Some(prev) = self.prev.take() {
+            let _ = CTX.try_with(|c| *c.borrow_mut() = prev);
+        }
+    }
+}
+
+/// Makes `threads` (`None`: every core), `cancel` and `deadline` the context of parallel
+/// regions on this thread until the guard is dropped.
+pub fn enter(
+    threads: Option<usize>,
+    cancel: Option<Arc<AtomicBool>>,
+    deadline: Option<Instant>,
+) -> Entered {
+    let new = Ctx {
+        threads,
+        cancel,
+        deadline,
+        stopped: None,
+    };
+    let prev = CTX
+        .try_with(|c| std::mem::replace(&mut *c.borrow_mut(), new))
+        .ok();
+    Entered { prev }
+}
+
+/// The thread count of the current run, at least 1 and at most [`MAX_THREADS`].
+pub fn current_threads() -> usize {
+    let t = CTX
+        .try_with(|c| c.borrow().threads)
+        .ok()
+        .flatten()
+        .unwrap_or_else(available_threads);
+    t.clamp(1, MAX_THREADS)
+}
+
+/// The first stop a parallel region of the current run met, taken (cleared).
+pub fn take_stopped() -> Option<Stopped> {
+    CTX.try_with(|c| c.borrow_mut().stopped.take())
+        .ok()
+        .flatten()
+}
+
+/// The pool of `n` threads (`n >= 2`), built at first use and kept for the process. `None`
+/// if the system refused to start the threads; callers then run on the calling thread.
+fn pool(n: usize) -> Option<Arc<rayon::ThreadPool>> {
+    static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
+    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, p)) = pools.iter().find(|(k, _)| *k == n) {
+        return Some(Arc::clone(p));
+    }
+    let p = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("graphjit-{i}"))
+        .build()
+        .ok()?;
+    let p = Arc::new(p);
+    pools.push((n, Arc::clone(&p)));
+    Some(p)
+}
+
+/// What a block checks before it starts.
+struct Limits<'a> {
+    cancel: Option<&'a AtomicBool>,
+    deadline: Option<Instant>,
+}
+
+impl Limits<'_> {
+    fn check(&self) -> Option<Stopped> {
+        if self.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Some(Stopped::Cancelled);
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Some(Stopped::DeadlineExceeded);
+        }
+        None
+    }
+}
+
+/// Runs `f(b)` for every block `b` in `0..blocks`, on up to [`current_threads`] threads
+/// (on the calling thread alone when there is one thread or fewer than
+/// [`MIN_PARALLEL_BLOCKS`] blocks). Blocks are dealt to threads in contiguous ranges; `f` must
+/// touch only block `b`'s part of any output. Returns why the region stopped early, if it did
+/// (and records it for [`take_stopped`]); the blocks not started then were not run.
+pub fn for_blocks(blocks: usize, f: &(dyn Fn(usize) + Sync)) -> Result<(), Stopped> {
+    for_blocks_from(MIN_PARALLEL_BLOCKS, blocks, f)
+}
+
+/// [`for_blocks`] that uses the pool from `min_blocks` blocks on (for blocks much larger than
+/// [`BLOCK`] elements, such as the row blocks of `dot`).
+pub fn for_blocks_from(
+    min_blocks: usize,
+    blocks: usize,
+    f: &(dyn Fn(usize) + Sync),
+) -> Result<(), Stopped> {
+    let (threads, cancel, deadline) = CTX
+        .try_with(|c| {
+            let c = c.borrow();
+            (c.threads, c.cancel.clone(), c.deadline)
+        })
+        .unwrap_or_default();
+    let threads = threads
+        .unwrap_or_else(available_threads)
+        .clamp(1, MAX_THREADS)
+        .min(blocks);
+    let limits = Limits {
+        cancel: cancel.as_deref(),
+        deadline,
+    };
+    let r = if threads < 2 || blocks < min_blocks.max(2) {
+        run_range(0..blocks, &limits, f)
+    } else {
+        match pool(threads) {
+            Some(p) => {
+                let stop = AtomicU8::new(0);
+                p.scope(|s| {
+                    for t in 0..threads {
+                        let range = blocks * t / threads..blocks * (t + 1) / threads;
+                        let (stop, limits) = (&stop, &limits);
+                        s.spawn(move |_| {
+                            // Another thread's stop ends this one's range too.
+                            let go = || stop.load(Ordering::Relaxed) == 0;
+                            for b in range {
+                                if !go() {
+                                    return;
+                                }
+                                if let Some(why) = limits.check() {
+                                    stop.store(why as u8, Ordering::Relaxed);
+                                    return;
+                                }
+                                f(b);
+                            }
+                        });
+                    }
+                });
+                match Stopped::from_status(stop.load(Ordering::Relaxed) as u32) {
+                    Some(why) => Err(why),
+                    None => Ok(()),
+                }
+            }
+            None => run_range(0..blocks, &limits, f),
+        }
+    };
+    if let Err(why) = r {
+        let _ = CTX.try_with(|c| {
+            c.borrow_mut().stopped.get_or_insert(why);
+        });
+    }
+    r
+}
+
+fn run_range(
+    range: std::ops::Range<usize>,
+    limits: &Limits<'_>,
+    f: &(dyn Fn(usize) + Sync),
+) -> Result<(), Stopped> {
+    for b in range {
+        if let Some(why) = limits.check() {
+            return Err(why);
+        }
+        f(b);
+    }
+    Ok(())
+}
+
+/// The number of blocks of `n` elements: `ceil(n / BLOCK)`.
+pub fn blocks_of(n: usize) -> usize {
+    n.div_ceil(BLOCK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[test]
+    fn every_block_runs_once_at_every_thread_count() {
+        for threads in [1, 2, 3, 8] {
+            let _g = enter(Some(threads), None, None);
+            let hits: Vec<AtomicUsize> = (0..37).map(|_| AtomicUsize::new(0)).collect();
+            for_blocks(hits.len(), &|b| {
+                hits[b].fetch_add(1, Ordering::Relaxed);
+            })
+            .unwrap();
+            assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
+        }
+    }
+
+    #[test]
+    fn a_set_flag_skips_the_blocks_and_says_why() {
+        let flag = Arc::new(AtomicBool::new(true));
+        let _g = enter(Some(2), Some(flag), None);
+        let ran = AtomicUsize::new(0);
+        let r = for_blocks(100, &|_| {
+            ran.fetch_add(1, Ordering::Relaxed);
+        });
+        assert_eq!(r, Err(Stopped::Cancelled));
+        assert_eq!(ran.load(Ordering::Relaxed), 0);
+        assert_eq!(take_stopped(), Some(Stopped::Cancelled));
+        assert_eq!(take_stopped(), None);
+    }
+
+    #[test]
+    fn the_context_is_restored_after_a_run() {
+        let outer = enter(Some(3), None, None);
+        {
+            let _inner = enter(Some(1), None, None);
+            assert_eq!(current_threads(), 1);
+        }
+        assert_eq!(current_threads(), 3);
+        drop(outer);
+    }
+}
