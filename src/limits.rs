@@ -111,8 +111,8 @@ impl RunOptions {
     /// Makes these options the context of parallel regions on this thread while the guard
     /// lives (what both executors do for the length of a run).
     #[doc(hidden)]
-    pub fn enter_parallel(&self) -> crate::parallel::Entered {
-        crate::parallel::enter(self.threads, self.cancel.clone(), self.deadline)
+    pub fn enter_parallel(&self) -> crate::parallel::Entered<'_> {
+        crate::parallel::enter(self.threads, self.cancel.as_deref(), self.deadline)
     }
 
     pub fn memory_limit(&self) -> Option<usize> {

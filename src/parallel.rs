@@ -14,7 +14,8 @@
 //! the remaining blocks are skipped and [`for_blocks`] returns why, so that a cancelled run
 //! stops within one block of work per thread.
 
-use std::cell::RefCell;
+use std::cell::Cell;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
@@ -54,19 +55,27 @@ impl Stopped {
     }
 }
 
-/// The parallel context of the run on this thread.
-#[derive(Clone, Default)]
+/// The parallel context of the run on this thread, in cells so that entering and leaving a
+/// run costs a few loads and stores (a scalar run takes ~40 ns; the context must not show).
 struct Ctx {
-    /// `None`: the default, every available core.
-    threads: Option<usize>,
-    cancel: Option<Arc<AtomicBool>>,
-    deadline: Option<Instant>,
-    /// The first stop a region of this run met (the interpreter reads it after the run).
-    stopped: Option<Stopped>,
+    /// 0: the default, every available core.
+    threads: Cell<usize>,
+    /// Null: no flag. Else the run's flag, alive while its [`Entered`] guard is.
+    cancel: Cell<*const AtomicBool>,
+    deadline: Cell<Option<Instant>>,
+    /// The first stop a region of this run met (the executors read it after the run).
+    stopped: Cell<Option<Stopped>>,
 }
 
 thread_local! {
-    static CTX: RefCell<Ctx> = RefCell::new(Ctx::default());
+    static CTX: Ctx = const {
+        Ctx {
+            threads: Cell::new(0),
+            cancel: Cell::new(std::ptr::null()),
+            deadline: Cell::new(None),
+            stopped: Cell::new(None),
+        }
+    };
 }
 
 /// The cores of this machine (1 if unknown): the default thread count.
@@ -80,15 +89,20 @@ pub fn available_threads() -> usize {
 }
 
 /// Restores the previous context when dropped (runs may nest: an eager op inside a run).
-pub struct Entered {
-    prev: Option<Ctx>,
+pub struct Entered<'a> {
+    prev: (usize, *const AtomicBool, Option<Instant>, Option<Stopped>),
+    _flag: PhantomData<&'a AtomicBool>,
 }
 
-impl Drop for Entered {
+impl Drop for Entered<'_> {
     fn drop(&mut self) {
-        if let Some(prev) = self.prev.take() {
-            let _ = CTX.try_with(|c| *c.borrow_mut() = prev);
-        }
+        let (t, c, d, s) = self.prev;
+        let _ = CTX.try_with(|x| {
+            x.threads.set(t);
+            x.cancel.set(c);
+            x.deadline.set(d);
+            x.stopped.set(s);
+        });
     }
 }
 
@@ -96,36 +110,36 @@ impl Drop for Entered {
 /// regions on this thread until the guard is dropped.
 pub fn enter(
     threads: Option<usize>,
-    cancel: Option<Arc<AtomicBool>>,
+    cancel: Option<&AtomicBool>,
     deadline: Option<Instant>,
-) -> Entered {
-    let new = Ctx {
-        threads,
-        cancel,
-        deadline,
-        stopped: None,
-    };
+) -> Entered<'_> {
+    let cancel = cancel.map_or(std::ptr::null(), |c| c as *const AtomicBool);
     let prev = CTX
-        .try_with(|c| std::mem::replace(&mut *c.borrow_mut(), new))
-        .ok();
-    Entered { prev }
+        .try_with(|x| {
+            (
+                x.threads.replace(threads.unwrap_or(0)),
+                x.cancel.replace(cancel),
+                x.deadline.replace(deadline),
+                x.stopped.replace(None),
+            )
+        })
+        .unwrap_or((0, std::ptr::null(), None, None));
+    Entered {
+        prev,
+        _flag: PhantomData,
+    }
 }
 
 /// The thread count of the current run, at least 1 and at most [`MAX_THREADS`].
 pub fn current_threads() -> usize {
-    let t = CTX
-        .try_with(|c| c.borrow().threads)
-        .ok()
-        .flatten()
-        .unwrap_or_else(available_threads);
+    let t = CTX.try_with(|x| x.threads.get()).unwrap_or(0);
+    let t = if t == 0 { available_threads() } else { t };
     t.clamp(1, MAX_THREADS)
 }
 
 /// The first stop a parallel region of the current run met, taken (cleared).
 pub fn take_stopped() -> Option<Stopped> {
-    CTX.try_with(|c| c.borrow_mut().stopped.take())
-        .ok()
-        .flatten()
+    CTX.try_with(|x| x.stopped.take()).ok().flatten()
 }
 
 /// The pool of `n` threads (`n >= 2`), built at first use and kept for the process. `None`
@@ -180,20 +194,14 @@ pub fn for_blocks_from(
     blocks: usize,
     f: &(dyn Fn(usize) + Sync),
 ) -> Result<(), Stopped> {
-    let (threads, cancel, deadline) = CTX
-        .try_with(|c| {
-            let c = c.borrow();
-            (c.threads, c.cancel.clone(), c.deadline)
-        })
-        .unwrap_or_default();
-    let threads = threads
-        .unwrap_or_else(available_threads)
-        .clamp(1, MAX_THREADS)
-        .min(blocks);
-    let limits = Limits {
-        cancel: cancel.as_deref(),
-        deadline,
-    };
+    let (cancel, deadline) = CTX
+        .try_with(|x| (x.cancel.get(), x.deadline.get()))
+        .unwrap_or((std::ptr::null(), None));
+    let threads = current_threads().min(blocks);
+    // SAFETY: a non-null flag was set by `enter` from a reference that outlives its guard,
+    // and the guard is alive while this run's code runs.
+    let cancel = unsafe { cancel.as_ref() };
+    let limits = Limits { cancel, deadline };
     let r = if threads < 2 || blocks < min_blocks.max(2) {
         run_range(0..blocks, &limits, f)
     } else {
@@ -229,8 +237,10 @@ pub fn for_blocks_from(
         }
     };
     if let Err(why) = r {
-        let _ = CTX.try_with(|c| {
-            c.borrow_mut().stopped.get_or_insert(why);
+        let _ = CTX.try_with(|x| {
+            if x.stopped.get().is_none() {
+                x.stopped.set(Some(why));
+            }
         });
     }
     r
@@ -276,7 +286,7 @@ mod tests {
     #[test]
     fn a_set_flag_skips_the_blocks_and_says_why() {
         let flag = Arc::new(AtomicBool::new(true));
-        let _g = enter(Some(2), Some(flag), None);
+        let _g = enter(Some(2), Some(&*flag), None);
         let ran = AtomicUsize::new(0);
         let r = for_blocks(100, &|_| {
             ran.fetch_add(1, Ordering::Relaxed);

@@ -35,6 +35,11 @@ impl<'m> Calls<'m> {
         Calls::new(self.module, self.ids.clone())
     }
 
+    /// Whether this function calls `f` (a call was emitted).
+    pub(crate) fn calls(&self, f: RuntimeFn) -> bool {
+        self.refs[f.index()].is_some()
+    }
+
     /// Emits a call of `f` and returns its result.
     pub(crate) fn call(
         &mut self,

@@ -65,13 +65,21 @@ pub(crate) struct Setup<'a> {
     pub region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
 }
 
-/// Lowers `s.f` into `b`, whose function has the entry signature, and returns the bytes of
-/// scratch memory the code uses.
+/// What lowering an entry function found out.
+pub(crate) struct Lowered {
+    /// The bytes of scratch memory the code uses.
+    pub scratch: u64,
+    /// Whether the code may run a parallel region (an outlined loop, or a runtime `dot`),
+    /// so that a run must set up the parallel context (`crate::parallel::enter`).
+    pub parallel: bool,
+}
+
+/// Lowers `s.f` into `b`, whose function has the entry signature.
 pub(crate) fn lower_function(
     s: Setup<'_>,
     b: FunctionBuilder<'_>,
     calls: Calls<'_>,
-) -> Result<u64> {
+) -> Result<Lowered> {
     let mut b = b;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -102,10 +110,23 @@ pub(crate) fn lower_function(
         c.finish(&mut l.b);
     }
     let size = l.scratch_size;
+    let parallel = [
+        RuntimeFn::ParallelFor,
+        RuntimeFn::DotF32,
+        RuntimeFn::DotF64,
+        RuntimeFn::DotF16,
+        RuntimeFn::DotBF16,
+        RuntimeFn::DotGeneral,
+    ]
+    .into_iter()
+    .any(|f| l.calls.calls(f));
     let config = l.config;
     l.b.seal_all_blocks();
     l.b.finalize(config);
-    Ok(size)
+    Ok(Lowered {
+        scratch: size,
+        parallel,
+    })
 }
 
 /// The state of lowering one function.
