@@ -142,12 +142,15 @@ pub fn take_stopped() -> Option<Stopped> {
     CTX.try_with(|x| x.stopped.take()).ok().flatten()
 }
 
-/// The pool of `n` threads (`n >= 2`), built at first use and kept for the process. `None`
-/// if the system refused to start the threads; callers then run on the calling thread.
+/// A pool of at least `n` worker threads (`n >= 1`): one pool for the process, built at
+/// first use and replaced by a larger one when a run asks for more threads than it has (the
+/// old one's threads end once no region uses it). A region on `n + 1` threads spawns `n`
+/// tasks, so a larger pool than needed runs them on `n` workers all the same. `None` if the
+/// system refused to start the threads; callers then run on the calling thread.
 fn pool(n: usize) -> Option<Arc<rayon::ThreadPool>> {
-    static POOLS: Mutex<Vec<(usize, Arc<rayon::ThreadPool>)>> = Mutex::new(Vec::new());
-    let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, p)) = pools.iter().find(|(k, _)| *k == n) {
+    static POOL: Mutex<Option<Arc<rayon::ThreadPool>>> = Mutex::new(None);
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(p) = pool.as_ref().filter(|p| p.current_num_threads() >= n) {
         return Some(Arc::clone(p));
     }
     let p = rayon::ThreadPoolBuilder::new()
@@ -156,7 +159,7 @@ fn pool(n: usize) -> Option<Arc<rayon::ThreadPool>> {
         .build()
         .ok()?;
     let p = Arc::new(p);
-    pools.push((n, Arc::clone(&p)));
+    *pool = Some(Arc::clone(&p));
     Some(p)
 }
 
@@ -205,28 +208,33 @@ pub fn for_blocks_from(
     let r = if threads < 2 || blocks < min_blocks.max(2) {
         run_range(0..blocks, &limits, f)
     } else {
-        match pool(threads) {
+        // The calling thread takes the first range; `threads - 1` workers the others. A
+        // spawn from outside the pool goes to its shared queue and wakes a sleeping worker,
+        // so every range starts at once (a scope on a worker would queue them all on that
+        // worker, to be stolen one by one).
+        match pool(threads - 1) {
             Some(p) => {
                 let stop = AtomicU8::new(0);
-                p.scope(|s| {
-                    for t in 0..threads {
-                        let range = blocks * t / threads..blocks * (t + 1) / threads;
-                        let (stop, limits) = (&stop, &limits);
-                        s.spawn(move |_| {
-                            // Another thread's stop ends this one's range too.
-                            let go = || stop.load(Ordering::Relaxed) == 0;
-                            for b in range {
-                                if !go() {
-                                    return;
-                                }
-                                if let Some(why) = limits.check() {
-                                    stop.store(why as u8, Ordering::Relaxed);
-                                    return;
-                                }
-                                f(b);
-                            }
-                        });
+                let range = |t: usize| blocks * t / threads..blocks * (t + 1) / threads;
+                let work = |t: usize, stop: &AtomicU8| {
+                    for b in range(t) {
+                        // Another thread's stop ends this one's range too.
+                        if stop.load(Ordering::Relaxed) != 0 {
+                            return;
+                        }
+                        if let Some(why) = limits.check() {
+                            stop.store(why as u8, Ordering::Relaxed);
+                            return;
+                        }
+                        f(b);
                     }
+                };
+                p.in_place_scope(|s| {
+                    for t in 1..threads {
+                        let (stop, work) = (&stop, &work);
+                        s.spawn(move |_| work(t, stop));
+                    }
+                    work(0, &stop);
                 });
                 match Stopped::from_status(stop.load(Ordering::Relaxed) as u32) {
                     Some(why) => Err(why),

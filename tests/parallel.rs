@@ -205,6 +205,28 @@ fn reductions_of_every_kind_and_dtype_agree_at_every_thread_count() {
 }
 
 #[test]
+fn a_reduce_region_of_one_add_is_the_blocked_sum() {
+    // A region of one `add` is `init + reduce.sum(x)`, so it follows the blocked order too.
+    let n = 4 * BLOCK + 7;
+    let src = format!(
+        "func @r(%x: f32[{n}]) -> f32 {{
+  %init = const 0 : f32
+  %s = reduce %x, %init dims=[0] : f32 (%a: f32, %b: f32) {{
+    %c = add %a, %b : f32
+    yield %c
+  }}
+  return %s
+}}"
+    );
+    let f = parse_function(&src).unwrap();
+    let xs = noise(n, 11);
+    let x = Tensor::from_vec(xs.clone(), vec![n]).unwrap();
+    let got = same_bits_everywhere(&f, &[x], "reduce region");
+    let want = 0.0 + documented_sum(&xs);
+    assert_eq!(got[0], Tensor::from_vec(vec![want], vec![]).unwrap());
+}
+
+#[test]
 fn large_fused_loops_agree_at_every_thread_count() {
     for (dt, n) in [
         ("f32", 4 * BLOCK + 3),

@@ -664,7 +664,11 @@ fn build(
 
         // Step 6: keep the Cranelift IR text for dumps (of the unchecked variant, which is
         // the code that runs without limits), then generate machine code.
-        let clif = ctx.func.display().to_string();
+        let mut clif = ctx.func.display().to_string();
+        for body in &lowered.outlined_clif {
+            clif.push('\n');
+            clif.push_str(body);
+        }
         module
             .define_function(id, &mut ctx)
             .map_err(|e| cerr(format!("code generation failed: {e:?}")))?;

@@ -72,6 +72,8 @@ pub(crate) struct Lowered {
     /// Whether the code may run a parallel region (an outlined loop, or a runtime `dot`),
     /// so that a run must set up the parallel context (`crate::parallel::enter`).
     pub parallel: bool,
+    /// The Cranelift IR of the outlined loop bodies, for dumps.
+    pub outlined_clif: Vec<String>,
 }
 
 /// Lowers `s.f` into `b`, whose function has the entry signature.
@@ -103,6 +105,7 @@ pub(crate) fn lower_function(
         dest_ptr: vec![None; nv],
         checks,
         region_calls: s.region_calls,
+        outlined_clif: Vec::new(),
     };
     l.ptr_ty = l.config.pointer_type();
     l.lower_body(p[0], p[1])?;
@@ -126,6 +129,7 @@ pub(crate) fn lower_function(
     Ok(Lowered {
         scratch: size,
         parallel,
+        outlined_clif: l.outlined_clif,
     })
 }
 
@@ -157,6 +161,8 @@ pub(crate) struct Lowerer<'a, 'b> {
     checks: Option<Checks>,
     /// The runtime contexts of region ops, by instruction index.
     region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
+    /// The Cranelift IR of the loop bodies outlined so far (`outline.rs`), for dumps.
+    outlined_clif: Vec<String>,
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).

@@ -135,6 +135,7 @@ impl Lowerer<'_, '_> {
                 dest_ptr: Vec::new(),
                 checks: None,
                 region_calls: self.region_calls,
+                outlined_clif: Vec::new(),
             };
             body(&mut sub, &loaded, p[1])?;
             if sub.scratch_size != 0 {
@@ -146,6 +147,7 @@ impl Lowerer<'_, '_> {
             let config = sub.config;
             sub.b.finalize(config);
         }
+        self.outlined_clif.push(func.display().to_string());
         let mut ctx = self.calls.module.make_context();
         ctx.func = func;
         self.calls
