@@ -252,6 +252,33 @@ fn large_fused_loops_agree_at_every_thread_count() {
 }
 
 #[test]
+fn loop_nests_split_by_rows_agree_at_every_thread_count() {
+    // Broadcast rows and columns and a transposed operand keep the loop two-dimensional; its
+    // blocks are whole rows (16 rows of 1000, 234 of 70, one of 100000, 32 of 512).
+    for (rows, cols) in [(300, 1000), (1000, 70), (5, 100_000), (512, 512)] {
+        let src = format!(
+            "func @b(%x: f32[{rows},{cols}], %r: f32[{cols}], %c: f32[{rows}], %y: f32[{cols},{rows}]) -> f32[{rows},{cols}] {{
+  %br = broadcast %r dims=[1] : f32[{rows},{cols}]
+  %bc = broadcast %c dims=[0] : f32[{rows},{cols}]
+  %yt = transpose %y perm=[1,0] : f32[{rows},{cols}]
+  %a = mul %x, %br : f32[{rows},{cols}]
+  %b = add %a, %bc : f32[{rows},{cols}]
+  %d = sub %b, %yt : f32[{rows},{cols}]
+  return %d
+}}"
+        );
+        let f = parse_function(&src).unwrap();
+        let exe = compile_with(&f, &JitOptions::default()).unwrap();
+        assert!(
+            exe.clif().contains("func_addr"),
+            "[{rows},{cols}] is not parallel"
+        );
+        let inputs = random_inputs(&f, 9);
+        same_bits_everywhere(&f, &inputs, &format!("rows of [{rows},{cols}]"));
+    }
+}
+
+#[test]
 fn dot_rows_agree_at_every_thread_count() {
     let src = "func @mm(%a: f32[300,200], %b: f32[200,100]) -> f32[300,100] {
   %c = dot %a, %b : f32[300,100]

@@ -432,10 +432,9 @@ impl Lowerer<'_, '_> {
         }
         Self::collapse(&mut t);
         let Sink::Store(dst) = sink;
-        if let [n] = t.shape[..] {
-            if parallel_worthy(n as u64) {
-                return self.emit_fused_parallel(&t, dst, n as u64);
-            }
+        let total: u64 = t.shape.iter().map(|&d| d as u64).product();
+        if !self.outlined && !t.shape.is_empty() && parallel_worthy(total) {
+            return self.emit_fused_parallel(&t, dst);
         }
         let out_dt = t.dt(t.root());
         let oes = out_dt.size_bytes() as i64;
@@ -554,7 +553,7 @@ impl Lowerer<'_, '_> {
         if r <= block {
             return self.reduce_lanes_tree(op, t, start, r);
         }
-        if parallel_worthy(r) {
+        if !self.outlined && parallel_worthy(r) {
             return self.reduce_tree_parallel(op, t, start, r);
         }
         let dt = t.dt(t.root());

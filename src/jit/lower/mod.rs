@@ -106,6 +106,7 @@ pub(crate) fn lower_function(
         checks,
         region_calls: s.region_calls,
         outlined_clif: Vec::new(),
+        outlined: false,
     };
     l.ptr_ty = l.config.pointer_type();
     l.lower_body(p[0], p[1])?;
@@ -163,6 +164,9 @@ pub(crate) struct Lowerer<'a, 'b> {
     region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
     /// The Cranelift IR of the loop bodies outlined so far (`outline.rs`), for dumps.
     outlined_clif: Vec<String>,
+    /// Whether this is an outlined loop body, which runs on a pool thread and so starts no
+    /// parallel region of its own.
+    outlined: bool,
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).

@@ -1,6 +1,6 @@
 //! Parallel loops: a large fused elementwise loop or reduction is outlined into a function
-//! `body(ctx, block)` of its own that computes one block of `crate::parallel::BLOCK`
-//! elements, and the entry function calls `graphjit_parallel_for(body, ctx, blocks)`, which
+//! `body(ctx, block)` of its own that computes one block of about `crate::parallel::BLOCK`
+//! elements (whole rows of the outermost dimension for a loop nest), and the entry function calls `graphjit_parallel_for(body, ctx, blocks)`, which
 //! runs the blocks on the thread pool.
 //!
 //! `ctx` is a stack slot of the caller holding the values the body reads (buffer addresses,
@@ -136,6 +136,7 @@ impl Lowerer<'_, '_> {
                 checks: None,
                 region_calls: self.region_calls,
                 outlined_clif: Vec::new(),
+                outlined: true,
             };
             body(&mut sub, &loaded, p[1])?;
             if sub.scratch_size != 0 {
@@ -172,11 +173,14 @@ impl Lowerer<'_, '_> {
         Ok(())
     }
 
-    /// Emits a flat (one-dimensional, after `collapse`) fused loop of `n` elements into
-    /// `dst` as parallel blocks.
-    pub(super) fn emit_fused_parallel(&mut self, t: &Tree, dst: clir::Value, n: u64) -> Result<()> {
-        let block = BLOCK as u64;
-        let (full, rem) = (n / block, n % block);
+    /// Emits a fused loop over `t.shape` (after `collapse`) into `dst` as parallel blocks:
+    /// each block takes whole units of the outermost dimension, as many as make about
+    /// `BLOCK` elements (at least one), so a flat loop is cut into blocks of `BLOCK` elements.
+    pub(super) fn emit_fused_parallel(&mut self, t: &Tree, dst: clir::Value) -> Result<()> {
+        let n0 = t.shape.first().copied().unwrap_or(1) as u64;
+        let inner: u64 = t.shape.iter().skip(1).map(|&d| d as u64).product();
+        let per = (BLOCK as u64 / inner.max(1)).max(1);
+        let (full, rem) = (n0 / per, n0 % per);
         let blocks = full + u64::from(rem != 0);
         let mut captured = captures(t);
         captured.push(dst);
@@ -184,8 +188,8 @@ impl Lowerer<'_, '_> {
         let tr = t.clone();
         self.parallel_blocks(&captured, blocks, &mut |l, vals, blk| {
             let (leaf_vals, dst) = vals.split_at(vals.len() - 1);
-            let first = l.b.ins().imul_imm_s(blk, block as i64);
-            // Each buffer leaf from the block's first element (its stride along the row).
+            let first = l.b.ins().imul_imm_s(blk, per as i64);
+            // Each buffer leaf from the block's first unit (its stride along dimension 0).
             let mut shifted = Vec::with_capacity(leaf_vals.len());
             let mut k = 0;
             for node in &tr.nodes {
@@ -195,7 +199,7 @@ impl Lowerer<'_, '_> {
                         dt,
                         ..
                     } => {
-                        let step = coefs.last().copied().unwrap_or(0) as i64 * elem_size(*dt);
+                        let step = coefs.first().copied().unwrap_or(0) as i64 * elem_size(*dt);
                         let off = l.b.ins().imul_imm_s(first, step);
                         shifted.push(l.b.ins().iadd(leaf_vals[k], off));
                         k += 1;
@@ -208,15 +212,15 @@ impl Lowerer<'_, '_> {
                 }
             }
             let sub = with_captures(&tr, &shifted);
-            let off = l.b.ins().imul_imm_s(first, oes);
+            let off = l.b.ins().imul_imm_s(first, inner as i64 * oes);
             let out = l.b.ins().iadd(dst[0], off);
             let one = |l: &mut Lowerer<'_, '_>, len: u64| {
                 let mut s = sub.clone();
-                s.shape = vec![len as usize];
+                s.shape[0] = len as usize;
                 l.emit_fused(s, Sink::Store(out))
             };
             if rem == 0 {
-                return one(l, block);
+                return one(l, per);
             }
             let is_full =
                 l.b.ins()
@@ -225,7 +229,7 @@ impl Lowerer<'_, '_> {
                 (l.b.create_block(), l.b.create_block(), l.b.create_block());
             l.b.ins().brif(is_full, full_b, &[], tail_b, &[]);
             l.b.switch_to_block(full_b);
-            one(l, block)?;
+            one(l, per)?;
             l.b.ins().jump(join, &[]);
             l.b.switch_to_block(tail_b);
             one(l, rem)?;
