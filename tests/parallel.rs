@@ -119,13 +119,14 @@ fn random_programs_give_the_same_bits_at_every_thread_count() {
             assert_eq!(got, want, "seed {seed}: compiled at {t} threads\n{f}");
         }
     }
-    // Programs with dimensions up to 300, whose loops reach the parallel sizes.
+    // Programs with dimensions up to 2048, whose loops reach the parallel sizes.
     let cfg = || GenConfig {
-        max_dim: 300,
+        max_dim: 2048,
         max_ops: 6,
         max_depth: 1,
     };
-    for seed in 0..cases / 5 {
+    let mut parallel = 0;
+    for seed in 0..cases / 2 {
         let f = random_function_with(seed, cfg());
         let too_big = f.values.iter().any(|v| v.ty.num_elements() > 1 << 22);
         if too_big {
@@ -137,11 +138,16 @@ fn random_programs_give_the_same_bits_at_every_thread_count() {
             continue;
         };
         let exe = compile_with(&f, &JitOptions::default()).unwrap();
+        parallel += usize::from(
+            exe.clif().contains("graphjit_parallel_for") || exe.clif().contains("func_addr"),
+        );
         for t in [1, 2, 3] {
             let got = exe.run_with(&inputs, &threads(t)).unwrap();
             assert_eq!(got, want, "large seed {seed}: compiled at {t} threads\n{f}");
         }
     }
+    eprintln!("{parallel} of the large programs have a parallel region");
+    assert!(parallel > 0, "no large program reached a parallel region");
 }
 
 #[test]
