@@ -222,6 +222,8 @@ impl Interpreter {
         let mut t: Vec<Option<Tensor>> = std::iter::repeat_with(|| None)
             .take(self.n_tensors)
             .collect();
+        // Parallel regions of the kernels (`crate::parallel`) follow this run's options.
+        let _parallel = opts.enter_parallel();
         let mut limits = RunState::new(opts);
         let mut budget = limits.first_budget();
         let mut pc = 0usize;
@@ -331,6 +333,9 @@ impl Interpreter {
                                 x.clone()
                             }
                         });
+                    }
+                    if let Some(why) = crate::parallel::take_stopped() {
+                        return Err(Stop::of_parallel(why).error(&self.func, opts).into());
                     }
                     return Ok(results);
                 }
