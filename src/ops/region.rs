@@ -545,6 +545,62 @@ impl Body {
         Some((a / 2, descending != flip, key))
     }
 
+    /// For a fold region over `n` accumulators (arguments `0..n`, then the `n` new
+    /// elements): slots of boolean conditions each of which, when true, makes the region
+    /// yield its accumulators unchanged. They are the conditions every yield `k` is guarded
+    /// by as `select(c, acc_k, _)` where `c` is that condition or an `or` containing it.
+    /// JAX's argmax region has two, `acc > x` and `acc != acc`: compiled code tests them
+    /// first and skips the rest of the region, which changes nothing else (the region still
+    /// decides every other case, so the bits are the region's). Empty when there are none.
+    pub fn keep_conditions(&self, n: usize) -> Vec<usize> {
+        let np = self.params.len();
+        if self.yields.len() != n || np != 2 * n || self.insts.len() > 64 {
+            return Vec::new();
+        }
+        // The `or` leaves of a condition, in order (bounded by the instruction count).
+        let leaves = |c: usize| -> Vec<usize> {
+            let mut out = Vec::new();
+            let mut stack = vec![c];
+            while let Some(s) = stack.pop() {
+                let inst = s.checked_sub(np).and_then(|k| self.insts.get(k));
+                match inst {
+                    Some(i) if i.op == Op::Binary(BinaryOp::Or) && i.dtype == DType::Bool => {
+                        stack.extend(i.args.iter().rev());
+                    }
+                    _ if !out.contains(&s) => out.push(s),
+                    _ => {}
+                }
+            }
+            out
+        };
+        let mut common: Option<Vec<usize>> = None;
+        for (k, &y) in self.yields.iter().enumerate() {
+            if y == k {
+                // Yields its accumulator whatever happens.
+                continue;
+            }
+            let Some(i) = y.checked_sub(np).and_then(|j| self.insts.get(j)) else {
+                return Vec::new();
+            };
+            let [c, t, _] = i.args[..] else {
+                return Vec::new();
+            };
+            if i.op != Op::Select || t != k {
+                return Vec::new();
+            }
+            let ls = leaves(c);
+            common = Some(match common {
+                None => ls,
+                Some(prev) => prev.into_iter().filter(|s| ls.contains(s)).collect(),
+            });
+        }
+        common
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&s| self.dtype_of(s) == Some(DType::Bool))
+            .collect()
+    }
+
     fn dtype_of(&self, slot: usize) -> Option<DType> {
         match slot.checked_sub(self.params.len()) {
             None => self.params.get(slot).copied(),

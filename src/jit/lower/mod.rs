@@ -21,6 +21,7 @@ mod fused;
 mod gather;
 mod index;
 mod region;
+mod region_reads;
 mod shape;
 
 use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
@@ -94,6 +95,7 @@ pub(crate) fn lower_function(
         dest_ptr: vec![None; nv],
         checks,
         region_calls: s.region_calls,
+        in_place: region_reads::read_in_place(s.f),
     };
     l.ptr_ty = l.config.pointer_type();
     l.lower_body(p[0], p[1])?;
@@ -135,6 +137,8 @@ pub(crate) struct Lowerer<'a, 'b> {
     checks: Option<Checks>,
     /// The runtime contexts of region ops, by instruction index.
     region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
+    /// Values that every use reads in place, which get no buffer (`region_reads`).
+    in_place: Vec<bool>,
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).
@@ -358,6 +362,10 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         let [res] = data.results[..] else {
             return Err(self.err(format!("'{}' must have one result", op.name())));
         };
+        if self.in_place[res.index()] {
+            // Read by its consumers without a buffer (see `region_reads`).
+            return Ok(());
+        }
         let arg_tys: Vec<&TensorType> = data.args.iter().map(|&a| self.ty(a)).collect();
         let res_ty = self.ty(res);
         match self.plan.plan_of(res) {
