@@ -504,3 +504,156 @@ fn the_workloads_need_no_buffer_for_the_iota_the_splat_or_the_scan() {
     }
     assert_eq!(out[0].as_slice::<i32>().unwrap(), want.as_slice());
 }
+
+/// A sort comparator `lt.total(key(a), key(b))` (or `gt.total`) whose key replaces elements
+/// by constants, `nan_first` testing NaN before zero.
+fn keyed_sort_src(n: usize, dt: &str, cmp: &str, nan: &str, zero: &str, nan_first: bool) -> String {
+    let side = |x: &str| {
+        let (c1, c2) = if nan_first {
+            (
+                format!("%z{x} = eq %{x}, %zc : bool\n    %{x}1 = select %z{x}, %zr, %{x} : {dt}"),
+                format!(
+                    "%n{x} = ne %{x}, %{x} : bool\n    %{x}2 = select %n{x}, %nr, %{x}1 : {dt}"
+                ),
+            )
+        } else {
+            (
+                format!("%n{x} = ne %{x}, %{x} : bool\n    %{x}1 = select %n{x}, %nr, %{x} : {dt}"),
+                format!("%z{x} = eq %zc, %{x} : bool\n    %{x}2 = select %z{x}, %zr, %{x}1 : {dt}"),
+            )
+        };
+        format!("{c1}\n    {c2}")
+    };
+    format!(
+        "func @s(%x: {dt}[{n}]) -> {dt}[{n}] {{
+  %s = sort %x dim=0 stable=1 : {dt}[{n}] (%a: {dt}, %b: {dt}) {{
+    %zc = const 0.0 : {dt}
+    %zr = const {zero} : {dt}
+    %nr = const {nan} : {dt}
+    {a}
+    {b}
+    %lt = {cmp} %a2, %b2 : bool
+    yield %lt
+  }}
+  return %s
+}}",
+        a = side("a"),
+        b = side("b"),
+    )
+}
+
+#[test]
+fn sorts_by_a_key_map_are_stable_sorts_of_the_mapped_keys() {
+    let mut rng = Rng(0x0123_4567_89AB_CDEF);
+    for n in [0usize, 1, 2, 17, 500] {
+        let x: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+        for (cmp, desc) in [("lt.total", false), ("gt.total", true)] {
+            for (nan, nan_bits) in [("nan", f32::NAN.to_bits()), ("-nan", (-f32::NAN).to_bits())] {
+                for (zero, zero_v) in [("0.0", 0.0f32), ("-0.0", -0.0)] {
+                    for nan_first in [false, true] {
+                        let src = keyed_sort_src(n, "f32", cmp, nan, zero, nan_first);
+                        let out = both(&src, &[Tensor::from_vec(x.clone(), vec![n]).unwrap()]);
+                        // The reference: Rust's stable sort by the mapped key's total order.
+                        let map = |v: f32| {
+                            if v.is_nan() {
+                                f32::from_bits(nan_bits)
+                            } else if v == 0.0 {
+                                zero_v
+                            } else {
+                                v
+                            }
+                        };
+                        let mut want = x.clone();
+                        want.sort_by(|a, b| {
+                            let o = map(*a).total_cmp(&map(*b));
+                            if desc {
+                                o.reverse()
+                            } else {
+                                o
+                            }
+                        });
+                        let got: Vec<u32> = out[0]
+                            .as_slice::<f32>()
+                            .unwrap()
+                            .iter()
+                            .map(|v| v.to_bits())
+                            .collect();
+                        let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+                        assert_eq!(got, want, "{src}");
+                    }
+                }
+            }
+        }
+        // f64, ascending, jnp's form.
+        let y: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+        let src = keyed_sort_src(n, "f64", "lt.total", "nan", "0.0", false);
+        let out = both(&src, &[Tensor::from_vec(y.clone(), vec![n]).unwrap()]);
+        let canon = |v: f64| {
+            if v.is_nan() {
+                f64::NAN
+            } else if v == 0.0 {
+                0.0
+            } else {
+                v
+            }
+        };
+        let mut want = y.clone();
+        want.sort_by(|a, b| canon(*a).total_cmp(&canon(*b)));
+        let got: Vec<u64> = out[0]
+            .as_slice::<f64>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want);
+    }
+}
+
+/// The region of the first region op of `src`'s function, as its scalar program.
+fn body_of(src: &str) -> graphjit::ops::region::Body {
+    let f = parse_module(src).unwrap().funcs[0].clone();
+    let i = f
+        .insts
+        .iter()
+        .position(|d| matches!(d.op, graphjit::ops::Op::Region(_)))
+        .unwrap();
+    graphjit::ir::body::region_body(&f, graphjit::ir::Inst(i as u32)).unwrap()
+}
+
+#[test]
+fn the_recognizers_see_argmax_and_jnp_keys_and_nothing_else() {
+    let arg = |cmp: &str, tie_first: bool, guarded: bool| {
+        body_of(&format!(
+            "func @f(%x: f32[3]) -> i32 {{
+  %idx = iota axis=0 : i32[3]
+  %ninf = const -inf : f32
+  %zero = const 0 : i32
+  %m, %i = reduce %x, %idx, %ninf, %zero dims=[0] : f32, i32 {}
+  return %i
+}}",
+            arg_region(cmp, tie_first, guarded).replace("IDX", "i32")
+        ))
+    };
+    // Slots: 4 arguments, then gt (4) and nan (5) are the keep conditions.
+    assert_eq!(arg("gt", false, true).keep_conditions(2), vec![4, 5]);
+    assert_eq!(arg("lt", true, true).keep_conditions(2), vec![4, 5]);
+    assert_eq!(
+        arg("gt", false, false).keep_conditions(2),
+        Vec::<usize>::new()
+    );
+    let jnp = body_of(&keyed_sort_src(4, "f32", "lt.total", "nan", "0.0", false));
+    let (k, desc, slot) = jnp.sort_key().unwrap();
+    assert_eq!((k, desc), (0, false));
+    let map = jnp.key_map(slot, 0).unwrap();
+    assert_eq!(map.len(), 2);
+    // The zero test is the outer select here, so it comes first.
+    assert!(map[0].when.is_some() && map[1].when.is_none());
+    // A replacement by a non-constant is not a key map.
+    let odd = keyed_sort_src(4, "f32", "lt.total", "nan", "0.0", false)
+        .replace("%a2 = select %za, %zr, %a1", "%a2 = select %za, %a1, %a1");
+    let odd = body_of(&odd);
+    if let Some((_, _, slot)) = odd.sort_key() {
+        assert!(odd.key_map(slot, 0).is_none());
+    }
+}

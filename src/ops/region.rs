@@ -354,6 +354,14 @@ pub struct Body {
     pub yields: Vec<usize>,
 }
 
+/// One replacement of a sort key map ([`Body::key_map`]): elements equal to `when` (NaN
+/// elements when `None`) become `value`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeyStep {
+    pub when: Option<Scalar>,
+    pub value: Scalar,
+}
+
 /// Whether `op` may appear in a scalar region (on rank-0 values).
 pub fn allowed_in_body(op: &Op) -> bool {
     matches!(
@@ -599,6 +607,45 @@ impl Body {
             .into_iter()
             .filter(|&s| self.dtype_of(s) == Some(DType::Bool))
             .collect()
+    }
+
+    /// For a sort key computed from argument `param` (see [`Body::sort_key`]): the key as
+    /// a chain of replacements, outermost first, when it is `select(c, K, rest)` nested
+    /// down to the argument itself, each `c` being `ne(x, x)` (x is NaN, `None` here) or
+    /// `eq(x, C)` (`Some(C)`) and `K` a constant. `jnp.sort`'s canonicalization (NaN to one
+    /// NaN, -0 to 0) is such a chain, so it runs as typed code instead of the program.
+    pub fn key_map(&self, slot: usize, param: usize) -> Option<Vec<KeyStep>> {
+        let np = self.params.len();
+        let dt = *self.params.get(param)?;
+        let konst = |s: usize| match &self.insts.get(s.checked_sub(np)?)?.op {
+            Op::Const(t) if t.len() == 1 && t.dtype() == dt => t.get(0),
+            _ => None,
+        };
+        let mut steps = Vec::new();
+        let mut cur = slot;
+        // Each step goes to a lower slot, so this ends within the instruction count.
+        while cur != param {
+            let i = self.insts.get(cur.checked_sub(np)?)?;
+            let [c, k, rest] = i.args[..] else {
+                return None;
+            };
+            if i.op != Op::Select || i.dtype != dt || rest >= cur {
+                return None;
+            }
+            let ci = self.insts.get(c.checked_sub(np)?)?;
+            let when = match (&ci.op, &ci.args[..]) {
+                (Op::Compare(CmpOp::Ne), &[a, b]) if a == param && b == param => None,
+                (Op::Compare(CmpOp::Eq), &[a, b]) if a == param => Some(konst(b)?),
+                (Op::Compare(CmpOp::Eq), &[a, b]) if b == param => Some(konst(a)?),
+                _ => return None,
+            };
+            steps.push(KeyStep {
+                when,
+                value: konst(k)?,
+            });
+            cur = rest;
+        }
+        Some(steps)
     }
 
     fn dtype_of(&self, slot: usize) -> Option<DType> {

@@ -4,9 +4,11 @@
 //! instead of running the region's program per element. The order of application is the
 //! kernels' documented order, so the bits are the same.
 
+use super::region::KeyStep;
 use super::scalar::{BinaryVisitor, Elem};
 use super::BinaryOp;
 use crate::tensor::{Data, Scalar};
+use crate::types::DType;
 
 /// How a fast region combines `(current, new)`: `None` returns `new`; `Some((op, false))`
 /// is `op(current, new)`, `Some((op, true))` is `op(new, current)`.
@@ -158,6 +160,76 @@ pub fn sort_rows(
         Some(T::into_data(out))
     }
     crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, bases, len, stride, descending))
+}
+
+/// Sorts each row of a single `f32` or `f64` operand (as [`sort_rows`]) by the total order of
+/// a key map of its elements ([`super::region::Body::key_map`]), stably: elements with equal
+/// keys (-0 and 0, NaNs, after `jnp.sort`'s canonicalization) keep their order. `None` for
+/// other dtypes. The keys are sorted as `(key, position)` pairs, which as positions are
+/// unique gives exactly the stable order, ascending or descending.
+pub fn sort_rows_by_map(
+    x: &Data,
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    descending: bool,
+    map: &[KeyStep],
+) -> Option<Data> {
+    fn go<T: Elem>(
+        x: &Data,
+        bases: &[usize],
+        len: usize,
+        stride: usize,
+        descending: bool,
+        map: &[KeyStep],
+    ) -> Option<Data> {
+        let src = T::slice(x)?;
+        let steps: Vec<(Option<T>, T)> = map
+            .iter()
+            .map(|s| {
+                let when = match s.when {
+                    Some(w) => Some(T::from_scalar(w)?),
+                    None => None,
+                };
+                Some((when, T::from_scalar(s.value)?))
+            })
+            .collect::<Option<_>>()?;
+        // `ne(x, x)` and `eq(x, C)` as the comparison ops define them on floats (IEEE).
+        #[allow(clippy::eq_op)]
+        let key = |v: T| -> i64 {
+            let mut m = v;
+            for &(when, value) in &steps {
+                let hit = match when {
+                    None => v != v,
+                    Some(c) => v == c,
+                };
+                if hit {
+                    m = value;
+                    break;
+                }
+            }
+            super::compare::total_key(m)
+        };
+        let mut out = src.to_vec();
+        let mut keys: Vec<(i64, usize)> = Vec::with_capacity(len);
+        for &base in bases {
+            keys.clear();
+            for i in 0..len {
+                let k = key(*src.get(base + i * stride)?);
+                keys.push((if descending { !k } else { k }, i));
+            }
+            keys.sort_unstable();
+            for (i, &(_, p)) in keys.iter().enumerate() {
+                *out.get_mut(base + i * stride)? = *src.get(base + p * stride)?;
+            }
+        }
+        Some(T::into_data(out))
+    }
+    match x.dtype() {
+        DType::F32 => go::<f32>(x, bases, len, stride, descending, map),
+        DType::F64 => go::<f64>(x, bases, len, stride, descending, map),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
