@@ -657,3 +657,85 @@ fn the_recognizers_see_argmax_and_jnp_keys_and_nothing_else() {
         assert!(odd.key_map(slot, 0).is_none());
     }
 }
+
+#[test]
+fn total_order_sorts_in_the_result_buffer_along_any_dimension() {
+    let mut rng = Rng(0x5151_5151_AAAA_0001);
+    let shapes: &[&[usize]] = &[
+        &[0],
+        &[1],
+        &[9],
+        &[3, 4],
+        &[4, 1],
+        &[1, 5],
+        &[0, 3],
+        &[2, 3, 5],
+    ];
+    for &shape in shapes {
+        for dim in 0..shape.len() {
+            let s = shape_str(shape);
+            let n: usize = shape.iter().product();
+            let len = shape[dim];
+            let st: usize = shape[dim + 1..].iter().product();
+            let rows: Vec<Vec<usize>> = (0..n / len.max(1))
+                .map(|r| {
+                    let base = (r / st) * st * len + r % st;
+                    (0..len).map(|i| base + i * st).collect()
+                })
+                .collect();
+            let x: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+            let k: Vec<i8> = (0..n).map(|_| rng.next() as i8).collect();
+            for desc in [false, true] {
+                let (fc, ic) = if desc {
+                    ("gt.total", "gt")
+                } else {
+                    ("lt.total", "lt")
+                };
+                let src = |dt: &str, c: &str| {
+                    format!(
+                        "func @s(%x: {dt}[{s}]) -> {dt}[{s}] {{
+  %r = sort %x dim={dim} stable=1 : {dt}[{s}] (%a: {dt}, %b: {dt}) {{
+    %c = {c} %a, %b : bool
+    yield %c
+  }}
+  return %r
+}}"
+                    )
+                };
+                let out = both(
+                    &src("f32", fc),
+                    &[Tensor::from_vec(x.clone(), shape.to_vec()).unwrap()],
+                );
+                let mut want = x.clone();
+                for row in &rows {
+                    let mut v: Vec<f32> = row.iter().map(|&o| x[o]).collect();
+                    v.sort_by(|a, b| if desc { b.total_cmp(a) } else { a.total_cmp(b) });
+                    for (&o, y) in row.iter().zip(v) {
+                        want[o] = y;
+                    }
+                }
+                let got: Vec<u32> = out[0]
+                    .as_slice::<f32>()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.to_bits())
+                    .collect();
+                let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
+                assert_eq!(got, want);
+                let out = both(
+                    &src("i8", ic),
+                    &[Tensor::from_vec(k.clone(), shape.to_vec()).unwrap()],
+                );
+                let mut want = k.clone();
+                for row in &rows {
+                    let mut v: Vec<i8> = row.iter().map(|&o| k[o]).collect();
+                    v.sort_by(|a, b| if desc { b.cmp(a) } else { a.cmp(b) });
+                    for (&o, y) in row.iter().zip(v) {
+                        want[o] = y;
+                    }
+                }
+                assert_eq!(out[0].as_slice::<i8>().unwrap(), want.as_slice());
+            }
+        }
+    }
+}

@@ -140,26 +140,49 @@ pub fn sort_rows(
         stride: usize,
         descending: bool,
     ) -> Option<Data> {
-        let src = T::slice(x)?;
-        let mut out = src.to_vec();
-        let mut row: Vec<T> = Vec::with_capacity(len);
-        for &base in bases {
-            row.clear();
-            for i in 0..len {
-                row.push(*src.get(base + i * stride)?);
-            }
-            if descending {
-                row.sort_unstable_by(|a, b| super::compare::order(*b, *a));
-            } else {
-                row.sort_unstable_by(|a, b| super::compare::order(*a, *b));
-            }
-            for (i, &v) in row.iter().enumerate() {
-                *out.get_mut(base + i * stride)? = v;
-            }
-        }
+        let mut out = T::slice(x)?.to_vec();
+        sort_rows_in_place(&mut out, bases, len, stride, descending)?;
         Some(T::into_data(out))
     }
     crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, bases, len, stride, descending))
+}
+
+/// [`sort_rows`] on a typed buffer, in place: contiguous rows are sorted where they are,
+/// strided ones through one row of scratch. `None` if a row leaves the buffer.
+pub fn sort_rows_in_place<T: Elem>(
+    out: &mut [T],
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    descending: bool,
+) -> Option<()> {
+    let sort = |row: &mut [T]| {
+        if descending {
+            row.sort_unstable_by(|a, b| super::compare::order(*b, *a));
+        } else {
+            row.sort_unstable_by(|a, b| super::compare::order(*a, *b));
+        }
+    };
+    let mut row: Vec<T> = Vec::new();
+    for &base in bases {
+        if len == 0 {
+            // An empty row (its base may lie past the end of an empty buffer).
+            continue;
+        }
+        if stride == 1 || len == 1 {
+            sort(out.get_mut(base..base.checked_add(len)?)?);
+            continue;
+        }
+        row.clear();
+        for i in 0..len {
+            row.push(*out.get(base + i * stride)?);
+        }
+        sort(&mut row);
+        for (i, &v) in row.iter().enumerate() {
+            *out.get_mut(base + i * stride)? = v;
+        }
+    }
+    Some(())
 }
 
 /// Sorts each row of a single `f32` or `f64` operand (as [`sort_rows`]) by the total order of
