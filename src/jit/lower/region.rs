@@ -3,11 +3,16 @@
 //! scalar program emitted in the inner loop through the instruction selector, on
 //! accumulators held in Cranelift variables (the fold order `ops::region_kernels` defines;
 //! a single-op region of a reduction kind takes the `reduce.<kind>` fast path and then
-//! combines the initial value, as the kernel does). A `scatter` of one input is inline too:
-//! a loop over the updates that reads each start index, checks that the window fits and
-//! combines it with the region in a window loop (`x.at[i].add(v)` is a load, an add and a
-//! store per update). The other region ops call
-//! `graphjit_region` (`jit/region.rs`), which runs the shared kernel on their buffers.
+//! combines the initial value, as the kernel does). When the region has keep conditions
+//! (`Body::keep_conditions`, argmax's `acc > x` and `acc != acc`), each is tested with a
+//! branch to the next element before the rest of the region is emitted, and an `iota` input
+//! is the loop counter (`region_reads`). A `scatter` of one input is inline too:
+//! a loop over the updates that reads each start index, checks that the window fits (only
+//! the bounds its index dtype can cross) and combines it with the region in a window loop
+//! (`x.at[i].add(1)` is a load, an add and a store per update; a splat update is a
+//! register). A prefix `reduce_window` (`cumsum`) is a running scan inline. The other region
+//! ops call `graphjit_region` (`jit/region.rs`), which runs the shared kernel on their
+//! buffers.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
@@ -424,18 +429,12 @@ impl Lowerer<'_, '_> {
         } else {
             0
         };
-        self.nest(&scatter_shape, &mut |l, si| {
+        self.unrolled_nest(&scatter_shape, &mut |l, si| {
             let ibase = l.linear(si, &idx_coefs, 0);
             let mut start: Vec<Option<clir::Value>> = vec![None; in_rank];
             for (k, &od) in d.scatter_dims_to_operand_dims.iter().enumerate() {
                 let off = l.b.ins().iadd_imm_s(ibase, (k * vec_st) as i64);
-                let raw = l.load_elem(idx, off, idx_dt);
-                let v = match (idx_dt.bits() < 64, signed) {
-                    (true, true) => l.b.ins().sextend(types::I64, raw),
-                    (true, false) => l.b.ins().uextend(types::I64, raw),
-                    (false, _) => raw,
-                };
-                start[od] = Some(v);
+                start[od] = Some(l.load_index(idx, off, idx_dt));
             }
             for (b, &ib) in d.input_batching_dims.iter().enumerate() {
                 let sb = d.scatter_indices_batching_dims[b];
@@ -511,6 +510,60 @@ impl Lowerer<'_, '_> {
             Ok(())
         })?;
         self.define_buffer(data.results[0], out)
+    }
+
+    /// Element `i` of the integer buffer `p` of dtype `dt`, extended to `i64` by its
+    /// signedness in the load itself (`movzx`/`movsx` from memory).
+    fn load_index(&mut self, p: clir::Value, i: clir::Value, dt: DType) -> clir::Value {
+        let size = dt.size_bytes() as i64;
+        let off = if size == 1 {
+            i
+        } else {
+            self.b.ins().imul_imm_s(i, size)
+        };
+        let addr = self.b.ins().iadd(p, off);
+        let f = MemFlagsData::trusted();
+        let ins = self.b.ins();
+        match (dt.bits(), dt.is_signed()) {
+            (8, false) => ins.uload8(types::I64, f, addr, 0),
+            (8, true) => ins.sload8(types::I64, f, addr, 0),
+            (16, false) => ins.uload16(types::I64, f, addr, 0),
+            (16, true) => ins.sload16(types::I64, f, addr, 0),
+            (32, false) => ins.uload32(f, addr, 0),
+            (32, true) => ins.sload32(f, addr, 0),
+            _ => ins.load(types::I64, f, addr, 0),
+        }
+    }
+
+    /// [`Lowerer::nest`], with a one-dimensional loop of at least 8 iterations unrolled by
+    /// 4 (and the rest in a second loop): the same calls of `body` in the same order, with
+    /// a quarter of the loop's own instructions (the histogram's loop is mostly those).
+    fn unrolled_nest(
+        &mut self,
+        shape: &[usize],
+        body: &mut dyn FnMut(&mut Self, &[clir::Value]) -> Result<()>,
+    ) -> Result<()> {
+        let [n] = shape[..] else {
+            return self.nest(shape, body);
+        };
+        if n < 8 {
+            return self.nest(shape, body);
+        }
+        let n = n as u64;
+        self.counted_loop(n / 4, &mut |l, i| {
+            let i4 = l.b.ins().imul_imm_s(i, 4);
+            body(l, &[i4])?;
+            for k in 1..4 {
+                let ik = l.b.ins().iadd_imm_s(i4, k);
+                body(l, &[ik])?;
+            }
+            Ok(())
+        })?;
+        let done = (n / 4 * 4) as i64;
+        self.counted_loop(n % 4, &mut |l, i| {
+            let j = l.b.ins().iadd_imm_s(i, done);
+            body(l, &[j])
+        })
     }
 
     /// The buffer of an operand: its pointer, or for a rank-0 value a scratch slot it is
