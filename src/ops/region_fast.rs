@@ -234,12 +234,44 @@ pub fn sort_rows_by_map(
             super::compare::total_key(m)
         };
         let mut out = src.to_vec();
+        let dir = |k: i64| if descending { !k } else { k };
+        if T::DTYPE.bits() <= 32 && u32::try_from(len).is_ok() {
+            // The total key of a value of at most 32 bits takes 2^32 values: negative ones
+            // from `i64::MIN` up, the others from 0 up. Mapped in order onto a `u32` (and
+            // complemented when descending), each pair packs into one `u64` ordered as the
+            // pair, so the sort moves 8 bytes per element, not 16.
+            let narrow = |k: i64| -> u32 {
+                let u = if k < 0 {
+                    k.wrapping_sub(i64::MIN) as u32
+                } else {
+                    (k as u32).wrapping_add(1 << 31)
+                };
+                if descending {
+                    !u
+                } else {
+                    u
+                }
+            };
+            let mut keys: Vec<u64> = Vec::with_capacity(len);
+            for &base in bases {
+                keys.clear();
+                for i in 0..len {
+                    let k = narrow(key(*src.get(base + i * stride)?));
+                    keys.push(u64::from(k) << 32 | i as u64);
+                }
+                keys.sort_unstable();
+                for (i, &kp) in keys.iter().enumerate() {
+                    let p = (kp & 0xFFFF_FFFF) as usize;
+                    *out.get_mut(base + i * stride)? = *src.get(base + p * stride)?;
+                }
+            }
+            return Some(T::into_data(out));
+        }
         let mut keys: Vec<(i64, usize)> = Vec::with_capacity(len);
         for &base in bases {
             keys.clear();
             for i in 0..len {
-                let k = key(*src.get(base + i * stride)?);
-                keys.push((if descending { !k } else { k }, i));
+                keys.push((dir(key(*src.get(base + i * stride)?)), i));
             }
             keys.sort_unstable();
             for (i, &(_, p)) in keys.iter().enumerate() {
