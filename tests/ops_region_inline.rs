@@ -740,3 +740,88 @@ fn total_order_sorts_in_the_result_buffer_along_any_dimension() {
         }
     }
 }
+
+#[test]
+fn float_sorts_of_every_width_follow_the_total_order_of_the_bits() {
+    // The key of a bit pattern of `w` bits in the total order: negatives reversed below
+    // the non-negatives.
+    fn key(bits: u64, w: u32) -> u64 {
+        let sign = 1u64 << (w - 1);
+        if bits & sign != 0 {
+            !bits & (sign - 1)
+        } else {
+            bits | sign
+        }
+    }
+    let mut rng = Rng(0xF00D_F00D_1234_0001);
+    let n = 700;
+    // Random bit patterns (every NaN payload and sign, subnormals, zeros) and repeats.
+    let raw: Vec<u64> = (0..n)
+        .map(|k| if k % 5 == 0 { 0x8000 } else { rng.next() })
+        .collect();
+    for desc in [false, true] {
+        let c = if desc { "gt.total" } else { "lt.total" };
+        let src = |dt: &str| {
+            format!(
+                "func @s(%x: {dt}[{n}]) -> {dt}[{n}] {{
+  %r = sort %x dim=0 stable=0 : {dt}[{n}] (%a: {dt}, %b: {dt}) {{
+    %c = {c} %a, %b : bool
+    yield %c
+  }}
+  return %r
+}}"
+            )
+        };
+        let want = |w: u32| -> Vec<u64> {
+            let mask = if w == 64 { u64::MAX } else { (1 << w) - 1 };
+            let mut v: Vec<u64> = raw.iter().map(|&b| b & mask).collect();
+            v.sort_by_key(|&b| key(b, w));
+            if desc {
+                v.reverse();
+            }
+            v
+        };
+        let h: Vec<half::f16> = raw
+            .iter()
+            .map(|&b| half::f16::from_bits(b as u16))
+            .collect();
+        let out = both(&src("f16"), &[Tensor::from_vec(h, vec![n]).unwrap()]);
+        let got: Vec<u64> = out[0]
+            .as_slice::<half::f16>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits() as u64)
+            .collect();
+        assert_eq!(got, want(16));
+        let h: Vec<half::bf16> = raw
+            .iter()
+            .map(|&b| half::bf16::from_bits(b as u16))
+            .collect();
+        let out = both(&src("bf16"), &[Tensor::from_vec(h, vec![n]).unwrap()]);
+        let got: Vec<u64> = out[0]
+            .as_slice::<half::bf16>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits() as u64)
+            .collect();
+        assert_eq!(got, want(16));
+        let x: Vec<f32> = raw.iter().map(|&b| f32::from_bits(b as u32)).collect();
+        let out = both(&src("f32"), &[Tensor::from_vec(x, vec![n]).unwrap()]);
+        let got: Vec<u64> = out[0]
+            .as_slice::<f32>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits() as u64)
+            .collect();
+        assert_eq!(got, want(32));
+        let x: Vec<f64> = raw.iter().map(|&b| f64::from_bits(b)).collect();
+        let out = both(&src("f64"), &[Tensor::from_vec(x, vec![n]).unwrap()]);
+        let got: Vec<u64> = out[0]
+            .as_slice::<f64>()
+            .unwrap()
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(got, want(64));
+    }
+}
