@@ -539,3 +539,97 @@ fn the_keep_conditions_are_those_of_argmax_and_argmin_only() {
         Vec::<usize>::new()
     );
 }
+
+#[test]
+fn general_windows_fold_their_elements_in_order_skipping_padding_and_holes() {
+    let mut rng = Rng(0x7777_1234_ABCD_0042);
+    for case in 0..300 {
+        let rank = 1 + (rng.next() % 2) as usize;
+        let shape: Vec<usize> = (0..rank).map(|_| (rng.next() % 6) as usize).collect();
+        let pick = |rng: &mut Rng, m: u64| (rng.next() % m) as usize;
+        let dims: Vec<usize> = (0..rank).map(|_| 1 + pick(&mut rng, 3)).collect();
+        let strides: Vec<usize> = (0..rank).map(|_| 1 + pick(&mut rng, 3)).collect();
+        let base: Vec<usize> = (0..rank).map(|_| 1 + pick(&mut rng, 3)).collect();
+        let wdil: Vec<usize> = (0..rank).map(|_| 1 + pick(&mut rng, 2)).collect();
+        let lo: Vec<usize> = (0..rank).map(|_| pick(&mut rng, 4)).collect();
+        let hi: Vec<usize> = (0..rank).map(|_| pick(&mut rng, 4)).collect();
+        // The output extent of each dimension, from the spec (0 when the window is larger
+        // than the padded, dilated operand).
+        let out: Vec<usize> = (0..rank)
+            .map(|x| {
+                let padded = if shape[x] == 0 {
+                    0
+                } else {
+                    (shape[x] - 1) * base[x] + 1
+                } + lo[x]
+                    + hi[x];
+                let span = (dims[x] - 1) * wdil[x] + 1;
+                if padded < span {
+                    0
+                } else {
+                    (padded - span) / strides[x] + 1
+                }
+            })
+            .collect();
+        let n: usize = shape.iter().product();
+        let x: Vec<i32> = (0..n).map(|_| (rng.next() % 200) as i32 - 100).collect();
+        let v = |s: &[usize]| shape_str(s);
+        let src = format!(
+            "func @w(%x: i32[{s}]) -> i32[{o}] {{
+  %z = const 7 : i32
+  %c = reduce_window %x, %z window=[{d}] strides=[{st}] base_dilations=[{b}] window_dilations=[{wd}] pad_low=[{l}] pad_high=[{h}] : i32[{o}] (%a: i32, %e: i32) {{
+    %t = mul %a, %z2 : i32
+    %u = sub %t, %e : i32
+    yield %u
+  }}
+  return %c
+}}",
+            s = v(&shape),
+            o = v(&out),
+            d = v(&dims),
+            st = v(&strides),
+            b = v(&base),
+            wd = v(&wdil),
+            l = v(&lo),
+            h = v(&hi),
+        )
+        .replace("%z2", "%a");
+        let res = both(&src, &[Tensor::from_vec(x.clone(), shape.clone()).unwrap()]);
+        // The reference: each output folds `acc * acc - x` over its window's elements in
+        // row-major order of the window position, from 7.
+        let xst: Vec<usize> = (0..rank).map(|d| shape[d + 1..].iter().product()).collect();
+        let total: usize = out.iter().product();
+        let mut want = Vec::with_capacity(total);
+        for oi in 0..total {
+            let o: Vec<usize> = (0..rank)
+                .map(|d| oi / out[d + 1..].iter().product::<usize>() % out[d])
+                .collect();
+            let mut acc = 7i32;
+            let wn: usize = dims.iter().product();
+            for ki in 0..wn {
+                let k: Vec<usize> = (0..rank)
+                    .map(|d| ki / dims[d + 1..].iter().product::<usize>() % dims[d])
+                    .collect();
+                let mut off = Some(0usize);
+                for d in 0..rank {
+                    let p = o[d] * strides[d] + k[d] * wdil[d];
+                    off = match (off, p.checked_sub(lo[d])) {
+                        (Some(f), Some(q)) if q % base[d] == 0 && q / base[d] < shape[d] => {
+                            Some(f + q / base[d] * xst[d])
+                        }
+                        _ => None,
+                    };
+                }
+                if let Some(f) = off {
+                    acc = acc.wrapping_mul(acc).wrapping_sub(x[f]);
+                }
+            }
+            want.push(acc);
+        }
+        assert_eq!(
+            res[0].as_slice::<i32>().unwrap(),
+            want.as_slice(),
+            "case {case}\n{src}"
+        );
+    }
+}

@@ -22,6 +22,7 @@ mod gather;
 mod index;
 mod region;
 mod region_reads;
+mod region_window;
 mod shape;
 
 use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};

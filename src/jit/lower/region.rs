@@ -10,9 +10,9 @@
 //! a loop over the updates that reads each start index, checks that the window fits (only
 //! the bounds its index dtype can cross) and combines it with the region in a window loop
 //! (`x.at[i].add(1)` is a load, an add and a store per update; a splat update is a
-//! register). A prefix `reduce_window` (`cumsum`) is a running scan inline. The other region
-//! ops call `graphjit_region` (`jit/region.rs`), which runs the shared kernel on their
-//! buffers.
+//! register). A prefix `reduce_window` (`cumsum`) is a running scan inline, any other window
+//! a fold per output inline (`region_window`). `sort` and scatters of several inputs call
+//! `graphjit_region` (`jit/region.rs`), which runs the shared kernel on their buffers.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
@@ -44,6 +44,7 @@ impl Lowerer<'_, '_> {
             }
             RegionOp::ReduceWindow(w) => match self.prefix_scan(i, w) {
                 Some(dim) => self.lower_prefix_scan(i, dim, &body),
+                None if self.window_inline(i) => self.lower_window(i, w, &body),
                 None => self.call_region_op(i),
             },
             _ => self.call_region_op(i),
@@ -151,7 +152,7 @@ impl Lowerer<'_, '_> {
     /// When the region has keep conditions ([`Body::keep_conditions`]), each is tested with
     /// a branch straight to the next element, and the rest of the region runs only when
     /// none holds (the argmax loop: one compare and one branch per element on most data).
-    fn fold_step(
+    pub(super) fn fold_step(
         &mut self,
         body: &Body,
         keep: &[usize],
