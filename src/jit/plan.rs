@@ -140,9 +140,15 @@ pub(crate) fn trailing(axes: &[usize], rank: usize) -> bool {
 }
 
 /// Whether the instruction writes its result slot where it is told (elementwise roots,
-/// `reduce`, `dot`), so its result can be given a destination.
+/// `reduce`, `dot`, a prefix `reduce_window`), so its result can be given a destination.
+/// A lowering that does not use the destination is still correct: the result is copied.
 fn writes_result_slot(op: &Op) -> bool {
-    is_elementwise(op) || matches!(op, Op::Reduce { .. } | Op::Dot)
+    use crate::ops::region::RegionOp;
+    is_elementwise(op)
+        || matches!(
+            op,
+            Op::Reduce { .. } | Op::Dot | Op::Region(RegionOp::ReduceWindow(_))
+        )
 }
 
 /// Decides the plan of every value of the verified function `f`; with `fusion` off, the

@@ -354,6 +354,14 @@ pub struct Body {
     pub yields: Vec<usize>,
 }
 
+/// One replacement of a sort key map ([`Body::key_map`]): elements equal to `when` (NaN
+/// elements when `None`) become `value`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct KeyStep {
+    pub when: Option<Scalar>,
+    pub value: Scalar,
+}
+
 /// Whether `op` may appear in a scalar region (on rank-0 values).
 pub fn allowed_in_body(op: &Op) -> bool {
     matches!(
@@ -543,6 +551,101 @@ impl Body {
             (q, true)
         };
         Some((a / 2, descending != flip, key))
+    }
+
+    /// For a fold region over `n` accumulators (arguments `0..n`, then the `n` new
+    /// elements): slots of boolean conditions each of which, when true, makes the region
+    /// yield its accumulators unchanged. They are the conditions every yield `k` is guarded
+    /// by as `select(c, acc_k, _)` where `c` is that condition or an `or` containing it.
+    /// JAX's argmax region has two, `acc > x` and `acc != acc`: compiled code tests them
+    /// first and skips the rest of the region, which changes nothing else (the region still
+    /// decides every other case, so the bits are the region's). Empty when there are none.
+    pub fn keep_conditions(&self, n: usize) -> Vec<usize> {
+        let np = self.params.len();
+        if self.yields.len() != n || np != 2 * n || self.insts.len() > 64 {
+            return Vec::new();
+        }
+        // The `or` leaves of a condition, in order (bounded by the instruction count).
+        let leaves = |c: usize| -> Vec<usize> {
+            let mut out = Vec::new();
+            let mut stack = vec![c];
+            while let Some(s) = stack.pop() {
+                let inst = s.checked_sub(np).and_then(|k| self.insts.get(k));
+                match inst {
+                    Some(i) if i.op == Op::Binary(BinaryOp::Or) && i.dtype == DType::Bool => {
+                        stack.extend(i.args.iter().rev());
+                    }
+                    _ if !out.contains(&s) => out.push(s),
+                    _ => {}
+                }
+            }
+            out
+        };
+        let mut common: Option<Vec<usize>> = None;
+        for (k, &y) in self.yields.iter().enumerate() {
+            if y == k {
+                // Yields its accumulator whatever happens.
+                continue;
+            }
+            let Some(i) = y.checked_sub(np).and_then(|j| self.insts.get(j)) else {
+                return Vec::new();
+            };
+            let [c, t, _] = i.args[..] else {
+                return Vec::new();
+            };
+            if i.op != Op::Select || t != k {
+                return Vec::new();
+            }
+            let ls = leaves(c);
+            common = Some(match common {
+                None => ls,
+                Some(prev) => prev.into_iter().filter(|s| ls.contains(s)).collect(),
+            });
+        }
+        common
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|&s| self.dtype_of(s) == Some(DType::Bool))
+            .collect()
+    }
+
+    /// For a sort key computed from argument `param` (see [`Body::sort_key`]): the key as
+    /// a chain of replacements, outermost first, when it is `select(c, K, rest)` nested
+    /// down to the argument itself, each `c` being `ne(x, x)` (x is NaN, `None` here) or
+    /// `eq(x, C)` (`Some(C)`) and `K` a constant. `jnp.sort`'s canonicalization (NaN to one
+    /// NaN, -0 to 0) is such a chain, so it runs as typed code instead of the program.
+    pub fn key_map(&self, slot: usize, param: usize) -> Option<Vec<KeyStep>> {
+        let np = self.params.len();
+        let dt = *self.params.get(param)?;
+        let konst = |s: usize| match &self.insts.get(s.checked_sub(np)?)?.op {
+            Op::Const(t) if t.len() == 1 && t.dtype() == dt => t.get(0),
+            _ => None,
+        };
+        let mut steps = Vec::new();
+        let mut cur = slot;
+        // Each step goes to a lower slot, so this ends within the instruction count.
+        while cur != param {
+            let i = self.insts.get(cur.checked_sub(np)?)?;
+            let [c, k, rest] = i.args[..] else {
+                return None;
+            };
+            if i.op != Op::Select || i.dtype != dt || rest >= cur {
+                return None;
+            }
+            let ci = self.insts.get(c.checked_sub(np)?)?;
+            let when = match (&ci.op, &ci.args[..]) {
+                (Op::Compare(CmpOp::Ne), &[a, b]) if a == param && b == param => None,
+                (Op::Compare(CmpOp::Eq), &[a, b]) if a == param => Some(konst(b)?),
+                (Op::Compare(CmpOp::Eq), &[a, b]) if b == param => Some(konst(a)?),
+                _ => return None,
+            };
+            steps.push(KeyStep {
+                when,
+                value: konst(k)?,
+            });
+            cur = rest;
+        }
+        Some(steps)
     }
 
     fn dtype_of(&self, slot: usize) -> Option<DType> {

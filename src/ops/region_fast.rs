@@ -4,9 +4,11 @@
 //! instead of running the region's program per element. The order of application is the
 //! kernels' documented order, so the bits are the same.
 
+use super::region::KeyStep;
 use super::scalar::{BinaryVisitor, Elem};
 use super::BinaryOp;
 use crate::tensor::{Data, Scalar};
+use crate::types::DType;
 
 /// How a fast region combines `(current, new)`: `None` returns `new`; `Some((op, false))`
 /// is `op(current, new)`, `Some((op, true))` is `op(new, current)`.
@@ -138,26 +140,195 @@ pub fn sort_rows(
         stride: usize,
         descending: bool,
     ) -> Option<Data> {
+        let mut out = T::slice(x)?.to_vec();
+        sort_rows_in_place(&mut out, bases, len, stride, descending)?;
+        Some(T::into_data(out))
+    }
+    crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, bases, len, stride, descending))
+}
+
+/// [`sort_rows`] on a typed buffer, in place: contiguous rows are sorted where they are,
+/// strided ones through one row of scratch. `None` if a row leaves the buffer.
+pub fn sort_rows_in_place<T: Elem>(
+    out: &mut [T],
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    descending: bool,
+) -> Option<()> {
+    let sort = |row: &mut [T]| {
+        if descending {
+            row.sort_unstable_by(|a, b| super::compare::order(*b, *a));
+        } else {
+            row.sort_unstable_by(|a, b| super::compare::order(*a, *b));
+        }
+    };
+    if T::DTYPE.is_float() {
+        return sort_float_rows(out, bases, len, stride, descending);
+    }
+    let mut row: Vec<T> = Vec::new();
+    for &base in bases {
+        if len == 0 {
+            // An empty row (its base may lie past the end of an empty buffer).
+            continue;
+        }
+        if stride == 1 || len == 1 {
+            sort(out.get_mut(base..base.checked_add(len)?)?);
+            continue;
+        }
+        row.clear();
+        for i in 0..len {
+            row.push(*out.get(base + i * stride)?);
+        }
+        sort(&mut row);
+        for (i, &v) in row.iter().enumerate() {
+            *out.get_mut(base + i * stride)? = v;
+        }
+    }
+    Some(())
+}
+
+/// [`sort_rows_in_place`] for floats: each row's elements become their total keys
+/// ([`super::compare::total_key`], one-to-one on bit patterns and ordered as the total
+/// order), the keys are sorted as integers, and each key turns back into its element. Equal
+/// keys are identical elements, so the result is the comparison sort's, at the speed of an
+/// integer sort.
+fn sort_float_rows<T: Elem>(
+    out: &mut [T],
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    descending: bool,
+) -> Option<()> {
+    let w = T::DTYPE.bits();
+    let mask = if w >= 64 { u64::MAX } else { (1u64 << w) - 1 };
+    // The inverse of `total_key`: negative keys were sign-extended bits with all but the
+    // sign flipped.
+    let back = |k: i64| -> T {
+        let s = if k < 0 { k ^ i64::MAX } else { k };
+        T::from_reg(s as u64 & mask)
+    };
+    let mut keys: Vec<i64> = Vec::with_capacity(len);
+    for &base in bases {
+        if len == 0 {
+            continue;
+        }
+        keys.clear();
+        for i in 0..len {
+            keys.push(super::compare::total_key(*out.get(base + i * stride)?));
+        }
+        if descending {
+            keys.sort_unstable_by(|a, b| b.cmp(a));
+        } else {
+            keys.sort_unstable();
+        }
+        for (i, &k) in keys.iter().enumerate() {
+            *out.get_mut(base + i * stride)? = back(k);
+        }
+    }
+    Some(())
+}
+
+/// Sorts each row of a single `f32` or `f64` operand (as [`sort_rows`]) by the total order of
+/// a key map of its elements ([`super::region::Body::key_map`]), stably: elements with equal
+/// keys (-0 and 0, NaNs, after `jnp.sort`'s canonicalization) keep their order. `None` for
+/// other dtypes. The keys are sorted as `(key, position)` pairs, which as positions are
+/// unique gives exactly the stable order, ascending or descending.
+pub fn sort_rows_by_map(
+    x: &Data,
+    bases: &[usize],
+    len: usize,
+    stride: usize,
+    descending: bool,
+    map: &[KeyStep],
+) -> Option<Data> {
+    fn go<T: Elem>(
+        x: &Data,
+        bases: &[usize],
+        len: usize,
+        stride: usize,
+        descending: bool,
+        map: &[KeyStep],
+    ) -> Option<Data> {
         let src = T::slice(x)?;
+        let steps: Vec<(Option<T>, T)> = map
+            .iter()
+            .map(|s| {
+                let when = match s.when {
+                    Some(w) => Some(T::from_scalar(w)?),
+                    None => None,
+                };
+                Some((when, T::from_scalar(s.value)?))
+            })
+            .collect::<Option<_>>()?;
+        // `ne(x, x)` and `eq(x, C)` as the comparison ops define them on floats (IEEE).
+        #[allow(clippy::eq_op)]
+        let key = |v: T| -> i64 {
+            let mut m = v;
+            for &(when, value) in &steps {
+                let hit = match when {
+                    None => v != v,
+                    Some(c) => v == c,
+                };
+                if hit {
+                    m = value;
+                    break;
+                }
+            }
+            super::compare::total_key(m)
+        };
         let mut out = src.to_vec();
-        let mut row: Vec<T> = Vec::with_capacity(len);
+        let dir = |k: i64| if descending { !k } else { k };
+        if T::DTYPE.bits() <= 32 && u32::try_from(len).is_ok() {
+            // The total key of a value of at most 32 bits takes 2^32 values: negative ones
+            // from `i64::MIN` up, the others from 0 up. Mapped in order onto a `u32` (and
+            // complemented when descending), each pair packs into one `u64` ordered as the
+            // pair, so the sort moves 8 bytes per element, not 16.
+            let narrow = |k: i64| -> u32 {
+                let u = if k < 0 {
+                    k.wrapping_sub(i64::MIN) as u32
+                } else {
+                    (k as u32).wrapping_add(1 << 31)
+                };
+                if descending {
+                    !u
+                } else {
+                    u
+                }
+            };
+            let mut keys: Vec<u64> = Vec::with_capacity(len);
+            for &base in bases {
+                keys.clear();
+                for i in 0..len {
+                    let k = narrow(key(*src.get(base + i * stride)?));
+                    keys.push(u64::from(k) << 32 | i as u64);
+                }
+                keys.sort_unstable();
+                for (i, &kp) in keys.iter().enumerate() {
+                    let p = (kp & 0xFFFF_FFFF) as usize;
+                    *out.get_mut(base + i * stride)? = *src.get(base + p * stride)?;
+                }
+            }
+            return Some(T::into_data(out));
+        }
+        let mut keys: Vec<(i64, usize)> = Vec::with_capacity(len);
         for &base in bases {
-            row.clear();
+            keys.clear();
             for i in 0..len {
-                row.push(*src.get(base + i * stride)?);
+                keys.push((dir(key(*src.get(base + i * stride)?)), i));
             }
-            if descending {
-                row.sort_unstable_by(|a, b| super::compare::order(*b, *a));
-            } else {
-                row.sort_unstable_by(|a, b| super::compare::order(*a, *b));
-            }
-            for (i, &v) in row.iter().enumerate() {
-                *out.get_mut(base + i * stride)? = v;
+            keys.sort_unstable();
+            for (i, &(_, p)) in keys.iter().enumerate() {
+                *out.get_mut(base + i * stride)? = *src.get(base + p * stride)?;
             }
         }
         Some(T::into_data(out))
     }
-    crate::dispatch_dtype!(x.dtype(), |T| go::<T>(x, bases, len, stride, descending))
+    match x.dtype() {
+        DType::F32 => go::<f32>(x, bases, len, stride, descending, map),
+        DType::F64 => go::<f64>(x, bases, len, stride, descending, map),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

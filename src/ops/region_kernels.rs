@@ -344,6 +344,22 @@ fn sort(body: &Body, args: &[&Tensor], dim: usize) -> Option<Vec<Data>> {
         let out = region_fast::sort_rows(args[0].data(), &bases, len, st[dim], descending)?;
         return Some(vec![out]);
     }
+    if let (1, Some((0, descending, slot))) = (args.len(), key) {
+        // A key computed by a chain of replacements (`jnp.sort`'s comparator), typed.
+        if let Some(map) = body.key_map(slot, 0) {
+            let mut bases = Vec::new();
+            for_each_index(&outer, |o| {
+                bases.push(o.iter().zip(&st).map(|(i, t)| i * t).sum());
+                Some(())
+            })?;
+            let x = args[0].data();
+            if let Some(out) =
+                region_fast::sort_rows_by_map(x, &bases, len, st[dim], descending, &map)
+            {
+                return Some(vec![out]);
+            }
+        }
+    }
     let mut run = Runner::new(body);
     let mut call: Vec<Scalar> = Vec::with_capacity(2 * args.len());
     let mut outs: Vec<Vec<Scalar>> = args

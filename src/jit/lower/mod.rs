@@ -22,6 +22,8 @@ mod gather;
 mod index;
 mod outline;
 mod region;
+mod region_reads;
+mod region_window;
 mod shape;
 
 use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
@@ -107,6 +109,7 @@ pub(crate) fn lower_function(
         region_calls: s.region_calls,
         outlined_clif: Vec::new(),
         outlined: false,
+        in_place: region_reads::read_in_place(s.f),
     };
     l.ptr_ty = l.config.pointer_type();
     l.lower_body(p[0], p[1])?;
@@ -167,6 +170,8 @@ pub(crate) struct Lowerer<'a, 'b> {
     /// Whether this is an outlined loop body, which runs on a pool thread and so starts no
     /// parallel region of its own.
     outlined: bool,
+    /// Values that every use reads in place, which get no buffer (`region_reads`).
+    in_place: Vec<bool>,
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).
@@ -390,6 +395,10 @@ impl<'a, 'b> Lowerer<'a, 'b> {
         let [res] = data.results[..] else {
             return Err(self.err(format!("'{}' must have one result", op.name())));
         };
+        if self.in_place[res.index()] {
+            // Read by its consumers without a buffer (see `region_reads`).
+            return Ok(());
+        }
         let arg_tys: Vec<&TensorType> = data.args.iter().map(|&a| self.ty(a)).collect();
         let res_ty = self.ty(res);
         match self.plan.plan_of(res) {

@@ -137,6 +137,7 @@ impl Lowerer<'_, '_> {
                 region_calls: self.region_calls,
                 outlined_clif: Vec::new(),
                 outlined: true,
+                in_place: self.in_place.clone(),
             };
             body(&mut sub, &loaded, p[1])?;
             if sub.scratch_size != 0 {

@@ -3,22 +3,30 @@
 //! scalar program emitted in the inner loop through the instruction selector, on
 //! accumulators held in Cranelift variables (the fold order `ops::region_kernels` defines;
 //! a single-op region of a reduction kind takes the `reduce.<kind>` fast path and then
-//! combines the initial value, as the kernel does). A `scatter` of one input is inline too:
-//! a loop over the updates that reads each start index, checks that the window fits and
-//! combines it with the region in a window loop (`x.at[i].add(v)` is a load, an add and a
-//! store per update). The other region ops call
+//! combines the initial value, as the kernel does). When the region has keep conditions
+//! (`Body::keep_conditions`, argmax's `acc > x` and `acc != acc`), each is tested with a
+//! branch to the next element before the rest of the region is emitted, and an `iota` input
+//! is the loop counter (`region_reads`). A `scatter` of one input is inline too:
+//! a loop over the updates that reads each start index, checks that the window fits (only
+//! the bounds its index dtype can cross) and combines it with the region in a window loop
+//! (`x.at[i].add(1)` is a load, an add and a store per update; a splat update is a
+//! register). A prefix `reduce_window` (`cumsum`) is a running scan inline, any other window
+//! a fold per output inline (`region_window`). `sort` and scatters of several inputs call
 //! `graphjit_region` (`jit/region.rs`), which runs the shared kernel on their buffers.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
+use cranelift_frontend::Variable;
+
+use super::region_reads::Src;
 use super::{Lowerer, Result};
 use crate::ir::Inst;
 use crate::jit::isel::cl_type;
 use crate::jit::plan::EwOp;
 use crate::jit::runtime::RuntimeFn;
 use crate::ops::region::{Body, RegionOp, ScatterDims};
-use crate::ops::region_kernels::reduce_kind;
+use crate::ops::region_kernels::{prefix_scan_dim, reduce_kind};
 use crate::ops::Op;
 use crate::types::{strides, DType};
 
@@ -34,8 +42,25 @@ impl Lowerer<'_, '_> {
             RegionOp::Scatter(d) if self.f.inst(i).args.len() == 3 => {
                 self.lower_scatter(i, d, &body)
             }
+            RegionOp::ReduceWindow(w) => match self.prefix_scan(i, w) {
+                Some(dim) => self.lower_prefix_scan(i, dim, &body),
+                None if self.window_inline(i) => self.lower_window(i, w, &body),
+                None => self.call_region_op(i),
+            },
             _ => self.call_region_op(i),
         }
+    }
+
+    /// The scanned dimension when `reduce_window` `i` is a prefix window whose results have
+    /// its inputs' shape (always, for a verified prefix window; checked all the same).
+    fn prefix_scan(&self, i: Inst, w: &crate::ops::region::Window) -> Option<usize> {
+        let d = self.f.inst(i);
+        let shape = &self.ty(*d.args.first()?).shape;
+        let dim = prefix_scan_dim(shape, w)?;
+        d.results
+            .iter()
+            .all(|&r| &self.ty(r).shape == shape)
+            .then_some(dim)
     }
 
     fn region_call(&self, i: Inst) -> Result<Option<&crate::jit::region::RegionCall>> {
@@ -48,13 +73,58 @@ impl Lowerer<'_, '_> {
         body: &Body,
         args: &[clir::Value],
     ) -> Result<Vec<clir::Value>> {
-        let mut regs: Vec<clir::Value> = args.to_vec();
-        let mut dts: Vec<DType> = body.params.clone();
-        for inst in &body.insts {
+        let mut regs = body_regs(body, args);
+        self.emit_slots(body, &mut regs, &body.yields)?;
+        self.slots(&regs, &body.yields)
+    }
+
+    /// The registers of `slots`, which must have been emitted.
+    fn slots(&self, regs: &[Option<clir::Value>], slots: &[usize]) -> Result<Vec<clir::Value>> {
+        slots
+            .iter()
+            .map(|&y| regs.get(y).copied().flatten())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| self.err("a region slot is out of range"))
+    }
+
+    /// Emits the instructions of `body` that `want` depends on and that are not in `regs`
+    /// yet, in program order, and records their registers in `regs` (so a later call in a
+    /// dominated block reuses them).
+    fn emit_slots(
+        &mut self,
+        body: &Body,
+        regs: &mut [Option<clir::Value>],
+        want: &[usize],
+    ) -> Result<()> {
+        let np = body.params.len();
+        let mut need = vec![false; regs.len()];
+        for &w in want {
+            *need
+                .get_mut(w)
+                .ok_or_else(|| self.err("a region yield is out of range"))? = true;
+        }
+        for s in (np..regs.len()).rev() {
+            if need[s] && regs[s].is_none() {
+                for &a in &body.insts[s - np].args {
+                    if let Some(n) = need.get_mut(a) {
+                        *n = true;
+                    }
+                }
+            }
+        }
+        let dtype_of = |s: usize| match s.checked_sub(np) {
+            None => body.params[s],
+            Some(k) => body.insts[k].dtype,
+        };
+        for s in np..regs.len() {
+            if !need[s] || regs[s].is_some() {
+                continue;
+            }
+            let inst = &body.insts[s - np];
             let xs = inst
                 .args
                 .iter()
-                .map(|&a| regs.get(a).copied())
+                .map(|&a| regs.get(a).copied().flatten())
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| self.err("a region operand is out of range"))?;
             let v = match &inst.op {
@@ -66,21 +136,53 @@ impl Lowerer<'_, '_> {
                 op => {
                     let ew = EwOp::of(op)
                         .ok_or_else(|| self.err(format!("'{}' in a region", op.name())))?;
-                    let in_dt = inst.args.last().map_or(inst.dtype, |&a| dts[a]);
+                    let in_dt = inst.args.last().map_or(inst.dtype, |&a| dtype_of(a));
                     let r = self
                         .isel()
                         .emit(ew, in_dt, inst.dtype, cl_type(inst.dtype), &xs);
                     self.selected(r, &op.name())?
                 }
             };
-            regs.push(v);
-            dts.push(inst.dtype);
+            regs[s] = Some(v);
         }
-        body.yields
-            .iter()
-            .map(|&y| regs.get(y).copied())
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| self.err("a region yield is out of range"))
+        Ok(())
+    }
+
+    /// One step of a fold: the region on `(accumulators, elements)` assigned to `vars`.
+    /// When the region has keep conditions ([`Body::keep_conditions`]), each is tested with
+    /// a branch straight to the next element, and the rest of the region runs only when
+    /// none holds (the argmax loop: one compare and one branch per element on most data).
+    pub(super) fn fold_step(
+        &mut self,
+        body: &Body,
+        keep: &[usize],
+        vars: &[Variable],
+        elems: &[clir::Value],
+    ) -> Result<()> {
+        let mut args: Vec<clir::Value> = vars.iter().map(|&v| self.b.use_var(v)).collect();
+        args.extend_from_slice(elems);
+        let mut regs = body_regs(body, &args);
+        let cont = (!keep.is_empty()).then(|| self.b.create_block());
+        if let Some(cont) = cont {
+            for &c in keep {
+                self.emit_slots(body, &mut regs, &[c])?;
+                let cv = self.slots(&regs, &[c])?[0];
+                let next = self.b.create_block();
+                self.b.set_cold_block(next);
+                self.b.ins().brif(cv, cont, &[], next, &[]);
+                self.b.switch_to_block(next);
+            }
+        }
+        self.emit_slots(body, &mut regs, &body.yields)?;
+        let new = self.slots(&regs, &body.yields)?;
+        for (&v, &x) in vars.iter().zip(&new) {
+            self.b.def_var(v, x);
+        }
+        if let Some(cont) = cont {
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(cont);
+        }
+        Ok(())
     }
 
     fn lower_reduce_region(&mut self, i: Inst, dims: &[usize], body: &Body) -> Result<()> {
@@ -88,18 +190,17 @@ impl Lowerer<'_, '_> {
         let d = f.inst(i);
         let n = d.args.len() / 2;
         let in_ty = self.ty(d.args[0]);
-        let vals = d
-            .args
+        let inits = d.args[n..]
             .iter()
             .map(|&a| self.val(a))
             .collect::<Result<Vec<_>>>()?;
-        let (xs, inits) = vals.split_at(n);
         let res_tys: Vec<_> = d.results.iter().map(|&r| self.ty(r)).collect();
         let dts: Vec<DType> = res_tys.iter().map(|t| t.dtype).collect();
         let kind = body.single_binary().and_then(reduce_kind);
         if let (1, Some(k)) = (n, kind.filter(|k| k.accepts(in_ty.dtype))) {
             // `region(init, reduce.<kind>(x))`, element by element.
-            let red = self.lower_reduce(k, dims, xs[0], in_ty, res_tys[0], None)?;
+            let x = self.val(d.args[0])?;
+            let red = self.lower_reduce(k, dims, x, in_ty, res_tys[0], None)?;
             let out = if res_tys[0].is_scalar() {
                 self.emit_body(body, &[inits[0], red])?[0]
             } else {
@@ -117,6 +218,12 @@ impl Lowerer<'_, '_> {
             self.define(d.results[0], out);
             return Ok(());
         }
+        // The general fold; an `iota` input is read as its coordinate (see `region_reads`).
+        let srcs = d.args[..n]
+            .iter()
+            .map(|&a| self.region_src(a, true, false))
+            .collect::<Result<Vec<_>>>()?;
+        let keep = body.keep_conditions(n);
         let shape = &in_ty.shape;
         let st = strides(shape);
         let kept: Vec<usize> = (0..shape.len()).filter(|x| !dims.contains(x)).collect();
@@ -125,7 +232,6 @@ impl Lowerer<'_, '_> {
         let red_shape: Vec<usize> = dims.iter().map(|&x| shape[x]).collect();
         let red_st: Vec<usize> = dims.iter().map(|&x| st[x]).collect();
         let out_st = strides(&kept_shape);
-        let scalar_in = in_ty.is_scalar();
         let mut outs = Vec::with_capacity(n);
         for t in &res_tys {
             outs.push(if t.is_scalar() {
@@ -149,22 +255,23 @@ impl Lowerer<'_, '_> {
             l.nest(&red_shape, &mut |l, r| {
                 let off = l.linear(r, &red_st, 0);
                 let off = l.b.ins().iadd(base, off);
-                let mut args = Vec::with_capacity(2 * n);
-                for &v in &vars {
-                    args.push(l.b.use_var(v));
-                }
-                for (k, &x) in xs.iter().enumerate() {
-                    args.push(if scalar_in {
-                        x
+                // The element's coordinates in the input's dimension order.
+                let mut at = Vec::with_capacity(shape.len());
+                let (mut ko, mut kr) = (0, 0);
+                for x in 0..shape.len() {
+                    if dims.contains(&x) {
+                        at.push(r[kr]);
+                        kr += 1;
                     } else {
-                        l.load_elem(x, off, dts[k])
-                    });
+                        at.push(o[ko]);
+                        ko += 1;
+                    }
                 }
-                let new = l.emit_body(body, &args)?;
-                for (&v, &x) in vars.iter().zip(&new) {
-                    l.b.def_var(v, x);
+                let mut elems = Vec::with_capacity(n);
+                for (k, &s) in srcs.iter().enumerate() {
+                    elems.push(l.read_src(s, &at, off, dts[k])?);
                 }
-                Ok(())
+                l.fold_step(body, &keep, &vars, &elems)
             })?;
             let oi = l.linear(o, &out_st, 0);
             for (k, out) in outs.iter().enumerate() {
@@ -185,6 +292,64 @@ impl Lowerer<'_, '_> {
         Ok(())
     }
 
+    /// A prefix `reduce_window` (JAX's `cumsum`, see `ops::region_kernels::prefix_scan_dim`)
+    /// as a running scan, inline: for each row along the scanned dimension the accumulators
+    /// start at the inits, fold each element with the region and are stored as that
+    /// element's output, which is the fold of the row's elements up to it.
+    fn lower_prefix_scan(&mut self, i: Inst, dim: usize, body: &Body) -> Result<()> {
+        let f = self.f;
+        let d = f.inst(i);
+        let n = d.args.len() / 2;
+        let shape = &self.ty(d.args[0]).shape;
+        let srcs = d.args[..n]
+            .iter()
+            .map(|&a| self.region_src(a, false, false))
+            .collect::<Result<Vec<_>>>()?;
+        let inits = d.args[n..]
+            .iter()
+            .map(|&a| self.val(a))
+            .collect::<Result<Vec<_>>>()?;
+        let dts: Vec<DType> = d.results.iter().map(|&r| self.ty(r).dtype).collect();
+        let mut outs = Vec::with_capacity(n);
+        for &r in &d.results {
+            // The first result may be planned into an output or a loop's buffer.
+            let dest = self.dest_ptr[r.index()];
+            outs.push(self.alloc_result(dest, self.ty(r))?);
+        }
+        let vars: Vec<_> = dts
+            .iter()
+            .map(|&dt| self.b.declare_var(cl_type(dt)))
+            .collect();
+        let st = strides(shape);
+        let mut outer = shape.clone();
+        outer[dim] = 1;
+        let len = shape[dim] as u64;
+        self.nest(&outer, &mut |l, o| {
+            for (k, &v) in vars.iter().enumerate() {
+                l.b.def_var(v, inits[k]);
+            }
+            let base = l.linear(o, &st, 0);
+            l.counted_loop(len, &mut |l, j| {
+                let t = l.b.ins().imul_imm_s(j, st[dim] as i64);
+                let off = l.b.ins().iadd(base, t);
+                let mut elems = Vec::with_capacity(n);
+                for (k, &s) in srcs.iter().enumerate() {
+                    elems.push(l.read_src(s, &[], off, dts[k])?);
+                }
+                l.fold_step(body, &[], &vars, &elems)?;
+                for (k, &p) in outs.iter().enumerate() {
+                    let x = l.b.use_var(vars[k]);
+                    l.store_elem(x, p, off, dts[k]);
+                }
+                Ok(())
+            })
+        })?;
+        for (k, &p) in outs.iter().enumerate() {
+            self.define(d.results[k], p);
+        }
+        Ok(())
+    }
+
     /// A scatter of one input, inline: the input is copied into the result, then for each
     /// update (row-major over the update's scatter dimensions) the start is read from the
     /// indices, and a window that fits entirely is combined element by element with the
@@ -200,7 +365,11 @@ impl Lowerer<'_, '_> {
         // Rank-0 operands live in registers: give them buffers.
         let x = self.buffer_of(data.args[0])?;
         let idx = self.buffer_of(data.args[1])?;
-        let u = self.buffer_of(data.args[2])?;
+        // A splat constant update (a histogram's `1`) is a register (see `region_reads`).
+        let u = match self.region_src(data.args[2], false, true)? {
+            Src::Splat(x) => Src::Splat(x),
+            _ => Src::Buf(self.buffer_of(data.args[2])?),
+        };
         let dt = x_ty.dtype;
         let out = self.alloc_tensor(x_ty)?;
         let bytes = self.byte_size(x_ty);
@@ -239,23 +408,34 @@ impl Lowerer<'_, '_> {
         let win_in_st: Vec<usize> = window_in.iter().map(|&x| in_st[x]).collect();
         let idx_dt = idx_ty.dtype;
         let signed = idx_dt.is_signed();
+        // The range of an index value, as the bounds test sees it (an index of 64 bits is
+        // read as a signed `i64`).
+        let bits = idx_dt.bits();
+        let (idx_min, idx_max): (i128, i128) = if signed || bits >= 64 {
+            (
+                -(1i128 << (bits.min(64) - 1)),
+                (1i128 << (bits.min(64) - 1)) - 1,
+            )
+        } else {
+            (0, (1i128 << bits) - 1)
+        };
+        let mut from_batch = vec![false; in_rank];
+        for &ib in &d.input_batching_dims {
+            if let Some(b) = from_batch.get_mut(ib) {
+                *b = true;
+            }
+        }
         let vec_st = if has_vec {
             idx_st[d.index_vector_dim]
         } else {
             0
         };
-        self.nest(&scatter_shape, &mut |l, si| {
+        self.unrolled_nest(&scatter_shape, &mut |l, si| {
             let ibase = l.linear(si, &idx_coefs, 0);
             let mut start: Vec<Option<clir::Value>> = vec![None; in_rank];
             for (k, &od) in d.scatter_dims_to_operand_dims.iter().enumerate() {
                 let off = l.b.ins().iadd_imm_s(ibase, (k * vec_st) as i64);
-                let raw = l.load_elem(idx, off, idx_dt);
-                let v = match (idx_dt.bits() < 64, signed) {
-                    (true, true) => l.b.ins().sextend(types::I64, raw),
-                    (true, false) => l.b.ins().uextend(types::I64, raw),
-                    (false, _) => raw,
-                };
-                start[od] = Some(v);
+                start[od] = Some(l.load_index(idx, off, idx_dt));
             }
             for (b, &ib) in d.input_batching_dims.iter().enumerate() {
                 let sb = d.scatter_indices_batching_dims[b];
@@ -265,19 +445,32 @@ impl Lowerer<'_, '_> {
                     .and_then(|k| si.get(k).copied());
                 start[ib] = pos;
             }
-            // Whether the whole window fits: 0 <= start <= dim - extent, signed.
+            // Whether the whole window fits: 0 <= start <= dim - extent, signed. A bound that
+            // every value of the index dtype meets is not tested (`u8` into 256 bins).
             let mut fits: Option<clir::Value> = None;
             let mut base = l.b.ins().iconst(types::I64, 0);
-            for dim in 0..in_rank {
+            for (dim, &batch) in from_batch.iter().enumerate() {
                 let Some(s) = start[dim] else { continue };
                 let room = in_shape[dim] as i64 - extent[dim] as i64;
-                let lo = l.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, s, 0);
-                let hi = l.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, s, room);
-                let ok = l.b.ins().band(lo, hi);
-                fits = Some(match fits {
-                    Some(f) => l.b.ins().band(f, ok),
-                    None => ok,
-                });
+                // Batching coordinates are loop counters: tested as before, not assumed.
+                let (lo, hi) = if batch {
+                    (i128::MIN, i128::MAX)
+                } else {
+                    (idx_min, idx_max)
+                };
+                let mut tests = Vec::new();
+                if lo < 0 {
+                    tests.push(l.b.ins().icmp_imm_s(IntCC::SignedGreaterThanOrEqual, s, 0));
+                }
+                if hi > room as i128 {
+                    tests.push(l.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, s, room));
+                }
+                for ok in tests {
+                    fits = Some(match fits {
+                        Some(f) => l.b.ins().band(f, ok),
+                        None => ok,
+                    });
+                }
                 let t = l.b.ins().imul_imm_s(s, in_st[dim] as i64);
                 base = l.b.ins().iadd(base, t);
             }
@@ -292,14 +485,23 @@ impl Lowerer<'_, '_> {
                 }
             }
             l.b.switch_to_block(then_b);
-            let ubase = l.linear(si, &up_scatter_st, 0);
+            let ubase = match u {
+                Src::Buf(_) => Some(l.linear(si, &up_scatter_st, 0)),
+                _ => None,
+            };
             l.nest(&window_shape, &mut |l, wi| {
                 let oi = l.linear(wi, &win_in_st, 0);
                 let oi = l.b.ins().iadd(base, oi);
-                let ou = l.linear(wi, &win_up_st, 0);
-                let ou = l.b.ins().iadd(ubase, ou);
                 let cur = l.load_elem(out, oi, dt);
-                let upd = l.load_elem(u, ou, dt);
+                let upd = match (u, ubase) {
+                    (Src::Buf(p), Some(ubase)) => {
+                        let ou = l.linear(wi, &win_up_st, 0);
+                        let ou = l.b.ins().iadd(ubase, ou);
+                        l.load_elem(p, ou, dt)
+                    }
+                    (Src::Splat(x), _) => x,
+                    _ => return Err(l.err("a scatter update has no source")),
+                };
                 let new = l.emit_body(body, &[cur, upd])?;
                 l.store_elem(new[0], out, oi, dt);
                 Ok(())
@@ -309,6 +511,60 @@ impl Lowerer<'_, '_> {
             Ok(())
         })?;
         self.define_buffer(data.results[0], out)
+    }
+
+    /// Element `i` of the integer buffer `p` of dtype `dt`, extended to `i64` by its
+    /// signedness in the load itself (`movzx`/`movsx` from memory).
+    fn load_index(&mut self, p: clir::Value, i: clir::Value, dt: DType) -> clir::Value {
+        let size = dt.size_bytes() as i64;
+        let off = if size == 1 {
+            i
+        } else {
+            self.b.ins().imul_imm_s(i, size)
+        };
+        let addr = self.b.ins().iadd(p, off);
+        let f = MemFlagsData::trusted();
+        let ins = self.b.ins();
+        match (dt.bits(), dt.is_signed()) {
+            (8, false) => ins.uload8(types::I64, f, addr, 0),
+            (8, true) => ins.sload8(types::I64, f, addr, 0),
+            (16, false) => ins.uload16(types::I64, f, addr, 0),
+            (16, true) => ins.sload16(types::I64, f, addr, 0),
+            (32, false) => ins.uload32(f, addr, 0),
+            (32, true) => ins.sload32(f, addr, 0),
+            _ => ins.load(types::I64, f, addr, 0),
+        }
+    }
+
+    /// [`Lowerer::nest`], with a one-dimensional loop of at least 8 iterations unrolled by
+    /// 4 (and the rest in a second loop): the same calls of `body` in the same order, with
+    /// a quarter of the loop's own instructions (the histogram's loop is mostly those).
+    fn unrolled_nest(
+        &mut self,
+        shape: &[usize],
+        body: &mut dyn FnMut(&mut Self, &[clir::Value]) -> Result<()>,
+    ) -> Result<()> {
+        let [n] = shape[..] else {
+            return self.nest(shape, body);
+        };
+        if n < 8 {
+            return self.nest(shape, body);
+        }
+        let n = n as u64;
+        self.counted_loop(n / 4, &mut |l, i| {
+            let i4 = l.b.ins().imul_imm_s(i, 4);
+            body(l, &[i4])?;
+            for k in 1..4 {
+                let ik = l.b.ins().iadd_imm_s(i4, k);
+                body(l, &[ik])?;
+            }
+            Ok(())
+        })?;
+        let done = (n / 4 * 4) as i64;
+        self.counted_loop(n % 4, &mut |l, i| {
+            let j = l.b.ins().iadd_imm_s(i, done);
+            body(l, &[j])
+        })
     }
 
     /// The buffer of an operand: its pointer, or for a rank-0 value a scratch slot it is
@@ -382,4 +638,14 @@ impl Lowerer<'_, '_> {
         }
         Ok(())
     }
+}
+
+/// The registers of a body's slots with its arguments filled in.
+fn body_regs(body: &Body, args: &[clir::Value]) -> Vec<Option<clir::Value>> {
+    let np = body.params.len();
+    let mut regs = vec![None; np + body.insts.len()];
+    for (r, &a) in regs.iter_mut().zip(&args[..args.len().min(np)]) {
+        *r = Some(a);
+    }
+    regs
 }
