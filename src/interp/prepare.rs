@@ -462,7 +462,7 @@ impl<'f> Compiler<'f> {
                 self.code.push(Instr::ReshapeMove {
                     src,
                     dst,
-                    shape: ty.shape.clone().into(),
+                    shape: ty.shape.as_slice().into(),
                 });
                 return Ok(());
             }

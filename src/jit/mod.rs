@@ -445,8 +445,8 @@ impl Executable {
             return Err(RunError::OutType {
                 func: self.name.clone(),
                 index,
-                expected: expected.clone(),
-                got: TensorType::new(dtype, shape.to_vec()),
+                expected: Box::new(expected.clone()),
+                got: Box::new(TensorType::new(dtype, shape)),
             }
             .into());
         }
