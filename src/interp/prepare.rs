@@ -348,6 +348,7 @@ impl<'f> Compiler<'f> {
             n_tensors: self.n_tensors as usize,
             consts: self.consts,
             iteration_limit: None,
+            pool: Default::default(),
         })
     }
 
