@@ -70,7 +70,7 @@ pub(crate) trait Emit {
     /// type rule (eager tensors of rank 0 and literals); `None` takes the general path.
     fn elementwise2(
         &self,
-        _op: &Op,
+        _op: Elementwise,
         _a: &Arg<'_, Self::V>,
         _b: &Arg<'_, Self::V>,
     ) -> Option<Result<Self::V>> {
@@ -119,6 +119,7 @@ pub(crate) fn run_op(
 /// what makes Rust control flow on eager scalars (the README's counter) cost tens of
 /// nanoseconds an op rather than microseconds.
 fn scalar_op(op: &Op, args: &[&Tensor]) -> Option<Tensor> {
+    let op = Elementwise::of(op)?;
     let scalar = |t: &Tensor| if t.shape().is_empty() { t.get(0) } else { None };
     let r = match args {
         [x] => eval_scalar(op, scalar(x)?, None)?,
@@ -128,14 +129,34 @@ fn scalar_op(op: &Op, args: &[&Tensor]) -> Option<Tensor> {
     Some(Tensor::from_scalar(r))
 }
 
+/// The elementwise ops the scalar path runs: plain data, unlike an [`Op`], which has a
+/// destructor (dropping one was a measurable part of an eager op).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Elementwise {
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    Compare(CmpOp),
+}
+
+impl Elementwise {
+    fn of(op: &Op) -> Option<Elementwise> {
+        match *op {
+            Op::Unary(u) => Some(Elementwise::Unary(u)),
+            Op::Binary(b) => Some(Elementwise::Binary(b)),
+            Op::Compare(c) => Some(Elementwise::Compare(c)),
+            _ => None,
+        }
+    }
+}
+
 /// [`scalar_op`] on the scalars themselves. `eval_*` refuse operands of two dtypes, and the
 /// `accepts` checks are the type rule's own.
-fn eval_scalar(op: &Op, x: Scalar, y: Option<Scalar>) -> Option<Scalar> {
+fn eval_scalar(op: Elementwise, x: Scalar, y: Option<Scalar>) -> Option<Scalar> {
     use crate::ops::scalar::{eval_binary, eval_compare, eval_unary};
     match (op, y) {
-        (Op::Binary(b), Some(y)) if b.accepts(x.dtype()) => eval_binary(*b, x, y),
-        (Op::Compare(c), Some(y)) => eval_compare(*c, x, y),
-        (Op::Unary(u), None) if u.accepts(x.dtype()) => eval_unary(*u, x),
+        (Elementwise::Binary(b), Some(y)) if b.accepts(x.dtype()) => eval_binary(b, x, y),
+        (Elementwise::Compare(c), Some(y)) => eval_compare(c, x, y),
+        (Elementwise::Unary(u), None) if u.accepts(x.dtype()) => eval_unary(u, x),
         _ => None,
     }
 }
@@ -160,7 +181,7 @@ impl Emit for Eager {
     /// and the op runs on the two scalars ([`scalar_op`]).
     fn elementwise2(
         &self,
-        op: &Op,
+        op: Elementwise,
         a: &Arg<'_, Tensor>,
         b: &Arg<'_, Tensor>,
     ) -> Option<Result<Tensor>> {
@@ -365,13 +386,12 @@ pub(crate) fn binary<'a, E: Emit>(
     b: Arg<'a, E::V>,
     loc: Loc,
 ) -> Result<E::V> {
-    let full = Op::Binary(op);
-    if let Some(r) = e.elementwise2(&full, &a, &b) {
+    if let Some(r) = e.elementwise2(Elementwise::Binary(op), &a, &b) {
         return r;
     }
     let (a, b) = pair(e, a, b, op.name(), loc)?;
     let v = unify(e, op.name(), [a, b], true, loc)?;
-    e.emit(full, &[&v[0], &v[1]], None, loc)
+    e.emit(Op::Binary(op), &[&v[0], &v[1]], None, loc)
 }
 
 pub(crate) fn compare<'a, E: Emit>(
@@ -381,13 +401,12 @@ pub(crate) fn compare<'a, E: Emit>(
     b: Arg<'a, E::V>,
     loc: Loc,
 ) -> Result<E::V> {
-    let full = Op::Compare(op);
-    if let Some(r) = e.elementwise2(&full, &a, &b) {
+    if let Some(r) = e.elementwise2(Elementwise::Compare(op), &a, &b) {
         return r;
     }
     let (a, b) = pair(e, a, b, op.name(), loc)?;
     let v = unify(e, op.name(), [a, b], true, loc)?;
-    e.emit(full, &[&v[0], &v[1]], None, loc)
+    e.emit(Op::Compare(op), &[&v[0], &v[1]], None, loc)
 }
 
 pub(crate) fn select<'a, E: Emit>(
