@@ -1,4 +1,4 @@
-//! Errors of every stage, gathered in one crate-level [`Error`].
+//! Errors of every stage, gathered in one crate-level [`Error`](enum@Error).
 
 use thiserror::Error;
 

@@ -228,6 +228,8 @@ impl Interpreter {
         let mut t: Vec<Option<Tensor>> = std::iter::repeat_with(|| None)
             .take(self.n_tensors)
             .collect();
+        // Parallel regions of the kernels (`crate::parallel`) follow this run's options.
+        let _parallel = opts.enter_parallel();
         let mut limits = RunState::new(opts);
         let mut budget = limits.first_budget();
         // A run under a memory limit neither uses nor keeps pooled buffers: the limit counts
@@ -345,6 +347,9 @@ impl Interpreter {
                                 x.clone()
                             }
                         });
+                    }
+                    if let Some(why) = crate::parallel::take_stopped() {
+                        return Err(Stop::of_parallel(why).error(&self.func, opts).into());
                     }
                     if pooling {
                         // What the run still holds is garbage now: its buffers serve the

@@ -38,6 +38,7 @@ pub mod limits;
 #[cfg(feature = "ndarray")]
 pub mod ndarray_interop;
 pub mod ops;
+pub mod parallel;
 pub mod passes;
 pub mod stablehlo;
 pub mod tensor;

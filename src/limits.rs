@@ -15,8 +15,11 @@
 //!   [`CLOCK_INTERVAL`] of them late. Once another thread stores `true` into the flag, the
 //!   next check stops the run with [`RunError::Cancelled`]; a run found past its deadline
 //!   stops with [`RunError::DeadlineExceeded`].
-//! - Nothing is checked outside back-edges: a function without loops runs to its end, which its
-//!   size bounds.
+//! - Cancellation and the deadline are also checked before every block of a parallel region
+//!   (`crate::parallel::for_blocks`: a large fused loop or reduction of compiled code, the row
+//!   blocks of a float `dot` in both executors), so a cancelled run stops within one block per
+//!   thread even without loops. Nothing else is checked outside back-edges: a function without
+//!   loops or parallel regions runs to its end, which its size bounds.
 //!
 //! Both executors drive one [`RunState`] per run: they count down a *budget* of back-edges
 //! inline (in compiled code: one decrement and one branch) and call [`RunState::back_edge`]
@@ -52,6 +55,7 @@ pub struct RunOptions {
     deadline: Option<Instant>,
     cancel: Option<Arc<AtomicBool>>,
     memory_limit: Option<usize>,
+    threads: Option<usize>,
 }
 
 impl RunOptions {
@@ -92,6 +96,26 @@ impl RunOptions {
     pub fn with_memory_limit(mut self, bytes: usize) -> RunOptions {
         self.memory_limit = Some(bytes);
         self
+    }
+
+    /// Runs large loops, reductions and `dot` on `n` threads (clamped to `1..=256`); the
+    /// default is every available core. Results are the same bits for every `n` (see
+    /// [`crate::parallel`]); `1` keeps the whole run on the calling thread.
+    pub fn with_threads(mut self, n: usize) -> RunOptions {
+        self.threads = Some(n.clamp(1, crate::parallel::MAX_THREADS));
+        self
+    }
+
+    /// The thread count set by [`RunOptions::with_threads`], if any.
+    pub fn threads(&self) -> Option<usize> {
+        self.threads
+    }
+
+    /// Makes these options the context of parallel regions on this thread while the guard
+    /// lives (what both executors do for the length of a run).
+    #[doc(hidden)]
+    pub fn enter_parallel(&self) -> crate::parallel::Entered<'_> {
+        crate::parallel::enter(self.threads, self.cancel.as_deref(), self.deadline)
     }
 
     pub fn memory_limit(&self) -> Option<usize> {
@@ -150,6 +174,14 @@ impl Stop {
             },
             Stop::Cancelled => RunError::Cancelled { func },
             Stop::DeadlineExceeded => RunError::DeadlineExceeded { func },
+        }
+    }
+
+    /// The stop of a parallel region (its blocks check the flag and the clock).
+    pub fn of_parallel(s: crate::parallel::Stopped) -> Stop {
+        match s {
+            crate::parallel::Stopped::Cancelled => Stop::Cancelled,
+            crate::parallel::Stopped::DeadlineExceeded => Stop::DeadlineExceeded,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! edge values (0, -1, MIN, MAX, NaN, ±inf, -0.0, subnormals) and ordinary numbers. The same
 //! seed always gives the same program, so a failing seed is a reproducible bug report.
 
+mod more;
 mod region;
 
 use crate::ir::{Function, Region, Value};
@@ -384,6 +385,7 @@ impl Gen {
                     );
                 }
             }
+            12 if self.rng.chance(40) => self.gen_dot_general(r, v, &ty),
             12 => {
                 if ty.rank() == 2 && ty.dtype.is_numeric() {
                     let k = ty.shape[1];
@@ -400,6 +402,7 @@ impl Gen {
                     self.push1(r, Op::Dot, vec![v, w], TensorType::new(ty.dtype, out));
                 }
             }
+            13 if depth < self.cfg.max_depth && self.rng.chance(50) => self.gen_case(r, depth),
             13..=14 if depth < self.cfg.max_depth => self.gen_if(r, depth),
             15..=16 if depth < self.cfg.max_depth => self.gen_while(r, depth),
             17 => self.region_op(r, v, &ty),
@@ -612,6 +615,19 @@ impl Gen {
 
     fn gen_if(&mut self, r: Region, depth: usize) {
         let p = self.predicate(r);
+        self.gen_branching(r, depth, Op::If, p, 2);
+    }
+
+    /// An `if` or `case` on `selector` with `nbranches` regions yielding one or two values,
+    /// of the types of visible values or new ones.
+    fn gen_branching(
+        &mut self,
+        r: Region,
+        depth: usize,
+        op: Op,
+        selector: Value,
+        nbranches: usize,
+    ) {
         let nres = 1 + self.rng.below(2);
         let tys: Vec<TensorType> = (0..nres)
             .map(|_| match self.any_value(|_| true) {
@@ -621,9 +637,9 @@ impl Gen {
             .collect();
         let inst = self
             .f
-            .push_inst(r, Op::If, vec![p], tys.clone(), vec![None; nres]);
+            .push_inst(r, op, vec![selector], tys.clone(), vec![None; nres]);
         let mut regions = Vec::new();
-        for _ in 0..2 {
+        for _ in 0..nbranches {
             let region = self.f.add_region();
             regions.push(region);
             self.scopes.push(Vec::new());
@@ -700,6 +716,7 @@ mod tests {
         let (mut slices, mut updates, mut reverses, mut clamps) = (0, 0, 0, 0);
         let mut regions = std::collections::HashSet::new();
         let (mut pads, mut gathers, mut scalar_selects) = (0, 0, 0);
+        let (mut dot_generals, mut widened, mut cases) = (0, 0, 0);
         for seed in 0..1000 {
             let f = random_function(seed);
             for d in &f.insts {
@@ -713,6 +730,13 @@ mod tests {
                     }
                     Op::Pad { .. } => pads += 1,
                     Op::Gather { .. } => gathers += 1,
+                    Op::DotGeneral { .. } => {
+                        dot_generals += 1;
+                        if f.ty(d.results[0]).dtype != f.ty(d.args[0]).dtype {
+                            widened += 1;
+                        }
+                    }
+                    Op::Case => cases += 1,
                     Op::Select if f.ty(d.args[0]).is_scalar() && !f.ty(d.args[1]).is_scalar() => {
                         scalar_selects += 1
                     }
@@ -728,6 +752,10 @@ mod tests {
         assert!(
             pads > 3 && gathers > 3 && scalar_selects > 3,
             "{pads} pads, {gathers} gathers, {scalar_selects} scalar selects"
+        );
+        assert!(
+            dot_generals > 3 && widened > 0 && cases > 3,
+            "{dot_generals} dot_generals ({widened} to another dtype), {cases} cases"
         );
     }
 }

@@ -42,12 +42,14 @@ use crate::eager::{run_op, scalar_of, value_methods, value_operators, Arg, Emit,
 use crate::error::{Error, Result};
 use crate::graph::promote::{op_error, where_};
 use crate::graph::shared_compiler;
-use crate::ir::{Function, Value};
+use crate::ir::{Function, Region, Value};
 use crate::jit::{Compiler, Executable};
 use crate::limits::RunOptions;
 use crate::ops::{BinaryOp, CmpOp, Op, ReduceOp, UnaryOp};
 use crate::tensor::{Element, Tensor};
 use crate::types::{DType, TensorType};
+
+mod switch;
 
 type Loc = &'static Location<'static>;
 
@@ -129,6 +131,8 @@ struct TapeState {
     /// False for eager reruns of a dynamic trace: nothing is recorded.
     recording: bool,
     func: Function,
+    /// The region ops are recorded into: the body, or a branch of a `switch` being traced.
+    current: Region,
     graph_break: Option<GraphBreak>,
 }
 
@@ -185,7 +189,7 @@ impl Emit for TapeEmit<'_> {
         let nodes: Option<Vec<Value>> = args.iter().map(|a| a.node).collect();
         let results = match nodes {
             Some(nodes) if st.recording => {
-                let r = st.func.body;
+                let r = st.current;
                 let (inst, _) = crate::ir::body::push_region_op(
                     &mut st.func,
                     r,
@@ -227,10 +231,10 @@ impl Emit for TapeEmit<'_> {
         let nodes: Option<Vec<Value>> = args.iter().map(|a| a.node).collect();
         let node = match nodes {
             Some(nodes) if st.recording => {
-                let body = st.func.body;
+                let r = st.current;
                 let inst = st
                     .func
-                    .push_inst(body, op, nodes, vec![value.ty()], vec![None]);
+                    .push_inst(r, op, nodes, vec![value.ty()], vec![None]);
                 Some(st.func.results(inst)[0])
             }
             _ => None,
@@ -463,10 +467,14 @@ where
     fn run(&self, inputs: &[Tensor], recording: bool, loc: Loc) -> Result<(Vec<Traced>, Rc<Tape>)> {
         let tape = Rc::new(Tape {
             name: self.name.clone(),
-            state: RefCell::new(TapeState {
-                recording,
-                func: Function::new(self.name.clone(), Vec::new()),
-                graph_break: None,
+            state: RefCell::new({
+                let func = Function::new(self.name.clone(), Vec::new());
+                TapeState {
+                    recording,
+                    current: func.body,
+                    func,
+                    graph_break: None,
+                }
             }),
         });
         let xs: Vec<Traced> = {

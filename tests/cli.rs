@@ -225,7 +225,15 @@ fn run_handles_the_new_dtypes_from_the_command_line() {
         );
         assert_eq!(run("u32_div", &["7", "0"]), "4294967295\n");
         assert_eq!(run("bf16_add", &["1", "0.00390625"]), "1.0\n");
-        assert_eq!(run("f16_sum", &["ones:f16[65536]"]), "32768.0\n");
+        // `--threads` changes no bit.
+        let mut a = vec!["run"];
+        a.extend_from_slice(mode);
+        a.extend_from_slice(&["ir/sumsq.gir", "--func", "sumsq", "rand:f32[1048576]"]);
+        let one = ok(&[&a[..], &["--threads", "1"]].concat());
+        assert_eq!(ok(&[&a[..], &["--threads", "2"]].concat()), one);
+        assert_eq!(ok(&[&a[..], &["--threads", "3"]].concat()), one);
+        // Four blocks of 16384 ones add up to 65536, past f16's largest finite value.
+        assert_eq!(run("f16_sum", &["ones:f16[65536]"]), "inf\n");
     }
     let e = fails(&["run", "ir/dtypes.gir", "--func", "u32_div", "-1", "0"]);
     assert!(e.contains("not a valid u32 literal"), "{e}");

@@ -88,10 +88,10 @@ fn random_programs_agree_bit_for_bit() {
 }
 
 /// The soak test's finding (2026-11-30, GUARANTEES.md): `rsqrt` of an input holding NaN and
-/// negative numbers gives NaNs of both signs, `reduce.max` returns one of them, and which one
-/// differs between the executors; `ge.total` then sees the sign, so a `bool` result differs.
+/// negative numbers gives NaNs of both signs, and `reduce.max` returned one of them, which one
+/// differing between the executors; `ge.total` then saw the sign, so a `bool` result differed.
+/// `min` and `max` now return the canonical NaN in both.
 #[test]
-#[ignore = "open finding: which NaN an op returns is unspecified, and TOTALORDER comparisons observe its sign"]
 fn nan_sign_seen_by_a_totalorder_compare_agrees() {
     check_seed(16263).unwrap();
 }

@@ -379,9 +379,13 @@ class Array:
         return _unary("not", self)
 
     def __matmul__(self, o: Any) -> Array:
+        from ._ops import dot
+
         return dot(self, o)
 
     def __rmatmul__(self, o: Any) -> Array:
+        from ._ops import dot
+
         return dot(o, self)
 
     # --- comparisons -----------------------------------------------------------------------
@@ -468,6 +472,44 @@ class Array:
 
     def __getitem__(self, key: Any) -> Array:
         return _index(self, key)
+
+    # --- the ops of loops (graphjit._ops) ----------------------------------------------------
+    @property
+    def at(self) -> Any:
+        """Functional updates, as in JAX: `x.at[i].set(v)`, `.add(v)`, `.mul`, `.min`, `.max`."""
+        from ._ops import _At
+
+        return _At(self)
+
+    def argmax(self, axis: int | None = None) -> Array:
+        from ._ops import argmax
+
+        return argmax(self, axis)
+
+    def argmin(self, axis: int | None = None) -> Array:
+        from ._ops import argmin
+
+        return argmin(self, axis)
+
+    def sort(self, axis: int = -1) -> Array:
+        from ._ops import sort
+
+        return sort(self, axis)
+
+    def argsort(self, axis: int = -1) -> Array:
+        from ._ops import argsort
+
+        return argsort(self, axis)
+
+    def cumsum(self, axis: int | None = None) -> Array:
+        from ._ops import cumsum
+
+        return cumsum(self, axis)
+
+    def cumprod(self, axis: int | None = None) -> Array:
+        from ._ops import cumprod
+
+        return cumprod(self, axis)
 
 
 # --- the op machinery ---------------------------------------------------------------------
@@ -691,15 +733,14 @@ def _index(x: Array, key: Any) -> Array:
         raise TypeError("graphjit indexing takes integers and slices (no ... or None)")
     if len(key) > x.ndim:
         raise IndexError(f"too many indices ({len(key)}) for an array of shape {x.shape}")
+    from ._ops import index, is_dynamic_key
+
+    if any(is_dynamic_key(k) for k in key):
+        return index(x, key)
     start, limit, stride, out_shape = [], [], [], []
     for i, d in enumerate(x.shape):
         k = key[i] if i < len(key) else slice(None)
         if isinstance(k, Array):
-            if k._trace is not None:
-                raise TypeError(
-                    "indexing with a traced value is not supported; use a Python int, or "
-                    "graphjit.where to select"
-                )
             k = int(k)
         if isinstance(k, slice):
             s, e, st = k.indices(d)
@@ -753,69 +794,6 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Array:
         ),
         [a],
     )
-
-
-def dot(a: Any, b: Any) -> Array:
-    """Matrix product: `[m,k] @ [k,n]` or `[m,k] @ [k]`."""
-    x = _as_array(a)
-    y = _as_array(b, x)
-    if x.dtype != y.dtype:
-        raise TypeError(f"dot: operands have dtypes {x.dtype} and {y.dtype}")
-    if x.ndim != 2 or y.ndim not in (1, 2) or x.shape[1] != y.shape[0]:
-        raise ValueError(f"dot takes [m,k] x [k,n] or [m,k] x [k], got {x.shape} x {y.shape}")
-    shape = (x.shape[0],) + tuple(y.shape[1:])
-    return _apply(lambda em, p, q: em.op(f"dot {p}, {q}", x.dtype, shape), [x, y])
-
-
-def where(pred: Any, a: Any, b: Any) -> Array:
-    """Elementwise `a if pred else b`; all three broadcast together."""
-    p = _as_array(pred)
-    if p.dtype != "bool":
-        raise TypeError(f"where: the predicate must be bool, got {p.dtype}")
-    x = _as_array(a, b if isinstance(b, Array) else None)
-    y = _as_array(b, x)
-    if x.dtype != y.dtype:
-        raise TypeError(f"where: branches have dtypes {x.dtype} and {y.dtype}")
-    shape = broadcast_shapes(broadcast_shapes(p.shape, x.shape), y.shape)
-
-    def build(em: _Emitter, pn: str, xn: str, yn: str) -> Array:
-        def t(n: str, v: Array) -> Array:
-            return em.broadcast(Array._traced(em.trace, em.trace.scope, n, v.dtype, v.shape), shape)
-
-        pv, xv, yv = t(pn, p), t(xn, x), t(yn, y)
-        return em.op(f"select {pv._name}, {xv._name}, {yv._name}", x.dtype, shape)
-
-    return _apply(build, [p, x, y])
-
-
-def _math(op: str) -> Callable[[Any], Array]:
-    def f(x: Any) -> Array:
-        return _unary(op, x)
-
-    f.__name__ = op
-    f.__doc__ = f"Elementwise `{op}` with graphjit's semantics."
-    return f
-
-
-exp = _math("exp")
-log = _math("log")
-sqrt = _math("sqrt")
-tanh = _math("tanh")
-sin = _math("sin")
-cos = _math("cos")
-floor = _math("floor")
-ceil = _math("ceil")
-round_ = _math("round")
-
-
-def minimum(a: Any, b: Any) -> Array:
-    """Elementwise minimum (NaN propagates, -0.0 < +0.0)."""
-    return _binary("min", a, b)
-
-
-def maximum(a: Any, b: Any) -> Array:
-    """Elementwise maximum (NaN propagates, -0.0 < +0.0)."""
-    return _binary("max", a, b)
 
 
 def asarray(x: Any, dtype: Any = None) -> Array:

@@ -165,9 +165,24 @@ def cond(
         return true_fn(*operands) if bool(p) else false_fn(*operands)
     em = _Emitter(trace)
     (pn,) = _names(em, [p])
+    return _branching(trace, f"if {pn}", "else", [true_fn, false_fn], operands, "cond")
+
+
+def _branching(
+    trace: _Trace,
+    head: str,
+    sep: str,
+    fns: Sequence[Callable[..., Any]],
+    operands: Sequence[Any],
+    what: str,
+) -> Any:
+    """Traces each of `fns(*operands)` into its own region and emits `head : types { ... }`
+    with the regions separated by `} sep {` (an `if` or a `case`); every branch must return
+    values of the same types. Returns the op's results, structured as the first branch's."""
+    em = _Emitter(trace)
     outer = trace.scope
     branches = []
-    for fn in (true_fn, false_fn):
+    for fn in fns:
         scope = _Scope(trace, outer)
         trace.scope = scope
         try:
@@ -178,22 +193,23 @@ def cond(
             scope.open = False
             trace.scope = outer
         branches.append((scope, vals, is_seq))
-    (s1, v1, seq1), (s2, v2, _) = branches
-    if [(a.dtype, a.shape) for a in v1] != [(a.dtype, a.shape) for a in v2]:
-        t1 = ", ".join(type_text(a.dtype, a.shape) for a in v1)
-        t2 = ", ".join(type_text(a.dtype, a.shape) for a in v2)
-        raise TypeError(f"cond branches return different types: ({t1}) and ({t2})")
-    results = [trace.fresh() for _ in v1]
-    types = ", ".join(type_text(a.dtype, a.shape) for a in v1)
-    lines = [f"{', '.join(results)} = if {pn} : {types} {{"]
-    lines += ["  " + s for s in s1.lines]
-    lines.append("} else {")
-    lines += ["  " + s for s in s2.lines]
+    kinds = [[(a.dtype, a.shape) for a in vals] for _, vals, _ in branches]
+    if any(k != kinds[0] for k in kinds):
+        shown = " and ".join("(" + ", ".join(type_text(d, s) for d, s in k) + ")" for k in kinds)
+        raise TypeError(f"{what} branches return different types: {shown}")
+    first, seq = branches[0][1], branches[0][2]
+    results = [trace.fresh() for _ in first]
+    types = ", ".join(type_text(a.dtype, a.shape) for a in first)
+    lines = [f"{', '.join(results)} = {head} : {types} {{"]
+    for k, (scope, _, _) in enumerate(branches):
+        if k:
+            lines.append(f"}} {sep} {{")
+        lines += ["  " + line for line in scope.lines]
     lines.append("}")
     for line in lines:
         trace.emit(line)
     return _unflatten(
-        [Array._traced(trace, outer, n, a.dtype, a.shape) for n, a in zip(results, v1)], seq1
+        [Array._traced(trace, outer, n, a.dtype, a.shape) for n, a in zip(results, first)], seq
     )
 
 

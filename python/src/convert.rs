@@ -38,8 +38,39 @@ pub fn dtype_name(descr: &Bound<'_, numpy::PyArrayDescr>) -> PyResult<String> {
     Ok(name.to_string())
 }
 
+/// The graphjit dtype of a NumPy dtype, when graphjit has one. The built-in dtypes are matched
+/// by kind and size, without building a name: this runs on every call.
+pub fn known_dtype(descr: &Bound<'_, numpy::PyArrayDescr>) -> Option<DType> {
+    let dtype = match (descr.kind(), descr.itemsize()) {
+        (b'b', 1) => DType::Bool,
+        (b'i', 1) => DType::I8,
+        (b'i', 2) => DType::I16,
+        (b'i', 4) => DType::I32,
+        (b'i', 8) => DType::I64,
+        (b'u', 1) => DType::U8,
+        (b'u', 2) => DType::U16,
+        (b'u', 4) => DType::U32,
+        (b'u', 8) => DType::U64,
+        (b'f', 2) => DType::F16,
+        (b'f', 4) => DType::F32,
+        (b'f', 8) => DType::F64,
+        _ => return dtype_name(descr).ok().and_then(|n| DType::from_name(&n)),
+    };
+    Some(dtype)
+}
+
+/// Whether two shapes are equal, compared element by element: slice equality calls `memcmp`,
+/// which for the empty shape of a scalar costs a microcode assist on this kind of CPU (see
+/// `graphjit::types::same_shape`), and this runs on every call.
+pub fn same_dims(a: &[usize], b: &[usize]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// The graphjit dtype of a NumPy dtype, or a `TypeError` saying that graphjit has none.
 pub fn dtype_of(descr: &Bound<'_, numpy::PyArrayDescr>, what: &str) -> PyResult<DType> {
+    if let Some(d) = known_dtype(descr) {
+        return Ok(d);
+    }
     let name = dtype_name(descr)?;
     DType::from_name(&name).ok_or_else(|| {
         PyTypeError::new_err(format!(
@@ -225,8 +256,22 @@ pub fn check_output(
     index: usize,
     ty: &TensorType,
 ) -> PyResult<()> {
-    let what = format!("output {index}");
     let descr = arr.dtype();
+    let writeable = || {
+        // SAFETY: reading the flags of a live array object.
+        let flags = unsafe { (*arr.as_array_ptr()).fields.flags };
+        flags & NPY_ARRAY_WRITEABLE != 0
+    };
+    // The common case, checked without building any message.
+    if known_dtype(&descr) == Some(ty.dtype)
+        && descr.is_native_byteorder() != Some(false)
+        && same_dims(arr.shape(), &ty.shape)
+        && arr.is_c_contiguous()
+        && writeable()
+    {
+        return Ok(());
+    }
+    let what = format!("output {index}");
     let dtype = dtype_of(&descr, &what)?;
     check_native(&descr, &what)?;
     if dtype != ty.dtype {
@@ -239,7 +284,7 @@ pub fn check_output(
             dtype
         )));
     }
-    if arr.shape() != ty.shape.as_slice() {
+    if !same_dims(arr.shape(), &ty.shape) {
         return Err(PyValueError::new_err(format!(
             "{what} must have shape {:?}, got {:?}",
             ty.shape,
@@ -252,9 +297,7 @@ pub fn check_output(
             arr.strides()
         )));
     }
-    // SAFETY: reading the flags of a live array object.
-    let flags = unsafe { (*arr.as_array_ptr()).fields.flags };
-    if flags & NPY_ARRAY_WRITEABLE == 0 {
+    if !writeable() {
         return Err(PyValueError::new_err(format!(
             "{what} is read-only (its WRITEABLE flag is off)"
         )));
@@ -283,13 +326,9 @@ pub fn copy_into(arr: &Bound<'_, PyUntypedArray>, t: &Tensor) {
 /// for large arrays cost more than the copy itself.
 pub fn refill(arr: &Bound<'_, PyUntypedArray>, t: &mut Tensor) -> PyResult<bool> {
     let descr = arr.dtype();
-    let same = dtype_name(&descr)
-        .ok()
-        .and_then(|n| DType::from_name(&n))
-        .is_some_and(|d| d == t.dtype());
-    if !same
+    if known_dtype(&descr) != Some(t.dtype())
         || t.dtype() == DType::Bool
-        || arr.shape() != t.shape()
+        || !same_dims(arr.shape(), t.shape())
         || !arr.is_c_contiguous()
         || descr.is_native_byteorder() == Some(false)
     {
@@ -320,13 +359,10 @@ fn array_memory(arr: &Bound<'_, PyUntypedArray>) -> (usize, usize) {
 /// `TensorRef`/`TensorMut` themselves.
 fn usable_in_place(arr: &Bound<'_, PyUntypedArray>, ty: &TensorType) -> bool {
     let descr = arr.dtype();
-    dtype_name(&descr)
-        .ok()
-        .and_then(|n| DType::from_name(&n))
-        .is_some_and(|d| d == ty.dtype)
+    known_dtype(&descr) == Some(ty.dtype)
         && descr.is_native_byteorder() != Some(false)
         && arr.is_c_contiguous()
-        && arr.shape() == ty.shape.as_slice()
+        && same_dims(arr.shape(), &ty.shape)
 }
 
 /// A borrowed view of `arr` as an input of type `ty`, which compiled code reads in place; `None`

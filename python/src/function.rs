@@ -8,7 +8,7 @@ use graphjit::interp::Interpreter;
 use graphjit::ir::{self, Function as IrFunction};
 use graphjit::jit::{self, Compiler, Executable, JitOptions};
 use graphjit::ops::Op;
-use graphjit::{Tensor, TensorRef};
+use graphjit::{Tensor, TensorRef, TensorType};
 use numpy::PyUntypedArray;
 use pyo3::exceptions::{PyKeyError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -39,6 +39,8 @@ pub fn parse_verified(text: &str) -> PyResult<ir::Module> {
 #[pyclass(module = "graphjit", frozen)]
 pub struct Function {
     func: IrFunction,
+    /// The parameters' types, kept so that a call does not rebuild them.
+    params: Vec<TensorType>,
     /// The function's IR text, which is also what pickling stores.
     text: String,
     has_loop: bool,
@@ -71,6 +73,7 @@ impl Function {
         let text = func.to_string();
         let has_loop = func.insts.iter().any(|i| matches!(i.op, Op::While));
         Function {
+            params: func.param_types(),
             func,
             text,
             has_loop,
@@ -111,17 +114,23 @@ impl Function {
     /// The positional arguments as NumPy arrays, checking their count first so that a missing
     /// argument is reported as such rather than as a type error.
     fn arrays<'py>(&self, args: &Bound<'py, PyTuple>) -> PyResult<Vec<Bound<'py, PyUntypedArray>>> {
-        let params = self.func.param_types();
-        if args.len() != params.len() {
+        self.arrays_of(args.iter())
+    }
+
+    /// [`Function::arrays`] for any sequence of arguments.
+    fn arrays_of<'py>(
+        &self,
+        args: impl ExactSizeIterator<Item = Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<Bound<'py, PyUntypedArray>>> {
+        if args.len() != self.params.len() {
             return Err(PyTypeError::new_err(format!(
                 "@{} takes {} argument(s), got {}",
                 self.func.name,
-                params.len(),
+                self.params.len(),
                 args.len()
             )));
         }
-        args.iter()
-            .zip(&params)
+        args.zip(&self.params)
             .map(|(a, ty)| to_array(&a, Some(ty)))
             .collect()
     }
@@ -131,7 +140,7 @@ impl Function {
     fn borrowed<'a>(&self, arrays: &'a [Bound<'_, PyUntypedArray>]) -> Option<Vec<TensorRef<'a>>> {
         arrays
             .iter()
-            .zip(&self.func.param_types())
+            .zip(&self.params)
             .map(|(a, ty)| borrowed_input(a, ty))
             .collect()
     }
@@ -247,9 +256,8 @@ impl Function {
         max_memory: Option<i64>,
     ) -> PyResult<()> {
         let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
-        let ins = PyTuple::new(py, sequence(inputs, "inputs")?)?;
+        let in_arrays = self.arrays_of(sequence(inputs, "inputs")?.into_iter())?;
         let outs = sequence(outputs, "outputs")?;
-        let in_arrays = self.arrays(&ins)?;
         let results = &self.func.results;
         if outs.len() != results.len() {
             return Err(PyTypeError::new_err(format!(

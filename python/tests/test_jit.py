@@ -240,13 +240,15 @@ def test_comparisons_give_bool_and_logic_ops():
     np.testing.assert_array_equal(r, ((x < y) & (x != 0)) | ~(y > 5))
 
 
-def test_traced_index_is_a_clear_error():
+def test_traced_index_compiles_to_a_dynamic_slice():
     @jit
     def f(x, i):
         return x[i]
 
-    with pytest.raises(TypeError, match="indexing with a traced value"):
-        f(np.arange(3, dtype=np.int32), np.int32(1))
+    assert int(f(np.arange(3, dtype=np.int32) * 5, np.int32(2))) == 10
+    assert f.stats()["compilations"] == 1 and "dynamic_slice" in f.ir
+    with pytest.raises(TypeError, match="integer dtype"):
+        f(np.arange(3, dtype=np.int32), np.float32(1))
 
 
 def test_from_jax_needs_jax_or_runs_the_function():

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use graphjit::interp::Interpreter;
-use graphjit::{jit, Tensor};
+use graphjit::{jit, RunOptions, Tensor};
 use serde_json::json;
 
 use super::{choose, load_file, FileArg, InputArgs};
@@ -21,6 +21,9 @@ pub struct BenchArgs {
     /// Seconds of measurement per executor (fractions allowed).
     #[arg(long, default_value_t = 1.0)]
     pub seconds: f64,
+    /// Run large loops, reductions and `dot` on N threads (default: every core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
     /// The inputs, as for `graphjit run`.
     #[command(flatten)]
     pub inputs: InputArgs,
@@ -97,6 +100,13 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         let _ = std::io::stderr().flush();
     };
 
+    let opts = match a.threads {
+        Some(n) => RunOptions::new().with_threads(n as usize),
+        None => RunOptions::new(),
+    };
+    let threads = opts
+        .threads()
+        .unwrap_or_else(graphjit::parallel::available_threads);
     progress("compiling");
     let compile = measure(budget.min(Duration::from_millis(300)), || {
         black_box(jit::compile(f)?);
@@ -107,19 +117,19 @@ pub fn bench(a: BenchArgs) -> Result<()> {
 
     progress("running compiled code");
     let jit_stats = measure(budget, || {
-        exe.run_into(black_box(&inputs), &mut outs)?;
+        exe.run_into_with(black_box(&inputs), &mut outs, &opts)?;
         Ok(())
     })?;
-    let jit_out = exe.run(&inputs)?;
+    let jit_out = exe.run_with(&inputs, &opts)?;
 
     progress("interpreting");
     // The interpreter is prepared once, as the executable is compiled once.
     let interpreter = Interpreter::new(f)?;
     let interp_stats = measure(budget, || {
-        black_box(interpreter.run(black_box(&inputs))?);
+        black_box(interpreter.run_with(black_box(&inputs), &opts)?);
         Ok(())
     })?;
-    let interp_out = interpreter.run(&inputs)?;
+    let interp_out = interpreter.run_with(&inputs, &opts)?;
     if tty {
         eprint!("\r\x1b[2K");
     }
@@ -131,6 +141,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         let report = json!({
             "file": a.file.file.display().to_string(),
             "func": f.name,
+            "threads": threads,
             "compile_ns": compile.median_ns.round(),
             "jit_median_ns": jit_stats.median_ns,
             "jit_p10_ns": jit_stats.p10_ns,
@@ -145,7 +156,11 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         });
         println!("{report:#}");
     } else {
-        println!("@{} in {}", f.name, a.file.file.display());
+        println!(
+            "@{} in {} ({threads} threads)",
+            f.name,
+            a.file.file.display()
+        );
         println!(
             "{:<12} {:>12} {:>12} {:>12} {:>9}",
             "", "median", "p10", "p90", "samples"

@@ -38,6 +38,10 @@ pub struct RunArgs {
     /// inputs (suffixes K, M, G, T are powers of 1024: `512M`, `2G`).
     #[arg(long = "max-memory", value_name = "SIZE", value_parser = parse_size)]
     pub max_memory: Option<usize>,
+    /// Run large loops, reductions and `dot` on N threads (default: every core). Results are
+    /// the same bits for every N.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub threads: Option<u32>,
     /// How to print the results.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
@@ -100,6 +104,9 @@ pub fn run(a: RunArgs) -> Result<()> {
     }
     if let Some(bytes) = a.max_memory {
         opts = opts.with_memory_limit(bytes);
+    }
+    if let Some(n) = a.threads {
+        opts = opts.with_threads(n as usize);
     }
     // The clock starts after parsing and compiling: the timeout bounds the run itself.
     let outputs = if a.interp {

@@ -33,7 +33,7 @@
 //! `;` starts a comment that runs to the end of the line. OPNAME is one of the names of
 //! [`Op::name`]; the attributes are `dims` (broadcast, reverse), `perm` (transpose), `start`,
 //! `limit`, `stride` (slice), `axis` (concat, iota), `axes` (reduce) and `sizes`
-//! (dynamic_slice); region ops take theirs as listed in [`RegionOp`]'s parser (`dims`;
+//! (dynamic_slice); region ops take theirs as listed in `RegionOp`'s parser (`dims`;
 //! `window`, `strides`, `base_dilations`, `window_dilations`, `pad_low`, `pad_high`; `dim`,
 //! `stable`; the scatter dimension numbers), where a left-out list is neutral. A constant's literal is read with [`crate::tensor::parse_literal`]: an
 //! atom fills the whole declared type (a splat), a list must spell out its shape.

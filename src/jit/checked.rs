@@ -12,6 +12,8 @@ pub(super) struct CheckedCode {
     pub(super) entry: EntryFn,
     pub(super) scratch_bytes: usize,
     pub(super) code_bytes: usize,
+    /// Whether the code may run a parallel region (see `lower::Lowered::parallel`).
+    pub(super) parallel: bool,
     memory: CodeMemory,
 }
 
@@ -51,6 +53,7 @@ pub(super) fn compile_checked(
             entry: b.entry,
             scratch_bytes: b.scratch_bytes,
             code_bytes: b.code_bytes,
+            parallel: b.parallel,
             memory: CodeMemory(Some(module)),
         }),
         Err(e) => {

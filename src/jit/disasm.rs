@@ -65,6 +65,43 @@ impl CodeMap {
     }
 }
 
+/// The offset and target name of each relocation of the compiled code, for the disassembly.
+pub(crate) fn reloc_names(
+    module: &cranelift_jit::JITModule,
+    func: &cranelift_codegen::ir::Function,
+    compiled: &cranelift_codegen::CompiledCode,
+) -> Vec<(u32, String)> {
+    use cranelift_codegen::ir::ExternalName;
+    use cranelift_codegen::FinalizedRelocTarget;
+    use cranelift_module::Module;
+    compiled
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| {
+            let name = match &r.target {
+                FinalizedRelocTarget::ExternalName(ExternalName::User(u)) => {
+                    let n = &func.params.user_named_funcs()[*u];
+                    if n.namespace == 0 {
+                        let id = cranelift_module::FuncId::from_u32(n.index);
+                        module
+                            .declarations()
+                            .get_function_decl(id)
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| format!("function {}", n.index))
+                    } else {
+                        format!("data object {}", n.index)
+                    }
+                }
+                FinalizedRelocTarget::ExternalName(ExternalName::LibCall(c)) => format!("{c}"),
+                other => other.display(None),
+            };
+            (r.offset, name)
+        })
+        .collect()
+}
+
 /// The target of a pc-relative data reference in an instruction's operand text, if any:
 /// `[rip + 0x1c]` on x86-64 (relative to the next instruction), `#0x1a0` of an arm64 literal
 /// load (absolute, as capstone prints it).

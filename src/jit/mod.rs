@@ -141,10 +141,14 @@ pub struct Executable {
     /// The Cranelift IR of the entry function, printed on the first call of [`Executable::clif`]
     /// (printing it cost as much as a tenth of the compile time of a long function).
     clif_func: cranelift_codegen::ir::Function,
+    /// The text of the functions outlined from it (parallel loop bodies), printed by lowering.
+    outlined_clif: Vec<String>,
     clif: OnceLock<String>,
     code: disasm::CodeMap,
     /// Machine-code bytes of every compiled variant, what the compile cache counts.
     code_bytes: usize,
+    /// Whether the code may run a parallel region (see `lower::Lowered::parallel`).
+    parallel: bool,
     memory: CodeMemory,
     /// The contexts compiled code passes to `graphjit_region`; their addresses are constants
     /// in the code, so they live (boxed, unmoved) as long as it.
@@ -205,8 +209,14 @@ impl Executable {
 
     /// The Cranelift IR of the entry function, as given to code generation.
     pub fn clif(&self) -> &str {
-        self.clif
-            .get_or_init(|| self.clif_func.display().to_string())
+        self.clif.get_or_init(|| {
+            let mut clif = self.clif_func.display().to_string();
+            for body in &self.outlined_clif {
+                clif.push('\n');
+                clif.push_str(body);
+            }
+            clif
+        })
     }
 
     /// A disassembly of the finalized machine code, with the start of each IR op's code
@@ -350,9 +360,9 @@ impl Executable {
         opts: &RunOptions,
     ) -> Result<(), Error> {
         // The entry to call and its scratch size: without checks when no limit is set.
-        let (entry, scratch_bytes) = match self.checked_code(opts)? {
-            None => (self.entry, self.scratch_bytes),
-            Some(c) => (c.entry, c.scratch_bytes),
+        let (entry, scratch_bytes, parallel) = match self.checked_code(opts)? {
+            None => (self.entry, self.scratch_bytes, self.parallel),
+            Some(c) => (c.entry, c.scratch_bytes, c.parallel),
         };
         let mut s = self.take_scratch(scratch_bytes)?;
         s.ins.clear();
@@ -362,6 +372,9 @@ impl Executable {
         // The state lives on this stack frame for the whole call; the unchecked code never
         // reads it.
         let mut state = RunState::new(opts);
+        // Parallel regions (outlined loops, `dot`) follow this run's threads and limits; code
+        // without any skips setting them up (a scalar run takes ~40 ns).
+        let parallel = parallel.then(|| opts.enter_parallel());
         let state_ptr = if opts.is_unlimited() {
             std::ptr::null_mut()
         } else {
@@ -385,13 +398,47 @@ impl Executable {
         };
         // The scratch holds nothing a later run reads before writing, even after a stop.
         self.lock_pool().push(s);
-        if status != 0 {
-            let stop = state.stopped().unwrap_or(Stop::Cancelled);
-            return Err(stop.error(&self.name, opts).into());
+        // A parallel region that stopped returned its status (2, 3) from the code at once; a
+        // `dot` that stopped recorded it, and the rest of the run went on to its end.
+        let parallel_stop = parallel.and_then(|guard| {
+            let stop = crate::parallel::take_stopped();
+            drop(guard);
+            stop
+        });
+        if status != 0 || parallel_stop.is_some() {
+            return Err(self.stop_error(status, state.stopped(), parallel_stop, opts));
         }
         Ok(())
     }
 
+    /// The error of a run whose code returned `status` (1: `RunState` says why; 2, 3: a
+    /// parallel region stopped) or whose `dot` stopped. Out of line: the common path of a
+    /// run stays small.
+    #[cold]
+    #[inline(never)]
+    fn stop_error(
+        &self,
+        status: u32,
+        state_stop: Option<Stop>,
+        parallel_stop: Option<crate::parallel::Stopped>,
+        opts: &RunOptions,
+    ) -> Error {
+        if status == runtime::STATUS_PANIC as u32 {
+            return Error::Internal("a parallel loop body panicked".into());
+        }
+        let stop = match status {
+            0 => parallel_stop.map_or(Stop::Cancelled, Stop::of_parallel),
+            1 => state_stop.unwrap_or(Stop::Cancelled),
+            s => {
+                crate::parallel::Stopped::from_status(s).map_or(Stop::Cancelled, Stop::of_parallel)
+            }
+        };
+        stop.error(&self.name, opts).into()
+    }
+
+    // Inlined as it was before runs set up parallel regions: out of line it costs a call
+    // per run (~40 instructions of W1's ~590, measured with callgrind).
+    #[inline]
     fn check_inputs(&self, inputs: &[Tensor]) -> Result<(), Error> {
         self.check_arg_count(inputs.len())?;
         for (index, (t, (name, ty))) in inputs.iter().zip(&self.params).enumerate() {
@@ -591,8 +638,10 @@ struct Built {
     entry: EntryFn,
     scratch_bytes: usize,
     clif_func: cranelift_codegen::ir::Function,
+    outlined_clif: Vec<String>,
     code: disasm::CodeMap,
     code_bytes: usize,
+    parallel: bool,
 }
 
 impl Built {
@@ -627,9 +676,11 @@ impl Built {
             scratch_bytes: self.scratch_bytes,
             pool: Mutex::new(Vec::new()),
             clif_func: self.clif_func,
+            outlined_clif: self.outlined_clif,
             clif: OnceLock::new(),
             code: self.code,
             code_bytes: self.code_bytes,
+            parallel: self.parallel,
             memory: CodeMemory(Some(module)),
             region_calls,
         }
@@ -685,7 +736,8 @@ fn build(
         region_calls,
     };
     let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-    let scratch_size = lower::lower_function(setup, b, isel::Calls::new(module, imports))?;
+    let lowered = lower::lower_function(setup, b, isel::Calls::new(module, imports))?;
+    let scratch_size = lowered.scratch;
     let scratch_bytes = usize::try_from(scratch_size).map_err(|_| {
         cerr(format!(
             "{scratch_size} bytes of scratch do not fit in memory"
@@ -702,7 +754,9 @@ fn build(
         .compiled_code()
         .ok_or_else(|| cerr("code generation produced no code".into()))?;
     let code_bytes = compiled.code_buffer().len();
-    let relocs = reloc_names(module, &ctx.func, compiled);
+    let parallel = lowered.parallel;
+    let outlined_clif = lowered.outlined_clif;
+    let relocs = disasm::reloc_names(module, &ctx.func, compiled);
     let mut code = disasm::CodeMap::new(f, compiled, relocs);
     module.clear_context(&mut ctx);
 
@@ -719,43 +773,9 @@ fn build(
         entry,
         scratch_bytes,
         clif_func,
+        outlined_clif,
         code,
         code_bytes,
+        parallel,
     })
-}
-
-/// The offset and target name of each relocation of the compiled code, for the disassembly.
-fn reloc_names(
-    module: &JITModule,
-    func: &cranelift_codegen::ir::Function,
-    compiled: &cranelift_codegen::CompiledCode,
-) -> Vec<(u32, String)> {
-    use cranelift_codegen::ir::ExternalName;
-    use cranelift_codegen::FinalizedRelocTarget;
-    compiled
-        .buffer
-        .relocs()
-        .iter()
-        .map(|r| {
-            let name = match &r.target {
-                FinalizedRelocTarget::ExternalName(ExternalName::User(u)) => {
-                    let n = &func.params.user_named_funcs()[*u];
-                    if n.namespace == 0 {
-                        let id = cranelift_module::FuncId::from_u32(n.index);
-                        module
-                            .declarations()
-                            .get_function_decl(id)
-                            .name
-                            .clone()
-                            .unwrap_or_else(|| format!("function {}", n.index))
-                    } else {
-                        format!("data object {}", n.index)
-                    }
-                }
-                FinalizedRelocTarget::ExternalName(ExternalName::LibCall(c)) => format!("{c}"),
-                other => other.display(None),
-            };
-            (r.offset, name)
-        })
-        .collect()
 }

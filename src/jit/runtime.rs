@@ -45,11 +45,14 @@ pub(crate) enum RuntimeFn {
     Atan2F64,
     /// `ops::dot_general::dot_general_rt(desc, len, lhs, rhs, out) -> status`.
     DotGeneral,
+    /// `graphjit_parallel_for(body, ctx, blocks) -> status`: runs an outlined loop body on
+    /// the thread pool, once per block.
+    ParallelFor,
 }
 
 impl RuntimeFn {
     /// Every runtime function, in the order of their import table.
-    pub(crate) const ALL: [RuntimeFn; 29] = [
+    pub(crate) const ALL: [RuntimeFn; 30] = [
         RuntimeFn::LogF32,
         RuntimeFn::LogF64,
         RuntimeFn::SinF32,
@@ -79,6 +82,7 @@ impl RuntimeFn {
         RuntimeFn::Atan2F32,
         RuntimeFn::Atan2F64,
         RuntimeFn::DotGeneral,
+        RuntimeFn::ParallelFor,
     ];
 
     /// The index of this function in [`RuntimeFn::ALL`] and in the import table.
@@ -118,6 +122,7 @@ impl RuntimeFn {
             RuntimeFn::Atan2F32 => "graphjit_atan2_f32",
             RuntimeFn::Atan2F64 => "graphjit_atan2_f64",
             RuntimeFn::DotGeneral => "graphjit_dot_general",
+            RuntimeFn::ParallelFor => "graphjit_parallel_for",
         }
     }
 
@@ -153,6 +158,7 @@ impl RuntimeFn {
             RuntimeFn::Atan2F32 => math::atan2_f32 as *const u8,
             RuntimeFn::Atan2F64 => math::atan2_f64 as *const u8,
             RuntimeFn::DotGeneral => crate::ops::dot_general::dot_general_rt as *const u8,
+            RuntimeFn::ParallelFor => graphjit_parallel_for as *const u8,
         }
     }
 
@@ -191,7 +197,7 @@ impl RuntimeFn {
                 (DOT, types::I64)
             }
             RuntimeFn::BackEdge => (BACK_EDGE, types::I64),
-            RuntimeFn::Region => (REGION, types::I64),
+            RuntimeFn::Region | RuntimeFn::ParallelFor => (REGION, types::I64),
         }
     }
 
@@ -202,6 +208,38 @@ impl RuntimeFn {
         sig.params.extend(params.iter().map(|&t| AbiParam::new(t)));
         sig.returns.push(AbiParam::new(ret));
         sig
+    }
+}
+
+/// An outlined loop body: `body(ctx, block)` computes block `block` of its loop, reading the
+/// values its caller stored at `ctx`, and returns 0.
+type BlockFn = unsafe extern "C" fn(ctx: u64, block: u64) -> u64;
+
+/// The status [`graphjit_parallel_for`] returns when a block panicked (it cannot: compiled
+/// code does not unwind; this keeps a bug from unwinding through compiled frames).
+pub(crate) const STATUS_PANIC: u64 = 4;
+
+/// Runs the outlined loop body `body` for every block in `0..blocks` on the current run's
+/// threads (`crate::parallel::for_blocks`). Returns 0, or the status of why the run stopped
+/// early (`parallel::Stopped::status`: cancelled, past its deadline), or [`STATUS_PANIC`].
+///
+/// # Safety
+/// `body` must be the address of a finalized function of type [`BlockFn`] that touches only
+/// its own block's part of any output, and `ctx` must be valid for it until this returns.
+pub(crate) unsafe extern "C" fn graphjit_parallel_for(body: u64, ctx: u64, blocks: u64) -> u64 {
+    // SAFETY: the caller guarantees `body` is a `BlockFn`.
+    let f = unsafe { std::mem::transmute::<usize, BlockFn>(body as usize) };
+    let run = || {
+        crate::parallel::for_blocks(blocks as usize, &|b| {
+            // SAFETY: the caller guarantees `ctx` for `body`; each block writes only its own
+            // part of the output, so concurrent blocks never touch the same memory.
+            unsafe { f(ctx, b as u64) };
+        })
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
+        Ok(Ok(())) => 0,
+        Ok(Err(why)) => why.status() as u64,
+        Err(_) => STATUS_PANIC,
     }
 }
 

@@ -5,7 +5,7 @@
 //! the offset inside the slice, and, for every operand dimension, where its start comes from
 //! (a component of the index vector, clamped to `[0, dim - slice_size]` as the spec says, a
 //! batching dimension of the result, or nothing). The interpreter evaluates the plan here
-//! ([`gather_data`]); the JIT emits the same arithmetic per element, one load of the operand
+//! (`gather_data`); the JIT emits the same arithmetic per element, one load of the operand
 //! and one load per start index, never a mask or a comparison against every position.
 
 use super::index::{clamp_start, start_value};

@@ -10,13 +10,14 @@
 //! compiled code follows them exactly (for float `dot` it calls the same `matrixmultiply`
 //! routine, through the runtime functions `dot_f32`/`dot_f64`), so that both executors give the same float bits.
 
+pub(crate) use super::gemm::{dot_bf16, dot_f16, dot_f32, dot_f64, dot_sequential};
+pub use super::gemm::{dot_half, gemm_f32, gemm_f64, DOT_ROWS};
 use crate::error::Error;
-use crate::ops::scalar::{
-    compare_with, Arith, BinaryVisitor, CastTo, CompareVisitor, Elem, HalfFloat, UnaryVisitor,
-};
+use crate::ops::scalar::{compare_with, BinaryVisitor, CastTo, CompareVisitor, Elem, UnaryVisitor};
 use crate::ops::{
     dot_general, gather, index, infer, layout, pad, BinaryOp, CmpOp, Op, ReduceOp, UnaryOp,
 };
+use crate::parallel::BLOCK;
 use crate::tensor::{Data, Element, Tensor};
 use crate::types::{strides, DType, TensorType};
 
@@ -360,6 +361,20 @@ pub fn reduce_lanes<T: Copy>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T 
     f(f(s(0), s(1)), f(s(2), s(3)))
 }
 
+/// Reduces `xs` in graphjit's blocked order: up to [`BLOCK`] elements as [`reduce_lanes`];
+/// more are cut into blocks of [`BLOCK`] elements (the last one shorter), each reduced by
+/// [`reduce_lanes`], and the block results `b_0, b_1, ...` combined from the left,
+/// `((b_0 ∘ b_1) ∘ b_2) ∘ ...`. The blocks depend only on the length, so the result does not
+/// depend on how many threads reduce them.
+pub fn reduce_blocked<T: Copy>(xs: &[T], identity: T, f: impl Fn(T, T) -> T) -> T {
+    if xs.len() <= BLOCK {
+        return reduce_lanes(xs, identity, f);
+    }
+    let mut blocks = xs.chunks(BLOCK);
+    let first = reduce_lanes(blocks.next().unwrap_or(&[]), identity, &f);
+    blocks.fold(first, |acc, c| f(acc, reduce_lanes(c, identity, &f)))
+}
+
 /// Reduces consecutive rows of `row` elements each, `n_out` of them.
 struct ReduceRows<'a, T> {
     data: &'a [T],
@@ -376,7 +391,7 @@ impl<T: Copy> BinaryVisitor<T> for ReduceRows<'_, T> {
         }
         self.data
             .chunks_exact(self.row)
-            .map(|c| reduce_lanes(c, self.identity, f))
+            .map(|c| reduce_blocked(c, self.identity, f))
             .collect()
     }
 }
@@ -420,136 +435,6 @@ fn dot_data(a: &Tensor, b: &Tensor) -> Option<Data> {
     by_dtype!(a.dtype(), T => T::dot(a.as_slice()?, b.as_slice()?, m, k, n))
 }
 
-/// The `dot` of `f16`/`bf16`: operands widened to `f32` (exact), multiplied by the `f32`
-/// kernel [`gemm_f32`], and each result rounded once to the 16-bit type, as XLA:CPU does.
-pub fn dot_half<H: HalfFloat>(a: &[H], b: &[H], m: usize, k: usize, n: usize) -> Option<Vec<H>> {
-    let wide = |v: &[H]| v.iter().map(|x| x.widen()).collect::<Vec<f32>>();
-    let c = gemm_f32(&wide(a), &wide(b), m, k, n)?;
-    Some(c.into_iter().map(H::narrow).collect())
-}
-
-/// The integer `dot`: each `C[i,j]` a wrapping sum over `p` ascending from 0.
-pub(crate) fn dot_sequential<T: Arith>(
-    av: &[T],
-    bv: &[T],
-    m: usize,
-    k: usize,
-    n: usize,
-) -> Option<Vec<T>> {
-    if av.len() != m * k || bv.len() != k * n {
-        return None;
-    }
-    let mut c = vec![T::ZERO; m * n];
-    if n == 0 {
-        return Some(c);
-    }
-    // The i-p-j loop order keeps each C[i,j] a sequential sum over p while the inner loop
-    // runs over contiguous rows of B and C.
-    for (i, crow) in c.chunks_exact_mut(n).enumerate() {
-        for p in 0..k {
-            let aip = av[i * k + p];
-            let brow = &bv[p * n..(p + 1) * n];
-            for (cj, &bj) in crow.iter_mut().zip(brow) {
-                *cj = T::add(*cj, T::mul(aip, bj));
-            }
-        }
-    }
-    Some(c)
-}
-
-macro_rules! float_gemm {
-    ($t:ty, $safe:ident, $ext:ident, $gemm:path) => {
-        /// The float `dot` of row-major `a` (`[m,k]`) and `b` (`[k,n]`, or `[k]` with `n = 1`)
-        /// through `matrixmultiply` (see [`dot`] for what that means for the float bits).
-        /// `None` when a length does not fit the shape.
-        pub fn $safe(a: &[$t], b: &[$t], m: usize, k: usize, n: usize) -> Option<Vec<$t>> {
-            if a.len() != m.checked_mul(k)? || b.len() != k.checked_mul(n)? {
-                return None;
-            }
-            let mut c = vec![0.0; m.checked_mul(n)?];
-            // SAFETY: the lengths were checked against the row-major shapes just above.
-            unsafe {
-                $ext(
-                    a.as_ptr(),
-                    b.as_ptr(),
-                    c.as_mut_ptr(),
-                    m as u64,
-                    k as u64,
-                    n as u64,
-                )
-            };
-            Some(c)
-        }
-
-        /// The float `dot` on raw row-major buffers, the one routine both executors call:
-        /// the interpreter through the safe wrapper, compiled code by address (it is a
-        /// runtime symbol whose arguments are all 64-bit integers). `C` is written, never
-        /// read, so it may hold anything before. Always returns 0.
-        ///
-        /// # Safety
-        /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
-        /// ones that overlap neither.
-        pub(crate) unsafe extern "C" fn $ext(
-            a: *const $t,
-            b: *const $t,
-            c: *mut $t,
-            m: u64,
-            k: u64,
-            n: u64,
-        ) -> u64 {
-            let (m, k, n) = (m as usize, k as usize, n as usize);
-            // Single-threaded (the crate's `threading` feature is off); beta = 0 means C is
-            // not read, and alpha = 1 leaves each accumulated sum as it is.
-            // SAFETY: the caller guarantees the extents.
-            unsafe {
-                $gemm(
-                    m, k, n, 1.0, a, k as isize, 1, b, n as isize, 1, 0.0, c, n as isize, 1,
-                )
-            };
-            0
-        }
-    };
-}
-
-float_gemm!(f32, gemm_f32, dot_f32, matrixmultiply::sgemm);
-float_gemm!(f64, gemm_f64, dot_f64, matrixmultiply::dgemm);
-
-macro_rules! half_dot {
-    ($t:ty, $ext:ident) => {
-        /// The `dot` of a 16-bit float ([`dot_half`]) for compiled code, with the calling
-        /// convention of `dot_f32`.
-        ///
-        /// # Safety
-        /// `a` must point to `m*k` readable elements, `b` to `k*n`, `c` to `m*n` writable
-        /// ones that overlap neither.
-        pub(crate) unsafe extern "C" fn $ext(
-            a: *const $t,
-            b: *const $t,
-            c: *mut $t,
-            m: u64,
-            k: u64,
-            n: u64,
-        ) -> u64 {
-            let (m, k, n) = (m as usize, k as usize, n as usize);
-            // SAFETY: the caller guarantees the extents.
-            let (a, b) = unsafe {
-                (
-                    std::slice::from_raw_parts(a, m * k),
-                    std::slice::from_raw_parts(b, k * n),
-                )
-            };
-            if let Some(r) = dot_half(a, b, m, k, n) {
-                // SAFETY: `r` has `m*n` elements and `c` room for as many.
-                unsafe { std::ptr::copy_nonoverlapping(r.as_ptr(), c, r.len()) };
-            }
-            0
-        }
-    };
-}
-
-half_dot!(half::f16, dot_f16);
-half_dot!(half::bf16, dot_bf16);
-
 // ---------------------------------------------------------------------------------------------
 // Convenience entry points, one per op; each checks its operands like `eval`.
 // ---------------------------------------------------------------------------------------------
@@ -566,11 +451,17 @@ fn run_inferred(op: Op, args: &[&Tensor]) -> Result<Tensor, Error> {
 ///
 /// **Accumulation order** (part of the op's semantics; the compiled code follows it): for each
 /// output element, the reduced elements `x_0 .. x_{n-1}` are taken in row-major order over
-/// the reduced axes, and combined in the 16-accumulator order of [`reduce_lanes`]: `x_i` goes
+/// the reduced axes. Up to `BLOCK` = 16384 ([`crate::parallel::BLOCK`]) of them are combined in
+/// the 16-accumulator order of [`reduce_lanes`]: `x_i` goes
 /// into `acc[i % 16]`, each accumulator starting at the identity (sum `0` / `+0.0`, prod `1`,
 /// min `MAX` / `+inf`, max `MIN` / `-inf`, and all ones / `true`, or `0` / `false`), then
 /// `s_j = (acc[j] ∘ acc[j+4]) ∘ (acc[j+8] ∘ acc[j+12])` and the result is
-/// `(s_0 ∘ s_1) ∘ (s_2 ∘ s_3)`. Float `min`/`max` combine with IEEE `minimum`/`maximum`.
+/// `(s_0 ∘ s_1) ∘ (s_2 ∘ s_3)`. More than `BLOCK` elements are cut into blocks of `BLOCK`
+/// consecutive elements (the last one may be shorter), each block reduced in that order, and
+/// the block results combined from the left: `((b_0 ∘ b_1) ∘ b_2) ∘ ...`
+/// ([`reduce_blocked`]). Blocks depend on the length only, never on the thread count, so
+/// every thread count and both executors give the same bits.
+/// Float `min`/`max` combine with IEEE `minimum`/`maximum`.
 /// An empty reduction gives the identity; a float sum of only `-0.0` gives `+0.0`.
 pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error> {
     run_inferred(
@@ -588,14 +479,18 @@ pub fn reduce(op: ReduceOp, axes: &[usize], x: &Tensor) -> Result<Tensor, Error>
 /// sequential in `k`, wrapping.
 ///
 /// **Floats** (`f32`, `f64`): computed by the `matrixmultiply` crate (`sgemm`/`dgemm`, one
-/// thread, `alpha = 1`, `beta = 0`), through `dot_f32`/`dot_f64`, which the interpreter
+/// thread per call, `alpha = 1`, `beta = 0`), through `dot_f32`/`dot_f64`, which the interpreter
 /// and compiled code both call, so both executors give the same bits. The accumulation order
 /// is that crate's blocked order: fixed for a given build, CPU and shape, but not the
 /// sequential order above, and not specified further by graphjit. Its micro-kernels use
 /// fused multiply-adds where the CPU has them (x86-64 with FMA/AVX-512, aarch64 NEON): this
 /// is the one place graphjit's float results may involve FMA. Results can therefore differ
 /// in the last bits between CPUs (and from a naive sum); on one machine they are
-/// reproducible. An empty `k` gives `+0.0` everywhere.
+/// reproducible. A product of at least 2^20 multiply-adds with more than [`DOT_ROWS`] rows is
+/// computed as blocks of [`DOT_ROWS`] rows of A and C, one `sgemm`/`dgemm` call each, run on
+/// the thread pool; the blocks depend on the shape only, so the thread count changes no bit
+/// (and the crate accumulates each `C[i,j]` over `k` the same way whatever rows share the
+/// call, which `row_blocks_change_no_bit` checks). An empty `k` gives `+0.0` everywhere.
 pub fn dot(a: &Tensor, b: &Tensor) -> Result<Tensor, Error> {
     run_inferred(Op::Dot, &[a, b])
 }
@@ -717,5 +612,51 @@ mod tests {
     fn reduce_lanes_is_identity_for_empty_input() {
         assert_eq!(reduce_lanes(&[], 0i32, |a, b| a + b), 0);
         assert_eq!(reduce_lanes(&[5i32], 0, |a, b| a + b), 5);
+    }
+
+    /// Pseudo-random floats with many significant bits, so that any change in the order of
+    /// the additions shows in the result.
+    fn noise(n: usize, seed: u32) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                (x as f32 / u32::MAX as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn blocked_reduction_combines_blocks_from_the_left() {
+        // Around the block boundary: up to BLOCK elements the order of reduce_lanes, beyond it
+        // the block results folded from the left, each computed here independently.
+        let xs = noise(3 * BLOCK + 5, 3);
+        let add = |a: f32, b: f32| a + b;
+        for n in [BLOCK - 1, BLOCK, BLOCK + 1, 3 * BLOCK + 5] {
+            let got = reduce_blocked(&xs[..n], 0.0, add);
+            let want = if n <= BLOCK {
+                reduce_lanes(&xs[..n], 0.0, add)
+            } else {
+                let parts: Vec<f32> = xs[..n]
+                    .chunks(BLOCK)
+                    .map(|c| reduce_lanes(c, 0.0, add))
+                    .collect();
+                let mut acc = parts[0];
+                for p in &parts[1..] {
+                    acc += p;
+                }
+                acc
+            };
+            assert_eq!(got.to_bits(), want.to_bits(), "n = {n}");
+        }
+        // A reduction of more than one block is not the 16-lane order over all elements (so
+        // the test above tells the two apart).
+        let n = 3 * BLOCK + 5;
+        assert_ne!(
+            reduce_blocked(&xs[..n], 0.0, add).to_bits(),
+            reduce_lanes(&xs[..n], 0.0, add).to_bits()
+        );
     }
 }

@@ -13,6 +13,8 @@ pub mod compare;
 pub mod dot_general;
 #[doc(hidden)]
 pub mod gather;
+/// The matrix products of `dot` (integer and float, blocks of rows on the thread pool).
+mod gemm;
 #[doc(hidden)]
 pub mod index;
 #[doc(hidden)]

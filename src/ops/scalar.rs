@@ -34,6 +34,14 @@ use crate::types::DType;
 #[path = "vmath.rs"]
 pub mod vmath;
 
+/// The NaN `min` and `max` (and so `clamp` and the `min`/`max` reductions) return when an
+/// operand is NaN: the positive quiet NaN without payload. IEEE 754-2019's `minimum` and
+/// `maximum` leave the NaN open, and machine sequences differ in its sign, which `TOTALORDER`
+/// comparisons and bitcasts observe; one defined NaN keeps both executors bit-identical.
+pub const CANONICAL_NAN_F32: u32 = 0x7fc0_0000;
+/// The `f64` form of [`CANONICAL_NAN_F32`].
+pub const CANONICAL_NAN_F64: u64 = 0x7ff8_0000_0000_0000;
+
 mod cast;
 mod dispatch;
 mod float;

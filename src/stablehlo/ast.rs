@@ -2,7 +2,7 @@
 //!
 //! The pretty and the generic forms of an op parse to the same [`OpAst`]: operands, named
 //! attributes, bare enum words (`LT`, `SIGNED`), regions and declared types. The builders in
-//! [`super::ops`] read attributes under either form's name (`dims` or `broadcast_dimensions`).
+//! `super::ops` read attributes under either form's name (`dims` or `broadcast_dimensions`).
 
 use crate::types::TensorType;
 

@@ -1,8 +1,8 @@
 //! The StableHLO importer: reads the MLIR text JAX prints and builds graphjit IR.
 //!
-//! The stages are the files: [`lexer`] (tokens), [`parser`] (text to the syntax tree of
-//! [`ast`], for the pretty and the generic op forms alike), [`build`] (scopes, call inlining,
-//! type checks) and [`ops`] (the table of one small function per StableHLO op). Every error
+//! The stages are the files: `lexer` (tokens), `parser` (text to the syntax tree of
+//! [`ast`], for the pretty and the generic op forms alike), `build` (scopes, call inlining,
+//! type checks) and `ops` (the table of one small function per StableHLO op). Every error
 //! is a [`ParseError`] with the `line:col` of what is wrong; an op graphjit cannot express is
 //! an error naming it. `docs/stablehlo.md` lists what maps to what.
 

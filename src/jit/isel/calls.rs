@@ -29,6 +29,17 @@ impl<'m> Calls<'m> {
         Calls { module, ids, refs }
     }
 
+    /// The same imports for another function of the module (an outlined loop body), with
+    /// its own references, for as long as this borrow lasts.
+    pub(crate) fn fork(&mut self) -> Calls<'_> {
+        Calls::new(self.module, self.ids.clone())
+    }
+
+    /// Whether this function calls `f` (a call was emitted).
+    pub(crate) fn calls(&self, f: RuntimeFn) -> bool {
+        self.refs[f.index()].is_some()
+    }
+
     /// Emits a call of `f` and returns its result.
     pub(crate) fn call(
         &mut self,

@@ -31,6 +31,7 @@ use crate::types::{DType, Kind};
 mod calls;
 mod convert;
 
+use crate::ops::scalar::{CANONICAL_NAN_F32, CANONICAL_NAN_F64};
 pub(crate) use calls::Calls;
 use calls::FloatCall;
 
@@ -299,6 +300,28 @@ impl Isel<'_, '_, '_> {
         })
     }
 
+    /// `r`, or the canonical quiet NaN (positive, no payload) where `r` is a NaN. IEEE 754's
+    /// `minimum` and `maximum` leave open which NaN they return, and Cranelift's scalar and
+    /// vector sequences differ in its sign, which `TOTALORDER` compares and bitcasts observe;
+    /// graphjit defines the result, and the interpreter gives the same one.
+    fn canonical_nan(&mut self, r: clir::Value) -> clir::Value {
+        let b = &mut *self.b;
+        let ty = b.func.dfg.value_type(r);
+        let canon = if ty.lane_type() == types::F32 {
+            b.ins().f32const(f32::from_bits(CANONICAL_NAN_F32))
+        } else {
+            b.ins().f64const(f64::from_bits(CANONICAL_NAN_F64))
+        };
+        let nan = b.ins().fcmp(FloatCC::Unordered, r, r);
+        if ty.is_vector() {
+            let c = b.ins().splat(ty, canon);
+            let m = b.ins().bitcast(ty, MemFlagsData::new(), nan);
+            b.ins().bitselect(m, c, r)
+        } else {
+            b.ins().select(nan, canon, r)
+        }
+    }
+
     fn binary(
         &mut self,
         op: BinaryOp,
@@ -314,9 +337,16 @@ impl Isel<'_, '_, '_> {
             (BinaryOp::Sub, Class::Float) => ins.fsub(a, b),
             (BinaryOp::Mul, Class::Float) => ins.fmul(a, b),
             (BinaryOp::Div, Class::Float) => ins.fdiv(a, b),
-            // Cranelift's fmin/fmax are IEEE 754-2019 minimum/maximum.
-            (BinaryOp::Min, Class::Float) => ins.fmin(a, b),
-            (BinaryOp::Max, Class::Float) => ins.fmax(a, b),
+            // Cranelift's fmin/fmax are IEEE 754-2019 minimum/maximum; which NaN they give
+            // is canonicalized, as in `ops::scalar`.
+            (BinaryOp::Min, Class::Float) => {
+                let r = ins.fmin(a, b);
+                self.canonical_nan(r)
+            }
+            (BinaryOp::Max, Class::Float) => {
+                let r = ins.fmax(a, b);
+                self.canonical_nan(r)
+            }
             (BinaryOp::Rem | BinaryOp::Pow | BinaryOp::Atan2, Class::Float) if vector => {
                 return Err(Refused::NotVector)
             }

@@ -10,11 +10,13 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
+use super::outline::parallel_worthy;
 use super::{Lowerer, Result};
 use crate::ir::Value;
 use crate::jit::isel::{cl_type, vector_type};
 use crate::jit::plan::{EwOp, Plan};
 use crate::ops::ReduceOp;
+use crate::parallel::BLOCK;
 use crate::types::{DType, TensorType};
 
 /// What a leaf reads: a buffer through per-dimension element strides over the tree's shape
@@ -430,6 +432,10 @@ impl Lowerer<'_, '_> {
         }
         Self::collapse(&mut t);
         let Sink::Store(dst) = sink;
+        let total: u64 = t.shape.iter().map(|&d| d as u64).product();
+        if !self.outlined && !t.shape.is_empty() && parallel_worthy(total) {
+            return self.emit_fused_parallel(&t, dst);
+        }
         let out_dt = t.dt(t.root());
         let oes = out_dt.size_bytes() as i64;
         let n = t.shape.last().copied().unwrap_or(1) as u64;
@@ -533,11 +539,55 @@ impl Lowerer<'_, '_> {
     }
 
     /// Reduces `r` consecutive elements of the contiguous tree `t` (flat, starting at element
-    /// `start` of every buffer leaf) in the documented order: element `i` goes into
+    /// `start` of every buffer leaf) in the documented blocked order
+    /// (`ops::kernels::reduce_blocked`): up to `BLOCK` elements in the 16-accumulator order,
+    /// more as blocks of `BLOCK` elements whose results are combined from the left.
+    pub(crate) fn reduce_tree(
+        &mut self,
+        op: ReduceOp,
+        t: &Tree,
+        start: clir::Value,
+        r: u64,
+    ) -> Result<clir::Value> {
+        let block = BLOCK as u64;
+        if r <= block {
+            return self.reduce_lanes_tree(op, t, start, r);
+        }
+        if !self.outlined && parallel_worthy(r) {
+            return self.reduce_tree_parallel(op, t, start, r);
+        }
+        let dt = t.dt(t.root());
+        let first = self.reduce_lanes_tree(op, t, start, block)?;
+        let acc_ty = self.b.func.dfg.value_type(first);
+        let acc = self.b.declare_var(acc_ty);
+        self.b.def_var(acc, first);
+        let full = r / block;
+        let rest = |l: &mut Self, blk_start: clir::Value, len: u64| -> Result<()> {
+            let x = l.reduce_lanes_tree(op, t, blk_start, len)?;
+            let cur = l.b.use_var(acc);
+            let next = l.combine(op, dt, cur, x)?;
+            l.b.def_var(acc, next);
+            Ok(())
+        };
+        self.counted_loop(full - 1, &mut |l, i| {
+            let off = l.b.ins().imul_imm_s(i, block as i64);
+            let off = l.b.ins().iadd_imm_s(off, block as i64);
+            let s = l.b.ins().iadd(start, off);
+            rest(l, s, block)
+        })?;
+        if !r.is_multiple_of(block) {
+            let s = self.b.ins().iadd_imm_s(start, (full * block) as i64);
+            rest(self, s, r % block)?;
+        }
+        Ok(self.b.use_var(acc))
+    }
+
+    /// Reduces `r` consecutive elements of the contiguous tree `t` (flat, starting at element
+    /// `start` of every buffer leaf) in the 16-accumulator order: element `i` goes into
     /// accumulator `i % 16`, then the fixed tree. With vectors the sixteen accumulators are
     /// `16 / lanes` vector registers, lane `j` of register `k` being accumulator
     /// `k * lanes + j`, which is the same assignment.
-    pub(crate) fn reduce_tree(
+    pub(super) fn reduce_lanes_tree(
         &mut self,
         op: ReduceOp,
         t: &Tree,
@@ -642,7 +692,7 @@ impl Lowerer<'_, '_> {
 
 impl Lowerer<'_, '_> {
     /// One step of a reduction.
-    fn combine(
+    pub(super) fn combine(
         &mut self,
         op: ReduceOp,
         dt: DType,

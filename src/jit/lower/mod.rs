@@ -20,6 +20,7 @@ mod dot;
 mod fused;
 mod gather;
 mod index;
+mod outline;
 mod region;
 mod shape;
 
@@ -64,13 +65,23 @@ pub(crate) struct Setup<'a> {
     pub region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
 }
 
-/// Lowers `s.f` into `b`, whose function has the entry signature, and returns the bytes of
-/// scratch memory the code uses.
+/// What lowering an entry function found out.
+pub(crate) struct Lowered {
+    /// The bytes of scratch memory the code uses.
+    pub scratch: u64,
+    /// Whether the code may run a parallel region (an outlined loop, or a runtime `dot`),
+    /// so that a run must set up the parallel context (`crate::parallel::enter`).
+    pub parallel: bool,
+    /// The Cranelift IR of the outlined loop bodies, for dumps.
+    pub outlined_clif: Vec<String>,
+}
+
+/// Lowers `s.f` into `b`, whose function has the entry signature.
 pub(crate) fn lower_function(
     s: Setup<'_>,
     b: FunctionBuilder<'_>,
     calls: Calls<'_>,
-) -> Result<u64> {
+) -> Result<Lowered> {
     let mut b = b;
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -94,6 +105,8 @@ pub(crate) fn lower_function(
         dest_ptr: vec![None; nv],
         checks,
         region_calls: s.region_calls,
+        outlined_clif: Vec::new(),
+        outlined: false,
     };
     l.ptr_ty = l.config.pointer_type();
     l.lower_body(p[0], p[1])?;
@@ -101,10 +114,24 @@ pub(crate) fn lower_function(
         c.finish(&mut l.b);
     }
     let size = l.scratch_size;
+    let parallel = [
+        RuntimeFn::ParallelFor,
+        RuntimeFn::DotF32,
+        RuntimeFn::DotF64,
+        RuntimeFn::DotF16,
+        RuntimeFn::DotBF16,
+        RuntimeFn::DotGeneral,
+    ]
+    .into_iter()
+    .any(|f| l.calls.calls(f));
     let config = l.config;
     l.b.seal_all_blocks();
     l.b.finalize(config);
-    Ok(size)
+    Ok(Lowered {
+        scratch: size,
+        parallel,
+        outlined_clif: l.outlined_clif,
+    })
 }
 
 /// The state of lowering one function.
@@ -135,6 +162,11 @@ pub(crate) struct Lowerer<'a, 'b> {
     checks: Option<Checks>,
     /// The runtime contexts of region ops, by instruction index.
     region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
+    /// The Cranelift IR of the loop bodies outlined so far (`outline.rs`), for dumps.
+    outlined_clif: Vec<String>,
+    /// Whether this is an outlined loop body, which runs on a pool thread and so starts no
+    /// parallel region of its own.
+    outlined: bool,
 }
 
 /// What the checked variant's back-edges use (see `crate::limits` for the protocol).

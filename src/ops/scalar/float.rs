@@ -24,7 +24,7 @@ pub trait FloatOps: Arith + crate::ops::math::FloatMath {
 }
 
 macro_rules! float_ops {
-    ($t:ident, $pow:ident, $rem:ident, $exp:ident, $log:ident, $tanh:ident, $sin:ident, $cos:ident) => {
+    ($t:ident, $canonical_nan:expr, $pow:ident, $rem:ident, $exp:ident, $log:ident, $tanh:ident, $sin:ident, $cos:ident) => {
         impl Arith for $t {
             const ZERO: $t = 0.0;
             const ONE: $t = 1.0;
@@ -50,7 +50,7 @@ macro_rules! float_ops {
             fn rem(a: $t, b: $t) -> $t {
                 $rem(a, b)
             }
-            /// IEEE 754-2019 `minimum`: NaN if either is NaN, and `-0.0 < +0.0`.
+            /// IEEE 754-2019 `minimum`: the canonical NaN if either is NaN, and `-0.0 < +0.0`.
             #[inline(always)]
             fn min(a: $t, b: $t) -> $t {
                 if a < b {
@@ -58,7 +58,7 @@ macro_rules! float_ops {
                 } else if b < a {
                     b
                 } else if a.is_nan() || b.is_nan() {
-                    a + b
+                    $t::from_bits($canonical_nan)
                 } else if a.is_sign_negative() {
                     // Equal operands: only the sign of a zero can differ.
                     a
@@ -66,7 +66,7 @@ macro_rules! float_ops {
                     b
                 }
             }
-            /// IEEE 754-2019 `maximum`: NaN if either is NaN, and `-0.0 < +0.0`.
+            /// IEEE 754-2019 `maximum`: the canonical NaN if either is NaN, and `-0.0 < +0.0`.
             #[inline(always)]
             fn max(a: $t, b: $t) -> $t {
                 if a > b {
@@ -74,7 +74,7 @@ macro_rules! float_ops {
                 } else if b > a {
                     b
                 } else if a.is_nan() || b.is_nan() {
-                    a + b
+                    $t::from_bits($canonical_nan)
                 } else if a.is_sign_negative() {
                     b
                 } else {
@@ -137,8 +137,28 @@ macro_rules! float_ops {
     };
 }
 
-float_ops!(f32, pow_f32, rem_f32, exp_f32, log_f32, tanh_f32, sin_f32, cos_f32);
-float_ops!(f64, pow_f64, rem_f64, exp_f64, log_f64, tanh_f64, sin_f64, cos_f64);
+float_ops!(
+    f32,
+    super::CANONICAL_NAN_F32,
+    pow_f32,
+    rem_f32,
+    exp_f32,
+    log_f32,
+    tanh_f32,
+    sin_f32,
+    cos_f32
+);
+float_ops!(
+    f64,
+    super::CANONICAL_NAN_F64,
+    pow_f64,
+    rem_f64,
+    exp_f64,
+    log_f64,
+    tanh_f64,
+    sin_f64,
+    cos_f64
+);
 
 /// `f16` and `bf16` as [`half`] stores them, with the two conversions every op needs.
 pub trait HalfFloat: Copy {
