@@ -326,9 +326,26 @@ fn w3_narrow(c: &mut Criterion) {
     });
 }
 
+/// The README's eager counter (issue 15, item 6): every iteration runs three eager ops
+/// (`lt`, `+ 2`, `+ 1`) on rank-0 tensors and reads one back. 1,000 iterations a sample;
+/// divide the time by 1,000 for the cost of one iteration.
+fn eager_counter(c: &mut Criterion) {
+    c.bench_function("eager counter(0,1000)", |b| {
+        b.iter(|| {
+            let mut first = Tensor::scalar(black_box(0i32));
+            let mut second = Tensor::scalar(black_box(1000i32));
+            while first.lt(&second)?.item::<bool>()? {
+                first = (&first + 2)?;
+                second = (&second + 1)?;
+            }
+            Ok::<_, graphjit::Error>((first, second))
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = w1_w2, w3_w4, w3_narrow, w5, w6, w7, w8_w10
+    targets = w1_w2, w3_w4, w3_narrow, w5, w6, w7, w8_w10, eager_counter
 }
 criterion_main!(benches);

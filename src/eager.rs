@@ -65,6 +65,22 @@ pub(crate) trait Emit {
         declared: Option<TensorType>,
         loc: Loc,
     ) -> Result<Self::V>;
+    /// An elementwise op of two operands (`Binary` or `Compare`) computed at once, when the
+    /// emitter can do without the general path's resolution of literals, broadcasting and
+    /// type rule (eager tensors of rank 0 and literals); `None` takes the general path.
+    fn elementwise2(
+        &self,
+        _op: Elementwise,
+        _a: &Arg<'_, Self::V>,
+        _b: &Arg<'_, Self::V>,
+    ) -> Option<Result<Self::V>> {
+        None
+    }
+    /// A constant (a literal operand, or a plain tensor next to traced values).
+    fn constant(&self, t: Tensor, loc: Loc) -> Result<Self::V> {
+        let ty = t.ty();
+        self.emit(Op::Const(t), &[], Some(ty), loc)
+    }
 }
 
 /// The emitter of plain eager tensors.
@@ -78,6 +94,10 @@ pub(crate) fn run_op(
     declared: Option<TensorType>,
     loc: Loc,
 ) -> Result<Tensor> {
+    if let Some(t) = scalar_op(op, args) {
+        crate::limits::check_eager_allocation(scope, t.dtype().size_bytes())?;
+        return Ok(t);
+    }
     let tys: Vec<TensorType> = args.iter().map(|t| t.ty()).collect();
     let refs: Vec<&TensorType> = tys.iter().collect();
     let ty = infer(op, &refs, declared.as_ref()).map_err(|e| {
@@ -91,8 +111,103 @@ pub(crate) fn run_op(
     kernels::eval_verified(op, args, &ty)
 }
 
+/// An elementwise op on rank-0 operands of one dtype, evaluated on their scalars with the
+/// scalar definition of the op (the per-dtype table the kernels use too, so the bits are the
+/// kernels'); `None` for anything else, including an op its dtype does not have, which the
+/// general path then reports. Its type rule is trivial (the operands' type, or `bool` for a
+/// comparison), so nothing is inferred or allocated but the result's one element: this is
+/// what makes Rust control flow on eager scalars (the README's counter) cost tens of
+/// nanoseconds an op rather than microseconds.
+fn scalar_op(op: &Op, args: &[&Tensor]) -> Option<Tensor> {
+    let op = Elementwise::of(op)?;
+    let scalar = |t: &Tensor| if t.shape().is_empty() { t.get(0) } else { None };
+    let r = match args {
+        [x] => eval_scalar(op, scalar(x)?, None)?,
+        [x, y] => eval_scalar(op, scalar(x)?, Some(scalar(y)?))?,
+        _ => return None,
+    };
+    Some(Tensor::from_scalar(r))
+}
+
+/// The elementwise ops the scalar path runs: plain data, unlike an [`Op`], which has a
+/// destructor (dropping one was a measurable part of an eager op).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Elementwise {
+    Unary(UnaryOp),
+    Binary(BinaryOp),
+    Compare(CmpOp),
+}
+
+impl Elementwise {
+    fn of(op: &Op) -> Option<Elementwise> {
+        match *op {
+            Op::Unary(u) => Some(Elementwise::Unary(u)),
+            Op::Binary(b) => Some(Elementwise::Binary(b)),
+            Op::Compare(c) => Some(Elementwise::Compare(c)),
+            _ => None,
+        }
+    }
+}
+
+/// [`scalar_op`] on the scalars themselves. `eval_*` refuse operands of two dtypes, and the
+/// `accepts` checks are the type rule's own.
+fn eval_scalar(op: Elementwise, x: Scalar, y: Option<Scalar>) -> Option<Scalar> {
+    use crate::ops::scalar::{eval_binary, eval_compare, eval_unary};
+    match (op, y) {
+        (Elementwise::Binary(b), Some(y)) if b.accepts(x.dtype()) => eval_binary(b, x, y),
+        (Elementwise::Compare(c), Some(y)) => eval_compare(c, x, y),
+        (Elementwise::Unary(u), None) if u.accepts(x.dtype()) => eval_unary(u, x),
+        _ => None,
+    }
+}
+
+/// The element of an eager operand of rank 0.
+fn rank0(a: &Arg<'_, Tensor>) -> Option<Scalar> {
+    let t = match a {
+        Arg::Ref(t) => *t,
+        Arg::Owned(t) => t,
+        Arg::Lit(_) | Arg::Tensor(_) => return None,
+    };
+    if t.shape().is_empty() {
+        t.get(0)
+    } else {
+        None
+    }
+}
+
 impl Emit for Eager {
     type V = Tensor;
+    /// Rank-0 tensors and literals: the literal takes the tensor's dtype by the usual rule,
+    /// and the op runs on the two scalars ([`scalar_op`]).
+    fn elementwise2(
+        &self,
+        op: Elementwise,
+        a: &Arg<'_, Tensor>,
+        b: &Arg<'_, Tensor>,
+    ) -> Option<Result<Tensor>> {
+        let (x, y) = match (a, b) {
+            (t, Arg::Lit(s)) => {
+                let x = rank0(t)?;
+                (x, promote::literal_as(*s, x.dtype()).ok()?)
+            }
+            (Arg::Lit(s), t) => {
+                let y = rank0(t)?;
+                (promote::literal_as(*s, y.dtype()).ok()?, y)
+            }
+            (a, b) => (rank0(a)?, rank0(b)?),
+        };
+        let r = Tensor::from_scalar(eval_scalar(op, x, Some(y))?);
+        let bytes = r.dtype().size_bytes();
+        Some(
+            crate::limits::check_eager_allocation("eager", bytes)
+                .map(|()| r)
+                .map_err(Into::into),
+        )
+    }
+    /// An eager constant is the tensor itself: no op runs.
+    fn constant(&self, t: Tensor, _loc: Loc) -> Result<Tensor> {
+        Ok(t)
+    }
     fn ty(v: &Tensor) -> TensorType {
         v.ty()
     }
@@ -178,20 +293,31 @@ pub(crate) fn resolve<'a, E: Emit>(
             let dtype = E::ty(like).dtype;
             let t =
                 promote::literal_tensor(s, dtype).map_err(|m| op_error(&e.scope(), op, loc, m))?;
-            Cow::Owned(e.emit(Op::Const(t), &[], Some(TensorType::scalar(dtype)), loc)?)
+            Cow::Owned(e.constant(t, loc)?)
         }
-        Arg::Tensor(t) => Cow::Owned(e.emit(Op::Const(t.clone()), &[], Some(t.ty()), loc)?),
+        Arg::Tensor(t) => Cow::Owned(e.constant(t.clone(), loc)?),
     })
 }
 
 /// Checks one dtype (when `same_dtype`) and broadcasts the operands to one shape.
-fn unify<'a, E: Emit>(
+fn unify<'a, E: Emit, const N: usize>(
     e: &E,
     op: &str,
-    vals: Vec<Cow<'a, E::V>>,
+    vals: [Cow<'a, E::V>; N],
     same_dtype: bool,
     loc: Loc,
-) -> Result<Vec<Cow<'a, E::V>>> {
+) -> Result<[Cow<'a, E::V>; N]> {
+    // Operands of one type (the common case) need no broadcast, and no list of types.
+    let first = vals.first().map(|v| E::ty(v));
+    if let Some(first) = first {
+        let same = |v: &Cow<'a, E::V>| {
+            let t = E::ty(v);
+            t.shape == first.shape && (!same_dtype || t.dtype == first.dtype)
+        };
+        if vals[1..].iter().all(same) {
+            return Ok(vals);
+        }
+    }
     let tys: Vec<TensorType> = vals.iter().map(|v| E::ty(v)).collect();
     let refs: Vec<&TensorType> = tys.iter().collect();
     if same_dtype && tys.windows(2).any(|w| w[0].dtype != w[1].dtype) {
@@ -211,7 +337,8 @@ fn unify<'a, E: Emit>(
             op_error(&e.scope(), op, loc, m)
         })?;
     }
-    vals.into_iter()
+    let out: Vec<Cow<'a, E::V>> = vals
+        .into_iter()
         .zip(&tys)
         .map(|(v, t)| {
             if t.shape == shape {
@@ -226,7 +353,9 @@ fn unify<'a, E: Emit>(
                 loc,
             )?))
         })
-        .collect()
+        .collect::<Result<_>>()?;
+    out.try_into()
+        .map_err(|_| crate::Error::Internal("unify lost an operand".into()))
 }
 
 /// Two resolved operands.
@@ -257,8 +386,11 @@ pub(crate) fn binary<'a, E: Emit>(
     b: Arg<'a, E::V>,
     loc: Loc,
 ) -> Result<E::V> {
+    if let Some(r) = e.elementwise2(Elementwise::Binary(op), &a, &b) {
+        return r;
+    }
     let (a, b) = pair(e, a, b, op.name(), loc)?;
-    let v = unify(e, op.name(), vec![a, b], true, loc)?;
+    let v = unify(e, op.name(), [a, b], true, loc)?;
     e.emit(Op::Binary(op), &[&v[0], &v[1]], None, loc)
 }
 
@@ -269,8 +401,11 @@ pub(crate) fn compare<'a, E: Emit>(
     b: Arg<'a, E::V>,
     loc: Loc,
 ) -> Result<E::V> {
+    if let Some(r) = e.elementwise2(Elementwise::Compare(op), &a, &b) {
+        return r;
+    }
     let (a, b) = pair(e, a, b, op.name(), loc)?;
-    let v = unify(e, op.name(), vec![a, b], true, loc)?;
+    let v = unify(e, op.name(), [a, b], true, loc)?;
     e.emit(Op::Compare(op), &[&v[0], &v[1]], None, loc)
 }
 
@@ -295,7 +430,7 @@ pub(crate) fn select<'a, E: Emit>(
         );
         return Err(op_error(&e.scope(), "select", loc, m));
     }
-    let v = unify(e, "select", vec![Cow::Borrowed(pred), a, b], false, loc)?;
+    let v = unify(e, "select", [Cow::Borrowed(pred), a, b], false, loc)?;
     e.emit(Op::Select, &[&v[0], &v[1], &v[2]], None, loc)
 }
 
@@ -680,13 +815,14 @@ value_operators!(Tensor, x => Eager);
 
 /// The element of a one-element tensor, for `to_scalar` of eager and traced values.
 pub(crate) fn scalar_of<T: Element>(t: &Tensor, scope: &str, loc: Loc) -> Result<T> {
-    let what = format!("to_scalar::<{}>", T::DTYPE);
+    // The op's name is formatted only for an error: this runs on every `while` test.
+    let what = || format!("to_scalar::<{}>", T::DTYPE);
     if t.len() != 1 {
         let m = format!("needs a tensor of one element, got {}", t.ty());
-        return Err(op_error(scope, &what, loc, m));
+        return Err(op_error(scope, &what(), loc, m));
     }
     t.get_item::<T>().ok_or_else(|| {
         let m = format!("needs a {} tensor, got {}", T::DTYPE, t.ty());
-        op_error(scope, &what, loc, m)
+        op_error(scope, &what(), loc, m)
     })
 }

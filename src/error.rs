@@ -34,13 +34,15 @@ pub enum RunError {
         expected: usize,
         got: usize,
     },
+    /// The types are boxed (here and in `OutType`) to keep every `Result` of the crate
+    /// small: an error is rare, a `Result` is moved on every op.
     #[error("argument {index} (%{name}) of @{func} must be {expected}, got {got}")]
     ArgType {
         func: String,
         index: usize,
         name: String,
-        expected: TensorType,
-        got: TensorType,
+        expected: Box<TensorType>,
+        got: Box<TensorType>,
     },
     /// A tensor whose buffer does not hold the element count of its shape (its data was
     /// replaced through `Tensor::data_mut`).
@@ -63,8 +65,8 @@ pub enum RunError {
     OutType {
         func: String,
         index: usize,
-        expected: TensorType,
-        got: TensorType,
+        expected: Box<TensorType>,
+        got: Box<TensorType>,
     },
     #[error("a loop in @{func} ran more than the limit of {limit} iterations")]
     IterationLimit { func: String, limit: u64 },
@@ -114,8 +116,8 @@ impl RunError {
                 func: func.to_string(),
                 index,
                 name: name.to_string(),
-                expected: ty.clone(),
-                got: TensorType::new(dtype, shape.to_vec()),
+                expected: Box::new(ty.clone()),
+                got: Box::new(TensorType::new(dtype, shape)),
             });
         }
         // The shape matches a verified type, so its product cannot overflow.

@@ -19,7 +19,10 @@
 //! - A tensor is moved (not cloned) into a yield, a return or a loop's initial values when that
 //!   use is its last one, found by a last-use analysis over the structured regions.
 
+mod pool;
 mod prepare;
+
+use std::sync::Mutex;
 
 use crate::error::{Error, RunError};
 use crate::ir::{Function, Inst};
@@ -171,6 +174,9 @@ pub struct Interpreter {
     consts: Vec<Tensor>,
     /// The iteration limit [`Interpreter::run`] applies.
     iteration_limit: Option<u64>,
+    /// Buffers of earlier runs, reused by later ones (see `pool.rs`). A run takes the whole
+    /// pool and gives it back at its end, so concurrent runs never wait for each other.
+    pool: Mutex<pool::Pool>,
 }
 
 impl Interpreter {
@@ -226,6 +232,14 @@ impl Interpreter {
         let _parallel = opts.enter_parallel();
         let mut limits = RunState::new(opts);
         let mut budget = limits.first_budget();
+        // A run under a memory limit neither uses nor keeps pooled buffers: the limit counts
+        // what the run holds, and pooled memory would be held outside that count.
+        let pooling = opts.memory_limit().is_none();
+        let mut pool = if pooling {
+            std::mem::take(&mut *self.lock_pool())
+        } else {
+            pool::Pool::disabled()
+        };
         let mut pc = 0usize;
         loop {
             let Some(instr) = self.code.get(pc) else {
@@ -281,7 +295,7 @@ impl Interpreter {
                         opts.check_memory(&self.func, held_bytes(&t).saturating_add(bytes))?;
                     }
                     probe_allocation(&self.func, bytes)?;
-                    self.run_kernel(k, inputs, &mut s, &mut t)?
+                    self.run_kernel(k, inputs, &mut s, &mut t, &mut pool)?
                 }
                 Instr::Region(k) => {
                     let bytes: usize = k
@@ -337,10 +351,23 @@ impl Interpreter {
                     if let Some(why) = crate::parallel::take_stopped() {
                         return Err(Stop::of_parallel(why).error(&self.func, opts).into());
                     }
+                    if pooling {
+                        // What the run still holds is garbage now: its buffers serve the
+                        // next run.
+                        for x in t.iter_mut().filter_map(Option::take) {
+                            pool.give(x);
+                        }
+                        self.lock_pool().absorb(pool);
+                    }
                     return Ok(results);
                 }
             }
         }
+    }
+
+    fn lock_pool(&self) -> std::sync::MutexGuard<'_, pool::Pool> {
+        // A poisoned pool holds only plain buffers, which are still valid.
+        self.pool.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn run_kernel(
@@ -349,6 +376,7 @@ impl Interpreter {
         inputs: &[Tensor],
         s: &mut [u64],
         t: &mut [Option<Tensor>],
+        pool: &mut pool::Pool,
     ) -> Result<(), Error> {
         // Rank-0 operands live as bits; the kernels take tensors, so they are boxed here.
         let temps: Vec<Tensor> = k
@@ -371,10 +399,22 @@ impl Interpreter {
         }
         // Preparation checked the op's type rule on the declared types, and the inputs were
         // checked against the parameters, so the kernel need not check again.
-        let out = kernels::eval_verified(&k.op, &args, &k.ty)
-            .map_err(|e| self.internal(&format!("instruction {}: {e}", k.inst.0)))?;
+        let pooled = match k.dst {
+            Dst::Tensor(_) => pool.eval(&k.op, &args, &k.ty),
+            Dst::Scalar(_) => None,
+        };
+        let out = match pooled {
+            Some(out) => out,
+            None => kernels::eval_verified(&k.op, &args, &k.ty)
+                .map_err(|e| self.internal(&format!("instruction {}: {e}", k.inst.0)))?,
+        };
         match k.dst {
-            Dst::Tensor(r) => t[r as usize] = Some(out),
+            Dst::Tensor(r) => {
+                // A loop overwrites its tensors every iteration: the old buffer is reused.
+                if let Some(old) = t[r as usize].replace(out) {
+                    pool.give(old);
+                }
+            }
             Dst::Scalar(r) => {
                 let x = out
                     .get(0)

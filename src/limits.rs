@@ -419,10 +419,17 @@ pub const PROBE_BYTES: usize = 1 << 20;
 /// stands in front of them. Compiled runs allocate their outputs and scratch fallibly
 /// themselves. On Linux with overcommit, what the system refuses is a request beyond what
 /// memory and swap could ever hold; memory that runs out later is the kernel's OOM killer's.
+#[inline]
 pub fn probe_allocation(func: &str, bytes: usize) -> Result<(), RunError> {
     if bytes < PROBE_BYTES {
         return Ok(());
     }
+    probe_large(func, bytes)
+}
+
+/// The probe itself, out of line: small sizes (every eager scalar) return above at once.
+#[inline(never)]
+fn probe_large(func: &str, bytes: usize) -> Result<(), RunError> {
     let mut v: Vec<u8> = Vec::new();
     v.try_reserve_exact(bytes)
         .map_err(|_| RunError::OutOfMemory {
@@ -463,6 +470,7 @@ pub fn with_eager_memory_limit<R>(bytes: usize, f: impl FnOnce() -> R) -> R {
 
 /// The check eager ops make before allocating a result of `bytes`: within this thread's eager
 /// limit, and available from the system.
+#[inline]
 pub(crate) fn check_eager_allocation(scope: &str, bytes: usize) -> Result<(), RunError> {
     if let Some(limit) = EAGER_LIMIT.with(Cell::get) {
         if bytes > limit {

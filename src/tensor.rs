@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::types::{DType, TensorType};
+use crate::types::{DType, Shape, TensorType};
 
 mod literal;
 use literal::parse_float;
@@ -419,7 +419,7 @@ pub trait Element: Copy + Send + Sync + fmt::Debug + 'static {
 /// A tensor: a dtype, a static shape and a row-major buffer of exactly as many elements.
 #[derive(Clone, Debug)]
 pub struct Tensor {
-    shape: Vec<usize>,
+    shape: Shape,
     data: Data,
 }
 
@@ -440,21 +440,21 @@ fn slice_same<T: Element>(a: &[T], other: &Data) -> bool {
 
 impl Tensor {
     /// A tensor from a buffer and a shape; `None` when the element count does not match.
-    pub fn new(data: Data, shape: impl Into<Vec<usize>>) -> Option<Tensor> {
+    pub fn new(data: Data, shape: impl Into<Shape>) -> Option<Tensor> {
         let shape = shape.into();
-        let n = TensorType::new(data.dtype(), shape.clone()).checked_num_elements()?;
+        let n = TensorType::new(data.dtype(), &shape).checked_num_elements()?;
         (n == data.len()).then_some(Tensor { shape, data })
     }
 
     /// A tensor from a vector and a shape; `None` when the element count does not match.
-    pub fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Vec<usize>>) -> Option<Tensor> {
+    pub fn from_vec<T: Element>(v: Vec<T>, shape: impl Into<Shape>) -> Option<Tensor> {
         Tensor::new(T::into_data(v), shape)
     }
 
     /// A rank-0 tensor.
     pub fn scalar<T: Element>(v: T) -> Tensor {
         Tensor {
-            shape: Vec::new(),
+            shape: Shape::scalar(),
             data: T::into_data(vec![v]),
         }
     }
@@ -462,8 +462,8 @@ impl Tensor {
     /// A rank-0 tensor from a [`Scalar`].
     pub fn from_scalar(s: Scalar) -> Tensor {
         Tensor {
-            shape: Vec::new(),
-            data: Data::splat(s, 1),
+            shape: Shape::scalar(),
+            data: crate::match_scalar!(s, |x| Element::into_data(vec![x])),
         }
     }
 
@@ -480,7 +480,7 @@ impl Tensor {
     /// Like `vec![s; n]`, this allocates what it is asked for and panics when the element
     /// count overflows: callers with untrusted shapes check [`TensorType::check_size`] first,
     /// as the parser, the verifier and the graph builder do.
-    pub fn full(s: Scalar, shape: impl Into<Vec<usize>>) -> Tensor {
+    pub fn full(s: Scalar, shape: impl Into<Shape>) -> Tensor {
         let shape = shape.into();
         let n = shape.iter().product();
         Tensor {
@@ -552,7 +552,8 @@ impl Tensor {
     /// limit checks of [`Tensor::new`]: for conversions that cannot fail (an ndarray array may
     /// exceed graphjit's rank or size limits; a run then refuses the tensor by its type).
     #[cfg_attr(not(feature = "ndarray"), allow(dead_code))]
-    pub(crate) fn from_vec_unchecked<T: Element>(v: Vec<T>, shape: Vec<usize>) -> Tensor {
+    pub(crate) fn from_vec_unchecked<T: Element>(v: Vec<T>, shape: impl Into<Shape>) -> Tensor {
+        let shape = shape.into();
         debug_assert_eq!(shape.iter().product::<usize>(), v.len());
         Tensor {
             shape,
@@ -561,7 +562,7 @@ impl Tensor {
     }
 
     /// The same elements viewed with another shape of equal element count.
-    pub fn reshaped(mut self, shape: impl Into<Vec<usize>>) -> Option<Tensor> {
+    pub fn reshaped(mut self, shape: impl Into<Shape>) -> Option<Tensor> {
         let shape = shape.into();
         let n: Option<usize> = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
         if n != Some(self.len()) {
@@ -592,7 +593,7 @@ impl<T: Element> From<Vec<T>> for Tensor {
     fn from(v: Vec<T>) -> Tensor {
         let n = v.len();
         Tensor {
-            shape: vec![n],
+            shape: Shape::from([n]),
             data: T::into_data(v),
         }
     }
@@ -608,7 +609,7 @@ impl<T: Element, const N: usize, const M: usize> From<[[T; N]; M]> for Tensor {
     fn from(v: [[T; N]; M]) -> Tensor {
         let flat: Vec<T> = v.iter().flat_map(|row| row.iter().copied()).collect();
         Tensor {
-            shape: vec![M, N],
+            shape: Shape::from([M, N]),
             data: T::into_data(flat),
         }
     }

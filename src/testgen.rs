@@ -340,7 +340,7 @@ impl Gen {
                 let pshape = if self.rng.chance(25) {
                     Vec::new()
                 } else {
-                    ty.shape.clone()
+                    ty.shape.to_vec()
                 };
                 let pty = TensorType::new(DType::Bool, pshape);
                 let p = self.value_of(r, &pty);

@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+mod shape;
+pub use shape::{same_shape, Shape};
+
 /// The one list of dtypes. Everything per-dtype in `src/` outside the JIT's instruction
 /// selection is generated from it: [`DType`], [`crate::tensor::Scalar`], [`crate::tensor::Data`],
 /// the [`crate::tensor::Element`] impls and the dispatch macros ([`crate::dispatch_dtype!`],
@@ -195,21 +198,21 @@ pub const MAX_RANK: usize = 16;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TensorType {
     pub dtype: DType,
-    pub shape: Vec<usize>,
+    pub shape: Shape,
 }
 
 impl TensorType {
-    pub fn new(dtype: DType, shape: impl Into<Vec<usize>>) -> TensorType {
+    pub fn new(dtype: DType, shape: impl Into<Shape>) -> TensorType {
         TensorType {
             dtype,
             shape: shape.into(),
         }
     }
 
-    pub fn scalar(dtype: DType) -> TensorType {
+    pub const fn scalar(dtype: DType) -> TensorType {
         TensorType {
             dtype,
-            shape: Vec::new(),
+            shape: Shape::scalar(),
         }
     }
 
@@ -270,16 +273,6 @@ impl TensorType {
     pub fn strides(&self) -> Vec<usize> {
         strides(&self.shape)
     }
-}
-
-/// Whether two shapes are equal. Slice equality would call `memcmp`, and glibc's AVX-512
-/// `memcmp` given zero bytes at the dangling pointer of an empty `Vec` (a scalar's shape)
-/// does a masked load that needs a fault-suppression microcode assist: measured here at about
-/// 250 ns a comparison, which was most of the cost of a call to a small compiled function.
-/// Empty shapes compare without touching memory.
-#[inline]
-pub fn same_shape(a: &[usize], b: &[usize]) -> bool {
-    a.len() == b.len() && (a.is_empty() || a == b)
 }
 
 /// Row-major strides in elements for a shape.

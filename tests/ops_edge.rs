@@ -1023,7 +1023,7 @@ fn wrong_arguments_are_errors_naming_the_parameter() {
             index, name, got, ..
         }) => {
             assert_eq!((*index, name.as_str()), (1, "second"));
-            assert_eq!(*got, TensorType::scalar(DType::I64));
+            assert_eq!(**got, TensorType::scalar(DType::I64));
         }
         other => panic!("expected ArgType, got {other:?}"),
     }

@@ -311,3 +311,30 @@ fn limit_check_overhead() {
         }
     }
 }
+
+/// The limit-checked code of a function with a loop is compiled by the first run with a limit
+/// (it adds code then, and only then), and it computes what the unchecked code computes.
+#[test]
+fn the_checked_variant_is_compiled_on_the_first_limited_run() {
+    let f = func(FOREVER);
+    let exe = jit::compile(&f).expect("compile");
+    let unchecked_bytes = exe.code_bytes();
+    let ins = i32s(&[-5]);
+    let plain = exe.run(&ins).expect("an unlimited run");
+    assert_eq!(
+        exe.code_bytes(),
+        unchecked_bytes,
+        "no checked code before a limit"
+    );
+    let limited = RunOptions::new().with_max_iterations(10);
+    let checked = exe
+        .run_with(&ins, &limited)
+        .expect("a limited run that ends");
+    assert_eq!(checked, plain);
+    assert_eq!(plain, i32s(&[-5]));
+    let grown = exe.code_bytes();
+    assert!(grown > unchecked_bytes, "{grown} <= {unchecked_bytes}");
+    // Compiled once: a second limited run adds nothing, and stops an endless loop.
+    assert_stop(exe.run_with(&i32s(&[0]), &limited), "IterationLimit");
+    assert_eq!(exe.code_bytes(), grown);
+}

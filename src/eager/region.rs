@@ -66,7 +66,7 @@ pub(crate) fn arg_best<E: Emit>(e: &E, x: &E::V, axis: usize, max: bool, loc: Lo
         let m = format!("argmax/argmin need a numeric tensor, got {ty}");
         return Err(op_error(&e.scope(), "reduce", loc, m));
     };
-    let idx = iota(e, ty.shape.clone(), axis.min(ty.rank()), loc)?;
+    let idx = iota(e, ty.shape.to_vec(), axis.min(ty.rank()), loc)?;
     let (v0, i0) = (scalar(e, init, loc)?, scalar(e, Scalar::I32(0), loc)?);
     let body = Body::arg_best(ty.dtype, DType::I32, max);
     let op = RegionOp::Reduce { dims: vec![axis] };
@@ -88,7 +88,7 @@ pub(crate) fn sorted<E: Emit>(
         stable: true,
     };
     let out = if with_index {
-        let idx = iota(e, ty.shape.clone(), axis.min(ty.rank()), loc)?;
+        let idx = iota(e, ty.shape.to_vec(), axis.min(ty.rank()), loc)?;
         let body = Body::order(&[ty.dtype, DType::I32], descending);
         e.emit_region(op, &body, &[x, &idx], loc)?
     } else {

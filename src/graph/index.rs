@@ -63,7 +63,9 @@ impl<'g> Var<'g> {
         if let Some(s) = sizes.first_mut() {
             *s = 1;
         }
-        let op = Op::DynamicSlice { sizes };
+        let op = Op::DynamicSlice {
+            sizes: sizes.to_vec(),
+        };
         let window = self.graph.emit(op, &starts, None, loc);
         let rest = TensorType::new(ty.dtype, ty.shape.get(1..).unwrap_or(&[]).to_vec());
         self.graph.emit(Op::Reshape, &[window], Some(rest), loc)

@@ -126,7 +126,7 @@ impl<'g> Var<'g> {
 
     /// The value's shape, or `None` for a poisoned value.
     pub fn shape(&self) -> Option<Vec<usize>> {
-        self.ty().map(|t| t.shape)
+        self.ty().map(|t| t.shape.into())
     }
 
     /// The IR value this handle stands for, or `None` when poisoned.
@@ -190,7 +190,7 @@ impl Graph {
     /// A new input (a parameter of the function) of the given dtype and shape.
     #[track_caller]
     pub fn input(&self, name: &str, dtype: DType, shape: impl Into<Vec<usize>>) -> Var<'_> {
-        self.input_of(name, TensorType::new(dtype, shape))
+        self.input_of(name, TensorType::new(dtype, shape.into()))
     }
 
     /// A new input of type `ty`.
@@ -268,7 +268,7 @@ impl Graph {
     /// `iota`: each element is its index along `axis`, as a `dtype`.
     #[track_caller]
     pub fn iota(&self, dtype: DType, shape: impl Into<Vec<usize>>, axis: usize) -> Var<'_> {
-        let ty = TensorType::new(dtype, shape);
+        let ty = TensorType::new(dtype, shape.into());
         self.emit(Op::Iota { axis }, &[], Some(ty), Location::caller())
     }
 

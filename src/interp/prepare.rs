@@ -348,6 +348,7 @@ impl<'f> Compiler<'f> {
             n_tensors: self.n_tensors as usize,
             consts: self.consts,
             iteration_limit: None,
+            pool: Default::default(),
         })
     }
 
@@ -462,7 +463,7 @@ impl<'f> Compiler<'f> {
                 self.code.push(Instr::ReshapeMove {
                     src,
                     dst,
-                    shape: ty.shape.clone().into(),
+                    shape: ty.shape.as_slice().into(),
                 });
                 return Ok(());
             }

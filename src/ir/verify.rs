@@ -130,6 +130,14 @@ impl Verifier<'_> {
         }
     }
 
+    /// The text of a location.
+    fn at(&self, loc: &Loc<'_>) -> String {
+        match *loc {
+            Loc::Inst(i, what) => self.inst_loc(i, what),
+            Loc::Text(t) => t.to_string(),
+        }
+    }
+
     fn ty(&self, v: Value) -> &TensorType {
         &self.f.values[v.index()].ty
     }
@@ -140,16 +148,16 @@ impl Verifier<'_> {
 
     /// Records that `v` is held at `def` (checked against its `ValueDef`), checks its type's
     /// size, and makes it visible in the current scope.
-    fn define(&mut self, v: Value, def: ValueDef, loc: &str) -> Result<(), VerifyError> {
+    fn define(&mut self, v: Value, def: ValueDef, loc: &Loc<'_>) -> Result<(), VerifyError> {
         let Some(d) = self.f.values.get(v.index()) else {
             return Err(self.error(
-                loc,
+                self.at(loc),
                 format!("defines value v{}, which is out of range", v.0),
             ));
         };
         if d.def != def {
             return Err(self.error(
-                loc,
+                self.at(loc),
                 format!(
                     "value %{} is held as {def:?} but records its definition as {:?}",
                     d.name, d.def
@@ -157,10 +165,13 @@ impl Verifier<'_> {
             ));
         }
         if std::mem::replace(&mut self.held[v.index()], true) {
-            return Err(self.error(loc, format!("value %{} is defined more than once", d.name)));
+            return Err(self.error(
+                self.at(loc),
+                format!("value %{} is defined more than once", d.name),
+            ));
         }
         d.ty.check_size()
-            .map_err(|m| self.error(loc, format!("value %{}: {m}", d.name)))?;
+            .map_err(|m| self.error(self.at(loc), format!("value %{}: {m}", d.name)))?;
         Ok(())
     }
 
@@ -183,7 +194,7 @@ impl Verifier<'_> {
         }
         for (n, &p) in f.params.iter().enumerate() {
             let loc = format!("parameter {}", self.vname(p));
-            self.define(p, ValueDef::Param(n), &loc)?;
+            self.define(p, ValueDef::Param(n), &Loc::Text(&loc))?;
             self.show(p);
         }
         if f.body.index() >= f.regions.len() {
@@ -374,13 +385,16 @@ impl Verifier<'_> {
     }
 
     fn inst(&mut self, i: Inst, depth: usize, what: &str) -> Result<(), VerifyError> {
-        let loc = self.operands_and_results(i, what)?;
+        self.operands_and_results(i, what)?;
+        // Ops with regions name their regions after the instruction, so their location is
+        // printed now; a flat op's only when an error needs it.
+        let loc = || self.inst_loc(i, what);
         match self.f.insts[i.index()].op {
-            Op::While => self.while_inst(i, depth, &loc)?,
-            Op::If => self.if_inst(i, depth, &loc)?,
-            Op::Region(_) => self.region_op(i, depth, &loc)?,
-            Op::Case => self.case_inst(i, depth, &loc)?,
-            _ => self.flat_inst(i, &loc)?,
+            Op::While => self.while_inst(i, depth, &loc())?,
+            Op::If => self.if_inst(i, depth, &loc())?,
+            Op::Region(_) => self.region_op(i, depth, &loc())?,
+            Op::Case => self.case_inst(i, depth, &loc())?,
+            _ => self.flat_inst(i, &Loc::Inst(i, what))?,
         }
         for &r in &self.f.insts[i.index()].results {
             self.show(r);
@@ -388,16 +402,15 @@ impl Verifier<'_> {
         Ok(())
     }
 
-    /// Checks that the operands are in range and visible, and defines the results. Returns
-    /// the instruction's location for messages.
+    /// Checks that the operands are in range and visible, and defines the results.
     #[inline(never)]
-    fn operands_and_results(&mut self, i: Inst, what: &str) -> Result<String, VerifyError> {
+    fn operands_and_results(&mut self, i: Inst, what: &str) -> Result<(), VerifyError> {
         let f = self.f;
         let d = &f.insts[i.index()];
-        let loc = self.inst_loc(i, what);
+        let loc = Loc::Inst(i, what);
         for &a in &d.args {
             if a.index() >= f.values.len() {
-                return Err(self.error(&loc, format!("operand v{} is out of range", a.0)));
+                return Err(self.error(self.at(&loc), format!("operand v{} is out of range", a.0)));
             }
             if !self.visible[a.index()] {
                 let why = if self.held[a.index()] {
@@ -406,7 +419,7 @@ impl Verifier<'_> {
                     "it is not defined before this use"
                 };
                 return Err(self.error(
-                    &loc,
+                    self.at(&loc),
                     format!("operand {} is not visible here: {why}", self.vname(a)),
                 ));
             }
@@ -414,16 +427,16 @@ impl Verifier<'_> {
         for (n, &r) in d.results.iter().enumerate() {
             self.define(r, ValueDef::Result(i, n), &loc)?;
         }
-        Ok(loc)
+        Ok(())
     }
 
     /// Checks an instruction without regions.
     #[inline(never)]
-    fn flat_inst(&self, i: Inst, loc: &str) -> Result<(), VerifyError> {
+    fn flat_inst(&self, i: Inst, loc: &Loc<'_>) -> Result<(), VerifyError> {
         let d = &self.f.insts[i.index()];
         if !d.regions.is_empty() || !d.region_args.is_empty() {
             return Err(self.error(
-                loc,
+                self.at(loc),
                 format!("'{}' cannot have regions or region arguments", d.op.name()),
             ));
         }
@@ -431,17 +444,17 @@ impl Verifier<'_> {
             return self.typed_inst(i, loc);
         }
         if !d.results.is_empty() {
-            return Err(self.error(loc, "a terminator has no results"));
+            return Err(self.error(self.at(loc), "a terminator has no results"));
         }
         Ok(())
     }
 
     /// Checks an op without regions against its type rule.
-    fn typed_inst(&self, i: Inst, loc: &str) -> Result<(), VerifyError> {
+    fn typed_inst(&self, i: Inst, loc: &Loc<'_>) -> Result<(), VerifyError> {
         let d = &self.f.insts[i.index()];
         let [r] = d.results[..] else {
             return Err(self.error(
-                loc,
+                self.at(loc),
                 format!(
                     "'{}' must have exactly one result, has {}",
                     d.op.name(),
@@ -451,10 +464,10 @@ impl Verifier<'_> {
         };
         let args: Vec<&TensorType> = d.args.iter().map(|&a| self.ty(a)).collect();
         let declared = self.ty(r);
-        let got = infer(&d.op, &args, Some(declared)).map_err(|e| self.error(loc, e.0))?;
+        let got = infer(&d.op, &args, Some(declared)).map_err(|e| self.error(self.at(loc), e.0))?;
         if &got != declared {
             return Err(self.error(
-                loc,
+                self.at(loc),
                 format!(
                     "result type is declared {declared} but '{}' of ({}) gives {got}",
                     d.op.name(),
@@ -505,7 +518,7 @@ impl Verifier<'_> {
             ));
         }
         for (n, &a) in d.region_args.iter().enumerate() {
-            self.define(a, ValueDef::RegionArg(i, n), loc)?;
+            self.define(a, ValueDef::RegionArg(i, n), &Loc::Text(loc))?;
         }
         let carried = self.types(&d.args);
         for (n, t) in carried.iter().enumerate() {
@@ -588,6 +601,14 @@ impl Verifier<'_> {
         }
         Ok(self.types(&d.results))
     }
+}
+
+/// Where an error is: an instruction (`what` says where it is listed), printed only when an
+/// error needs it, since naming every instruction cost as much as the rest of the verifier on
+/// long functions; or a text.
+enum Loc<'a> {
+    Inst(Inst, &'a str),
+    Text(&'a str),
 }
 
 /// `the body region of 'while' defining %r`.

@@ -153,6 +153,8 @@ impl Compiler {
                 // and not kept.
                 if ours {
                     *code = Some(Arc::clone(&exe));
+                    // The code compiled now; a limit-checked entry compiled later by a
+                    // limited run (see `jit/checked.rs`) is not counted.
                     let bytes = exe.code_bytes();
                     if let Some(slot) = st.slots.get_mut(&key) {
                         slot.code_bytes = Some(bytes);

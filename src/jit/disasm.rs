@@ -16,8 +16,10 @@ pub(crate) struct CodeMap {
     pub len: usize,
     /// `(start, end, IR instruction index)` ranges, sorted by start.
     pub srclocs: Vec<(u32, u32, u32)>,
-    /// A label per IR instruction, e.g. `%a2 = add`.
-    pub labels: Vec<String>,
+    /// A label per IR instruction that starts code, e.g. `%a2 = add`, sorted by instruction
+    /// index. Instructions fused into another one's loop have no code of their own, so they
+    /// get no label (formatting one per instruction cost a few percent of a long compile).
+    pub labels: Vec<(u32, String)>,
     /// Relocations: offset and the name of the target.
     pub relocs: Vec<(u32, String)>,
     pub name: String,
@@ -25,27 +27,31 @@ pub(crate) struct CodeMap {
 
 impl CodeMap {
     pub(crate) fn new(f: &Function, compiled: &CompiledCode, relocs: Vec<(u32, String)>) -> Self {
-        let srclocs = compiled
+        let srclocs: Vec<(u32, u32, u32)> = compiled
             .buffer
             .get_srclocs_sorted()
             .iter()
             .filter(|s| !s.loc.is_default())
             .map(|s| (s.start, s.end, s.loc.bits()))
             .collect();
-        let labels = f
-            .insts
-            .iter()
-            .map(|d| {
+        let mut used: Vec<u32> = srclocs.iter().map(|&(_, _, l)| l).collect();
+        used.sort_unstable();
+        used.dedup();
+        let labels = used
+            .into_iter()
+            .filter_map(|l| Some((l, f.insts.get(l as usize)?)))
+            .map(|(l, d)| {
                 let names: Vec<String> = d
                     .results
                     .iter()
                     .map(|&r| format!("%{}", f.value(r).name))
                     .collect();
-                if names.is_empty() {
+                let label = if names.is_empty() {
                     d.op.name()
                 } else {
                     format!("{} = {}", names.join(", "), d.op.name())
-                }
+                };
+                (l, label)
             })
             .collect();
         CodeMap {
@@ -57,6 +63,43 @@ impl CodeMap {
             name: f.name.clone(),
         }
     }
+}
+
+/// The offset and target name of each relocation of the compiled code, for the disassembly.
+pub(crate) fn reloc_names(
+    module: &cranelift_jit::JITModule,
+    func: &cranelift_codegen::ir::Function,
+    compiled: &cranelift_codegen::CompiledCode,
+) -> Vec<(u32, String)> {
+    use cranelift_codegen::ir::ExternalName;
+    use cranelift_codegen::FinalizedRelocTarget;
+    use cranelift_module::Module;
+    compiled
+        .buffer
+        .relocs()
+        .iter()
+        .map(|r| {
+            let name = match &r.target {
+                FinalizedRelocTarget::ExternalName(ExternalName::User(u)) => {
+                    let n = &func.params.user_named_funcs()[*u];
+                    if n.namespace == 0 {
+                        let id = cranelift_module::FuncId::from_u32(n.index);
+                        module
+                            .declarations()
+                            .get_function_decl(id)
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| format!("function {}", n.index))
+                    } else {
+                        format!("data object {}", n.index)
+                    }
+                }
+                FinalizedRelocTarget::ExternalName(ExternalName::LibCall(c)) => format!("{c}"),
+                other => other.display(None),
+            };
+            (r.offset, name)
+        })
+        .collect()
 }
 
 /// The target of a pc-relative data reference in an instruction's operand text, if any:
@@ -160,9 +203,8 @@ pub(crate) fn disassemble(map: &CodeMap, bytes: &[u8]) -> Result<String, String>
             let l = here.unwrap_or_default();
             let label = map
                 .labels
-                .get(l as usize)
-                .map(String::as_str)
-                .unwrap_or("?");
+                .binary_search_by_key(&l, |&(k, _)| k)
+                .map_or("?", |k| map.labels[k].1.as_str());
             writeln!(out, "  ; {label}").map_err(w)?;
         }
         current = here;

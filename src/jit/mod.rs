@@ -10,8 +10,9 @@
 //! (`lower`, choosing instructions in `isel`, calling `runtime` functions), define, and
 //! finalize.
 //!
-//! Calling convention: one entry function per IR function (two for a function with a `while`:
-//! without and with limit checks), `extern "C" fn(inputs: *const *const u8, outputs: *const
+//! Calling convention: one entry function per IR function (for a function with a `while`, a
+//! second one with limit checks, compiled on the first run that sets a limit: see
+//! [`Executable::run_with`]), `extern "C" fn(inputs: *const *const u8, outputs: *const
 //! *mut u8, scratch: *mut u8, state: *mut RunState) -> u32`. `inputs[i]` points at parameter
 //! `i`'s row-major buffer, `outputs[i]` at result `i`'s buffer (written by the code, a scalar
 //! as one element), `scratch` at the run's private scratch memory of the size planned at
@@ -26,6 +27,7 @@
 //! share scratch, and [`Executable::run_into`] does not allocate in the steady state.
 
 mod cache;
+mod checked;
 mod disasm;
 // The plan and its Graphviz picture are public for `graphjit dump` only.
 #[doc(hidden)]
@@ -38,7 +40,7 @@ pub mod plan;
 mod region;
 mod runtime;
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 pub use cache::{CacheLimits, CacheStats, Compiler};
 
@@ -53,6 +55,7 @@ use crate::limits::{RunOptions, RunState, Stop};
 use crate::tensor::Tensor;
 use crate::tensor_ref::{TensorMut, TensorRef};
 use crate::types::{DType, TensorType};
+use checked::{compile_checked, CheckedCode, CheckedSource};
 use runtime::RuntimeFn;
 
 /// How hard Cranelift optimizes.
@@ -128,12 +131,19 @@ pub struct Executable {
     params: Vec<(String, TensorType)>,
     results: Vec<TensorType>,
     entry: EntryFn,
-    /// The entry with limit checks on every `while` back-edge (the same as `entry` for a
-    /// function without loops).
-    entry_checked: EntryFn,
+    /// For a function with a `while`: what the limit-checked entry is compiled from, and that
+    /// entry once a run with limits asked for it. A function without loops has no back-edge to
+    /// check, so `entry` serves every run.
+    checked_source: Option<Box<CheckedSource>>,
+    checked: OnceLock<Result<CheckedCode, CompileError>>,
     scratch_bytes: usize,
     pool: Mutex<Vec<Scratch>>,
-    clif: String,
+    /// The Cranelift IR of the entry function, printed on the first call of [`Executable::clif`]
+    /// (printing it cost as much as a tenth of the compile time of a long function).
+    clif_func: cranelift_codegen::ir::Function,
+    /// The text of the functions outlined from it (parallel loop bodies), printed by lowering.
+    outlined_clif: Vec<String>,
+    clif: OnceLock<String>,
     code: disasm::CodeMap,
     /// Machine-code bytes of every compiled variant, what the compile cache counts.
     code_bytes: usize,
@@ -142,7 +152,7 @@ pub struct Executable {
     memory: CodeMemory,
     /// The contexts compiled code passes to `graphjit_region`; their addresses are constants
     /// in the code, so they live (boxed, unmoved) as long as it.
-    _region_calls: Vec<Option<Box<region::RegionCall>>>,
+    region_calls: Vec<Option<Box<region::RegionCall>>>,
 }
 
 impl Drop for Executable {
@@ -187,14 +197,26 @@ impl Executable {
         self.scratch_bytes
     }
 
-    /// Bytes of machine code (with its constants) of the compiled entry functions.
+    /// Bytes of machine code (with its constants) of the compiled entry functions: the entry
+    /// without limit checks, plus the limit-checked one once a limited run has compiled it.
     pub fn code_bytes(&self) -> usize {
-        self.code_bytes
+        let checked = match self.checked.get() {
+            Some(Ok(c)) => c.code_bytes,
+            _ => 0,
+        };
+        self.code_bytes + checked
     }
 
     /// The Cranelift IR of the entry function, as given to code generation.
     pub fn clif(&self) -> &str {
-        &self.clif
+        self.clif.get_or_init(|| {
+            let mut clif = self.clif_func.display().to_string();
+            for body in &self.outlined_clif {
+                clif.push('\n');
+                clif.push_str(body);
+            }
+            clif
+        })
     }
 
     /// A disassembly of the finalized machine code, with the start of each IR op's code
@@ -219,7 +241,8 @@ impl Executable {
 
     /// [`Executable::run`] under the limits of `opts` (see [`crate::limits`]). With no limit
     /// set, this runs the code without checks; otherwise the variant that checks every
-    /// `while` back-edge. A stopped run leaves the executable ready for the next one.
+    /// `while` back-edge, which the first such run of a function with a loop compiles (once;
+    /// concurrent runs wait for it). A stopped run leaves the executable ready for the next one.
     pub fn run_with(&self, inputs: &[Tensor], opts: &RunOptions) -> Result<Vec<Tensor>, Error> {
         // Inputs are checked before the outputs are allocated; the fresh outputs have the
         // result types by construction, so neither needs checking again.
@@ -252,7 +275,7 @@ impl Executable {
         for (index, t) in outputs.iter().enumerate() {
             self.check_output(index, t.dtype(), t.shape(), t.data().len())?;
         }
-        opts.check_memory(&self.name, self.scratch_bytes)?;
+        opts.check_memory(&self.name, self.scratch_bytes_for(opts)?)?;
         self.execute(
             inputs.iter().map(|t| t.data().as_ptr()),
             outputs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
@@ -269,7 +292,8 @@ impl Executable {
             .iter()
             .map(|t| t.num_elements() * t.dtype.size_bytes())
             .sum();
-        opts.check_memory(&self.name, out_bytes.saturating_add(self.scratch_bytes))?;
+        let scratch = self.scratch_bytes_for(opts)?;
+        opts.check_memory(&self.name, out_bytes.saturating_add(scratch))?;
         crate::limits::probe_allocation(&self.name, out_bytes)?;
         Ok(self.results.iter().map(Tensor::zeros).collect())
     }
@@ -320,7 +344,7 @@ impl Executable {
         for (index, t) in outputs.iter().enumerate() {
             self.check_output(index, t.dtype(), t.shape(), t.len())?;
         }
-        opts.check_memory(&self.name, self.scratch_bytes)?;
+        opts.check_memory(&self.name, self.scratch_bytes_for(opts)?)?;
         self.execute(
             inputs.iter().map(TensorRef::ptr),
             outputs.iter_mut().map(TensorMut::ptr),
@@ -335,7 +359,12 @@ impl Executable {
         outputs: impl Iterator<Item = *mut u8>,
         opts: &RunOptions,
     ) -> Result<(), Error> {
-        let mut s = self.take_scratch()?;
+        // The entry to call and its scratch size: without checks when no limit is set.
+        let (entry, scratch_bytes, parallel) = match self.checked_code(opts)? {
+            None => (self.entry, self.scratch_bytes, self.parallel),
+            Some(c) => (c.entry, c.scratch_bytes, c.parallel),
+        };
+        let mut s = self.take_scratch(scratch_bytes)?;
         s.ins.clear();
         s.ins.extend(inputs.map(|p| p as usize));
         s.outs.clear();
@@ -345,17 +374,18 @@ impl Executable {
         let mut state = RunState::new(opts);
         // Parallel regions (outlined loops, `dot`) follow this run's threads and limits; code
         // without any skips setting them up (a scalar run takes ~40 ns).
-        let parallel = self.parallel.then(|| opts.enter_parallel());
-        let (entry, state_ptr) = if opts.is_unlimited() {
-            (self.entry, std::ptr::null_mut())
+        let parallel = parallel.then(|| opts.enter_parallel());
+        let state_ptr = if opts.is_unlimited() {
+            std::ptr::null_mut()
         } else {
-            (self.entry_checked, &mut state as *mut RunState<'_>)
+            &mut state as *mut RunState<'_>
         };
         // SAFETY: the inputs and outputs were checked to have exactly the types the code was
         // compiled for, so every buffer holds the number of elements the code accesses, aligned
         // for its dtype (a `Vec` of the element type, or a borrowed buffer checked when it was
         // made); outputs are exclusive borrows, so no input aliases an output; the scratch
-        // memory has the planned size and is used by this run only; the code memory
+        // memory has (at least) the size planned for `entry` and is used by this run only;
+        // the code memory
         // is alive while `self` is; `state_ptr` is null
         // or points to `state`, alive and used by this run only.
         let status = unsafe {
@@ -462,8 +492,8 @@ impl Executable {
             return Err(RunError::OutType {
                 func: self.name.clone(),
                 index,
-                expected: expected.clone(),
-                got: TensorType::new(dtype, shape.to_vec()),
+                expected: Box::new(expected.clone()),
+                got: Box::new(TensorType::new(dtype, shape)),
             }
             .into());
         }
@@ -475,24 +505,51 @@ impl Executable {
         self.pool.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// A scratch buffer from the pool, or a new one.
-    fn take_scratch(&self) -> Result<Scratch, Error> {
-        if let Some(s) = self.lock_pool().pop() {
-            return Ok(s);
-        }
-        let words = self.scratch_bytes.div_ceil(8);
-        let mut mem = Vec::new();
-        mem.try_reserve_exact(words)
-            .map_err(|_| RunError::OutOfMemory {
-                func: self.name.clone(),
-                bytes: self.scratch_bytes,
-            })?;
-        mem.resize(words, 0);
-        Ok(Scratch {
-            mem,
+    /// A scratch buffer of at least `bytes` from the pool, or a new one. The two entry
+    /// variants plan their scratch alike, but a pooled buffer smaller than asked for is grown
+    /// rather than trusted.
+    fn take_scratch(&self, bytes: usize) -> Result<Scratch, Error> {
+        let words = bytes.div_ceil(8);
+        let mut s = self.lock_pool().pop().unwrap_or_else(|| Scratch {
+            mem: Vec::new(),
             ins: Vec::with_capacity(self.params.len()),
             outs: Vec::with_capacity(self.results.len()),
-        })
+        });
+        if s.mem.len() < words {
+            s.mem
+                .try_reserve_exact(words - s.mem.len())
+                .map_err(|_| RunError::OutOfMemory {
+                    func: self.name.clone(),
+                    bytes,
+                })?;
+            s.mem.resize(words, 0);
+        }
+        Ok(s)
+    }
+
+    /// The scratch bytes of the entry that a run under `opts` calls.
+    fn scratch_bytes_for(&self, opts: &RunOptions) -> Result<usize, Error> {
+        Ok(self
+            .checked_code(opts)?
+            .map_or(self.scratch_bytes, |c| c.scratch_bytes))
+    }
+
+    /// The limit-checked code when a run under `opts` needs it (a limit is set and the
+    /// function has a loop), compiled on first use; `None` when the unchecked entry serves.
+    fn checked_code(&self, opts: &RunOptions) -> Result<Option<&CheckedCode>, Error> {
+        let Some(src) = self.checked_source.as_deref() else {
+            return Ok(None);
+        };
+        if opts.is_unlimited() {
+            return Ok(None);
+        }
+        match self
+            .checked
+            .get_or_init(|| compile_checked(src, &self.region_calls))
+        {
+            Ok(c) => Ok(Some(c)),
+            Err(e) => Err(Error::Compile(e.clone())),
+        }
     }
 }
 
@@ -512,23 +569,54 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
     crate::ir::verify::verify_function(&optimized)
         .map_err(|e| Error::Internal(format!("the passes made @{} invalid: {e}", f.name)))?;
     let f = &optimized;
+    // Steps 1 and 2: a Cranelift module for the host.
+    let mut module = new_module(f, options)?;
+    // The contexts of region ops that call the runtime, shared by both entry variants.
+    let region_calls = region::region_calls(f).map_err(|message| {
+        Error::Compile(CompileError {
+            func: f.name.clone(),
+            message,
+        })
+    })?;
+    match build(f, &mut module, options, false, &region_calls) {
+        Ok(parts) => Ok(parts.into_executable(f, options, module, region_calls)),
+        Err(e) => {
+            // SAFETY: nothing in this module was finalized or called.
+            unsafe { module.free_memory() };
+            Err(Error::Compile(e))
+        }
+    }
+}
+
+/// Steps 1 and 2 of the pipeline: Cranelift configured for the host (cranelift-jit requires
+/// `is_pic=false` and long-range calls to runtime functions), and a JIT module that resolves
+/// the runtime functions to the very functions of `crate::ops` the interpreter calls.
+///
+/// Cranelift's own IR verifier runs in debug builds only: lowering trusts graphjit's verifier
+/// and emits CLIF whose invariants the tests check under the verifier, and in release builds
+/// it cost a fifth of the compile time of a long function (it runs after every Cranelift pass).
+fn new_module(f: &Function, options: &JitOptions) -> Result<JITModule, Error> {
     let err = |message: String| {
         Error::Compile(CompileError {
             func: f.name.clone(),
             message,
         })
     };
-    // Step 1: configure Cranelift for the host. cranelift-jit requires is_pic=false and
-    // long-range calls to runtime functions.
     let mut flags = settings::builder();
     let opt = match options.opt_level {
         OptLevel::None => "none",
         OptLevel::Speed => "speed",
     };
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
     for (k, v) in [
         ("opt_level", opt),
         ("is_pic", "false"),
         ("use_colocated_libcalls", "false"),
+        ("enable_verifier", verify),
     ] {
         flags
             .set(k, v)
@@ -538,38 +626,42 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
         .map_err(|e| err(format!("the host is not supported: {e}")))?
         .finish(settings::Flags::new(flags))
         .map_err(|e| err(format!("building the target ISA: {e}")))?;
-
-    // Step 2: a JIT module that resolves the runtime functions to the very functions of
-    // `crate::ops` the interpreter calls.
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
     for rf in RuntimeFn::ALL {
         builder.symbol(rf.symbol(), rf.address());
     }
-    let mut module = JITModule::new(builder);
-    match build(f, &mut module, options) {
-        Ok(parts) => Ok(parts.into_executable(f, module)),
-        Err(e) => {
-            // SAFETY: nothing in this module was finalized or called.
-            unsafe { module.free_memory() };
-            Err(Error::Compile(e))
-        }
-    }
+    Ok(JITModule::new(builder))
 }
 
 /// What `build` produces besides the module.
 struct Built {
     entry: EntryFn,
-    entry_checked: EntryFn,
     scratch_bytes: usize,
-    clif: String,
+    clif_func: cranelift_codegen::ir::Function,
+    outlined_clif: Vec<String>,
     code: disasm::CodeMap,
-    region_calls: Vec<Option<Box<region::RegionCall>>>,
     code_bytes: usize,
     parallel: bool,
 }
 
 impl Built {
-    fn into_executable(self, f: &Function, module: JITModule) -> Executable {
+    fn into_executable(
+        self,
+        f: &Function,
+        options: &JitOptions,
+        module: JITModule,
+        region_calls: Vec<Option<Box<region::RegionCall>>>,
+    ) -> Executable {
+        let has_loop = f
+            .insts
+            .iter()
+            .any(|d| matches!(d.op, crate::ops::Op::While));
+        let checked_source = has_loop.then(|| {
+            Box::new(CheckedSource {
+                f: f.clone(),
+                options: *options,
+            })
+        });
         Executable {
             name: f.name.clone(),
             params: f
@@ -579,24 +671,30 @@ impl Built {
                 .collect(),
             results: f.results.clone(),
             entry: self.entry,
-            entry_checked: self.entry_checked,
+            checked_source,
+            checked: OnceLock::new(),
             scratch_bytes: self.scratch_bytes,
             pool: Mutex::new(Vec::new()),
-            clif: self.clif,
+            clif_func: self.clif_func,
+            outlined_clif: self.outlined_clif,
+            clif: OnceLock::new(),
             code: self.code,
             code_bytes: self.code_bytes,
             parallel: self.parallel,
             memory: CodeMemory(Some(module)),
-            _region_calls: self.region_calls,
+            region_calls,
         }
     }
 }
 
-/// Declares, lowers, compiles and finalizes the entry function of `f` in `module`.
+/// Declares, lowers, compiles and finalizes one entry function of `f` in `module`: without
+/// limit checks, or (`checked`) with a check on every `while` back-edge.
 fn build(
     f: &Function,
     module: &mut JITModule,
     options: &JitOptions,
+    checked: bool,
+    region_calls: &[Option<Box<region::RegionCall>>],
 ) -> Result<Built, CompileError> {
     let cerr = |message: String| CompileError {
         func: f.name.clone(),
@@ -613,140 +711,71 @@ fn build(
     }
     // The fusion plan, an analysis of the IR that both entry variants follow.
     let plan = plan::plan(f, options.fusion);
-    // The contexts of region ops that call the runtime, shared by both variants.
-    let region_calls = region::region_calls(f).map_err(cerr)?;
 
-    // Steps 4 to 6, once per variant: without limit checks (used when a run sets no limit,
-    // so that limits cost nothing then) and, for a function with a `while`, with them.
-    let has_loop = f
-        .insts
-        .iter()
-        .any(|d| matches!(d.op, crate::ops::Op::While));
-    let mut variants = Vec::new();
-    let mut code_bytes = 0;
-    let mut parallel = false;
-    for checked in [false, true] {
-        if checked && !has_loop {
-            break;
-        }
-        // Step 4: declare the entry function.
-        let name = if checked {
-            "graphjit_entry_checked"
-        } else {
-            "graphjit_entry"
-        };
-        let sig = lower::entry_signature(module);
-        let id = module
-            .declare_function(name, Linkage::Export, &sig)
-            .map_err(|e| cerr(format!("declaring the entry function: {e}")))?;
-        let mut ctx = module.make_context();
-        ctx.func.signature = sig;
+    // Step 4: declare the entry function.
+    let name = if checked {
+        "graphjit_entry_checked"
+    } else {
+        "graphjit_entry"
+    };
+    let sig = lower::entry_signature(module);
+    let id = module
+        .declare_function(name, Linkage::Export, &sig)
+        .map_err(|e| cerr(format!("declaring the entry function: {e}")))?;
+    let mut ctx = module.make_context();
+    ctx.func.signature = sig;
 
-        // Step 5: translate the IR into Cranelift IR, following the plan.
-        let mut fctx = FunctionBuilderContext::new();
-        let setup = lower::Setup {
-            f,
-            plan: &plan,
-            simd: options.simd,
-            checked,
-            config: module.target_config(),
-            region_calls: &region_calls,
-        };
-        let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
-        let lowered = lower::lower_function(setup, b, isel::Calls::new(module, imports.clone()))?;
-        parallel |= lowered.parallel;
-        let scratch_size = lowered.scratch;
-        let scratch_bytes = usize::try_from(scratch_size).map_err(|_| {
-            cerr(format!(
-                "{scratch_size} bytes of scratch do not fit in memory"
-            ))
-        })?;
+    // Step 5: translate the IR into Cranelift IR, following the plan.
+    let mut fctx = FunctionBuilderContext::new();
+    let setup = lower::Setup {
+        f,
+        plan: &plan,
+        simd: options.simd,
+        checked,
+        config: module.target_config(),
+        region_calls,
+    };
+    let b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+    let lowered = lower::lower_function(setup, b, isel::Calls::new(module, imports))?;
+    let scratch_size = lowered.scratch;
+    let scratch_bytes = usize::try_from(scratch_size).map_err(|_| {
+        cerr(format!(
+            "{scratch_size} bytes of scratch do not fit in memory"
+        ))
+    })?;
 
-        // Step 6: keep the Cranelift IR text for dumps (of the unchecked variant, which is
-        // the code that runs without limits), then generate machine code.
-        let mut clif = ctx.func.display().to_string();
-        for body in &lowered.outlined_clif {
-            clif.push('\n');
-            clif.push_str(body);
-        }
-        module
-            .define_function(id, &mut ctx)
-            .map_err(|e| cerr(format!("code generation failed: {e:?}")))?;
-        let compiled = ctx
-            .compiled_code()
-            .ok_or_else(|| cerr("code generation produced no code".into()))?;
-        code_bytes += compiled.code_buffer().len();
-        let relocs = reloc_names(module, &ctx.func, compiled);
-        let code = disasm::CodeMap::new(f, compiled, relocs);
-        module.clear_context(&mut ctx);
-        variants.push((id, scratch_bytes, clif, code));
-    }
+    // Step 6: keep the Cranelift IR for dumps (printed only when asked for), then generate
+    // machine code.
+    let clif_func = ctx.func.clone();
+    module
+        .define_function(id, &mut ctx)
+        .map_err(|e| cerr(format!("code generation failed: {e:?}")))?;
+    let compiled = ctx
+        .compiled_code()
+        .ok_or_else(|| cerr("code generation produced no code".into()))?;
+    let code_bytes = compiled.code_buffer().len();
+    let parallel = lowered.parallel;
+    let outlined_clif = lowered.outlined_clif;
+    let relocs = disasm::reloc_names(module, &ctx.func, compiled);
+    let mut code = disasm::CodeMap::new(f, compiled, relocs);
+    module.clear_context(&mut ctx);
 
     // Step 7: link and make the memory executable.
     module
         .finalize_definitions()
         .map_err(|e| cerr(format!("finalizing the code: {e}")))?;
-    let mut entries = Vec::new();
-    for (id, ..) in &variants {
-        let ptr = module.get_finalized_function(*id);
-        // SAFETY: the finalized function has the signature declared in step 4, which is the
-        // C ABI of `EntryFn` on the host (`make_signature` uses the host's default convention).
-        entries.push((ptr, unsafe {
-            std::mem::transmute::<*const u8, EntryFn>(ptr)
-        }));
-    }
-    let scratch_bytes = variants.iter().map(|v| v.1).max().unwrap_or(0);
-    let mut variants = variants.into_iter();
-    let (_, _, clif, mut code) = variants
-        .next()
-        .ok_or_else(|| cerr("no entry function was compiled".into()))?;
-    let (ptr, entry) = entries[0];
+    let ptr = module.get_finalized_function(id);
     code.ptr = ptr as usize;
-    let entry_checked = entries.get(1).map_or(entry, |e| e.1);
+    // SAFETY: the finalized function has the signature declared in step 4, which is the C ABI
+    // of `EntryFn` on the host (`make_signature` uses the host's default convention).
+    let entry = unsafe { std::mem::transmute::<*const u8, EntryFn>(ptr) };
     Ok(Built {
         entry,
-        entry_checked,
         scratch_bytes,
-        clif,
+        clif_func,
+        outlined_clif,
         code,
-        region_calls,
         code_bytes,
         parallel,
     })
-}
-
-/// The offset and target name of each relocation of the compiled code, for the disassembly.
-fn reloc_names(
-    module: &JITModule,
-    func: &cranelift_codegen::ir::Function,
-    compiled: &cranelift_codegen::CompiledCode,
-) -> Vec<(u32, String)> {
-    use cranelift_codegen::ir::ExternalName;
-    use cranelift_codegen::FinalizedRelocTarget;
-    compiled
-        .buffer
-        .relocs()
-        .iter()
-        .map(|r| {
-            let name = match &r.target {
-                FinalizedRelocTarget::ExternalName(ExternalName::User(u)) => {
-                    let n = &func.params.user_named_funcs()[*u];
-                    if n.namespace == 0 {
-                        let id = cranelift_module::FuncId::from_u32(n.index);
-                        module
-                            .declarations()
-                            .get_function_decl(id)
-                            .name
-                            .clone()
-                            .unwrap_or_else(|| format!("function {}", n.index))
-                    } else {
-                        format!("data object {}", n.index)
-                    }
-                }
-                FinalizedRelocTarget::ExternalName(ExternalName::LibCall(c)) => format!("{c}"),
-                other => other.display(None),
-            };
-            (r.offset, name)
-        })
-        .collect()
 }

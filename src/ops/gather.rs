@@ -343,7 +343,7 @@ pub fn take_dims(operand: &TensorType, idx_rank: usize, axis: usize) -> GatherDi
         start_indices_batching_dims: Vec::new(),
         start_index_map: vec![axis],
         index_vector_dim: idx_rank,
-        slice_sizes,
+        slice_sizes: slice_sizes.to_vec(),
     }
 }
 

@@ -51,3 +51,46 @@ pub fn fold_constants(f: &mut Function) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ir::parse::parse_function;
+
+    /// Folding decides from the type: a broadcast of a constant to 2^24 elements, and an op on
+    /// it, stay unfolded (no constant above the limit exists afterwards), while the same
+    /// program at 4 elements folds to one constant of the right value.
+    #[test]
+    fn large_results_are_never_materialized() {
+        let src = |n: usize| {
+            format!(
+                "func @f(%x: f32[{n}]) -> f32[{n}] {{
+  %c = const 2 : f32
+  %b = broadcast %c dims=[] : f32[{n}]
+  %d = mul %b, %b : f32[{n}]
+  %y = add %x, %d : f32[{n}]
+  return %y
+}}"
+            )
+        };
+        let mut big = parse_function(&src(1 << 24)).expect("parses");
+        fold_constants(&mut big);
+        for d in &big.insts {
+            if let Op::Const(t) = &d.op {
+                assert!(t.len() <= FOLD_LIMIT, "a constant of {} elements", t.len());
+            }
+        }
+        assert!(big
+            .insts
+            .iter()
+            .any(|d| matches!(d.op, Op::Broadcast { .. })));
+
+        let mut small = parse_function(&src(4)).expect("parses");
+        fold_constants(&mut small);
+        let four = Tensor::from_vec(vec![4f32; 4], [4]).expect("tensor");
+        assert!(small
+            .insts
+            .iter()
+            .any(|d| matches!(&d.op, Op::Const(t) if *t == four)));
+    }
+}

@@ -67,7 +67,7 @@ impl Verifier<'_> {
             ));
         }
         for (n, &a) in d.region_args.iter().enumerate() {
-            self.define(a, ValueDef::RegionArg(i, n), loc)?;
+            self.define(a, ValueDef::RegionArg(i, n), &super::Loc::Text(loc))?;
         }
         let params = self.types(&d.region_args);
         if params != sig.params {

@@ -143,7 +143,7 @@ impl Lowerer<'_, '_> {
     pub(crate) fn tree_of(&mut self, v: Value) -> Result<Tree> {
         let mut t = Tree {
             nodes: Vec::new(),
-            shape: self.ty(v).shape.clone(),
+            shape: self.ty(v).shape.to_vec(),
         };
         self.add_node(&mut t, v)?;
         Ok(t)
