@@ -21,7 +21,7 @@
 //! # Ok::<(), graphjit::Error>(())
 //! ```
 //!
-//! The generic core here ([`Emit`] and the op functions) also serves [`crate::trace`], whose
+//! The generic core here (`Emit` and the op functions) also serves [`crate::trace`], whose
 //! traced values run these very ops while recording them.
 
 pub(crate) mod region;

@@ -42,7 +42,7 @@ pub(crate) fn dot_sequential<T: Arith>(
     Some(c)
 }
 
-/// Rows of A and C per block of a float `dot` large enough to split (see [`dot`]).
+/// Rows of A and C per block of a float `dot` large enough to split (see [`super::kernels::dot`]).
 pub const DOT_ROWS: usize = 128;
 
 /// The rows per block of an `[m,k] x [k,n]` float `dot`: [`DOT_ROWS`] when the product has
@@ -60,7 +60,7 @@ fn dot_row_blocks(m: usize, k: usize, n: usize) -> usize {
 macro_rules! float_gemm {
     ($t:ty, $safe:ident, $ext:ident, $gemm:path) => {
         /// The float `dot` of row-major `a` (`[m,k]`) and `b` (`[k,n]`, or `[k]` with `n = 1`)
-        /// through `matrixmultiply` (see [`dot`] for what that means for the float bits).
+        /// through `matrixmultiply` (see [`super::kernels::dot`] for what that means for the float bits).
         /// `None` when a length does not fit the shape.
         pub fn $safe(a: &[$t], b: &[$t], m: usize, k: usize, n: usize) -> Option<Vec<$t>> {
             if a.len() != m.checked_mul(k)? || b.len() != k.checked_mul(n)? {
