@@ -7,55 +7,12 @@
 //! into the output. Edge cases: NaN of both signs, signed zeros, ties, empty and size-1
 //! dimensions, out-of-bounds and huge indices.
 
-use graphjit::interp::interpret;
+mod common;
+
+use common::{both_bits as both, XorShift};
 use graphjit::ir::parse::parse_module;
 use graphjit::ir::verify::verify_function;
 use graphjit::{jit, Tensor};
-
-/// Runs `src` in both executors, checks that they agree bit for bit, and gives the results.
-fn both(src: &str, inputs: &[Tensor]) -> Vec<Tensor> {
-    let m = parse_module(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
-    let f = m.funcs[0].clone();
-    verify_function(&f).unwrap_or_else(|e| panic!("{e}\n{src}"));
-    let a = interpret(&f, inputs).unwrap_or_else(|e| panic!("interpreted: {e}\n{src}"));
-    let b = jit::compile(&f)
-        .unwrap_or_else(|e| panic!("compile: {e}\n{src}"))
-        .run(inputs)
-        .unwrap_or_else(|e| panic!("compiled: {e}\n{src}"));
-    assert_eq!(a.len(), b.len());
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x.ty(), y.ty());
-        assert_eq!(
-            x.data().as_bytes(),
-            y.data().as_bytes(),
-            "interpreted {x} vs compiled {y}\n{src}"
-        );
-    }
-    a
-}
-
-/// A small deterministic generator (xorshift), so the tests need no crate.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    /// Floats with many ties, signed zeros, infinities and NaNs of both signs.
-    fn f32(&mut self) -> f32 {
-        match self.next() % 16 {
-            0 => f32::NAN,
-            1 => -f32::NAN,
-            2 => 0.0,
-            3 => -0.0,
-            4 => f32::INFINITY,
-            5 => f32::NEG_INFINITY,
-            _ => ((self.next() % 41) as f32 - 20.0) / 4.0,
-        }
-    }
-}
 
 fn shape_str(s: &[usize]) -> String {
     s.iter()
@@ -100,7 +57,7 @@ fn arg_step(max: bool, guarded: bool, (a, ai): (f32, i64), (b, bi): (f32, i64)) 
 
 #[test]
 fn arg_reductions_read_the_iota_as_the_counter_and_branch_on_keep_conditions() {
-    let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+    let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
     let shapes: &[&[usize]] = &[
         &[1],
         &[5],
@@ -149,7 +106,7 @@ fn arg_reductions_read_the_iota_as_the_counter_and_branch_on_keep_conditions() {
                                 region = arg_region(cmp, tie_first, guarded).replace("IDX", idx),
                             );
                             let n: usize = shape.iter().product();
-                            let x: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+                            let x: Vec<f32> = (0..n).map(|_| rng.edgy_f32(16)).collect();
                             let t = Tensor::from_vec(x.clone(), shape.to_vec()).unwrap();
                             let out = both(&src, &[t]);
                             // The reference: fold each kept position's row in increasing index.
@@ -238,7 +195,7 @@ fn hist_src(n: usize, idx: &str, bins: usize, dt: &str, splat: &str, body: &str)
 
 #[test]
 fn histograms_with_a_splat_update_skip_out_of_range_indices_of_every_index_dtype() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     // Not a multiple of 4: the unrolled loop of updates has a remainder.
     let n = 1003;
     for bins in [1usize, 100, 128, 255, 256, 300] {
@@ -358,7 +315,7 @@ fn a_splat_update_used_elsewhere_keeps_its_buffer() {
 
 #[test]
 fn prefix_windows_are_running_scans_along_any_dimension() {
-    let mut rng = Rng(0xDEAD_BEEF_1234_5678);
+    let mut rng = XorShift(0xDEAD_BEEF_1234_5678);
     let shapes: &[&[usize]] = &[
         &[1],
         &[6],
@@ -397,7 +354,7 @@ fn prefix_windows_are_running_scans_along_any_dimension() {
                 p = pad.join(","),
                 region = arg_region("gt", false, true).replace("IDX", "i32"),
             );
-            let x: Vec<f32> = (0..n).map(|_| rng.f32()).collect();
+            let x: Vec<f32> = (0..n).map(|_| rng.edgy_f32(16)).collect();
             let k: Vec<i32> = (0..n).map(|_| (rng.next() % 7) as i32).collect();
             let out = both(
                 &src,
@@ -542,11 +499,11 @@ fn the_keep_conditions_are_those_of_argmax_and_argmin_only() {
 
 #[test]
 fn general_windows_fold_their_elements_in_order_skipping_padding_and_holes() {
-    let mut rng = Rng(0x7777_1234_ABCD_0042);
+    let mut rng = XorShift(0x7777_1234_ABCD_0042);
     for case in 0..300 {
         let rank = 1 + (rng.next() % 2) as usize;
         let shape: Vec<usize> = (0..rank).map(|_| (rng.next() % 6) as usize).collect();
-        let pick = |rng: &mut Rng, m: u64| (rng.next() % m) as usize;
+        let pick = |rng: &mut XorShift, m: u64| (rng.next() % m) as usize;
         let dims: Vec<usize> = (0..rank).map(|_| 1 + pick(&mut rng, 3)).collect();
         let strides: Vec<usize> = (0..rank).map(|_| 1 + pick(&mut rng, 3)).collect();
         let base: Vec<usize> = (0..rank).map(|_| 1 + pick(&mut rng, 3)).collect();

@@ -4,10 +4,13 @@
 //! an implementation of it written here); and a cancelled or late run stops inside a
 //! parallel region with the right error.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::variants;
 use graphjit::error::{Error, RunError};
 use graphjit::interp::Interpreter;
 use graphjit::ir::parse::parse_function;
@@ -18,21 +21,6 @@ use graphjit::testgen::{random_function, random_function_with, random_inputs, Ge
 use graphjit::{RunOptions, Tensor};
 
 const THREADS: [usize; 4] = [1, 2, 3, 64];
-
-/// The compile variants: unfused scalar code, fused scalar code, fused vector code.
-fn variants() -> Vec<(&'static str, JitOptions)> {
-    vec![
-        ("plain", JitOptions::plain()),
-        (
-            "fused-scalar",
-            JitOptions {
-                simd: false,
-                ..JitOptions::default()
-            },
-        ),
-        ("fused-simd", JitOptions::default()),
-    ]
-}
 
 fn threads(n: usize) -> RunOptions {
     RunOptions::new().with_threads(n)

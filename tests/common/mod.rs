@@ -243,3 +243,54 @@ pub fn edge_values(dt: DType, n: usize, offset: usize) -> Tensor {
         .collect();
     Tensor::new(Data::from_scalars(dt, &items).expect("items"), [n]).expect("tensor")
 }
+
+/// Parses and verifies the first function of the IR text `src`, runs it in the interpreter
+/// and compiled (default options), asserts that every result has the same type and bytes in
+/// both (NaN payloads included), and returns the interpreter's results.
+pub fn both_bits(src: &str, inputs: &[Tensor]) -> Vec<Tensor> {
+    let m = graphjit::ir::parse::parse_module(src).unwrap_or_else(|e| panic!("{e}\n{src}"));
+    let f = m.funcs[0].clone();
+    graphjit::ir::verify::verify_function(&f).unwrap_or_else(|e| panic!("{e}\n{src}"));
+    let a = interpret(&f, inputs).unwrap_or_else(|e| panic!("interpreted: {e}\n{src}"));
+    let b = graphjit::jit::compile(&f)
+        .unwrap_or_else(|e| panic!("compile: {e}\n{src}"))
+        .run(inputs)
+        .unwrap_or_else(|e| panic!("compiled: {e}\n{src}"));
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.ty(), y.ty());
+        assert_eq!(
+            x.data().as_bytes(),
+            y.data().as_bytes(),
+            "interpreted {x} vs compiled {y}\n{src}"
+        );
+    }
+    a
+}
+
+/// A small deterministic generator (xorshift), so the tests need no crate and a seed
+/// reproduces a failure.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Floats with many ties, signed zeros, infinities and NaNs of both signs: each of those
+    /// six once in `spread` draws, else a quarter-integer in [-5, 5].
+    pub fn edgy_f32(&mut self, spread: u64) -> f32 {
+        match self.next() % spread {
+            0 => f32::NAN,
+            1 => -f32::NAN,
+            2 => 0.0,
+            3 => -0.0,
+            4 => f32::INFINITY,
+            5 => f32::NEG_INFINITY,
+            _ => ((self.next() % 41) as f32 - 20.0) / 4.0,
+        }
+    }
+}
