@@ -16,7 +16,7 @@ use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::convert::{
     array_from_tensor, as_array, borrowed_input, borrowed_output, check_output, copy_into,
-    overlapping, refill, tensor_from_array, to_array,
+    numpy_dtype, overlapping, refill, tensor_from_array, to_array,
 };
 use crate::errors::to_py;
 use crate::run::{run_limited, CancelToken, Limits};
@@ -174,15 +174,54 @@ impl Function {
     }
 
     fn results<'py>(&self, py: Python<'py>, outs: Vec<Tensor>) -> PyResult<Bound<'py, PyAny>> {
-        let mut arrays = outs
+        let arrays = outs
             .into_iter()
             .map(|t| array_from_tensor(py, t))
             .collect::<PyResult<Vec<_>>>()?;
-        if arrays.len() == 1 {
-            return Ok(arrays.pop().expect("one result"));
-        }
-        Ok(PyTuple::new(py, arrays)?.into_any())
+        pack(py, arrays)
     }
+
+    /// New, uninitialized NumPy arrays for the results, when they take at least
+    /// [`EMPTY_RESULTS_BYTES`] (`None` otherwise, or when NumPy cannot make one).
+    ///
+    /// Compiled code writes every element of its results (what `run_into` relies on for
+    /// caller-provided arrays), so the arrays need no clearing. A result buffer allocated and
+    /// zeroed by the library instead costs a `memset` on the calling thread, which in a
+    /// Python process's fragmented heap was 30% of a 2^20-element W3a call on two threads.
+    fn empty_results<'py>(&self, py: Python<'py>) -> Option<Vec<Bound<'py, PyUntypedArray>>> {
+        let bytes = self
+            .func
+            .results
+            .iter()
+            .map(|t| t.num_elements().saturating_mul(t.dtype.size_bytes()))
+            .fold(0usize, usize::saturating_add);
+        if bytes < EMPTY_RESULTS_BYTES {
+            return None;
+        }
+        let np = py.import("numpy").ok()?;
+        self.func
+            .results
+            .iter()
+            .map(|ty| {
+                let dtype = numpy_dtype(py, ty.dtype).ok()?;
+                let shape = PyTuple::new(py, ty.shape.iter().copied()).ok()?;
+                let a = np.call_method1("empty", (shape, dtype)).ok()?;
+                a.cast_into::<PyUntypedArray>().ok()
+            })
+            .collect()
+    }
+}
+
+/// Results of at least this many bytes in all are allocated by NumPy and written in place
+/// (see [`Function::empty_results`]); smaller ones are cheaper as library tensors.
+const EMPTY_RESULTS_BYTES: usize = 1 << 16;
+
+/// One result as itself, several as a tuple.
+fn pack<'py>(py: Python<'py>, mut arrays: Vec<Bound<'py, PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+    if arrays.len() == 1 {
+        return Ok(arrays.pop().expect("one result"));
+    }
+    Ok(PyTuple::new(py, arrays)?.into_any())
 }
 
 #[pymethods]
@@ -206,7 +245,30 @@ impl Function {
         let exe = self.executable(py)?;
         // Arrays of the right dtype and layout are read in place; others are copied.
         let outs = match self.borrowed(&arrays) {
-            Some(refs) => run_limited(py, self.has_loop, &limits, |o| exe.run_refs_with(&refs, o)),
+            Some(refs) => {
+                // Large results go straight into new NumPy arrays, as `run_into` writes them;
+                // under a memory limit the library allocates them, so that it counts them.
+                let empty = match limits.max_memory {
+                    None => self.empty_results(py),
+                    Some(_) => None,
+                };
+                if let Some(out_arrays) = empty {
+                    let muts = out_arrays
+                        .iter()
+                        .zip(&self.func.results)
+                        .map(|(a, ty)| borrowed_output(a, ty))
+                        .collect::<Option<Vec<_>>>();
+                    if let Some(muts) = muts {
+                        let muts = Mutex::new(muts);
+                        run_limited(py, self.has_loop, &limits, |o| {
+                            exe.run_refs_into_with(&refs, &mut lock(&muts), o)
+                        })?;
+                        drop(muts);
+                        return pack(py, out_arrays.into_iter().map(Bound::into_any).collect());
+                    }
+                }
+                run_limited(py, self.has_loop, &limits, |o| exe.run_refs_with(&refs, o))
+            }
             None => {
                 let inputs = self.tensors(&arrays)?;
                 let outs = run_limited(py, self.has_loop, &limits, |o| exe.run_with(&inputs, o));

@@ -99,3 +99,47 @@ def test_bool_arrays_in_place_and_invalid_bool_bytes(mod):
     # the copy, so 2 counts as true.
     odd = np.array([2, 0, 1, 0], np.uint8).view(bool)
     np.testing.assert_array_equal(flip(odd), np.array([False, True, False, True]))
+
+
+def test_large_results_are_fresh_arrays_written_in_place(ir_dir):
+    # Results of 64 KiB or more are NumPy arrays the compiled code writes directly (no
+    # zeroed library buffer); each call still returns new arrays with the interpreter's bits.
+    poly = graphjit.load(ir_dir / "poly.gir")["poly"]
+    x = np.random.default_rng(3).standard_normal(1 << 20).astype(np.float32)
+    x[:4] = [np.nan, -4.0, np.inf, -0.0]
+    a, b = poly(x), poly(x)
+    want = poly.interpret(x)
+    assert a.dtype == np.float32 and a.shape == x.shape and a.flags.writeable
+    assert not np.shares_memory(a, b) and not np.shares_memory(a, x)
+    assert a.tobytes() == want.tobytes() and b.tobytes() == want.tobytes()
+    a[:] = 0
+    assert poly(x).tobytes() == want.tobytes()
+
+
+def test_large_results_of_a_loop_stop_at_the_limit(ir_dir):
+    decay = graphjit.load(
+        """
+func @decay(%v0: f32[32768], %n: i32) -> (f32[32768], i32) {
+  %zero = const 0 : i32
+  %one = const 1 : i32
+  %half = const 0.5 : f32[32768]
+  %onef = const 1 : f32[32768]
+  %k, %v = while (%i = %zero, %x = %v0) : i32, f32[32768] {
+    %more = lt %i, %n : bool
+    yield %more
+  } do {
+    %h = mul %x, %half : f32[32768]
+    %x2 = add %h, %onef : f32[32768]
+    %i2 = add %i, %one : i32
+    yield %i2, %x2
+  }
+  return %v, %k
+}
+"""
+    )["decay"]
+    v = np.arange(32768, dtype=np.float32)
+    out, k = decay(v, np.int32(3))
+    assert int(k) == 3
+    assert out.tobytes() == decay.interpret(v, np.int32(3))[0].tobytes()
+    with pytest.raises(graphjit.IterationLimit):
+        decay(v, np.int32(100), max_iters=10)
