@@ -39,6 +39,7 @@ class Function:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
         max_memory: int | None = None,
+        threads: int | None = None,
     ) -> Any: ...
     def interpret(
         self,
@@ -47,6 +48,7 @@ class Function:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
         max_memory: int | None = None,
+        threads: int | None = None,
     ) -> Any: ...
     def run_into(
         self,
@@ -56,6 +58,7 @@ class Function:
         timeout: float | None = None,
         cancel: CancelToken | None = None,
         max_memory: int | None = None,
+        threads: int | None = None,
     ) -> None: ...
     def bench(self, *args: ArrayLike, seconds: float = 0.2) -> dict[str, float]: ...
     @property

@@ -296,7 +296,8 @@ class JitFunction:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Runs the function on NumPy arrays (or numbers) and returns NumPy arrays; keyword
-        arguments (`max_iters`, `timeout`, `cancel`, `max_memory`) limit compiled runs."""
+        arguments (`max_iters`, `timeout`, `cancel`, `max_memory`) limit compiled runs, and
+        `threads` sets how many threads their parallel loops use (the same bits for any count)."""
         arrays = [_to_numpy(a) for a in args]
         entry, fresh = self._entry(arrays)
         if entry.function is None:

@@ -230,7 +230,9 @@ impl Function {
     /// returns a NumPy array, or a tuple of them when the function has several results.
     /// C-contiguous, aligned arrays of the parameter's dtype and shape are read in place,
     /// without a copy.
-    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None))]
+    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None, threads=None))]
+    // PyO3 maps each keyword argument to a parameter, so the count follows the Python API.
+    #[allow(clippy::too_many_arguments)]
     fn __call__<'py>(
         &self,
         py: Python<'py>,
@@ -239,8 +241,10 @@ impl Function {
         timeout: Option<f64>,
         cancel: Option<&Bound<'py, CancelToken>>,
         max_memory: Option<i64>,
+        threads: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
+        let limits =
+            Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?.with_threads(threads)?;
         let arrays = self.arrays(args)?;
         let exe = self.executable(py)?;
         // Arrays of the right dtype and layout are read in place; others are copied.
@@ -281,7 +285,9 @@ impl Function {
 
     /// Runs the function in the interpreter, the reference semantics; the results are
     /// bit-identical to the compiled ones.
-    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None))]
+    #[pyo3(signature = (*args, max_iters=None, timeout=None, cancel=None, max_memory=None, threads=None))]
+    // PyO3 maps each keyword argument to a parameter, so the count follows the Python API.
+    #[allow(clippy::too_many_arguments)]
     fn interpret<'py>(
         &self,
         py: Python<'py>,
@@ -290,8 +296,10 @@ impl Function {
         timeout: Option<f64>,
         cancel: Option<&Bound<'py, CancelToken>>,
         max_memory: Option<i64>,
+        threads: Option<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
+        let limits =
+            Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?.with_threads(threads)?;
         let inputs = self.inputs(args)?;
         let interp = self.interpreter()?;
         let outs = run_limited(py, self.has_loop, &limits, |o| interp.run_with(&inputs, o));
@@ -304,7 +312,7 @@ impl Function {
     /// reads the inputs and writes the outputs in place; when an output shares memory with an
     /// input or another output, the run goes through copies instead, so the results are the
     /// same.
-    #[pyo3(signature = (inputs, outputs, max_iters=None, timeout=None, cancel=None, max_memory=None))]
+    #[pyo3(signature = (inputs, outputs, max_iters=None, timeout=None, cancel=None, max_memory=None, threads=None))]
     // PyO3 maps each keyword argument to a parameter, so the count follows the Python API.
     #[allow(clippy::too_many_arguments)]
     fn run_into<'py>(
@@ -316,8 +324,10 @@ impl Function {
         timeout: Option<f64>,
         cancel: Option<&Bound<'py, CancelToken>>,
         max_memory: Option<i64>,
+        threads: Option<i64>,
     ) -> PyResult<()> {
-        let limits = Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?;
+        let limits =
+            Limits::from_kwargs(max_iters, timeout, cancel, max_memory)?.with_threads(threads)?;
         let in_arrays = self.arrays_of(sequence(inputs, "inputs")?.into_iter())?;
         let outs = sequence(outputs, "outputs")?;
         let results = &self.func.results;

@@ -55,12 +55,14 @@ impl CancelToken {
     }
 }
 
-/// The limits a caller asked for with `max_iters=`, `timeout=`, `cancel=` and `max_memory=`.
+/// The limits a caller asked for with `max_iters=`, `timeout=`, `cancel=` and `max_memory=`,
+/// and the thread count of `threads=`.
 pub struct Limits {
     pub max_iters: Option<u64>,
     pub timeout: Option<Duration>,
     pub token: Option<Arc<AtomicBool>>,
     pub max_memory: Option<usize>,
+    pub threads: Option<usize>,
 }
 
 impl Limits {
@@ -101,7 +103,31 @@ impl Limits {
             timeout,
             token: cancel.map(|c| Arc::clone(&c.get().flag)),
             max_memory,
+            threads: None,
         })
+    }
+
+    /// The limits with `threads=`: how many threads a run's parallel loops use (results are
+    /// the same bits for any count; the default is every available core).
+    pub fn with_threads(mut self, threads: Option<i64>) -> PyResult<Limits> {
+        self.threads = match threads {
+            Some(n) if n < 1 => {
+                return Err(PyValueError::new_err(format!(
+                    "threads must be a count >= 1, got {n}"
+                )))
+            }
+            Some(n) => Some(usize::try_from(n).unwrap_or(usize::MAX)),
+            None => None,
+        };
+        Ok(self)
+    }
+
+    /// `opts` with the thread count, when one was asked for.
+    fn threaded(&self, opts: RunOptions) -> RunOptions {
+        match self.threads {
+            Some(n) => opts.with_threads(n),
+            None => opts,
+        }
     }
 
     /// The run options of a call that started at `start` (the timeout counts from there; there
@@ -117,7 +143,7 @@ impl Limits {
         if let Some(bytes) = self.max_memory {
             opts = opts.with_memory_limit(bytes);
         }
-        opts
+        self.threaded(opts)
     }
 }
 
@@ -157,6 +183,7 @@ pub fn run_limited<T: Send>(
         if let Some(bytes) = limits.max_memory {
             probe = probe.with_memory_limit(bytes);
         }
+        let probe = limits.threaded(probe);
         match py.detach(|| work(&probe)) {
             Err(graphjit::Error::Run(LibRunError::DeadlineExceeded { .. })) => {
                 // A Ctrl-C during the probe is answered now rather than after the restart.

@@ -152,3 +152,17 @@ def test_compiler_stats_report_the_cache_bound():
     s = graphjit.compiler_stats()
     assert {"compilations", "hits", "evictions", "entries", "code_bytes"} <= set(s)
     assert s["entries"] <= s["compilations"]
+
+
+def test_threads_change_no_bit_and_must_be_positive(ir_dir):
+    gauss = graphjit.load(ir_dir / "gauss_tanh.gir")["gauss_tanh"]
+    x = np.random.default_rng(9).standard_normal(1 << 20).astype(np.float32)
+    one = gauss(x, threads=1)
+    assert gauss(x, threads=2).tobytes() == one.tobytes()
+    assert gauss(x, threads=3).tobytes() == one.tobytes()
+    assert gauss.interpret(x, threads=2).tobytes() == one.tobytes()
+    out = np.empty_like(x)
+    gauss.run_into((x,), (out,), threads=2)
+    assert out.tobytes() == one.tobytes()
+    with pytest.raises(ValueError, match="threads"):
+        gauss(x, threads=0)
