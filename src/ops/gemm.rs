@@ -182,20 +182,7 @@ half_dot!(half::bf16, dot_bf16);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Pseudo-random floats with many significant bits, so that any change in the order of
-    /// the additions shows in the result.
-    fn noise(n: usize, seed: u32) -> Vec<f32> {
-        let mut x = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                (x as f32 / u32::MAX as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
+    use crate::ops::kernels::tests::noise;
 
     #[test]
     fn row_blocks_change_no_bit() {

@@ -579,7 +579,7 @@ pub fn iota(ty: &TensorType, axis: usize) -> Result<Tensor, Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn f32s(v: &[f32], shape: &[usize]) -> Tensor {
@@ -616,7 +616,7 @@ mod tests {
 
     /// Pseudo-random floats with many significant bits, so that any change in the order of
     /// the additions shows in the result.
-    fn noise(n: usize, seed: u32) -> Vec<f32> {
+    pub(crate) fn noise(n: usize, seed: u32) -> Vec<f32> {
         let mut x = seed.wrapping_mul(2_654_435_761).max(1);
         (0..n)
             .map(|_| {

@@ -220,23 +220,7 @@ impl Lowerer<'_, '_> {
                 s.shape[0] = len as usize;
                 l.emit_fused(s, Sink::Store(out))
             };
-            if rem == 0 {
-                return one(l, per);
-            }
-            let is_full =
-                l.b.ins()
-                    .icmp_imm_s(IntCC::UnsignedLessThan, blk, full as i64);
-            let (full_b, tail_b, join) =
-                (l.b.create_block(), l.b.create_block(), l.b.create_block());
-            l.b.ins().brif(is_full, full_b, &[], tail_b, &[]);
-            l.b.switch_to_block(full_b);
-            one(l, per)?;
-            l.b.ins().jump(join, &[]);
-            l.b.switch_to_block(tail_b);
-            one(l, rem)?;
-            l.b.ins().jump(join, &[]);
-            l.b.switch_to_block(join);
-            Ok(())
+            by_block_length(l, blk, full, per, rem, one)
         })
     }
 
@@ -268,29 +252,13 @@ impl Lowerer<'_, '_> {
             let s = l.b.ins().iadd(rest[0], first);
             let slot = l.b.ins().imul_imm_s(blk, 8);
             let slot = l.b.ins().iadd(rest[1], slot);
-            let mut one = |l: &mut Lowerer<'_, '_>, len: u64| -> Result<()> {
+            let one = |l: &mut Lowerer<'_, '_>, len: u64| -> Result<()> {
                 let x = l.reduce_lanes_tree(op, &sub, s, len)?;
                 acc_ty = Some(l.b.func.dfg.value_type(x));
                 l.b.ins().store(MemFlagsData::trusted(), x, slot, 0);
                 Ok(())
             };
-            if rem == 0 {
-                return one(l, block);
-            }
-            let is_full =
-                l.b.ins()
-                    .icmp_imm_s(IntCC::UnsignedLessThan, blk, full as i64);
-            let (full_b, tail_b, join) =
-                (l.b.create_block(), l.b.create_block(), l.b.create_block());
-            l.b.ins().brif(is_full, full_b, &[], tail_b, &[]);
-            l.b.switch_to_block(full_b);
-            one(l, block)?;
-            l.b.ins().jump(join, &[]);
-            l.b.switch_to_block(tail_b);
-            one(l, rem)?;
-            l.b.ins().jump(join, &[]);
-            l.b.switch_to_block(join);
-            Ok(())
+            by_block_length(l, blk, full, block, rem, one)
         })?;
         let ty = acc_ty.ok_or_else(|| self.err("a parallel reduction without blocks"))?;
         // The block results in block order, from the left, as `reduce_blocked` does.
@@ -322,4 +290,33 @@ fn node_size(n: &Node) -> usize {
 
 fn elem_size(dt: DType) -> i64 {
     dt.size_bytes() as i64
+}
+
+/// Emits `body(len)` for block `blk` (a run-time index): `len` is `full_len` for the `full`
+/// whole blocks and `rem` for the one after them, which a length that is not a multiple of
+/// the block leaves; with `rem == 0` every block is whole and there is no branch.
+fn by_block_length(
+    l: &mut Lowerer<'_, '_>,
+    blk: clir::Value,
+    full: u64,
+    full_len: u64,
+    rem: u64,
+    mut body: impl FnMut(&mut Lowerer<'_, '_>, u64) -> Result<()>,
+) -> Result<()> {
+    if rem == 0 {
+        return body(l, full_len);
+    }
+    let is_full =
+        l.b.ins()
+            .icmp_imm_s(IntCC::UnsignedLessThan, blk, full as i64);
+    let (full_b, tail_b, join) = (l.b.create_block(), l.b.create_block(), l.b.create_block());
+    l.b.ins().brif(is_full, full_b, &[], tail_b, &[]);
+    l.b.switch_to_block(full_b);
+    body(l, full_len)?;
+    l.b.ins().jump(join, &[]);
+    l.b.switch_to_block(tail_b);
+    body(l, rem)?;
+    l.b.ins().jump(join, &[]);
+    l.b.switch_to_block(join);
+    Ok(())
 }
