@@ -225,7 +225,7 @@ impl Verifier<'_> {
                 "the region is not attached to any instruction reachable from the body",
             ));
         }
-        let mut names = HashSet::new();
+        let mut names = HashSet::with_capacity(f.values.len());
         for d in &f.values {
             if !is_valid_name(&d.name) {
                 return Err(self.error(

@@ -474,23 +474,28 @@ impl Lowerer<'_, '_> {
     }
 
     /// One row of `n` elements of a vectorizable tree stored at `out`: a loop of two 16-byte
-    /// stores per iteration, then the remaining whole 16 bytes, then the remaining elements
-    /// one by one.
+    /// stores per iteration (one in a function of more than [`crate::jit::HUGE_FUNCTION`]
+    /// instructions, where compile time matters more), then the remaining whole 16 bytes,
+    /// then the remaining elements one by one.
     fn vector_row(&mut self, t: &Tree, row: &Row, out: clir::Value, n: u64) -> Result<()> {
-        const UNROLL: u64 = 2;
+        let unroll: u64 = if self.f.insts.len() > crate::jit::HUGE_FUNCTION {
+            1
+        } else {
+            2
+        };
         let es = t.dt(t.root()).size_bytes() as i64;
         let l = 16 / es as u64;
-        let iters = n / (l * UNROLL);
-        let step = (l * UNROLL) as i64 * es;
+        let iters = n / (l * unroll);
+        let step = (l * unroll) as i64 * es;
         self.offset_loop(iters, step, &mut |lw, off| {
-            for u in 0..UNROLL as i64 {
+            for u in 0..unroll as i64 {
                 let v = lw.eval_unit(t, row, off, u * 16)?;
                 let addr = lw.b.ins().iadd(out, off);
                 lw.b.ins().store(vflags(), v, addr, (u * 16) as i32);
             }
             Ok(())
         })?;
-        let mut done = iters * l * UNROLL;
+        let mut done = iters * l * unroll;
         let zero = self.b.ins().iconst(types::I64, 0);
         while n - done >= l {
             let imm = done as i64 * es;
