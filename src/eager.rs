@@ -94,8 +94,8 @@ pub(crate) fn run_op(
     declared: Option<TensorType>,
     loc: Loc,
 ) -> Result<Tensor> {
+    // A rank-0 result holds its element inline: it allocates nothing a limit would count.
     if let Some(t) = scalar_op(op, args) {
-        crate::limits::check_eager_allocation(scope, t.dtype().size_bytes())?;
         return Ok(t);
     }
     let tys: Vec<TensorType> = args.iter().map(|t| t.ty()).collect();
@@ -115,8 +115,8 @@ pub(crate) fn run_op(
 /// scalar definition of the op (the per-dtype table the kernels use too, so the bits are the
 /// kernels'); `None` for anything else, including an op its dtype does not have, which the
 /// general path then reports. Its type rule is trivial (the operands' type, or `bool` for a
-/// comparison), so nothing is inferred or allocated but the result's one element: this is
-/// what makes Rust control flow on eager scalars (the README's counter) cost tens of
+/// comparison), so nothing is inferred or allocated (the result's one element is stored
+/// inline, see [`crate::tensor::Buf`]): this is what makes Rust control flow on eager scalars (the README's counter) cost tens of
 /// nanoseconds an op rather than microseconds.
 fn scalar_op(op: &Op, args: &[&Tensor]) -> Option<Tensor> {
     let op = Elementwise::of(op)?;
@@ -196,13 +196,8 @@ impl Emit for Eager {
             }
             (a, b) => (rank0(a)?, rank0(b)?),
         };
-        let r = Tensor::from_scalar(eval_scalar(op, x, Some(y))?);
-        let bytes = r.dtype().size_bytes();
-        Some(
-            crate::limits::check_eager_allocation("eager", bytes)
-                .map(|()| r)
-                .map_err(Into::into),
-        )
+        // The result's one element is stored inline, so no memory limit applies to it.
+        Some(Ok(Tensor::from_scalar(eval_scalar(op, x, Some(y))?)))
     }
     /// An eager constant is the tensor itself: no op runs.
     fn constant(&self, t: Tensor, _loc: Loc) -> Result<Tensor> {

@@ -183,7 +183,13 @@ impl Interpreter {
     /// Verifies `f` and prepares it for running.
     pub fn new(f: &Function) -> Result<Interpreter, Error> {
         crate::ir::verify::verify_function(f)?;
-        prepare::Compiler::new(f)?.compile()
+        let it = prepare::Compiler::new(f)?.compile()?;
+        // `run_scalar` reads and writes registers without bounds checks on the strength of
+        // this check.
+        if !scalar_registers_in_range(&it.code, it.scalar_init.len()) {
+            return Err(it.internal("a scalar register is outside the register file"));
+        }
+        Ok(it)
     }
 
     /// Limits the total number of loop iterations of each [`Interpreter::run`] (`None`: no
@@ -247,27 +253,16 @@ impl Interpreter {
             };
             pc += 1;
             match instr {
-                Instr::Binary { f, a, b, dst } => {
-                    s[*dst as usize] = f(s[*a as usize], s[*b as usize]);
-                }
-                Instr::Unary { f, a, dst } => s[*dst as usize] = f(s[*a as usize]),
-                Instr::Copy { src, dst } => s[*dst as usize] = s[*src as usize],
-                Instr::Select { p, a, b, dst } => {
-                    s[*dst as usize] = if s[*p as usize] != 0 {
-                        s[*a as usize]
-                    } else {
-                        s[*b as usize]
-                    };
-                }
-                Instr::BranchIfFalse { cond, target } => {
-                    if s[*cond as usize] == 0 {
-                        pc = *target as usize;
-                    }
-                }
-                Instr::BinaryBranchIfFalse { f, a, b, target } => {
-                    if f(s[*a as usize], s[*b as usize]) == 0 {
-                        pc = *target as usize;
-                    }
+                Instr::Binary { .. }
+                | Instr::Unary { .. }
+                | Instr::Copy { .. }
+                | Instr::Select { .. }
+                | Instr::BranchIfFalse { .. }
+                | Instr::BinaryBranchIfFalse { .. }
+                | Instr::Jump { .. } => {
+                    // Scalar code runs in its own small loop, which keeps its state in
+                    // registers; it stops at the first instruction it leaves to this one.
+                    pc = self.run_scalar(pc - 1, &mut s, &mut budget)?;
                 }
                 Instr::BackEdge {
                     target,
@@ -285,7 +280,6 @@ impl Interpreter {
                     }
                     pc = *target as usize;
                 }
-                Instr::Jump { target } => pc = *target as usize,
                 Instr::Kernel(k) => {
                     let bytes = match k.dst {
                         Dst::Tensor(_) => k.ty.num_elements() * k.ty.dtype.size_bytes(),
@@ -363,6 +357,69 @@ impl Interpreter {
                 }
             }
         }
+    }
+
+    /// Runs scalar instructions from `pc` until one that [`Interpreter::run_with`] handles
+    /// itself (tensor ops, a `return`, a back edge that must consult the run's limits), and
+    /// gives that instruction's index. Kept apart from `run_with` so that its few variables
+    /// live in registers: this loop is all a scalar `while` (W2) runs. A back edge is taken
+    /// here while the budget stays above zero after counting it, the protocol of `run_with`'s
+    /// own back edge.
+    #[inline(never)]
+    fn run_scalar(&self, mut pc: usize, s: &mut [u64], budget: &mut u64) -> Result<usize, Error> {
+        if s.len() != self.scalar_init.len() {
+            return Err(self.internal("the scalar register file has the wrong size"));
+        }
+        let code = &self.code[..];
+        let mut s = Regs(s);
+        let mut left = *budget;
+        while let Some(instr) = code.get(pc) {
+            match instr {
+                Instr::Binary { f, a, b, dst } => s.set(*dst, f(s.get(*a), s.get(*b))),
+                Instr::Unary { f, a, dst } => s.set(*dst, f(s.get(*a))),
+                Instr::Copy { src, dst } => s.set(*dst, s.get(*src)),
+                Instr::Select { p, a, b, dst } => {
+                    s.set(*dst, if s.get(*p) != 0 { s.get(*a) } else { s.get(*b) })
+                }
+                Instr::BranchIfFalse { cond, target } => {
+                    if s.get(*cond) == 0 {
+                        pc = *target as usize;
+                        continue;
+                    }
+                }
+                Instr::BinaryBranchIfFalse { f, a, b, target } => {
+                    if f(s.get(*a), s.get(*b)) == 0 {
+                        pc = *target as usize;
+                        continue;
+                    }
+                }
+                Instr::Jump { target } => {
+                    pc = *target as usize;
+                    continue;
+                }
+                Instr::BackEdge {
+                    target,
+                    tensor_loop: false,
+                } if left > 1 => {
+                    left -= 1;
+                    pc = *target as usize;
+                    // A loop's condition starts at its back edge's target; a fused
+                    // comparison there runs at once, without another dispatch.
+                    if let Some(Instr::BinaryBranchIfFalse { f, a, b, target }) = code.get(pc) {
+                        pc = if f(s.get(*a), s.get(*b)) == 0 {
+                            *target as usize
+                        } else {
+                            pc + 1
+                        };
+                    }
+                    continue;
+                }
+                _ => break,
+            }
+            pc += 1;
+        }
+        *budget = left;
+        Ok(pc)
     }
 
     fn lock_pool(&self) -> std::sync::MutexGuard<'_, pool::Pool> {
@@ -496,6 +553,42 @@ impl Interpreter {
     fn internal(&self, what: &str) -> Error {
         Error::Internal(format!("interpreting @{}: {what}", self.func))
     }
+}
+
+/// The scalar register file of a run, as `run_scalar` reads it: its size is the interpreter's
+/// register count, which `Interpreter::new` checked every register of the scalar
+/// instructions against (`scalar_registers_in_range`).
+struct Regs<'a>(&'a mut [u64]);
+
+impl Regs<'_> {
+    #[inline(always)]
+    fn get(&self, r: u32) -> u64 {
+        debug_assert!((r as usize) < self.0.len());
+        // SAFETY: `r` is a register of a scalar instruction, below the register count by
+        // `scalar_registers_in_range`, and `run_scalar` checked that the file has that size.
+        unsafe { *self.0.get_unchecked(r as usize) }
+    }
+
+    #[inline(always)]
+    fn set(&mut self, r: u32, x: u64) {
+        debug_assert!((r as usize) < self.0.len());
+        // SAFETY: as in `get`.
+        unsafe { *self.0.get_unchecked_mut(r as usize) = x }
+    }
+}
+
+/// Whether every register that a scalar instruction reads or writes is below `n`.
+fn scalar_registers_in_range(code: &[Instr], n: usize) -> bool {
+    let ok = |r: &u32| (*r as usize) < n;
+    code.iter().all(|i| match i {
+        Instr::Binary { a, b, dst, .. } => ok(a) && ok(b) && ok(dst),
+        Instr::Unary { a, dst, .. } => ok(a) && ok(dst),
+        Instr::Copy { src, dst } => ok(src) && ok(dst),
+        Instr::Select { p, a, b, dst } => ok(p) && ok(a) && ok(b) && ok(dst),
+        Instr::BranchIfFalse { cond, .. } => ok(cond),
+        Instr::BinaryBranchIfFalse { a, b, .. } => ok(a) && ok(b),
+        _ => true,
+    })
 }
 
 /// Bytes of a tensor's buffer.

@@ -51,11 +51,9 @@ impl<T: Element> TryFrom<Tensor> for ArrayD<T> {
     fn try_from(t: Tensor) -> Result<ArrayD<T>, Error> {
         let dtype = t.dtype();
         let shape = t.shape().to_vec();
-        let mut data = t.into_data();
-        let Some(v) = T::vec_mut(&mut data) else {
+        let Some(v) = T::into_vec(t.into_data()) else {
             return Err(wrong_dtype::<T>(dtype));
         };
-        let v = std::mem::take(v);
         ArrayD::from_shape_vec(IxDyn(&shape), v)
             .map_err(|e| Error::Buffer(format!("the tensor's shape {shape:?}: {e}")))
     }

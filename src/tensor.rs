@@ -6,7 +6,9 @@ use std::fmt;
 
 use crate::types::{DType, Shape, TensorType};
 
+mod buf;
 mod literal;
+pub use buf::Buf;
 use literal::parse_float;
 pub use literal::{parse_literal, parse_scalar, Literal};
 
@@ -18,10 +20,10 @@ macro_rules! define_scalar_data {
             $($v($rt),)*
         }
 
-        /// A typed, row-major element buffer.
+        /// A typed, row-major element buffer (one element is stored inline, see [`Buf`]).
         #[derive(Clone, Debug)]
         pub enum Data {
-            $($v(Vec<$rt>),)*
+            $($v(Buf<$rt>),)*
         }
 
         $(
@@ -32,25 +34,28 @@ macro_rules! define_scalar_data {
                 const LOWEST: $rt = element_kind!(@min $kind $rt);
                 const HIGHEST: $rt = element_kind!(@max $kind $rt);
                 fn into_data(v: Vec<Self>) -> Data {
-                    Data::$v(v)
+                    Data::$v(Buf::from(v))
+                }
+                fn one_data(self) -> Data {
+                    Data::$v(Buf::one(self))
                 }
                 fn slice(d: &Data) -> Option<&[Self]> {
                     match d {
-                        Data::$v(v) => Some(v),
+                        Data::$v(v) => Some(&v[..]),
                         #[allow(unreachable_patterns)]
                         _ => None,
                     }
                 }
                 fn slice_mut(d: &mut Data) -> Option<&mut [Self]> {
                     match d {
-                        Data::$v(v) => Some(v),
+                        Data::$v(v) => Some(&mut v[..]),
                         #[allow(unreachable_patterns)]
                         _ => None,
                     }
                 }
-                fn vec_mut(d: &mut Data) -> Option<&mut Vec<Self>> {
+                fn into_vec(d: Data) -> Option<Vec<Self>> {
                     match d {
-                        Data::$v(v) => Some(v),
+                        Data::$v(v) => Some(v.into_vec()),
                         #[allow(unreachable_patterns)]
                         _ => None,
                     }
@@ -311,6 +316,11 @@ impl Data {
         self.len() == 0
     }
 
+    /// Whether the buffer is one element stored inline (see [`Buf`]): it owns no heap memory.
+    pub fn is_inline(&self) -> bool {
+        crate::match_data!(self, |v| v.is_inline())
+    }
+
     /// A buffer of `n` zeros (`false` for bool).
     pub fn zeros(dtype: DType, n: usize) -> Data {
         crate::dispatch_dtype!(dtype, |T| T::into_data(vec![T::DEFAULT; n]))
@@ -400,9 +410,12 @@ pub trait Element: Copy + Send + Sync + fmt::Debug + 'static {
     /// The largest value: the integer MAX, `+inf`, `true`.
     const HIGHEST: Self;
     fn into_data(v: Vec<Self>) -> Data;
+    /// A buffer of this one element, stored inline (no allocation).
+    fn one_data(self) -> Data;
     fn slice(d: &Data) -> Option<&[Self]>;
     fn slice_mut(d: &mut Data) -> Option<&mut [Self]>;
-    fn vec_mut(d: &mut Data) -> Option<&mut Vec<Self>>;
+    /// The elements as a vector, when `Self` is the buffer's element type.
+    fn into_vec(d: Data) -> Option<Vec<Self>>;
     fn into_scalar(self) -> Scalar;
     fn from_scalar(s: Scalar) -> Option<Self>;
     /// Bitwise equality, NaN equal to NaN (see [`Scalar::same`]).
@@ -455,7 +468,7 @@ impl Tensor {
     pub fn scalar<T: Element>(v: T) -> Tensor {
         Tensor {
             shape: Shape::scalar(),
-            data: T::into_data(vec![v]),
+            data: v.one_data(),
         }
     }
 
@@ -463,7 +476,7 @@ impl Tensor {
     pub fn from_scalar(s: Scalar) -> Tensor {
         Tensor {
             shape: Shape::scalar(),
-            data: crate::match_scalar!(s, |x| Element::into_data(vec![x])),
+            data: crate::match_scalar!(s, |x| x.one_data()),
         }
     }
 

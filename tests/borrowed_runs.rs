@@ -143,7 +143,7 @@ fn borrowed_buffers_that_do_not_fit_are_errors() {
     assert!(msg(r.unwrap_err()).contains("1 result(s), but 0 output"));
     // A tensor whose data was replaced lends a buffer of the wrong length: refused.
     let mut t = Tensor::from_vec(x.to_vec(), [8]).unwrap();
-    *t.data_mut() = Data::F32(vec![1.0; 2]);
+    *t.data_mut() = Data::F32(vec![1.0; 2].into());
     let r = e.run_refs(&[TensorRef::from(&t)]);
     assert!(msg(r.unwrap_err()).contains("holds 2 element(s)"));
     let good = Tensor::from_vec(x.to_vec(), [8]).unwrap();

@@ -32,7 +32,7 @@ fn chain(ops: usize, n: usize, tanh: bool) -> String {
 fn input(n: usize, seed: u64) -> Tensor {
     let mut g = XorShift(seed);
     let xs: Vec<f32> = (0..n).map(|_| g.edgy_f32(40)).collect();
-    Tensor::new(Data::F32(xs), vec![n]).expect("a vector")
+    Tensor::new(Data::F32(xs.into()), vec![n]).expect("a vector")
 }
 
 /// How many `fmul`s the Cranelift IR of `src` has.

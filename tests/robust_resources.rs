@@ -140,7 +140,7 @@ fn argument_generators_refuse_absurd_types_before_allocating() {
             }
         });
     }
-    assert!(Tensor::new(Data::F32(vec![]), [usize::MAX, 2]).is_none());
+    assert!(Tensor::new(Data::F32(Vec::new().into()), [usize::MAX, 2]).is_none());
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn mismatched_tensor() -> (Function, Tensor) {
     )
     .unwrap();
     let mut t = Tensor::zeros(&TensorType::new(DType::F32, [1024]));
-    *t.data_mut() = Data::F32(vec![1.0; 3]);
+    *t.data_mut() = Data::F32(vec![1.0; 3].into());
     (m.funcs[0].clone(), t)
 }
 
@@ -221,7 +221,7 @@ fn compiled_code_refuses_a_tensor_whose_data_does_not_match_its_shape() {
     // An output whose data was shrunk is refused too, instead of written out of bounds.
     let x = Tensor::zeros(&TensorType::new(DType::F32, [1024]));
     let mut out = vec![Tensor::scalar(0.0f32)];
-    *out[0].data_mut() = Data::F32(vec![]);
+    *out[0].data_mut() = Data::F32(Vec::new().into());
     assert!(exe.run_into(&[x], &mut out).is_err());
 }
 

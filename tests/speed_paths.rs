@@ -128,3 +128,91 @@ fn pooled_interpreter_runs_match_fresh_ones() {
         assert_eq!(reused.run_with(&ins, &limited).expect("limited"), want);
     }
 }
+
+/// Rank-0 tensors hold their element inline (no heap buffer), and read, compare, print,
+/// reshape, convert and feed compiled code exactly as a one-element heap buffer does.
+#[test]
+fn inline_scalars_behave_as_heap_buffers() {
+    use graphjit::tensor::Data;
+    for dt in DType::ALL {
+        for &x in &edge_scalars(dt) {
+            let inline = Tensor::from_scalar(x);
+            let heap = Tensor::new(
+                Data::from_scalars(dt, &[x]).expect("one"),
+                Vec::<usize>::new(),
+            )
+            .expect("rank 0");
+            assert!(inline.data().is_inline() && !heap.data().is_inline());
+            assert_eq!(inline, heap, "{x}");
+            assert_eq!(inline.data().as_bytes(), heap.data().as_bytes(), "{x}");
+            assert_eq!(inline.to_string(), heap.to_string());
+            assert_eq!(format!("{:?}", inline.data()), format!("{:?}", heap.data()));
+            assert_eq!(inline.get(0).map(|s| s.same(x)), Some(true));
+            let v = inline.clone().reshaped(vec![1, 1]).expect("reshape");
+            assert_eq!(v, heap.clone().reshaped(vec![1, 1]).expect("reshape"));
+        }
+    }
+    // An eager op's rank-0 result is inline; written through `as_mut_slice` it changes.
+    let mut r = (&Tensor::scalar(40i32) + 2).expect("add");
+    assert!(r.data().is_inline());
+    r.as_mut_slice::<i32>().expect("i32")[0] += 1;
+    assert_eq!(r.to_scalar::<i32>().expect("i32"), 43);
+    // Compiled code reads inline inputs in place and the interpreter boxes its scalar
+    // results inline; both give the same bits.
+    let f = parse_function(
+        "func @f(%a: f32, %b: f32) -> (f32, bool) {
+  %s = mul %a, %b : f32
+  %c = lt %s, %a : bool
+  return %s, %c
+}",
+    )
+    .expect("parses");
+    let ins = [Tensor::scalar(1.5f32), Tensor::scalar(-0.25f32)];
+    let want = [Tensor::scalar(-0.375f32), Tensor::scalar(true)];
+    let exe = graphjit::jit::compile(&f).expect("compiles");
+    assert_eq!(exe.run(&ins).expect("compiled"), want);
+    let interp = Interpreter::new(&f)
+        .expect("interpreter")
+        .run(&ins)
+        .expect("run");
+    assert_eq!(interp, want);
+    assert!(interp.iter().all(|t| t.data().is_inline()));
+}
+
+/// The interpreter runs a scalar loop's condition at its back edge: the iteration limit still
+/// counts every iteration (a run of exactly the limit passes, one more stops), and results
+/// match the compiled code at every trip count.
+#[test]
+fn scalar_loops_count_iterations_exactly() {
+    let f = parse_function(
+        "func @counter(%first: i32, %second: i32) -> (i32, i32) {
+  %two = const 2 : i32
+  %one = const 1 : i32
+  %f, %s = while (%a = %first, %b = %second) : i32, i32 {
+    %c = lt %a, %b : bool
+    yield %c
+  } do {
+    %a2 = add %a, %two : i32
+    %b2 = add %b, %one : i32
+    yield %a2, %b2
+  }
+  return %f, %s
+}",
+    )
+    .expect("parses");
+    let it = Interpreter::new(&f).expect("interpreter");
+    let exe = graphjit::jit::compile(&f).expect("compiles");
+    for n in [0i32, 1, 2, 7, 100, 4099] {
+        let ins = [Tensor::scalar(0i32), Tensor::scalar(n)];
+        // `first` gains one on `second` per iteration: `n` iterations, ending at 2n.
+        let want = vec![Tensor::scalar(2 * n), Tensor::scalar(2 * n)];
+        assert_eq!(it.run(&ins).expect("run"), want, "n = {n}");
+        assert_eq!(exe.run(&ins).expect("compiled"), want, "n = {n}");
+        let exact = RunOptions::new().with_max_iterations(n as u64);
+        assert_eq!(it.run_with(&ins, &exact).expect("at the limit"), want);
+        if n > 0 {
+            let short = RunOptions::new().with_max_iterations(n as u64 - 1);
+            assert!(it.run_with(&ins, &short).is_err(), "n = {n}");
+        }
+    }
+}

@@ -220,11 +220,11 @@ pub fn array_from_tensor<'py>(py: Python<'py>, t: Tensor) -> PyResult<Bound<'py,
     // `from_shape_vec` fails only when the element count differs, which a tensor rules out.
     let bad = |_| PyValueError::new_err("result: element count does not match its shape");
     Ok(match t.into_data() {
-        Data::Bool(v) => owned(py, Array::from_shape_vec(shape, v).map_err(bad)?),
-        Data::I32(v) => owned(py, Array::from_shape_vec(shape, v).map_err(bad)?),
-        Data::I64(v) => owned(py, Array::from_shape_vec(shape, v).map_err(bad)?),
-        Data::F32(v) => owned(py, Array::from_shape_vec(shape, v).map_err(bad)?),
-        Data::F64(v) => owned(py, Array::from_shape_vec(shape, v).map_err(bad)?),
+        Data::Bool(v) => owned(py, Array::from_shape_vec(shape, v.into_vec()).map_err(bad)?),
+        Data::I32(v) => owned(py, Array::from_shape_vec(shape, v.into_vec()).map_err(bad)?),
+        Data::I64(v) => owned(py, Array::from_shape_vec(shape, v.into_vec()).map_err(bad)?),
+        Data::F32(v) => owned(py, Array::from_shape_vec(shape, v.into_vec()).map_err(bad)?),
+        Data::F64(v) => owned(py, Array::from_shape_vec(shape, v.into_vec()).map_err(bad)?),
         #[allow(unreachable_patterns)]
         other => {
             // Dtypes without a shared Rust type are copied byte for byte.

@@ -173,7 +173,7 @@ fn compare_data(op: CmpOp, a: &Data, b: &Data) -> Option<Data> {
     fn go<T: Elem>(op: CmpOp, a: &Data, b: &Data) -> Option<Vec<bool>> {
         Some(compare_with(op, Map2(T::slice(a)?, T::slice(b)?)))
     }
-    crate::dispatch_dtype!(a.dtype(), |T| go::<T>(op, a, b)).map(Data::Bool)
+    crate::dispatch_dtype!(a.dtype(), |T| go::<T>(op, a, b)).map(|v| Data::Bool(v.into()))
 }
 
 fn select_data(p: &Data, a: &Data, b: &Data) -> Option<Data> {

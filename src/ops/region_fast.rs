@@ -337,8 +337,8 @@ mod tests {
 
     #[test]
     fn pairs_apply_in_order_and_scan_runs() {
-        let mut out = Data::I32(vec![0; 4]);
-        let src = Data::I32(vec![5, 6, 7]);
+        let mut out = Data::I32(vec![0; 4].into());
+        let src = Data::I32(vec![5, 6, 7].into());
         apply_pairs(
             &mut out,
             &src,
@@ -349,7 +349,7 @@ mod tests {
         assert!(matches!(out, Data::I32(ref v) if v == &[0, 11, 0, 7]));
         apply_pairs(&mut out, &src, &[(0, 2), (0, 0)], None).unwrap();
         assert!(matches!(out, Data::I32(ref v) if v == &[5, 11, 0, 7]));
-        let x = Data::F32(vec![1.0, 2.0, 3.0, 4.0]);
+        let x = Data::F32(vec![1.0, 2.0, 3.0, 4.0].into());
         let s = scan(&x, Scalar::F32(0.5), &[0, 1], 2, 2, (BinaryOp::Sub, false)).unwrap();
         // Rows [1, 3] and [2, 4]: 0.5-1, -0.5-3 and 0.5-2, -1.5-4.
         assert!(matches!(s, Data::F32(ref v) if v == &[-0.5, -1.5, -3.5, -5.5]));
