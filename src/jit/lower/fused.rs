@@ -13,9 +13,9 @@ use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 use super::outline::parallel_worthy;
 use super::{Lowerer, Result};
 use crate::ir::Value;
-use crate::jit::isel::{cl_type, vector_type};
+use crate::jit::isel::{cl_type, splat_value, vector_type};
 use crate::jit::plan::{EwOp, Plan};
-use crate::ops::ReduceOp;
+use crate::ops::{ReduceOp, UnaryOp};
 use crate::parallel::BLOCK;
 use crate::types::{DType, TensorType};
 
@@ -366,7 +366,7 @@ impl Lowerer<'_, '_> {
             }
             if vector {
                 if let Some(s) = row.scalar[n] {
-                    row.vector[n] = Some(self.b.ins().splat(vtype(*dt), s));
+                    row.vector[n] = Some(splat_value(&mut self.b, vtype(*dt), s));
                 }
             }
         }
@@ -474,23 +474,34 @@ impl Lowerer<'_, '_> {
     }
 
     /// One row of `n` elements of a vectorizable tree stored at `out`: a loop of two 16-byte
-    /// stores per iteration, then the remaining whole 16 bytes, then the remaining elements
-    /// one by one.
+    /// stores per iteration (one for a tree with `exp` or `tanh`), then the remaining whole 16
+    /// bytes, then the remaining elements one by one.
     fn vector_row(&mut self, t: &Tree, row: &Row, out: clir::Value, n: u64) -> Result<()> {
-        const UNROLL: u64 = 2;
+        // `exp` and `tanh` use about 25 constants and as many temporaries: two vectors in
+        // flight spilled every constant to the stack and reloaded it on every iteration.
+        let heavy = t.nodes.iter().any(|node| {
+            matches!(
+                node,
+                Node::Op {
+                    op: EwOp::Unary(UnaryOp::Exp | UnaryOp::Tanh),
+                    ..
+                }
+            )
+        });
+        let unroll: u64 = if heavy { 1 } else { 2 };
         let es = t.dt(t.root()).size_bytes() as i64;
         let l = 16 / es as u64;
-        let iters = n / (l * UNROLL);
-        let step = (l * UNROLL) as i64 * es;
+        let iters = n / (l * unroll);
+        let step = (l * unroll) as i64 * es;
         self.offset_loop(iters, step, &mut |lw, off| {
-            for u in 0..UNROLL as i64 {
+            for u in 0..unroll as i64 {
                 let v = lw.eval_unit(t, row, off, u * 16)?;
                 let addr = lw.b.ins().iadd(out, off);
                 lw.b.ins().store(vflags(), v, addr, (u * 16) as i32);
             }
             Ok(())
         })?;
-        let mut done = iters * l * UNROLL;
+        let mut done = iters * l * unroll;
         let zero = self.b.ins().iconst(types::I64, 0);
         while n - done >= l {
             let imm = done as i64 * es;
