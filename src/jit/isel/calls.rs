@@ -3,7 +3,9 @@
 //! `exp`, `tanh`) emitted inline through [`ClifMachine`].
 
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
+use cranelift_codegen::ir::{
+    self as clir, types, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type,
+};
 use cranelift_frontend::FunctionBuilder;
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
@@ -172,9 +174,19 @@ pub(crate) fn vconst(b: &mut FunctionBuilder, ty: Type, bits: u64) -> clir::Valu
     b.ins().vconst(ty, handle)
 }
 
-/// `splat(ty, s)`, as a [`vconst`] when `s` is a constant immediate (so that Cranelift keeps
-/// it out of the loop it is used in).
-pub(crate) fn splat_value(b: &mut FunctionBuilder, ty: Type, s: clir::Value) -> clir::Value {
+/// `splat(ty, s)` for use inside a loop emitted after it. A constant `s` becomes a
+/// [`vconst`] that is also stored to a stack slot here, before the loop, and read back:
+/// Cranelift places a `vconst` at its first use, and a store is a use it does not move, so
+/// the constant is materialized here and (the load forwarded from the store) the loop reads
+/// it from a register. Without the store it was a load from the constant pool on every
+/// iteration (W5: 0.5 and 1.0); with it, two instructions per row. With `pin` false a
+/// constant is a plain `vconst`.
+pub(crate) fn splat_value(
+    b: &mut FunctionBuilder,
+    ty: Type,
+    s: clir::Value,
+    pin: bool,
+) -> clir::Value {
     if let clir::ValueDef::Result(inst, 0) = b.func.dfg.value_def(s) {
         let bits = match b.func.dfg.insts[inst] {
             clir::InstructionData::UnaryIeee32 { imm, .. } => Some(imm.bits() as u64),
@@ -183,7 +195,14 @@ pub(crate) fn splat_value(b: &mut FunctionBuilder, ty: Type, s: clir::Value) -> 
             _ => None,
         };
         if let Some(bits) = bits {
-            return vconst(b, ty, bits);
+            let v = vconst(b, ty, bits);
+            if !pin {
+                return v;
+            }
+            let slot =
+                b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+            b.ins().stack_store(types::I64, v, slot, 0);
+            return b.ins().stack_load(types::I64, ty, slot, 0);
         }
     }
     b.ins().splat(ty, s)

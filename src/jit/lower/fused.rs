@@ -102,6 +102,10 @@ fn vreg_type(dt: DType) -> Option<clir::Type> {
     }
 }
 
+/// At most this many splat constants of a vector tree are held in registers through its loop
+/// (see `isel::splat_value`).
+const PINNED_CONSTANTS: usize = 4;
+
 /// The vector type of `dt` in code that chose vectors (`Tree::lanes` excludes bool).
 fn vtype(dt: DType) -> clir::Type {
     vreg_type(dt).unwrap_or(types::I8X16)
@@ -340,6 +344,22 @@ impl Lowerer<'_, '_> {
             vector: vec![None; nn],
         };
         let last = t.shape.len().saturating_sub(1);
+        // Constants kept in registers through the loop, as long as they are few: many would
+        // only be spilled (and cost a stack slot each).
+        let splats = t
+            .nodes
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n,
+                    Node::Leaf {
+                        src: LeafSrc::Splat(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+        let pin = splats <= PINNED_CONSTANTS;
         for (n, node) in t.nodes.iter().enumerate() {
             let Node::Leaf { src, dt, .. } = node else {
                 continue;
@@ -366,7 +386,7 @@ impl Lowerer<'_, '_> {
             }
             if vector {
                 if let Some(s) = row.scalar[n] {
-                    row.vector[n] = Some(splat_value(&mut self.b, vtype(*dt), s));
+                    row.vector[n] = Some(splat_value(&mut self.b, vtype(*dt), s, pin));
                 }
             }
         }
