@@ -95,6 +95,68 @@ fn tanh_accuracy_against_f64() {
     );
 }
 
+/// How many `f32` values lie between `got` and the `f64` reference rounded to `f32` (the
+/// correctly rounded result, but for the rare reference within an `f64` ulp of a midpoint):
+/// 0 when `got` is correctly rounded, 1 when it is a neighbour. NaN against NaN is 0.
+fn ulps_from_rounded(got: f32, want: f64) -> u64 {
+    let r = want as f32;
+    if got.is_nan() || r.is_nan() {
+        return if got.is_nan() && r.is_nan() {
+            0
+        } else {
+            u64::MAX
+        };
+    }
+    // The integer keys of the total order of floats, for which neighbours differ by one.
+    let key = |x: f32| {
+        let b = x.to_bits() as i64;
+        if b < 0x8000_0000 {
+            b
+        } else {
+            0x8000_0000 - b
+        }
+    };
+    key(got).abs_diff(key(r))
+}
+
+/// The bound: `tanh` and `exp` on `f32` are the correctly rounded result or one of its
+/// neighbours on the sampled inputs, and densely around `tanh`'s clamp at 9.5 (from which
+/// it returns exactly 1, as the unclamped formula did).
+#[test]
+fn within_one_ulp_of_the_correctly_rounded_value() {
+    let mut xs = samples();
+    for d in -20_000i32..20_000 {
+        for s in [1.0f32, -1.0] {
+            xs.push(f32::from_bits(
+                (9.5f32 * s).to_bits().wrapping_add(d as u32),
+            ));
+        }
+    }
+    for x in xs {
+        let t = ulps_from_rounded(tanh_f32(x), (x as f64).tanh());
+        assert!(t <= 1, "tanh({x:e}) = {:e}: {t} ulp", tanh_f32(x));
+        let e = ulps_from_rounded(exp_f32(x), (x as f64).exp());
+        assert!(e <= 1, "exp({x:e}) = {:e}: {e} ulp", exp_f32(x));
+    }
+    for x in [9.1f32, 9.4999, 9.5, 9.5001, 10.0, 44.0, 45.0, 1e10] {
+        assert_eq!(tanh_f32(x), 1.0, "tanh({x}) rounds to 1");
+    }
+}
+
+/// Every `f32` input (2^32 of them, about a minute in release mode on one core:
+/// `cargo test --release --test math_vmath -- --ignored`).
+#[test]
+#[ignore]
+fn every_f32_within_one_ulp_of_the_correctly_rounded_value() {
+    for b in 0..=u32::MAX {
+        let x = f32::from_bits(b);
+        let t = ulps_from_rounded(tanh_f32(x), (x as f64).tanh());
+        assert!(t <= 1, "tanh({x:e}) = {:e}: {t} ulp", tanh_f32(x));
+        let e = ulps_from_rounded(exp_f32(x), (x as f64).exp());
+        assert!(e <= 1, "exp({x:e}) = {:e}: {e} ulp", exp_f32(x));
+    }
+}
+
 #[test]
 fn special_values() {
     let bits = |x: f32| x.to_bits();

@@ -71,6 +71,9 @@ const EXP_P: [f32; 6] = [
 ];
 /// Below this `|x|`, `tanh` uses its odd polynomial; from it on, `1 - 2 / (e^(2|x|) + 1)`.
 const TANH_SMALL: f32 = 0.625;
+/// From this `|x|` on, `1 - 2 / (e^(2|x|) + 1)` rounds to exactly `1.0` in `f32`: there
+/// `2 / (e^19 + 1) < 1.2e-8`, below half the spacing of the floats under 1 (`2^-25`).
+const TANH_ONE: f32 = 9.5;
 /// Coefficients of `(tanh(x) - x) / x^3` in `x^2` on `|x| < 0.625` (Cephes `tanhf`).
 const TANH_P: [f32; 5] = [
     -5.704_988_7e-3,
@@ -91,6 +94,28 @@ pub fn exp32<M: Machine>(m: &mut M, x: M::F) -> M::F {
     let x = m.select(below, lo, x);
     let above = m.lt(hi, x);
     let x = m.select(above, hi, x);
+    let (y, n) = exp32_reduced(m, x);
+    // y * 2^n as (y * 2^n1) * 2^n2 with n1 = n >> 1, n2 = n - n1: both factors are normal
+    // powers of two, the first product is exact, and the second rounds once (to a subnormal,
+    // to zero or to infinity where the true result does).
+    let n1 = m.sshr(n, 1);
+    let n2 = m.isub(n, n1);
+    let bias = m.isplat(127);
+    let e1 = m.iadd(n1, bias);
+    let e1 = m.shl(e1, 23);
+    let s1 = m.float_of_bits(e1);
+    let e2 = m.iadd(n2, bias);
+    let e2 = m.shl(e2, 23);
+    let s2 = m.float_of_bits(e2);
+    let y = m.mul(y, s1);
+    m.mul(y, s2)
+}
+
+/// The core of [`exp32`] on an argument already within `[EXP_LO, EXP_HI]` (or NaN):
+/// `(e^r, n)` with `e^x = e^r * 2^n`, `n` an integer in the lanes' integers and `e^r` within
+/// `[0.7, 1.42]`. The scaling by `2^n` is left to the caller, which may know that `n` is small
+/// enough for one multiplication.
+fn exp32_reduced<M: Machine>(m: &mut M, x: M::F) -> (M::F, M::I) {
     // n = round(x / ln 2): the integer lands in the low bits of t.
     let log2e = m.splat(LOG2E as f64);
     let shifter = m.splat(SHIFTER as f64);
@@ -118,21 +143,7 @@ pub fn exp32<M: Machine>(m: &mut M, x: M::F) -> M::F {
     let pz = m.mul(p, z);
     let y = m.add(pz, r);
     let one = m.splat(1.0);
-    let y = m.add(y, one);
-    // y * 2^n as (y * 2^n1) * 2^n2 with n1 = n >> 1, n2 = n - n1: both factors are normal
-    // powers of two, the first product is exact, and the second rounds once (to a subnormal,
-    // to zero or to infinity where the true result does).
-    let n1 = m.sshr(n, 1);
-    let n2 = m.isub(n, n1);
-    let bias = m.isplat(127);
-    let e1 = m.iadd(n1, bias);
-    let e1 = m.shl(e1, 23);
-    let s1 = m.float_of_bits(e1);
-    let e2 = m.iadd(n2, bias);
-    let e2 = m.shl(e2, 23);
-    let s2 = m.float_of_bits(e2);
-    let y = m.mul(y, s1);
-    m.mul(y, s2)
+    (m.add(y, one), n)
 }
 
 /// `tanh(x)` on `f32` lanes: odd, `tanh(±0) = ±0`, `tanh(±inf) = ±1`, NaN gives NaN.
@@ -149,9 +160,20 @@ pub fn tanh32<M: Machine>(m: &mut M, x: M::F) -> M::F {
     let pz = m.mul(p, z);
     let pza = m.mul(pz, a);
     let small = m.add(pza, a);
-    // Large |x|: 1 - 2 / (e^(2a) + 1), which is 1 once e^(2a) overflows.
-    let a2 = m.add(a, a);
-    let e = exp32(m, a2);
+    // Large |x|: 1 - 2 / (e^(2a) + 1). From `TANH_ONE` on that is exactly 1, so `a` is
+    // clamped there (NaN compares false and stays NaN), which keeps `n <= 28` in `exp`: one
+    // exact multiplication by `2^n` replaces `exp32`'s two and its lower clamp, with the
+    // same bits.
+    let top = m.splat(TANH_ONE as f64);
+    let above = m.lt(top, a);
+    let ac = m.select(above, top, a);
+    let a2 = m.add(ac, ac);
+    let (y, n) = exp32_reduced(m, a2);
+    let bias = m.isplat(127);
+    let en = m.iadd(n, bias);
+    let en = m.shl(en, 23);
+    let s = m.float_of_bits(en);
+    let e = m.mul(y, s);
     let one = m.splat(1.0);
     let two = m.splat(2.0);
     let d = m.add(e, one);

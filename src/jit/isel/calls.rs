@@ -3,7 +3,9 @@
 //! `exp`, `tanh`) emitted inline through [`ClifMachine`].
 
 use cranelift_codegen::ir::condcodes::FloatCC;
-use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData, Type};
+use cranelift_codegen::ir::{
+    self as clir, types, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind, Type,
+};
 use cranelift_frontend::FunctionBuilder;
 use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Module};
@@ -157,6 +159,55 @@ impl Isel<'_, '_, '_> {
     }
 }
 
+/// A 128-bit vector of `ty` with every lane holding the low `lane_bits(ty)` bits of `bits`,
+/// as one `vconst`. Cranelift hoists a `vconst` out of the loop it is used in, but not a
+/// `splat` of a scalar constant (its scalar operand is rematerialized in every block), which
+/// made fused loops load every constant of `exp`/`tanh` from the constant pool, spill it and
+/// reload it on every iteration.
+pub(crate) fn vconst(b: &mut FunctionBuilder, ty: Type, bits: u64) -> clir::Value {
+    let lane_bytes = ty.lane_bits() as usize / 8;
+    let lane = &bits.to_le_bytes()[..lane_bytes];
+    let bytes: Vec<u8> = (0..ty.lane_count())
+        .flat_map(|_| lane.iter().copied())
+        .collect();
+    let handle = b.func.dfg.constants.insert(bytes.into());
+    b.ins().vconst(ty, handle)
+}
+
+/// `splat(ty, s)` for use inside a loop emitted after it. A constant `s` becomes a
+/// [`vconst`] that is also stored to a stack slot here, before the loop, and read back:
+/// Cranelift places a `vconst` at its first use, and a store is a use it does not move, so
+/// the constant is materialized here and (the load forwarded from the store) the loop reads
+/// it from a register. Without the store it was a load from the constant pool on every
+/// iteration (W5: 0.5 and 1.0); with it, two instructions per row. With `pin` false a
+/// constant is a plain `vconst`.
+pub(crate) fn splat_value(
+    b: &mut FunctionBuilder,
+    ty: Type,
+    s: clir::Value,
+    pin: bool,
+) -> clir::Value {
+    if let clir::ValueDef::Result(inst, 0) = b.func.dfg.value_def(s) {
+        let bits = match b.func.dfg.insts[inst] {
+            clir::InstructionData::UnaryIeee32 { imm, .. } => Some(imm.bits() as u64),
+            clir::InstructionData::UnaryIeee64 { imm, .. } => Some(imm.bits()),
+            clir::InstructionData::UnaryImm { imm, .. } => Some(imm.bits() as u64),
+            _ => None,
+        };
+        if let Some(bits) = bits {
+            let v = vconst(b, ty, bits);
+            if !pin {
+                return v;
+            }
+            let slot =
+                b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 16, 4));
+            b.ins().stack_store(types::I64, v, slot, 0);
+            return b.ins().stack_load(types::I64, ty, slot, 0);
+        }
+    }
+    b.ins().splat(ty, s)
+}
+
 /// Emits graphjit's own math functions ([`vmath`]) as Cranelift instructions on one float
 /// (`F32`, `F64`) or a 128-bit vector of them (`F32X4`, `F64X2`): each trait operation is the
 /// one IEEE instruction that the interpreter's plain Rust version performs, so every lane gets
@@ -174,15 +225,18 @@ impl Machine for ClifMachine<'_, '_> {
     type I = clir::Value;
     type M = clir::Value;
     fn splat(&mut self, c: f64) -> clir::Value {
-        let x = if self.ft.lane_type() == types::F32 {
+        if self.ft.is_vector() {
+            let bits = if self.ft.lane_type() == types::F32 {
+                (c as f32).to_bits() as u64
+            } else {
+                c.to_bits()
+            };
+            return vconst(self.b, self.ft, bits);
+        }
+        if self.ft == types::F32 {
             self.b.ins().f32const(c as f32)
         } else {
             self.b.ins().f64const(c)
-        };
-        if self.ft.is_vector() {
-            self.b.ins().splat(self.ft, x)
-        } else {
-            x
         }
     }
     fn isplat(&mut self, c: i64) -> clir::Value {
@@ -193,12 +247,10 @@ impl Machine for ClifMachine<'_, '_> {
         } else {
             c
         };
-        let x = self.b.ins().iconst(lane, c);
         if self.it.is_vector() {
-            self.b.ins().splat(self.it, x)
-        } else {
-            x
+            return vconst(self.b, self.it, c as u64);
         }
+        self.b.ins().iconst(lane, c)
     }
     fn add(&mut self, a: clir::Value, b: clir::Value) -> clir::Value {
         self.b.ins().fadd(a, b)
@@ -213,6 +265,12 @@ impl Machine for ClifMachine<'_, '_> {
         self.b.ins().fdiv(a, b)
     }
     fn abs(&mut self, a: clir::Value) -> clir::Value {
+        if self.ft.is_vector() {
+            // The sign bits cleared with a mask held in a register (see `Isel::unary`).
+            let mask = (1u64 << (self.ft.lane_bits() - 1)) - 1;
+            let mask = vconst(self.b, self.ft, mask);
+            return self.b.ins().band(a, mask);
+        }
         self.b.ins().fabs(a)
     }
     fn bits_of(&mut self, a: clir::Value) -> clir::Value {

@@ -32,8 +32,8 @@ mod calls;
 mod convert;
 
 use crate::ops::scalar::{CANONICAL_NAN_F32, CANONICAL_NAN_F64};
-pub(crate) use calls::Calls;
 use calls::FloatCall;
+pub(crate) use calls::{splat_value, Calls};
 
 /// The properties of a dtype that decide its instructions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,6 +185,20 @@ impl Isel<'_, '_, '_> {
 
     fn unary(&mut self, op: UnaryOp, dt: DType, vector: bool, x: clir::Value) -> Selected {
         let class = Class::of(dt);
+        let ty = self.b.func.dfg.value_type(x);
+        if matches!(op, UnaryOp::Neg | UnaryOp::Abs) && ty.is_vector() && ty.lane_type().is_float()
+        {
+            // Flipping or clearing the sign bits with a mask held in a register: one
+            // instruction, where Cranelift's `fneg`/`fabs` build the mask every time (three).
+            let sign = 1u64 << (ty.lane_bits() - 1);
+            let mask = if op == UnaryOp::Neg { sign } else { sign - 1 };
+            let mask = calls::vconst(self.b, ty, mask);
+            return Ok(if op == UnaryOp::Neg {
+                self.b.ins().bxor(x, mask)
+            } else {
+                self.b.ins().band(x, mask)
+            });
+        }
         let ins = self.b.ins();
         Ok(match (op, class) {
             (UnaryOp::Exp | UnaryOp::Tanh, Class::Float) => return self.vmath(op, dt, vector, x),

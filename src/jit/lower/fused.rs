@@ -13,9 +13,9 @@ use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 use super::outline::parallel_worthy;
 use super::{Lowerer, Result};
 use crate::ir::Value;
-use crate::jit::isel::{cl_type, vector_type};
+use crate::jit::isel::{cl_type, splat_value, vector_type};
 use crate::jit::plan::{EwOp, Plan};
-use crate::ops::ReduceOp;
+use crate::ops::{ReduceOp, UnaryOp};
 use crate::parallel::BLOCK;
 use crate::types::{DType, TensorType};
 
@@ -101,6 +101,10 @@ fn vreg_type(dt: DType) -> Option<clir::Type> {
         vector_type(dt)
     }
 }
+
+/// At most this many splat constants of a vector tree are held in registers through its loop
+/// (see `isel::splat_value`).
+const PINNED_CONSTANTS: usize = 4;
 
 /// The vector type of `dt` in code that chose vectors (`Tree::lanes` excludes bool).
 fn vtype(dt: DType) -> clir::Type {
@@ -340,6 +344,22 @@ impl Lowerer<'_, '_> {
             vector: vec![None; nn],
         };
         let last = t.shape.len().saturating_sub(1);
+        // Constants kept in registers through the loop, as long as they are few: many would
+        // only be spilled (and cost a stack slot each).
+        let splats = t
+            .nodes
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n,
+                    Node::Leaf {
+                        src: LeafSrc::Splat(_),
+                        ..
+                    }
+                )
+            })
+            .count();
+        let pin = splats <= PINNED_CONSTANTS;
         for (n, node) in t.nodes.iter().enumerate() {
             let Node::Leaf { src, dt, .. } = node else {
                 continue;
@@ -366,7 +386,7 @@ impl Lowerer<'_, '_> {
             }
             if vector {
                 if let Some(s) = row.scalar[n] {
-                    row.vector[n] = Some(self.b.ins().splat(vtype(*dt), s));
+                    row.vector[n] = Some(splat_value(&mut self.b, vtype(*dt), s, pin));
                 }
             }
         }
@@ -474,15 +494,23 @@ impl Lowerer<'_, '_> {
     }
 
     /// One row of `n` elements of a vectorizable tree stored at `out`: a loop of two 16-byte
-    /// stores per iteration (one in a function of more than [`crate::jit::HUGE_FUNCTION`]
-    /// instructions, where compile time matters more), then the remaining whole 16 bytes,
-    /// then the remaining elements one by one.
+    /// stores per iteration (one for a tree with `exp` or `tanh`, and in a function of more
+    /// than [`crate::jit::HUGE_FUNCTION`] instructions, where compile time matters more), then
+    /// the remaining whole 16 bytes, then the remaining elements one by one.
     fn vector_row(&mut self, t: &Tree, row: &Row, out: clir::Value, n: u64) -> Result<()> {
-        let unroll: u64 = if self.f.insts.len() > crate::jit::HUGE_FUNCTION {
-            1
-        } else {
-            2
-        };
+        // `exp` and `tanh` use about 25 constants and as many temporaries: two vectors in
+        // flight spilled every constant to the stack and reloaded it on every iteration.
+        let heavy = t.nodes.iter().any(|node| {
+            matches!(
+                node,
+                Node::Op {
+                    op: EwOp::Unary(UnaryOp::Exp | UnaryOp::Tanh),
+                    ..
+                }
+            )
+        });
+        let huge = self.f.insts.len() > crate::jit::HUGE_FUNCTION;
+        let unroll: u64 = if heavy || huge { 1 } else { 2 };
         let es = t.dt(t.root()).size_bytes() as i64;
         let l = 16 / es as u64;
         let iters = n / (l * unroll);
