@@ -392,3 +392,43 @@ fn compiled_code_runs_a_compiled_comparator() {
     let exe = graphjit::jit::compile(&f).unwrap();
     assert_eq!(exe.clif().matches("function ").count(), 1, "{}", exe.clif());
 }
+
+#[test]
+fn argsort_by_jnp_comparator_computes_the_key_with_a_compiled_function() {
+    // `jnp.argsort`'s comparator: -0 and every NaN canonicalized, then `lt.total`; two
+    // operands, so the kernel sorts by the key the compiled key function yields per element.
+    let mut rng = XorShift(0x5EED_0006);
+    for (shape, dim) in SHAPES {
+        let n: usize = shape.iter().product();
+        let body = "%z = const 0.0 : f32
+    %nan = const nan : f32
+    %za = eq %a, %z : bool
+    %a1 = select %za, %z, %a : f32
+    %na = ne %a, %a : bool
+    %a2 = select %na, %nan, %a1 : f32
+    %zb = eq %b, %z : bool
+    %b1 = select %zb, %z, %b : f32
+    %nb = ne %b, %b : bool
+    %b2 = select %nb, %nan, %b1 : f32
+    %r = lt.total %a2, %b2 : bool";
+        let src = sort_kv_src(shape, dim, body);
+        let x: Vec<f32> = (0..n).map(|_| rng.edgy_f32(8)).collect();
+        let out = both(&src, &[f32s(&x, shape), i32s(&positions(n), shape)]);
+        let p = out[1].as_slice::<i32>().unwrap();
+        let key = |v: f32| {
+            if v.is_nan() {
+                f32::NAN
+            } else if v == 0.0 {
+                0.0
+            } else {
+                v
+            }
+        };
+        for row in rows(shape, dim) {
+            let mut want = row.clone();
+            want.sort_by(|&a, &b| key(x[a]).total_cmp(&key(x[b])));
+            let got: Vec<usize> = row.iter().map(|&o| p[o] as usize).collect();
+            assert_eq!(got, want, "{shape:?} dim {dim}");
+        }
+    }
+}

@@ -346,3 +346,51 @@ pub(crate) unsafe extern "C" fn graphjit_scatter(
         Some(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::ir::parse::parse_module;
+    use crate::jit::runtime::RuntimeFn;
+
+    /// The runtime functions the entry function of `src`'s first function imports, by symbol.
+    fn runtime_calls(src: &str) -> Vec<&'static str> {
+        let f = parse_module(src).unwrap().funcs[0].clone();
+        let exe = crate::jit::compile(&f).unwrap();
+        let entry = exe.clif().split("\n}").next().unwrap().to_string();
+        RuntimeFn::ALL
+            .iter()
+            .filter(|r| entry.contains(&format!(" u0:{} ", r.index())))
+            .map(|r| r.symbol())
+            .collect()
+    }
+
+    #[test]
+    fn general_sorts_and_scatters_call_their_kernel_with_a_compiled_region() {
+        let sort = "func @s(%x: f32[8], %v: i32[8]) -> (f32[8], i32[8]) {
+  %k, %w = sort %x, %v dim=0 stable=1 : f32[8], i32[8] (%a: f32, %b: f32, %c: i32, %d: i32) {
+    %r = le %a, %b : bool
+    yield %r
+  }
+  return %k, %w
+}";
+        assert_eq!(runtime_calls(sort), ["graphjit_sort"]);
+        let scatter = "func @s(%x: f32[4], %y: i32[4], %i: i32[2,1], %u: f32[2], %w: i32[2]) -> (f32[4], i32[4]) {
+  %r, %q = scatter %x, %y, %i, %u, %w inserted_window_dims=[0] scatter_dims_to_operand_dims=[0] index_vector_dim=1 : f32[4], i32[4] (%a: f32, %b: i32, %c: f32, %d: i32) {
+    %s = add %a, %c : f32
+    %m = max %b, %d : i32
+    yield %s, %m
+  }
+  return %r, %q
+}";
+        assert_eq!(runtime_calls(scatter), ["graphjit_scatter"]);
+        // A rank-0 window calls nothing.
+        let window = "func @w(%x: f32, %z: f32) -> f32 {
+  %c = reduce_window %x, %z window=[] : f32 (%a: f32, %b: f32) {
+    %s = sub %a, %b : f32
+    yield %s
+  }
+  return %c
+}";
+        assert!(runtime_calls(window).is_empty());
+    }
+}
