@@ -230,7 +230,12 @@ pub fn merge_sort<V: Copy>(
                     i += 1;
                     l
                 };
-                buf[k * m..(k + 1) * m].copy_from_slice(src);
+                if m == 1 {
+                    // One value: a move, not a `memcpy` call of runtime length.
+                    buf[k] = src[0];
+                } else {
+                    buf[k * m..(k + 1) * m].copy_from_slice(src);
+                }
                 k += 1;
             }
             buf[k * m..(k + mid - i) * m].copy_from_slice(&items[i * m..mid * m]);
