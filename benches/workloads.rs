@@ -225,6 +225,34 @@ fn w8_w10(c: &mut Criterion) {
     let ins = inputs(&f, &["rand:f32[1048576]"]);
     bench_jit(c, "W9 sort jnp comparator", &f, &ins);
 
+    // W9 with comparators no fast path knows (issue 11's "compile any other comparator
+    // region"): the region compiled into a function the shared merge sort calls, against
+    // Rust's stable `sort_by` with the same comparator.
+    let f = load("ir/sort_regions.gir", "sort_desc_big");
+    let ins = inputs(&f, &["rand:f32[1048576]"]);
+    bench_jit(c, "W9 sort gt comparator", &f, &ins);
+    c.bench_function("W9 sort gt comparator/native", |b| {
+        let x = f32_slice(&ins[0]).to_vec();
+        b.iter(|| {
+            let mut v = x.clone();
+            v.sort_by(|a, b| b.partial_cmp(a).unwrap_or(std::cmp::Ordering::Equal));
+            v
+        })
+    });
+    let f = load("ir/sort_regions.gir", "sort_two_keys_big");
+    let ins = inputs(&f, &["rand:f32[1048576]", "rand:i32[1048576]"]);
+    bench_jit(c, "W9 sort two keys", &f, &ins);
+    c.bench_function("W9 sort two keys/native", |b| {
+        let x = f32_slice(&ins[0]);
+        let y = ins[1].as_slice::<i32>().expect("i32 tensor");
+        let pairs: Vec<(f32, i32)> = x.iter().copied().zip(y.iter().copied()).collect();
+        b.iter(|| {
+            let mut v = pairs.clone();
+            v.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            v
+        })
+    });
+
     let f = load("ir/histogram.gir", "hist_big");
     let ins = inputs(&f, &["rand:u8[1048576]"]);
     bench_jit(c, "W10 histogram", &f, &ins);

@@ -160,8 +160,8 @@ pub struct Executable {
     /// Whether the code may run a parallel region (see `lower::Lowered::parallel`).
     parallel: bool,
     memory: CodeMemory,
-    /// The contexts compiled code passes to `graphjit_region`; their addresses are constants
-    /// in the code, so they live (boxed, unmoved) as long as it.
+    /// The contexts compiled code passes to `graphjit_sort` and `graphjit_scatter`; their
+    /// addresses are constants in the code, so they live (boxed, unmoved) as long as it.
     region_calls: Vec<Option<Box<region::RegionCall>>>,
 }
 

@@ -28,8 +28,12 @@ pub(crate) enum RuntimeFn {
     DotBF16,
     /// `limits::graphjit_back_edge(state, budget) -> budget`.
     BackEdge,
-    /// `jit::region::graphjit_region(ctx, args, outs) -> status`: a region op's kernel.
-    Region,
+    /// `jit::region::graphjit_sort(ctx, args, outs, less, key) -> status`: `sort`'s kernel
+    /// with its comparator (or the key it compares) compiled.
+    Sort,
+    /// `jit::region::graphjit_scatter(ctx, args, outs, update) -> status`: the kernel of a
+    /// scatter of several inputs with its region compiled.
+    Scatter,
     // The functions of `ops::math`, by float width.
     Expm1F32,
     Expm1F64,
@@ -52,7 +56,7 @@ pub(crate) enum RuntimeFn {
 
 impl RuntimeFn {
     /// Every runtime function, in the order of their import table.
-    pub(crate) const ALL: [RuntimeFn; 30] = [
+    pub(crate) const ALL: [RuntimeFn; 31] = [
         RuntimeFn::LogF32,
         RuntimeFn::LogF64,
         RuntimeFn::SinF32,
@@ -68,7 +72,8 @@ impl RuntimeFn {
         RuntimeFn::DotF16,
         RuntimeFn::DotBF16,
         RuntimeFn::BackEdge,
-        RuntimeFn::Region,
+        RuntimeFn::Sort,
+        RuntimeFn::Scatter,
         RuntimeFn::Expm1F32,
         RuntimeFn::Expm1F64,
         RuntimeFn::Log1pF32,
@@ -108,7 +113,8 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => "graphjit_dot_f16",
             RuntimeFn::DotBF16 => "graphjit_dot_bf16",
             RuntimeFn::BackEdge => "graphjit_back_edge",
-            RuntimeFn::Region => "graphjit_region",
+            RuntimeFn::Sort => "graphjit_sort",
+            RuntimeFn::Scatter => "graphjit_scatter",
             RuntimeFn::Expm1F32 => "graphjit_expm1_f32",
             RuntimeFn::Expm1F64 => "graphjit_expm1_f64",
             RuntimeFn::Log1pF32 => "graphjit_log1p_f32",
@@ -144,7 +150,8 @@ impl RuntimeFn {
             RuntimeFn::DotF16 => kernels::dot_f16 as *const u8,
             RuntimeFn::DotBF16 => kernels::dot_bf16 as *const u8,
             RuntimeFn::BackEdge => crate::limits::graphjit_back_edge as *const u8,
-            RuntimeFn::Region => super::region::graphjit_region as *const u8,
+            RuntimeFn::Sort => super::region::graphjit_sort as *const u8,
+            RuntimeFn::Scatter => super::region::graphjit_scatter as *const u8,
             RuntimeFn::Expm1F32 => math::expm1_f32 as *const u8,
             RuntimeFn::Expm1F64 => math::expm1_f64 as *const u8,
             RuntimeFn::Log1pF32 => math::log1p_f32 as *const u8,
@@ -171,7 +178,9 @@ impl RuntimeFn {
         const F64_2: &[Type] = &[types::F64, types::F64];
         const DOT: &[Type] = &[types::I64; 6];
         const BACK_EDGE: &[Type] = &[types::I64, types::I64];
-        const REGION: &[Type] = &[types::I64; 3];
+        const PARALLEL_FOR: &[Type] = &[types::I64; 3];
+        const SORT: &[Type] = &[types::I64; 5];
+        const SCATTER: &[Type] = &[types::I64; 4];
         const DOT_GENERAL: &[Type] = &[types::I64; 5];
         match self {
             RuntimeFn::LogF32
@@ -197,7 +206,9 @@ impl RuntimeFn {
                 (DOT, types::I64)
             }
             RuntimeFn::BackEdge => (BACK_EDGE, types::I64),
-            RuntimeFn::Region | RuntimeFn::ParallelFor => (REGION, types::I64),
+            RuntimeFn::ParallelFor => (PARALLEL_FOR, types::I64),
+            RuntimeFn::Sort => (SORT, types::I64),
+            RuntimeFn::Scatter => (SCATTER, types::I64),
         }
     }
 

@@ -30,6 +30,8 @@ pub mod region;
 #[doc(hidden)]
 pub mod region_fast;
 #[doc(hidden)]
+pub mod region_fn;
+#[doc(hidden)]
 pub mod region_kernels;
 pub mod scalar;
 mod type_rules;

@@ -12,16 +12,22 @@
 //!   skipped (not combined as `init`), as XLA does. A prefix window (JAX's `cumsum`: window
 //!   `w >= n`, padding `w - 1` low, stride and dilations 1) gives the same bits as a running
 //!   scan, which is how it is computed.
-//! - `sort`: a stable merge sort of each slice along `dim` with the region as "less than";
-//!   `is_stable = false` sorts stably too, so results are deterministic. Comparators that are
-//!   a strict total order on one operand (see [`Body::sort_key`]) sort by that key directly,
-//!   which gives the same permutation.
+//! - `sort`: a stable merge sort of each slice along `dim` with the region as "less than"
+//!   ([`region_fn::merge_sort`]: its comparisons, and so its result for any comparator, are
+//!   defined); `is_stable = false` sorts stably too, so results are deterministic.
+//!   Comparators that are a strict total order on a key of one operand (see
+//!   [`Body::sort_key`]) sort by that key directly, which gives the same permutation.
+//!
 //! - `scatter`: updates apply in row-major order of the update tensor, each window element
 //!   in row-major order of its window; a window that does not fit entirely inside the input
 //!   at its start index is skipped. So with repeated indices the last update wins for a
 //!   region that returns the update.
+//!
+//! `sort` and `scatter` run their region through [`region_fn`]'s kernels, which compiled code
+//! calls with the region compiled (`jit::region`), so both executors run the same algorithm.
 
 use super::region::{Body, RegionOp, ScatterDims, Window};
+use super::region_fn::{self, BodyFn};
 use super::{region_fast, scalar, BinaryOp, Op, ReduceOp};
 use crate::error::Error;
 use crate::tensor::{Data, Scalar, Tensor};
@@ -275,152 +281,39 @@ fn reduce_window(
         .collect()
 }
 
-/// The sort key of an element for a strict total order (floats by the total order).
-fn key_of(s: Scalar) -> i128 {
-    fn k<T: scalar::Elem>(v: T) -> i128 {
-        if T::DTYPE.is_float() {
-            super::compare::total_key(v) as i128
-        } else if T::DTYPE.is_signed() {
-            // Sign-extend the zero-extended register bits of a signed integer.
-            let w = T::DTYPE.bits();
-            (((v.to_reg() << (64 - w)) as i64) >> (64 - w)) as i128
-        } else {
-            v.to_reg() as i128
-        }
-    }
-    crate::match_scalar!(s, |v| k(v))
+/// The elements of `t` as `Scalar`s, in row-major order.
+fn scalars(t: &Tensor) -> Option<Vec<Scalar>> {
+    (0..t.len()).map(|i| t.get(i)).collect()
 }
 
-/// A stable bottom-up merge sort of `perm` by `less`, which may be any predicate: the result
-/// is a permutation whatever `less` answers, and deterministic.
-fn merge_sort(
-    perm: &mut Vec<usize>,
-    less: &mut dyn FnMut(usize, usize) -> Option<bool>,
-) -> Option<()> {
-    let n = perm.len();
-    let mut buf = vec![0usize; n];
-    let mut width = 1;
-    while width < n {
-        let mut lo = 0;
-        while lo < n {
-            let mid = (lo + width).min(n);
-            let hi = (lo + 2 * width).min(n);
-            let (mut i, mut j, mut k) = (lo, mid, lo);
-            while i < mid && j < hi {
-                // Take from the right run only when it is strictly less: stability.
-                if less(perm[j], perm[i])? {
-                    buf[k] = perm[j];
-                    j += 1;
-                } else {
-                    buf[k] = perm[i];
-                    i += 1;
-                }
-                k += 1;
-            }
-            buf[k..k + mid - i].copy_from_slice(&perm[i..mid]);
-            k += mid - i;
-            buf[k..k + hi - j].copy_from_slice(&perm[j..hi]);
-            lo = hi;
-        }
-        std::mem::swap(perm, &mut buf);
-        width *= 2;
+/// The typed sorts of one operand that never run the region (see the module doc): a total
+/// order on the operand itself, or a key map of it ([`Body::key_map`]). `None` when neither
+/// applies (another comparator, several operands, a dtype the key map does not take).
+pub fn sort_typed(body: &Body, args: &[&Tensor], dim: usize) -> Option<Data> {
+    let [x] = args else { return None };
+    let Some((0, descending, slot)) = body.sort_key() else {
+        return None;
+    };
+    let shape = x.shape();
+    let (len, stride) = (*shape.get(dim)?, strides(shape)[dim]);
+    let bases = region_fn::row_bases(shape, dim);
+    if slot == 0 {
+        return region_fast::sort_rows(x.data(), &bases, len, stride, descending);
     }
-    Some(())
+    // A key computed by a chain of replacements (`jnp.sort`'s comparator), typed.
+    let map = body.key_map(slot, 0)?;
+    region_fast::sort_rows_by_map(x.data(), &bases, len, stride, descending, &map)
 }
 
 fn sort(body: &Body, args: &[&Tensor], dim: usize) -> Option<Vec<Data>> {
-    let shape = args.first()?.shape();
-    let st = strides(shape);
-    let len = shape[dim];
-    let mut outer = shape.to_vec();
-    outer[dim] = 1;
-    let key = body.sort_key();
-    if let (1, Some((0, descending, 0))) = (args.len(), key) {
-        let mut bases = Vec::new();
-        for_each_index(&outer, |o| {
-            bases.push(o.iter().zip(&st).map(|(i, t)| i * t).sum());
-            Some(())
-        })?;
-        let out = region_fast::sort_rows(args[0].data(), &bases, len, st[dim], descending)?;
+    if let Some(out) = sort_typed(body, args, dim) {
         return Some(vec![out]);
     }
-    if let (1, Some((0, descending, slot))) = (args.len(), key) {
-        // A key computed by a chain of replacements (`jnp.sort`'s comparator), typed.
-        if let Some(map) = body.key_map(slot, 0) {
-            let mut bases = Vec::new();
-            for_each_index(&outer, |o| {
-                bases.push(o.iter().zip(&st).map(|(i, t)| i * t).sum());
-                Some(())
-            })?;
-            let x = args[0].data();
-            if let Some(out) =
-                region_fast::sort_rows_by_map(x, &bases, len, st[dim], descending, &map)
-            {
-                return Some(vec![out]);
-            }
-        }
-    }
-    let mut run = Runner::new(body);
-    let mut call: Vec<Scalar> = Vec::with_capacity(2 * args.len());
-    let mut outs: Vec<Vec<Scalar>> = args
-        .iter()
-        .map(|t| vec![Scalar::Bool(false); t.len()])
-        .collect();
-    let mut perm: Vec<usize> = Vec::with_capacity(len);
-    for_each_index(&outer, |o| {
-        let base: usize = o.iter().zip(&st).map(|(i, t)| i * t).sum();
-        let at = |i: usize| base + i * st[dim];
-        perm.clear();
-        perm.extend(0..len);
-        if let Some((k, descending, slot)) = key {
-            // (key, position) pairs, sorted as pairs: the sort reads contiguous memory
-            // rather than a key through each index, and as positions are unique an unstable
-            // sort gives exactly the stable sort's order (ties in increasing position, in
-            // both directions).
-            let mut keys: Vec<(i128, usize)> = if slot == 2 * k {
-                (0..len)
-                    .map(|i| args[k].get(at(i)).map(|x| (key_of(x), i)))
-                    .collect::<Option<_>>()?
-            } else {
-                // The key is computed by the comparator from `lhs` alone: run it with
-                // every argument set to this element and read the key's slot.
-                let mut keys = Vec::with_capacity(len);
-                for i in 0..len {
-                    call.clear();
-                    for t in args {
-                        let x = t.get(at(i))?;
-                        call.extend([x, x]);
-                    }
-                    run.run(&call)?;
-                    keys.push((key_of(*run.regs.get(slot)?), i));
-                }
-                keys
-            };
-            if descending {
-                keys.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-            } else {
-                keys.sort_unstable();
-            }
-            perm.clear();
-            perm.extend(keys.iter().map(|&(_, i)| i));
-        } else {
-            merge_sort(&mut perm, &mut |a, b| {
-                call.clear();
-                for t in args {
-                    call.push(t.get(at(a))?);
-                    call.push(t.get(at(b))?);
-                }
-                Some(run.run(&call)?.first()? == &Scalar::Bool(true))
-            })?;
-        }
-        for (t, out) in args.iter().zip(outs.iter_mut()) {
-            for (i, &p) in perm.iter().enumerate() {
-                out[at(i)] = t.get(at(p))?;
-            }
-        }
-        Some(())
-    })?;
-    outs.iter()
+    let shape = args.first()?.shape();
+    let mut cols: Vec<Vec<Scalar>> = args.iter().map(|t| scalars(t)).collect::<Option<_>>()?;
+    let mut f = BodyFn::new(body);
+    region_fn::sort(&mut f, body.sort_key(), &mut cols, shape, dim)?;
+    cols.iter()
         .zip(args)
         .map(|(v, t)| Data::from_scalars(t.dtype(), v))
         .collect()
@@ -451,25 +344,9 @@ fn scatter(body: &Body, args: &[&Tensor], d: &ScatterDims) -> Option<Vec<Data>> 
         region_fast::apply_pairs(&mut out, updates[0].data(), &pairs, c)?;
         return Some(vec![out]);
     }
-    let mut outs: Vec<Vec<Scalar>> = inputs
-        .iter()
-        .map(|t| (0..t.len()).map(|i| t.get(i)).collect::<Option<_>>())
-        .collect::<Option<_>>()?;
-    let mut run = Runner::new(body);
-    let mut call: Vec<Scalar> = Vec::with_capacity(2 * n);
-    for &(off_in, off_up) in &pairs {
-        call.clear();
-        for o in outs.iter() {
-            call.push(*o.get(off_in)?);
-        }
-        for u in updates {
-            call.push(u.get(off_up)?);
-        }
-        let new = run.run(&call)?;
-        for (o, &v) in outs.iter_mut().zip(new) {
-            *o.get_mut(off_in)? = v;
-        }
-    }
+    let mut outs: Vec<Vec<Scalar>> = inputs.iter().map(|t| scalars(t)).collect::<Option<_>>()?;
+    let ups: Vec<Vec<Scalar>> = updates.iter().map(|t| scalars(t)).collect::<Option<_>>()?;
+    region_fn::scatter(&mut BodyFn::new(body), &mut outs, &ups, &pairs)?;
     outs.iter()
         .zip(inputs)
         .map(|(v, t)| Data::from_scalars(t.dtype(), v))

@@ -22,6 +22,7 @@ mod gather;
 mod index;
 mod outline;
 mod region;
+mod region_fn;
 mod region_reads;
 mod region_window;
 mod shape;

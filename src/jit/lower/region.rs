@@ -11,14 +11,17 @@
 //! the bounds its index dtype can cross) and combines it with the region in a window loop
 //! (`x.at[i].add(1)` is a load, an add and a store per update; a splat update is a
 //! register). A prefix `reduce_window` (`cumsum`) is a running scan inline, any other window
-//! a fold per output inline (`region_window`). `sort` and scatters of several inputs call
-//! `graphjit_region` (`jit/region.rs`), which runs the shared kernel on their buffers.
+//! a fold per output inline (`region_window`), a rank-0 window one step of the region.
+//! `sort` and scatters of several inputs call their shared kernel (`graphjit_sort`,
+//! `graphjit_scatter` in `jit/region.rs`) with their region compiled into a function of its
+//! own (`region_fn`), which the kernel calls per comparison or update.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder, MemFlagsData};
 
 use cranelift_frontend::Variable;
 
+use super::region_fn::Layout;
 use super::region_reads::Src;
 use super::{Lowerer, Result};
 use crate::ir::Inst;
@@ -45,9 +48,33 @@ impl Lowerer<'_, '_> {
             RegionOp::ReduceWindow(w) => match self.prefix_scan(i, w) {
                 Some(dim) => self.lower_prefix_scan(i, dim, &body),
                 None if self.window_inline(i) => self.lower_window(i, w, &body),
-                None => self.call_region_op(i),
+                None => self.lower_scalar_window(i, &body),
             },
-            _ => self.call_region_op(i),
+            RegionOp::Sort { .. } => {
+                // The comparator, or the function of the key it compares, compiled; the
+                // kernel calls the one its path needs (the other address is null).
+                let (less, key) = match body.sort_key() {
+                    None => (Some(body.clone()), None),
+                    Some((_, _, slot)) if slot >= body.params.len() => {
+                        let mut k = body.clone();
+                        k.yields = vec![slot];
+                        (None, Some(k))
+                    }
+                    Some(_) => (None, None),
+                };
+                let mut fns = Vec::with_capacity(2);
+                for b in [less, key] {
+                    fns.push(match b {
+                        Some(b) => self.region_fn_addr(&b, Layout::Pairs)?,
+                        None => self.b.ins().iconst(types::I64, 0),
+                    });
+                }
+                self.call_region_kernel(i, RuntimeFn::Sort, &fns)
+            }
+            RegionOp::Scatter(_) => {
+                let update = self.region_fn_addr(&body, Layout::Halves)?;
+                self.call_region_kernel(i, RuntimeFn::Scatter, &[update])
+            }
         }
     }
 
@@ -594,9 +621,15 @@ impl Lowerer<'_, '_> {
         Ok(())
     }
 
-    /// Calls `graphjit_region` with arrays of operand and result buffer pointers; rank-0
-    /// operands and results go through scratch slots.
-    fn call_region_op(&mut self, i: Inst) -> Result<()> {
+    /// Calls the kernel `kernel` (`graphjit_sort`, `graphjit_scatter`) with the op's context,
+    /// arrays of operand and result buffer pointers, and `extra` (the addresses of compiled
+    /// regions); rank-0 operands and results go through scratch slots.
+    fn call_region_kernel(
+        &mut self,
+        i: Inst,
+        kernel: RuntimeFn,
+        extra: &[clir::Value],
+    ) -> Result<()> {
         let f = self.f;
         let d = f.inst(i);
         let ctx = self
@@ -625,8 +658,9 @@ impl Lowerer<'_, '_> {
             outs.push(p);
         }
         let c = self.b.ins().iconst(types::I64, ctx);
-        self.calls
-            .call(&mut self.b, RuntimeFn::Region, &[c, arg_arr, out_arr]);
+        let mut args = vec![c, arg_arr, out_arr];
+        args.extend_from_slice(extra);
+        self.calls.call(&mut self.b, kernel, &args);
         for (&r, &p) in d.results.iter().zip(&outs) {
             let ty = self.ty(r);
             let v = if ty.is_scalar() {

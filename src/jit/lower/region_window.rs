@@ -3,7 +3,8 @@
 //! positions in row-major order, and for each position that falls on an element (not on
 //! padding, not on a hole of base dilation) the region folded in through the instruction
 //! selector. That is the order and the skipping of `ops::region_kernels`, so the bits are
-//! the kernel's; the region is compiled rather than interpreted per element.
+//! the kernel's; the region is compiled rather than interpreted per element. A window of
+//! rank-0 operands is one step of the region.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{self as clir, types, InstBuilder};
@@ -20,6 +21,27 @@ impl Lowerer<'_, '_> {
     pub(super) fn window_inline(&self, i: Inst) -> bool {
         let d = self.f.inst(i);
         !d.results.is_empty() && d.results.iter().all(|&r| !self.ty(r).is_scalar())
+    }
+
+    /// A `reduce_window` of rank-0 operands: its one window holds the one element, so each
+    /// result is one step of the region on the initial values and the elements.
+    pub(super) fn lower_scalar_window(&mut self, i: Inst, body: &Body) -> Result<()> {
+        let d = self.f.inst(i);
+        if d.args.iter().any(|&a| !self.ty(a).is_scalar()) {
+            return Err(self.err("a window of rank-0 results has a tensor operand"));
+        }
+        let n = d.args.len() / 2;
+        // The region's arguments are the accumulators (the initial values), then the elements.
+        let args = d.args[n..]
+            .iter()
+            .chain(&d.args[..n])
+            .map(|&a| self.val(a))
+            .collect::<Result<Vec<_>>>()?;
+        let ys = self.emit_body(body, &args)?;
+        for (&r, &y) in d.results.iter().zip(&ys) {
+            self.define(r, y);
+        }
+        Ok(())
     }
 
     /// A general `reduce_window`, inline (see the module doc).
