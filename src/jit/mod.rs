@@ -29,6 +29,7 @@
 mod cache;
 mod checked;
 mod disasm;
+mod fresh;
 // The plan and its Graphviz picture are public for `graphjit dump` only.
 #[doc(hidden)]
 pub mod graphviz;
@@ -250,10 +251,12 @@ impl Executable {
         let mut outs = self.fresh_outputs(opts)?;
         self.execute(
             inputs.iter().map(|t| t.data().as_ptr()),
-            outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
+            outs.iter_mut().map(fresh::Unwritten::ptr),
             opts,
         )?;
-        Ok(outs)
+        // SAFETY: the run succeeded, and a run that succeeds writes every element of every
+        // output (see `fresh`).
+        Ok(unsafe { fresh::all_written(outs) })
     }
 
     /// Runs the code on `inputs`, writing the results into `outputs`, which must have the
@@ -283,10 +286,11 @@ impl Executable {
         )
     }
 
-    /// Zeroed result tensors for a run that allocates its outputs: the outputs and the scratch,
-    /// both of sizes known now, are checked against the memory limit first, and the outputs'
-    /// bytes asked of the system fallibly (see [`crate::limits::probe_allocation`]).
-    fn fresh_outputs(&self, opts: &RunOptions) -> Result<Vec<Tensor>, Error> {
+    /// Unwritten result buffers for a run that allocates its outputs (large ones not zeroed:
+    /// the run writes every element, see [`fresh`]): the outputs and the scratch, both of sizes known
+    /// now, are checked against the memory limit first, and the outputs' bytes asked of the
+    /// system fallibly (see [`crate::limits::probe_allocation`]).
+    fn fresh_outputs(&self, opts: &RunOptions) -> Result<Vec<fresh::Unwritten<'_>>, Error> {
         let out_bytes: usize = self
             .results
             .iter()
@@ -295,7 +299,7 @@ impl Executable {
         let scratch = self.scratch_bytes_for(opts)?;
         opts.check_memory(&self.name, out_bytes.saturating_add(scratch))?;
         crate::limits::probe_allocation(&self.name, out_bytes)?;
-        Ok(self.results.iter().map(Tensor::zeros).collect())
+        Ok(self.results.iter().map(fresh::Unwritten::new).collect())
     }
 
     /// Runs the code on borrowed inputs (a caller's buffers: ndarray views, NumPy arrays, any
@@ -314,10 +318,11 @@ impl Executable {
         let mut outs = self.fresh_outputs(opts)?;
         self.execute(
             inputs.iter().map(TensorRef::ptr),
-            outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
+            outs.iter_mut().map(fresh::Unwritten::ptr),
             opts,
         )?;
-        Ok(outs)
+        // SAFETY: as in `run_with`.
+        Ok(unsafe { fresh::all_written(outs) })
     }
 
     /// Runs the code on borrowed inputs and writes the results into borrowed outputs, in
