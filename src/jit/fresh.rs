@@ -16,65 +16,70 @@ use crate::types::TensorType;
 /// the plain path keeps a scalar run as short as it was (W1).
 const ZEROED_BELOW_BYTES: usize = 1 << 16;
 
-/// A result's buffer, ready for the compiled code to write.
-pub(super) enum Unwritten<'t> {
-    /// A small result, zeroed (see [`ZEROED_BELOW_BYTES`]).
-    Zeroed(Tensor),
-    /// A vector of the element type with room for every element of `ty` and length 0 until
-    /// the run has written them all.
-    Room { data: Data, ty: &'t TensorType },
+/// A run's results while it runs: tensors for the small ones (zeroed, as before), and for
+/// each large one a buffer not yet written, which takes its tensor's place once the run has
+/// written it.
+pub(super) struct Fresh<'t> {
+    tensors: Vec<Tensor>,
+    /// The large results as (index, buffer, type), in index order; the buffer is a vector of
+    /// the element type with room for every element and length 0. Empty (so not allocated)
+    /// when every result is small.
+    large: Vec<(usize, Data, &'t TensorType)>,
 }
 
-impl<'t> Unwritten<'t> {
-    /// Room for a result of type `ty` (whose size the caller has checked).
-    pub(super) fn new(ty: &'t TensorType) -> Unwritten<'t> {
-        let n = ty.num_elements();
-        if n.saturating_mul(ty.dtype.size_bytes()) < ZEROED_BELOW_BYTES {
-            return Unwritten::Zeroed(Tensor::zeros(ty));
-        }
-        let data = crate::dispatch_dtype!(ty.dtype, |T| T::into_data(Vec::<T>::with_capacity(n)));
-        Unwritten::Room { data, ty }
+impl<'t> Fresh<'t> {
+    /// Buffers for results of the types `types` (whose sizes the caller has checked).
+    pub(super) fn new(types: &'t [TensorType]) -> Fresh<'t> {
+        let mut large = Vec::new();
+        let tensors = types
+            .iter()
+            .enumerate()
+            .map(|(i, ty)| {
+                let n = ty.num_elements();
+                if n.saturating_mul(ty.dtype.size_bytes()) < ZEROED_BELOW_BYTES {
+                    return Tensor::zeros(ty);
+                }
+                let data =
+                    crate::dispatch_dtype!(ty.dtype, |T| T::into_data(Vec::<T>::with_capacity(n)));
+                large.push((i, data, ty));
+                // An empty placeholder (it allocates nothing) until the run has written it.
+                Tensor::zeros(&TensorType::new(ty.dtype, [0]))
+            })
+            .collect();
+        Fresh { tensors, large }
     }
 
-    /// The buffer's address, for the compiled code to write.
-    pub(super) fn ptr(&mut self) -> *mut u8 {
-        match self {
-            Unwritten::Zeroed(t) => t.data_mut().as_mut_ptr(),
-            Unwritten::Room { data, .. } => {
-                crate::match_data!(data, |v| v.as_mut_ptr().cast::<u8>())
-            }
-        }
+    /// The buffers' addresses, in result order, for the compiled code to write.
+    pub(super) fn ptrs(&mut self) -> impl Iterator<Item = *mut u8> + use<'_, 't> {
+        let large = &mut self.large;
+        let mut next = 0;
+        self.tensors
+            .iter_mut()
+            .enumerate()
+            .map(move |(i, t)| match large.get_mut(next) {
+                Some((j, data, _)) if *j == i => {
+                    next += 1;
+                    crate::match_data!(data, |v| v.as_mut_ptr().cast::<u8>())
+                }
+                _ => t.data_mut().as_mut_ptr(),
+            })
     }
 
-    /// The result as a tensor.
+    /// The results as tensors.
     ///
     /// # Safety
-    /// A run must have written every element at [`Unwritten::ptr`] (with a valid value of
-    /// the dtype: 0 or 1 for `bool`).
-    pub(super) unsafe fn written(self) -> Tensor {
-        match self {
-            Unwritten::Zeroed(t) => t,
-            Unwritten::Room { mut data, ty } => {
-                let n = ty.num_elements();
-                // SAFETY: the capacity is `n` (see `new`), and the caller guarantees the
-                // elements.
-                crate::match_data!(&mut data, |v| unsafe { v.set_len(n) });
-                // The length is the type's element count, so this always succeeds.
-                Tensor::new(data, ty.shape.clone())
-                    .unwrap_or_else(|| unreachable!("a result has its type's element count"))
-            }
+    /// A run must have written every element of every result at the addresses of
+    /// [`Fresh::ptrs`] (with valid values of the dtype: 0 or 1 for `bool`).
+    pub(super) unsafe fn written(self) -> Vec<Tensor> {
+        let mut tensors = self.tensors;
+        for (i, mut data, ty) in self.large {
+            let n = ty.num_elements();
+            // SAFETY: the capacity is `n` (see `new`), and the caller guarantees the elements.
+            crate::match_data!(&mut data, |v| unsafe { v.set_len(n) });
+            // The length is the type's element count, so this always succeeds.
+            tensors[i] = Tensor::new(data, ty.shape.clone())
+                .unwrap_or_else(|| unreachable!("a result has its type's element count"));
         }
+        tensors
     }
-}
-
-/// The tensors of a run's written results (a new vector: collecting in place would
-/// reallocate, the two element types differing in size).
-///
-/// # Safety
-/// As for [`Unwritten::written`], for every result.
-pub(super) unsafe fn all_written(outs: Vec<Unwritten<'_>>) -> Vec<Tensor> {
-    let mut ts = Vec::with_capacity(outs.len());
-    // SAFETY: the caller guarantees every result.
-    ts.extend(outs.into_iter().map(|o| unsafe { o.written() }));
-    ts
 }

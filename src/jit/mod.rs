@@ -249,14 +249,10 @@ impl Executable {
         // result types by construction, so neither needs checking again.
         self.check_inputs(inputs)?;
         let mut outs = self.fresh_outputs(opts)?;
-        self.execute(
-            inputs.iter().map(|t| t.data().as_ptr()),
-            outs.iter_mut().map(fresh::Unwritten::ptr),
-            opts,
-        )?;
+        self.execute(inputs.iter().map(|t| t.data().as_ptr()), outs.ptrs(), opts)?;
         // SAFETY: the run succeeded, and a run that succeeds writes every element of every
         // output (see `fresh`).
-        Ok(unsafe { fresh::all_written(outs) })
+        Ok(unsafe { outs.written() })
     }
 
     /// Runs the code on `inputs`, writing the results into `outputs`, which must have the
@@ -290,7 +286,7 @@ impl Executable {
     /// the run writes every element, see [`fresh`]): the outputs and the scratch, both of sizes known
     /// now, are checked against the memory limit first, and the outputs' bytes asked of the
     /// system fallibly (see [`crate::limits::probe_allocation`]).
-    fn fresh_outputs(&self, opts: &RunOptions) -> Result<Vec<fresh::Unwritten<'_>>, Error> {
+    fn fresh_outputs(&self, opts: &RunOptions) -> Result<fresh::Fresh<'_>, Error> {
         let out_bytes: usize = self
             .results
             .iter()
@@ -299,7 +295,7 @@ impl Executable {
         let scratch = self.scratch_bytes_for(opts)?;
         opts.check_memory(&self.name, out_bytes.saturating_add(scratch))?;
         crate::limits::probe_allocation(&self.name, out_bytes)?;
-        Ok(self.results.iter().map(fresh::Unwritten::new).collect())
+        Ok(fresh::Fresh::new(&self.results))
     }
 
     /// Runs the code on borrowed inputs (a caller's buffers: ndarray views, NumPy arrays, any
@@ -316,13 +312,9 @@ impl Executable {
     ) -> Result<Vec<Tensor>, Error> {
         self.check_refs(inputs)?;
         let mut outs = self.fresh_outputs(opts)?;
-        self.execute(
-            inputs.iter().map(TensorRef::ptr),
-            outs.iter_mut().map(fresh::Unwritten::ptr),
-            opts,
-        )?;
+        self.execute(inputs.iter().map(TensorRef::ptr), outs.ptrs(), opts)?;
         // SAFETY: as in `run_with`.
-        Ok(unsafe { fresh::all_written(outs) })
+        Ok(unsafe { outs.written() })
     }
 
     /// Runs the code on borrowed inputs and writes the results into borrowed outputs, in
