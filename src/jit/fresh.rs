@@ -30,15 +30,25 @@ pub(super) struct Fresh<'t> {
 impl<'t> Fresh<'t> {
     /// Buffers for results of the types `types` (whose sizes the caller has checked).
     pub(super) fn new(types: &'t [TensorType]) -> Fresh<'t> {
+        let small = |ty: &TensorType| {
+            ty.num_elements().saturating_mul(ty.dtype.size_bytes()) < ZEROED_BELOW_BYTES
+        };
+        // The common case of small results only (a scalar run) takes the plain path.
+        if types.iter().all(small) {
+            return Fresh {
+                tensors: types.iter().map(Tensor::zeros).collect(),
+                large: Vec::new(),
+            };
+        }
         let mut large = Vec::new();
         let tensors = types
             .iter()
             .enumerate()
             .map(|(i, ty)| {
-                let n = ty.num_elements();
-                if n.saturating_mul(ty.dtype.size_bytes()) < ZEROED_BELOW_BYTES {
+                if small(ty) {
                     return Tensor::zeros(ty);
                 }
+                let n = ty.num_elements();
                 let data =
                     crate::dispatch_dtype!(ty.dtype, |T| T::into_data(Vec::<T>::with_capacity(n)));
                 large.push((i, data, ty));
@@ -71,6 +81,9 @@ impl<'t> Fresh<'t> {
     /// A run must have written every element of every result at the addresses of
     /// [`Fresh::ptrs`] (with valid values of the dtype: 0 or 1 for `bool`).
     pub(super) unsafe fn written(self) -> Vec<Tensor> {
+        if self.large.is_empty() {
+            return self.tensors;
+        }
         let mut tensors = self.tensors;
         for (i, mut data, ty) in self.large {
             let n = ty.num_elements();
