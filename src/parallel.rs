@@ -16,9 +16,11 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
+
+mod team;
 
 /// Elements in one block of a parallel elementwise loop or reduction. A multiple of 16, so
 /// that a block's elements fill the sixteen accumulators of `ops::kernels::reduce_lanes` and
@@ -183,15 +185,22 @@ impl Limits<'_> {
 
 /// Runs `f(b)` for every block `b` in `0..blocks`, on up to [`current_threads`] threads
 /// (on the calling thread alone when there is one thread or fewer than
-/// [`MIN_PARALLEL_BLOCKS`] blocks). Blocks are dealt to threads in contiguous ranges; `f` must
-/// touch only block `b`'s part of any output. Returns why the region stopped early, if it did
-/// (and records it for [`take_stopped`]); the blocks not started then were not run.
+/// [`MIN_PARALLEL_BLOCKS`] blocks). `f` must touch only block `b`'s part of any output.
+/// Returns why the region stopped early, if it did (and records it for [`take_stopped`]);
+/// the blocks not started then were not run.
 pub fn for_blocks(blocks: usize, f: &(dyn Fn(usize) + Sync)) -> Result<(), Stopped> {
     for_blocks_from(MIN_PARALLEL_BLOCKS, blocks, f)
 }
 
 /// [`for_blocks`] that uses the pool from `min_blocks` blocks on (for blocks much larger than
 /// [`BLOCK`] elements, such as the row blocks of `dot`).
+///
+/// Threads take blocks one at a time from a shared counter, the calling thread included,
+/// and the calling thread never waits for a helper that has not started: once no block is
+/// left it closes the region, waits only for the blocks helpers are running, and returns. A
+/// helper that wakes late then finds the region closed and returns without touching it. So a
+/// slow wake-up of a pool thread costs nothing but the blocks it did not take, and the
+/// calling thread does not sleep at the end (see `team`).
 pub fn for_blocks_from(
     min_blocks: usize,
     blocks: usize,
@@ -201,47 +210,26 @@ pub fn for_blocks_from(
         .try_with(|x| (x.cancel.get(), x.deadline.get()))
         .unwrap_or((std::ptr::null(), None));
     let threads = current_threads().min(blocks);
-    // SAFETY: a non-null flag was set by `enter` from a reference that outlives its guard,
-    // and the guard is alive while this run's code runs.
-    let cancel = unsafe { cancel.as_ref() };
-    let limits = Limits { cancel, deadline };
-    let r = if threads < 2 || blocks < min_blocks.max(2) {
+    // A region's block counter has 32 bits (`team::run`); no real shape has more blocks.
+    let r = if threads < 2 || blocks < min_blocks.max(2) || blocks > u32::MAX as usize {
+        // SAFETY: a non-null flag was set by `enter` from a reference that outlives its
+        // guard, and the guard is alive while this run's code runs.
+        let limits = Limits {
+            cancel: unsafe { cancel.as_ref() },
+            deadline,
+        };
         run_range(0..blocks, &limits, f)
     } else {
-        // The calling thread takes the first range; `threads - 1` workers the others. A
-        // spawn from outside the pool goes to its shared queue and wakes a sleeping worker,
-        // so every range starts at once (a scope on a worker would queue them all on that
-        // worker, to be stolen one by one).
         match pool(threads - 1) {
-            Some(p) => {
-                let stop = AtomicU8::new(0);
-                let range = |t: usize| blocks * t / threads..blocks * (t + 1) / threads;
-                let work = |t: usize, stop: &AtomicU8| {
-                    for b in range(t) {
-                        // Another thread's stop ends this one's range too.
-                        if stop.load(Ordering::Relaxed) != 0 {
-                            return;
-                        }
-                        if let Some(why) = limits.check() {
-                            stop.store(why as u8, Ordering::Relaxed);
-                            return;
-                        }
-                        f(b);
-                    }
+            Some(p) => team::run(&p, threads - 1, blocks, cancel, deadline, f),
+            None => {
+                // SAFETY: as above.
+                let limits = Limits {
+                    cancel: unsafe { cancel.as_ref() },
+                    deadline,
                 };
-                p.in_place_scope(|s| {
-                    for t in 1..threads {
-                        let (stop, work) = (&stop, &work);
-                        s.spawn(move |_| work(t, stop));
-                    }
-                    work(0, &stop);
-                });
-                match Stopped::from_status(stop.load(Ordering::Relaxed) as u32) {
-                    Some(why) => Err(why),
-                    None => Ok(()),
-                }
+                run_range(0..blocks, &limits, f)
             }
-            None => run_range(0..blocks, &limits, f),
         }
     };
     if let Err(why) = r {
@@ -303,6 +291,43 @@ mod tests {
         assert_eq!(ran.load(Ordering::Relaxed), 0);
         assert_eq!(take_stopped(), Some(Stopped::Cancelled));
         assert_eq!(take_stopped(), None);
+    }
+
+    #[test]
+    fn a_panicking_block_panics_the_caller() {
+        for threads in [1, 2, 3] {
+            let _g = enter(Some(threads), None, None);
+            let ran = AtomicUsize::new(0);
+            let r = std::panic::catch_unwind(|| {
+                for_blocks(64, &|b| {
+                    ran.fetch_add(1, Ordering::Relaxed);
+                    assert_ne!(b, 40, "block 40 fails");
+                })
+            });
+            assert!(r.is_err(), "{threads} threads");
+            // Block 40 ran, and no block ran twice.
+            let ran = ran.load(Ordering::Relaxed);
+            assert!((1..=64).contains(&ran), "{ran}");
+        }
+    }
+
+    #[test]
+    fn many_regions_in_a_row_run_every_block_once() {
+        // Helpers that wake after their region closed must leave it alone: each region's
+        // counters are fresh, and a late helper of an old region must not run its blocks.
+        let _g = enter(Some(2), None, None);
+        for round in 0..200 {
+            let hits: Vec<AtomicUsize> =
+                (0..(4 + round % 7)).map(|_| AtomicUsize::new(0)).collect();
+            for_blocks(hits.len(), &|b| {
+                hits[b].fetch_add(1, Ordering::Relaxed);
+            })
+            .unwrap();
+            assert!(
+                hits.iter().all(|h| h.load(Ordering::Relaxed) == 1),
+                "round {round}"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use graphjit::ir::Function;
 use graphjit::jit::{compile_with, JitOptions};
 use graphjit::parallel::BLOCK;
 use graphjit::testgen::{random_function, random_function_with, random_inputs, GenConfig};
-use graphjit::{RunOptions, Tensor};
+use graphjit::{Data, RunOptions, Scalar, Tensor};
 
 const THREADS: [usize; 4] = [1, 2, 3, 64];
 
@@ -45,9 +45,27 @@ fn same_bits_everywhere(f: &Function, inputs: &[Tensor], what: &str) -> Vec<Tens
                 .run_with(inputs, &threads(t))
                 .unwrap_or_else(|e| panic!("{what} [{name}, {t} threads]: {e}"));
             assert_eq!(got, want, "{what}: {name} at {t} threads");
+            // Every element of every output is written by the run: `run` relies on it (its
+            // fresh results are not zeroed), so outputs full of other bytes must end the same.
+            let mut outs: Vec<Tensor> = want.iter().map(poisoned).collect();
+            exe.run_into_with(inputs, &mut outs, &threads(t))
+                .unwrap_or_else(|e| panic!("{what} [{name}, {t} threads, run_into]: {e}"));
+            assert_eq!(
+                outs, want,
+                "{what}: {name} at {t} threads, into poisoned outputs"
+            );
         }
     }
     want
+}
+
+/// A tensor of `t`'s type whose every byte is 0xA5 (`true` for `bool`, where 0xA5 is not a
+/// value): no result of a test program has these bits by chance.
+fn poisoned(t: &Tensor) -> Tensor {
+    let bytes = vec![0xA5u8; t.data().as_bytes().len()];
+    let data = Data::from_bytes(t.dtype(), &bytes)
+        .unwrap_or_else(|| Data::splat(Scalar::Bool(true), t.data().len()));
+    Tensor::new(data, t.shape().to_vec()).unwrap()
 }
 
 /// Floats with many significant bits and both signs, so that any change in the order of a
@@ -282,6 +300,39 @@ fn dot_rows_agree_at_every_thread_count() {
     let a = Tensor::from_vec(noise(300 * 200, 1), vec![300, 200]).unwrap();
     let b = Tensor::from_vec(noise(200 * 100, 2), vec![200, 100]).unwrap();
     same_bits_everywhere(&f, &[a, b], "dot 300x200x100");
+}
+
+#[test]
+fn dot_with_odd_sizes_agrees_at_1_2_3_7_threads() {
+    // 389 rows cut into blocks of 128, 128, 128 and 5; neither k nor n is a multiple of a
+    // vector or a kernel tile. Interpreted at one thread is the reference.
+    for dt in ["f32", "f64"] {
+        let src = format!(
+            "func @mm(%a: {dt}[389,77], %b: {dt}[77,131]) -> {dt}[389,131] {{
+  %c = dot %a, %b : {dt}[389,131]
+  return %c
+}}"
+        );
+        let f = parse_function(&src).unwrap();
+        let inputs = random_inputs(&f, 11);
+        let want = Interpreter::new(&f)
+            .unwrap()
+            .run_with(&inputs, &threads(1))
+            .unwrap();
+        for (name, opts) in variants() {
+            let exe = compile_with(&f, &opts).unwrap();
+            for t in [1, 2, 3, 7] {
+                let got = exe.run_with(&inputs, &threads(t)).unwrap();
+                assert_eq!(got, want, "{dt} {name} at {t} threads");
+                let mut outs: Vec<Tensor> = want.iter().map(poisoned).collect();
+                exe.run_into_with(&inputs, &mut outs, &threads(t)).unwrap();
+                assert_eq!(
+                    outs, want,
+                    "{dt} {name} at {t} threads, into poisoned outputs"
+                );
+            }
+        }
+    }
 }
 
 /// A straight-line program with much work in one fused loop of 2^23 elements.

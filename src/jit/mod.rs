@@ -29,6 +29,7 @@
 mod cache;
 mod checked;
 mod disasm;
+mod fresh;
 // The plan and its Graphviz picture are public for `graphjit dump` only.
 #[doc(hidden)]
 pub mod graphviz;
@@ -258,12 +259,10 @@ impl Executable {
         // result types by construction, so neither needs checking again.
         self.check_inputs(inputs)?;
         let mut outs = self.fresh_outputs(opts)?;
-        self.execute(
-            inputs.iter().map(|t| t.data().as_ptr()),
-            outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
-            opts,
-        )?;
-        Ok(outs)
+        self.execute(inputs.iter().map(|t| t.data().as_ptr()), outs.ptrs(), opts)?;
+        // SAFETY: the run succeeded, and a run that succeeds writes every element of every
+        // output (see `fresh`).
+        Ok(unsafe { outs.written() })
     }
 
     /// Runs the code on `inputs`, writing the results into `outputs`, which must have the
@@ -293,10 +292,11 @@ impl Executable {
         )
     }
 
-    /// Zeroed result tensors for a run that allocates its outputs: the outputs and the scratch,
-    /// both of sizes known now, are checked against the memory limit first, and the outputs'
-    /// bytes asked of the system fallibly (see [`crate::limits::probe_allocation`]).
-    fn fresh_outputs(&self, opts: &RunOptions) -> Result<Vec<Tensor>, Error> {
+    /// Unwritten result buffers for a run that allocates its outputs (large ones not zeroed:
+    /// the run writes every element, see [`fresh`]): the outputs and the scratch, both of sizes known
+    /// now, are checked against the memory limit first, and the outputs' bytes asked of the
+    /// system fallibly (see [`crate::limits::probe_allocation`]).
+    fn fresh_outputs(&self, opts: &RunOptions) -> Result<fresh::Fresh<'_>, Error> {
         let out_bytes: usize = self
             .results
             .iter()
@@ -305,7 +305,7 @@ impl Executable {
         let scratch = self.scratch_bytes_for(opts)?;
         opts.check_memory(&self.name, out_bytes.saturating_add(scratch))?;
         crate::limits::probe_allocation(&self.name, out_bytes)?;
-        Ok(self.results.iter().map(Tensor::zeros).collect())
+        Ok(fresh::Fresh::new(&self.results))
     }
 
     /// Runs the code on borrowed inputs (a caller's buffers: ndarray views, NumPy arrays, any
@@ -322,12 +322,9 @@ impl Executable {
     ) -> Result<Vec<Tensor>, Error> {
         self.check_refs(inputs)?;
         let mut outs = self.fresh_outputs(opts)?;
-        self.execute(
-            inputs.iter().map(TensorRef::ptr),
-            outs.iter_mut().map(|t| t.data_mut().as_mut_ptr()),
-            opts,
-        )?;
-        Ok(outs)
+        self.execute(inputs.iter().map(TensorRef::ptr), outs.ptrs(), opts)?;
+        // SAFETY: as in `run_with`.
+        Ok(unsafe { outs.written() })
     }
 
     /// Runs the code on borrowed inputs and writes the results into borrowed outputs, in

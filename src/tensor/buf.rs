@@ -36,6 +36,19 @@ impl<T> Buf<T> {
         self
     }
 
+    /// Sets the length of a heap buffer to `n` (an inline buffer always holds its one
+    /// element, and is left as it is).
+    ///
+    /// # Safety
+    /// As for [`Vec::set_len`]: `n` is at most the capacity, and the first `n` elements have
+    /// been written with valid values of `T`.
+    pub(crate) unsafe fn set_len(&mut self, n: usize) {
+        if let Repr::Heap(v) = &mut self.0 {
+            // SAFETY: the caller's guarantee, passed on.
+            unsafe { v.set_len(n) }
+        }
+    }
+
     /// The elements as a vector (allocating one for an inline element).
     pub fn into_vec(self) -> Vec<T> {
         match self.0 {
