@@ -26,6 +26,7 @@ mod region_fn;
 mod region_reads;
 mod region_window;
 mod shape;
+mod sub_fn;
 
 use cranelift_codegen::ir::{self as clir, types, AbiParam, BlockArg, InstBuilder, MemFlagsData};
 use cranelift_codegen::ir::{SourceLoc, Type};

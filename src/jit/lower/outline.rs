@@ -13,9 +13,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::{
     self as clir, types, AbiParam, InstBuilder, MemFlagsData, StackSlotData, StackSlotKind,
-    UserFuncName,
 };
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_module::Module;
 
 use super::fused::{LeafSrc, Node, Sink, Tree};
@@ -96,69 +94,21 @@ impl Lowerer<'_, '_> {
         sig.params.push(AbiParam::new(ptr));
         sig.params.push(AbiParam::new(types::I64));
         sig.returns.push(AbiParam::new(types::I64));
-        let id = self
-            .calls
-            .module
-            .declare_anonymous_function(&sig)
-            .map_err(|e| self.err(format!("declaring a loop body: {e}")))?;
-        let mut func = clir::Function::with_name_signature(UserFuncName::user(1, id.as_u32()), sig);
-        {
-            let mut fctx = FunctionBuilderContext::new();
-            let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let p = b.block_params(entry).to_vec();
+        let addr = self.sub_function(sig, "an outlined loop body", |sub, p| {
             let loaded: Vec<clir::Value> = tys
                 .iter()
                 .enumerate()
                 .map(|(k, &ty)| {
-                    b.ins()
+                    sub.b
+                        .ins()
                         .load(ty, MemFlagsData::trusted(), p[0], (k * 8) as i32)
                 })
                 .collect();
-            let nv = self.f.values.len();
-            let mut sub = Lowerer {
-                f: self.f,
-                b,
-                calls: self.calls.fork(),
-                vals: vec![None; nv],
-                // A body plans no scratch (checked below); its base is never read.
-                scratch: p[0],
-                scratch_size: 0,
-                ptr_ty: ptr,
-                config: self.config,
-                simd: self.simd,
-                plan: self.plan,
-                deferred: Vec::new(),
-                leaf_srcs: Vec::new(),
-                dest_ptr: Vec::new(),
-                checks: None,
-                region_calls: self.region_calls,
-                outlined_clif: Vec::new(),
-                outlined: true,
-                in_place: self.in_place.clone(),
-            };
-            body(&mut sub, &loaded, p[1])?;
-            if sub.scratch_size != 0 {
-                return Err(sub.err("an outlined loop body planned scratch memory"));
-            }
+            body(sub, &loaded, p[1])?;
             let zero = sub.b.ins().iconst(types::I64, 0);
             sub.b.ins().return_(&[zero]);
-            sub.b.seal_all_blocks();
-            let config = sub.config;
-            sub.b.finalize(config);
-        }
-        self.outlined_clif.push(func.display().to_string());
-        let mut ctx = self.calls.module.make_context();
-        ctx.func = func;
-        self.calls
-            .module
-            .define_function(id, &mut ctx)
-            .map_err(|e| self.err(format!("code generation of a loop body failed: {e:?}")))?;
-        // The call, and a return of its status if the run stopped.
-        let fref = self.calls.module.declare_func_in_func(id, self.b.func);
-        let addr = self.b.ins().func_addr(ptr, fref);
+            Ok(())
+        })?;
         let ctx_ptr = self.b.ins().stack_addr(ptr, slot, 0);
         let n = self.b.ins().iconst(types::I64, blocks as i64);
         let status = self

@@ -7,8 +7,7 @@
 //! scalar op are the interpreter's) and stores the yields into `out`, one slot each, in the
 //! yield's own width. It never traps and touches nothing else.
 
-use cranelift_codegen::ir::{self as clir, AbiParam, InstBuilder, MemFlagsData, UserFuncName};
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_codegen::ir::{self as clir, AbiParam, InstBuilder, MemFlagsData};
 use cranelift_module::Module;
 
 use super::{Lowerer, Result};
@@ -33,19 +32,7 @@ impl Lowerer<'_, '_> {
         let ptr = self.ptr_ty;
         let mut sig = self.calls.module.make_signature();
         sig.params.extend([AbiParam::new(ptr); 3]);
-        let id = self
-            .calls
-            .module
-            .declare_anonymous_function(&sig)
-            .map_err(|e| self.err(format!("declaring a region function: {e}")))?;
-        let mut func = clir::Function::with_name_signature(UserFuncName::user(1, id.as_u32()), sig);
-        {
-            let mut fctx = FunctionBuilderContext::new();
-            let mut b = FunctionBuilder::new(&mut func, &mut fctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let p = b.block_params(entry).to_vec();
+        self.sub_function(sig, "a region function", |sub, p| {
             let flags = MemFlagsData::trusted();
             let half = body.params.len() / 2;
             let args: Vec<clir::Value> = body
@@ -58,50 +45,15 @@ impl Lowerer<'_, '_> {
                         Layout::Halves if k < half => (p[0], k),
                         Layout::Halves => (p[1], k - half),
                     };
-                    b.ins().load(cl_type(dt), flags, src, (8 * slot) as i32)
+                    sub.b.ins().load(cl_type(dt), flags, src, (8 * slot) as i32)
                 })
                 .collect();
-            let mut sub = Lowerer {
-                f: self.f,
-                b,
-                calls: self.calls.fork(),
-                vals: Vec::new(),
-                // A region plans no scratch (checked below); its base is never read.
-                scratch: p[2],
-                scratch_size: 0,
-                ptr_ty: ptr,
-                config: self.config,
-                simd: self.simd,
-                plan: self.plan,
-                deferred: Vec::new(),
-                leaf_srcs: Vec::new(),
-                dest_ptr: Vec::new(),
-                checks: None,
-                region_calls: self.region_calls,
-                outlined_clif: Vec::new(),
-                outlined: true,
-                in_place: Vec::new(),
-            };
             let ys = sub.emit_body(body, &args)?;
-            if sub.scratch_size != 0 {
-                return Err(sub.err("a compiled region planned scratch memory"));
-            }
             for (k, &y) in ys.iter().enumerate() {
                 sub.b.ins().store(flags, y, p[2], (8 * k) as i32);
             }
             sub.b.ins().return_(&[]);
-            sub.b.seal_all_blocks();
-            let config = sub.config;
-            sub.b.finalize(config);
-        }
-        self.outlined_clif.push(func.display().to_string());
-        let mut ctx = self.calls.module.make_context();
-        ctx.func = func;
-        self.calls
-            .module
-            .define_function(id, &mut ctx)
-            .map_err(|e| self.err(format!("code generation of a region failed: {e:?}")))?;
-        let fref = self.calls.module.declare_func_in_func(id, self.b.func);
-        Ok(self.b.ins().func_addr(ptr, fref))
+            Ok(())
+        })
     }
 }
