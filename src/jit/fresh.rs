@@ -28,13 +28,15 @@ pub(super) struct Fresh<'t> {
 }
 
 impl<'t> Fresh<'t> {
-    /// Buffers for results of the types `types` (whose sizes the caller has checked).
-    pub(super) fn new(types: &'t [TensorType]) -> Fresh<'t> {
+    /// Buffers for results of the types `types`, `total_bytes` in all (sizes the caller has
+    /// computed and checked).
+    pub(super) fn new(types: &'t [TensorType], total_bytes: usize) -> Fresh<'t> {
         let small = |ty: &TensorType| {
             ty.num_elements().saturating_mul(ty.dtype.size_bytes()) < ZEROED_BELOW_BYTES
         };
-        // The common case of small results only (a scalar run) takes the plain path.
-        if types.iter().all(small) {
+        // The common case of small results only (a scalar run) takes the plain path, decided
+        // from the total the caller already has: no result is larger than all of them.
+        if total_bytes < ZEROED_BELOW_BYTES {
             return Fresh {
                 tensors: types.iter().map(Tensor::zeros).collect(),
                 large: Vec::new(),

@@ -305,7 +305,7 @@ impl Executable {
         let scratch = self.scratch_bytes_for(opts)?;
         opts.check_memory(&self.name, out_bytes.saturating_add(scratch))?;
         crate::limits::probe_allocation(&self.name, out_bytes)?;
-        Ok(fresh::Fresh::new(&self.results))
+        Ok(fresh::Fresh::new(&self.results, out_bytes))
     }
 
     /// Runs the code on borrowed inputs (a caller's buffers: ndarray views, NumPy arrays, any
