@@ -20,6 +20,7 @@ mod dot;
 mod fused;
 mod gather;
 mod index;
+mod interchange;
 mod outline;
 mod region;
 mod region_fn;
@@ -573,6 +574,9 @@ impl<'a, 'b> Lowerer<'a, 'b> {
     /// reads the current ones and `yield` copies into the other ones, so a yield that permutes
     /// carried values (`yield %b, %a`) never clobbers a value it still has to read.
     fn lower_while(&mut self, i: Inst) -> Result<()> {
+        if self.lower_while_interchanged(i)? {
+            return Ok(());
+        }
         let f = self.f;
         let data = f.inst(i);
         let [cond_r, body_r] = data.regions[..] else {

@@ -1,0 +1,501 @@
+//! Interchange of an elementwise `while` with its element loop. When a loop's tensors only
+//! ever meet elementwise ops and its condition reads only scalars, every element follows the
+//! same trip count and depends on nothing but its own earlier values; so instead of running
+//! the loop once with a pass over memory per iteration, the code runs it once per group of
+//! elements, with the group's vectors in registers for all iterations (issue 15, item 3).
+//!
+//! Every element sees the same operations in the same order as in the interpreter, with the
+//! same scalar values (each group recomputes the loop's scalars, which are pure), so the bits
+//! are those of the ordinary lowering. Only the unchecked entry is interchanged: the checked
+//! variant counts back-edges against the run's limits, which a loop run once per group would
+//! count many times over.
+
+use cranelift_codegen::ir::SourceLoc;
+use cranelift_codegen::ir::{self as clir, types, BlockArg, InstBuilder, MemFlagsData};
+
+use super::fused::LeafSrc;
+use super::outline::parallel_worthy;
+use super::{Lowerer, Result};
+use crate::ir::{Inst, Value};
+use crate::jit::isel::{splat_value, vector_type};
+use crate::jit::plan::EwOp;
+use crate::ops::{Op, UnaryOp};
+use crate::types::TensorType;
+
+/// The most vectors per carried tensor a group keeps in registers: eight independent chains
+/// hide the four-cycle latency of a vector multiply or add behind each other, and eight
+/// vectors of each of two tensors still fit in x86-64's sixteen vector registers.
+const MAX_GROUP_VECTORS: usize = 8;
+
+/// The constants a group keeps in registers, as a fused loop does (`fused::PINNED_CONSTANTS`):
+/// more would only be spilled.
+const PINNED_SPLATS: usize = 4;
+
+/// How an interchangeable `while` is laid out in groups.
+struct Layout {
+    /// The elements of every carried tensor (all have one shape).
+    n: u64,
+    /// The vectors of each carried tensor in one group.
+    k: usize,
+    /// The elements in one vector.
+    lanes: usize,
+}
+
+/// The first value of a carried tensor in a group: read from a buffer, or one splat scalar.
+#[derive(Clone, Copy)]
+enum Init {
+    Buf(clir::Value),
+    Splat(clir::Value),
+}
+
+impl Lowerer<'_, '_> {
+    /// Lowers `while` `i` interchanged with its element loop if it qualifies (see the module
+    /// documentation); `Ok(false)` leaves it to the ordinary lowering.
+    pub(super) fn lower_while_interchanged(&mut self, i: Inst) -> Result<bool> {
+        let Some(lay) = self.interchange_layout(i) else {
+            return Ok(false);
+        };
+        let f = self.f;
+        let data = f.inst(i);
+        let group = (lay.k * lay.lanes) as u64;
+        let full = lay.n / group;
+        let tail = lay.n % group;
+        let mut inits = Vec::new();
+        let mut dsts = Vec::new();
+        for (k, &ra) in data.region_args.iter().enumerate() {
+            let ty = self.ty(ra);
+            if ty.is_scalar() {
+                continue;
+            }
+            let a = data.args[k];
+            inits.push(match self.splat_leaf(a) {
+                Some(s) => Init::Splat(s),
+                None => Init::Buf(self.val(a)?),
+            });
+            let dest = self.dest_ptr[data.results[k].index()];
+            dsts.push(self.alloc_result(dest, ty)?);
+        }
+        let es = (16 / lay.lanes) as i64;
+        let group_bytes = group as i64 * es;
+        // All groups but the last run in a loop; the last runs after it, in straight-line
+        // code, so that its final scalars (the same in every group) dominate what follows.
+        let looped = if tail == 0 { full - 1 } else { full };
+        self.offset_loop(looped, group_bytes, &mut |l, off| {
+            l.interchanged_group(i, &lay, &inits, &dsts, off)
+                .map(|_| ())
+        })?;
+        let last_off = self.b.ins().iconst(types::I64, looped as i64 * group_bytes);
+        let scalars = if tail == 0 {
+            self.interchanged_group(i, &lay, &inits, &dsts, last_off)?
+        } else {
+            // The last, partial group runs on zero-padded copies, so that no vector reads or
+            // writes past the tensors' ends.
+            let bytes = tail * es as u64;
+            let zero_off = self.b.ins().iconst(types::I64, 0);
+            let zeros = self.b.ins().iconst(types::I64, 0);
+            let zeros = self.b.ins().splat(types::I64X2, zeros);
+            let mut pad_inits = Vec::with_capacity(inits.len());
+            let mut pads = Vec::with_capacity(inits.len());
+            for init in &inits {
+                let pad = self.alloc((lay.k * 16) as u64)?;
+                for v in 0..lay.k {
+                    self.b
+                        .ins()
+                        .store(MemFlagsData::trusted(), zeros, pad, (v * 16) as i32);
+                }
+                pad_inits.push(match *init {
+                    Init::Buf(p) => {
+                        let src = self.b.ins().iadd(p, last_off);
+                        self.copy_bytes(pad, src, bytes);
+                        Init::Buf(pad)
+                    }
+                    splat => splat,
+                });
+                pads.push(pad);
+            }
+            let s = self.interchanged_group(i, &lay, &pad_inits, &pads, zero_off)?;
+            for (&pad, &dst) in pads.iter().zip(&dsts) {
+                let d = self.b.ins().iadd(dst, last_off);
+                self.copy_bytes(d, pad, bytes);
+            }
+            s
+        };
+        let mut t = 0;
+        for (k, &r) in data.results.iter().enumerate() {
+            match scalars[k] {
+                Some(s) => self.define(r, s),
+                None => {
+                    self.define(r, dsts[t]);
+                    t += 1;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// The scalar of a splat leaf (a splat constant or a broadcast scalar read in place).
+    fn splat_leaf(&self, v: Value) -> Option<clir::Value> {
+        match self.leaf_srcs.get(v.index()) {
+            Some(Some(LeafSrc::Splat(s))) => Some(*s),
+            _ => None,
+        }
+    }
+
+    /// Whether `while` `i` can be interchanged, and in what groups: the unchecked entry, 128-bit
+    /// vectors enabled, carried tensors of one shape and one lane count, too small to be worth
+    /// a parallel loop; a condition computed from scalars only; a body whose tensor values are
+    /// elementwise ops, splat constants and broadcast scalars over the carried tensors and splat
+    /// leaves, and whose scalars are computed from scalars only; no nested regions.
+    fn interchange_layout(&self, i: Inst) -> Option<Layout> {
+        if self.checks.is_some() || !self.simd {
+            return None;
+        }
+        let f = self.f;
+        let data = f.inst(i);
+        let [cond_r, body_r] = data.regions[..] else {
+            return None;
+        };
+        let first = data
+            .region_args
+            .iter()
+            .find(|&&a| !self.ty(a).is_scalar())?;
+        let shape = &self.ty(*first).shape;
+        let lanes = vector_type(self.ty(*first).dtype)?.lane_count() as usize;
+        let fits = |ty: &TensorType| {
+            ty.shape == *shape
+                && vector_type(ty.dtype).map(|t| t.lane_count() as usize) == Some(lanes)
+        };
+        let mut local = vec![false; f.values.len()];
+        let mut tensors = 0;
+        for &a in &data.region_args {
+            let ty = self.ty(a);
+            if !ty.is_scalar() {
+                if !fits(ty) {
+                    return None;
+                }
+                local[a.index()] = true;
+                tensors += 1;
+            }
+        }
+        let n = self.ty(*first).num_elements() as u64;
+        if n == 0 || (!self.outlined && parallel_worthy(n)) {
+            return None;
+        }
+        let all_scalar = |vs: &[Value]| vs.iter().all(|&v| self.ty(v).is_scalar());
+        let (cond, body) = (&f.region(cond_r).insts, &f.region(body_r).insts);
+        let (cond_yield, cond_insts) = cond.split_last()?;
+        if !all_scalar(&f.inst(*cond_yield).args) {
+            return None;
+        }
+        for &c in cond_insts {
+            let d = f.inst(c);
+            if !d.regions.is_empty() || !all_scalar(&d.args) || !all_scalar(&d.results) {
+                return None;
+            }
+        }
+        // A tensor operand must be a tensor of the body (or carried) or a splat leaf.
+        let tensor_ok = |v: Value, local: &[bool]| local[v.index()] || self.splat_leaf(v).is_some();
+        let mut cheap = true;
+        let (body_yield, body_insts) = body.split_last()?;
+        for &b in body_insts {
+            let d = f.inst(b);
+            let [res] = d.results[..] else {
+                return None;
+            };
+            if !d.regions.is_empty() {
+                return None;
+            }
+            let ty = self.ty(res);
+            if ty.is_scalar() {
+                if !all_scalar(&d.args) {
+                    return None;
+                }
+                continue;
+            }
+            if !fits(ty) {
+                return None;
+            }
+            match &d.op {
+                Op::Const(t) if t.is_splat() => {}
+                Op::Broadcast { .. } if all_scalar(&d.args) => {}
+                op => {
+                    match EwOp::of(op)? {
+                        EwOp::Compare(_) => return None,
+                        EwOp::Select if !self.ty(d.args[0]).is_scalar() => return None,
+                        EwOp::Unary(u) => {
+                            cheap &= matches!(
+                                u,
+                                UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Not | UnaryOp::Sqrt
+                            )
+                        }
+                        _ => {}
+                    }
+                    for &a in &d.args {
+                        let ta = self.ty(a);
+                        let operand_ok = ta.is_scalar() || (fits(ta) && tensor_ok(a, &local));
+                        if !operand_ok {
+                            return None;
+                        }
+                    }
+                }
+            }
+            local[res.index()] = true;
+        }
+        for &y in &f.inst(*body_yield).args {
+            if !self.ty(y).is_scalar() && !tensor_ok(y, &local) {
+                return None;
+            }
+        }
+        // `exp`, `tanh` and the other long ops use many registers of their own: one vector
+        // per tensor at a time, as their fused loops do.
+        let huge = f.insts.len() > crate::jit::HUGE_FUNCTION;
+        let k = if cheap && !huge {
+            (MAX_GROUP_VECTORS / tensors).clamp(1, MAX_GROUP_VECTORS)
+        } else {
+            1
+        };
+        // No more vectors than the tensors fill: padding is work thrown away.
+        let k = k.min(n.div_ceil(lanes as u64) as usize);
+        Some(Layout { n, k, lanes })
+    }
+
+    /// Runs the whole loop `i` on one group: the group's vectors of each carried tensor are
+    /// read at byte offset `off` (from `inits`), carried in registers through every
+    /// iteration, and stored at `off` into `dsts`. Returns the loop's final scalars, by
+    /// carried position (`None` for the tensors).
+    fn interchanged_group(
+        &mut self,
+        i: Inst,
+        lay: &Layout,
+        inits: &[Init],
+        dsts: &[clir::Value],
+        off: clir::Value,
+    ) -> Result<Vec<Option<clir::Value>>> {
+        let f = self.f;
+        let data = f.inst(i);
+        let [cond_r, body_r] = data.regions[..] else {
+            return Err(self.err("'while' needs a cond and a body region"));
+        };
+        let k = lay.k;
+        // The vectors of each tensor value of the loop, by IR value.
+        let mut vecs: Vec<Option<Vec<clir::Value>>> = vec![None; f.values.len()];
+        let vty = |l: &Self, v: Value| vector_type(l.ty(v).dtype);
+        // Loop-invariant splats, materialized before the loop.
+        let body = &f.region(body_r).insts;
+        let mut invariant: Vec<(Value, clir::Value, clir::Type)> = Vec::new();
+        for &b in body {
+            let d = f.inst(b);
+            // Scalar instructions read no splats (they have no tensor operands).
+            if !matches!(d.op, Op::Yield) && self.ty(d.results[0]).is_scalar() {
+                continue;
+            }
+            for &a in &d.args {
+                if let (Some(s), Some(t)) = (self.splat_leaf(a), vty(self, a)) {
+                    if !invariant.iter().any(|&(v, ..)| v == a) {
+                        invariant.push((a, s, t));
+                    }
+                }
+            }
+            if let (Op::Const(c), Some(&r)) = (&d.op, d.results.first()) {
+                let Some(t) = vty(self, r) else { continue };
+                let s = c.get(0).ok_or_else(|| self.err("empty splat constant"))?;
+                let s = self.isel().constant(s);
+                invariant.push((r, s, t));
+            }
+        }
+        let pin = invariant.len() <= PINNED_SPLATS;
+        for (v, s, t) in invariant {
+            let x = splat_value(&mut self.b, t, s, pin);
+            vecs[v.index()] = Some(vec![x; k]);
+        }
+
+        // Entry: the group's first values, then the condition on them.
+        let mut first: Vec<Vec<clir::Value>> = Vec::with_capacity(data.region_args.len());
+        let mut t = 0;
+        for (c, &ra) in data.region_args.iter().enumerate() {
+            if self.ty(ra).is_scalar() {
+                first.push(vec![self.val(data.args[c])?]);
+                continue;
+            }
+            let vt = vty(self, ra).ok_or_else(|| self.err("an interchanged tensor type"))?;
+            first.push(match inits[t] {
+                Init::Buf(p) => {
+                    let base = self.b.ins().iadd(p, off);
+                    (0..k)
+                        .map(|v| self.b.ins().load(vt, vflags(), base, (v * 16) as i32))
+                        .collect()
+                }
+                Init::Splat(s) => vec![splat_value(&mut self.b, vt, s, false); k],
+            });
+            t += 1;
+        }
+        // The loop is rotated: the condition is evaluated before the first iteration and at
+        // the end of every iteration, so an iteration takes one branch.
+        let body_b = self.b.create_block();
+        let exit = self.b.create_block();
+        let mut params = Vec::with_capacity(data.region_args.len());
+        let mut exit_params = Vec::with_capacity(data.region_args.len());
+        for vals in &first {
+            let ct = self.b.func.dfg.value_type(vals[0]);
+            let mut ps = Vec::with_capacity(vals.len());
+            let mut es = Vec::with_capacity(vals.len());
+            for _ in vals {
+                ps.push(self.b.append_block_param(body_b, ct));
+                es.push(self.b.append_block_param(exit, ct));
+            }
+            params.push(ps);
+            exit_params.push(es);
+        }
+        self.branch_on_cond(i, cond_r, &first, &mut vecs, body_b, exit)?;
+
+        // Body: scalars as usual, tensors a vector at a time.
+        self.b.switch_to_block(body_b);
+        self.bind_carried(i, &params, &mut vecs);
+        let (yield_i, insts) = body
+            .split_last()
+            .ok_or_else(|| self.err("empty while body"))?;
+        for &b in insts {
+            let d = f.inst(b);
+            let res = d.results[0];
+            if self.ty(res).is_scalar() {
+                self.lower_inst(b)?;
+                continue;
+            }
+            if vecs[res.index()].is_some() {
+                // A splat constant, materialized before the loop.
+                continue;
+            }
+            self.b.set_srcloc(SourceLoc::new(b.0));
+            let vt = vty(self, res).ok_or_else(|| self.err("an interchanged tensor type"))?;
+            let out = self.interchanged_op(b, vt, k, &vecs)?;
+            vecs[res.index()] = Some(out);
+        }
+        self.b.set_srcloc(SourceLoc::new(i.0));
+        let mut next: Vec<Vec<clir::Value>> = Vec::with_capacity(params.len());
+        for &y in &f.inst(*yield_i).args {
+            next.push(match &vecs[y.index()] {
+                Some(vs) if !self.ty(y).is_scalar() => vs.clone(),
+                _ => vec![self.val(y)?],
+            });
+        }
+        self.branch_on_cond(i, cond_r, &next, &mut vecs, body_b, exit)?;
+
+        // Exit: the final vectors are the group's results.
+        self.b.switch_to_block(exit);
+        let mut scalars = Vec::with_capacity(exit_params.len());
+        let mut t = 0;
+        for (&ra, p) in data.region_args.iter().zip(&exit_params) {
+            if self.ty(ra).is_scalar() {
+                scalars.push(Some(p[0]));
+                continue;
+            }
+            let base = self.b.ins().iadd(dsts[t], off);
+            for (v, &x) in p.iter().enumerate() {
+                self.b.ins().store(vflags(), x, base, (v * 16) as i32);
+            }
+            scalars.push(None);
+            t += 1;
+        }
+        Ok(scalars)
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// Binds the carried values of `while` `i` to `vals` (per carried value: its scalar, or
+    /// the group's vectors of a tensor).
+    fn bind_carried(
+        &mut self,
+        i: Inst,
+        vals: &[Vec<clir::Value>],
+        vecs: &mut [Option<Vec<clir::Value>>],
+    ) {
+        let f = self.f;
+        for (&ra, v) in f.inst(i).region_args.iter().zip(vals) {
+            if self.ty(ra).is_scalar() {
+                self.define(ra, v[0]);
+            } else {
+                vecs[ra.index()] = Some(v.clone());
+            }
+        }
+    }
+
+    /// Evaluates the condition of `while` `i` on the carried values `vals` and branches to
+    /// `body` or `exit`, passing `vals` on.
+    fn branch_on_cond(
+        &mut self,
+        i: Inst,
+        cond_r: crate::ir::Region,
+        vals: &[Vec<clir::Value>],
+        vecs: &mut [Option<Vec<clir::Value>>],
+        body: clir::Block,
+        exit: clir::Block,
+    ) -> Result<()> {
+        self.bind_carried(i, vals, vecs);
+        let (_, c) = self.lower_region(cond_r)?;
+        let [c] = c[..] else {
+            return Err(self.err("'while' cond region must yield one value"));
+        };
+        let cv = self.val(c)?;
+        self.b.set_srcloc(SourceLoc::new(i.0));
+        let args: Vec<BlockArg> = vals.iter().flatten().map(|&x| x.into()).collect();
+        self.b.ins().brif(cv, body, &args, exit, &args);
+        Ok(())
+    }
+
+    /// The `k` vectors of the tensor result of the body instruction `b` (an elementwise op or
+    /// a broadcast scalar), from the vectors of its operands in `vecs`.
+    fn interchanged_op(
+        &mut self,
+        b: Inst,
+        vt: clir::Type,
+        k: usize,
+        vecs: &[Option<Vec<clir::Value>>],
+    ) -> Result<Vec<clir::Value>> {
+        let f = self.f;
+        let d = f.inst(b);
+        let res = d.results[0];
+        if let Op::Broadcast { .. } = d.op {
+            let s = self.val(d.args[0])?;
+            return Ok(vec![self.b.ins().splat(vt, s); k]);
+        }
+        let ew = EwOp::of(&d.op).ok_or_else(|| self.err("an interchanged op"))?;
+        let dt = self.ty(res).dtype;
+        let in_dt = d.args.last().map_or(dt, |&a| self.ty(a).dtype);
+        let mut out = Vec::with_capacity(k);
+        for v in 0..k {
+            let mut xs = Vec::with_capacity(d.args.len());
+            for (j, &a) in d.args.iter().enumerate() {
+                xs.push(match &vecs[a.index()] {
+                    Some(vs) => vs[v],
+                    // `select`'s scalar predicate picks a whole vector.
+                    None if j == 0 && ew == EwOp::Select => self.val(a)?,
+                    None if self.ty(a).is_scalar() => {
+                        let at = vector_type(self.ty(a).dtype)
+                            .ok_or_else(|| self.err("an interchanged scalar operand type"))?;
+                        let s = self.val(a)?;
+                        self.b.ins().splat(at, s)
+                    }
+                    None => {
+                        return Err(self.err(format!(
+                            "tensor {} has no vectors in an interchanged loop",
+                            a.0
+                        )))
+                    }
+                });
+            }
+            let r = if ew == EwOp::Select {
+                self.b.ins().select(xs[0], xs[1], xs[2])
+            } else {
+                let r = self.isel().emit_lanes(ew, in_dt, dt, vt, &xs);
+                self.selected(r, "an interchanged op")?
+            };
+            out.push(r);
+        }
+        Ok(out)
+    }
+}
+
+/// Flags of the groups' vector loads and stores: in bounds, not 16-byte aligned.
+fn vflags() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
