@@ -653,6 +653,9 @@ impl Gen {
     }
 
     fn gen_while(&mut self, r: Region, depth: usize) {
+        if self.rng.chance(30) {
+            return self.gen_elementwise_while(r);
+        }
         let i32t = TensorType::scalar(DType::I32);
         let zero = self.push1(r, Op::Const(Tensor::scalar(0i32)), vec![], i32t.clone());
         let mut inits = vec![zero];
@@ -700,6 +703,124 @@ impl Gen {
         self.f.set_regions(inst, vec![cond, body]);
         for v in self.f.results(inst).to_vec() {
             self.define(v);
+        }
+    }
+
+    /// A `while` whose condition reads only its counter and whose body is elementwise over
+    /// its carried tensors (one type), splat constants, the counter broadcast, and `select`s
+    /// on a scalar: the loops compiled code runs interchanged with their element loop
+    /// (`jit/lower/interchange.rs`).
+    fn gen_elementwise_while(&mut self, r: Region) {
+        let i32t = TensorType::scalar(DType::I32);
+        let dtypes: Vec<DType> = GEN_DTYPES
+            .into_iter()
+            .filter(|&d| d != DType::Bool)
+            .collect();
+        let mut shape = self.random_shape();
+        if shape.is_empty() {
+            shape.push(1 + self.rng.below(self.cfg.max_dim * 8));
+        }
+        let ty = TensorType::new(self.rng.pick(&dtypes), shape);
+        let zero = self.push1(r, Op::Const(Tensor::scalar(0i32)), vec![], i32t.clone());
+        let mut inits = vec![zero];
+        for _ in 0..1 + self.rng.below(2) {
+            inits.push(self.value_of(r, &ty));
+        }
+        let tys: Vec<TensorType> = inits.iter().map(|&v| self.f.ty(v).clone()).collect();
+        let n = tys.len();
+        let inst = self
+            .f
+            .push_inst(r, Op::While, inits, tys.clone(), vec![None; n]);
+        let args = self.f.add_region_args(inst, tys.clone(), vec![None; n]);
+
+        let cond = self.f.add_region();
+        self.scopes.push(args.clone());
+        let limit = Tensor::scalar(self.rng.below(6) as i32);
+        let lim = self.push1(cond, Op::Const(limit), vec![], i32t.clone());
+        let c = self.push1(
+            cond,
+            Op::Compare(CmpOp::Lt),
+            vec![args[0], lim],
+            TensorType::scalar(DType::Bool),
+        );
+        self.f.push_inst(cond, Op::Yield, vec![c], vec![], vec![]);
+        self.scopes.pop();
+
+        let body = self.f.add_region();
+        self.scopes.push(args.clone());
+        let one = self.push1(body, Op::Const(Tensor::scalar(1i32)), vec![], i32t.clone());
+        let next = self.push1(body, Op::Binary(BinaryOp::Add), vec![args[0], one], i32t);
+        let mut local: Vec<Value> = args[1..].to_vec();
+        for _ in 0..1 + self.rng.below(self.cfg.max_ops) {
+            let x = self.elementwise_operand(body, &ty, &local, args[0]);
+            let v = match self.rng.below(4) {
+                0 => {
+                    let ops: Vec<UnaryOp> = UnaryOp::ALL
+                        .iter()
+                        .copied()
+                        .filter(|u| u.accepts(ty.dtype))
+                        .collect();
+                    if ops.is_empty() {
+                        continue;
+                    }
+                    let u = self.rng.pick(&ops);
+                    self.push1(body, Op::Unary(u), vec![x], ty.clone())
+                }
+                1 => {
+                    let p = self.value_of(body, &TensorType::scalar(DType::Bool));
+                    let y = self.elementwise_operand(body, &ty, &local, args[0]);
+                    self.push1(body, Op::Select, vec![p, x, y], ty.clone())
+                }
+                _ => {
+                    let ops: Vec<BinaryOp> = BinaryOp::ALL
+                        .iter()
+                        .copied()
+                        .filter(|b| b.accepts(ty.dtype))
+                        .collect();
+                    if ops.is_empty() {
+                        continue;
+                    }
+                    let b = self.rng.pick(&ops);
+                    let y = self.elementwise_operand(body, &ty, &local, args[0]);
+                    self.push1(body, Op::Binary(b), vec![x, y], ty.clone())
+                }
+            };
+            local.push(v);
+        }
+        let mut ys = vec![next];
+        for _ in &tys[1..] {
+            ys.push(self.rng.pick(&local));
+        }
+        self.f.push_inst(body, Op::Yield, ys, vec![], vec![]);
+        self.scopes.pop();
+
+        self.f.set_regions(inst, vec![cond, body]);
+        for v in self.f.results(inst).to_vec() {
+            self.define(v);
+        }
+    }
+
+    /// An operand of type `ty` for an elementwise body: a tensor of the body, a splat
+    /// constant, or the loop counter converted and broadcast.
+    fn elementwise_operand(
+        &mut self,
+        r: Region,
+        ty: &TensorType,
+        local: &[Value],
+        counter: Value,
+    ) -> Value {
+        match self.rng.below(8) {
+            0 => {
+                let s = random_scalar(&mut self.rng, ty.dtype);
+                let t = Tensor::full(s, ty.shape.clone());
+                self.push1(r, Op::Const(t), vec![], ty.clone())
+            }
+            1 => {
+                let sty = TensorType::scalar(ty.dtype);
+                let c = self.push1(r, Op::Convert, vec![counter], sty);
+                self.push1(r, Op::Broadcast { dims: vec![] }, vec![c], ty.clone())
+            }
+            _ => self.rng.pick(local),
         }
     }
 }
