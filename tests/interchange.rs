@@ -276,3 +276,41 @@ fn decay_is_interchanged_into_groups_of_eight_vectors() {
     .unwrap();
     assert_eq!(scalar.clif().matches("fmul").count(), 1);
 }
+
+/// A loop over enough elements for the thread pool: the groups run in blocks on 1, 2 and 3
+/// threads with the same bits as the interpreter and a plain loop, a tail group included.
+#[test]
+fn large_loops_run_their_groups_on_the_pool_with_the_same_bits() {
+    let n = 4 * 16384 + 37;
+    let m = parse_module(&decay_src(n)).unwrap();
+    let f = &m.funcs[0];
+    let x = edgy(n, 77);
+    let inputs = [
+        Tensor::from_vec(x.clone(), vec![n]).unwrap(),
+        Tensor::scalar(25i32),
+    ];
+    let want = check_both(f, &inputs, "large decay");
+    let mut plain = x;
+    for _ in 0..25 {
+        for v in &mut plain {
+            *v = *v * 0.5 + 1.0;
+        }
+    }
+    let got = want[1].as_slice::<f32>().unwrap();
+    let same = got
+        .iter()
+        .zip(&plain)
+        .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+    assert!(same, "the interpreter differs from a plain loop");
+    let exe = compile(f).unwrap();
+    // The groups' loop is outlined into a function of its own, which the pool calls.
+    assert!(exe.clif().contains("function u1:"), "{}", exe.clif());
+    for threads in [1, 2, 3] {
+        let opts = RunOptions::default().with_threads(threads);
+        assert_eq!(
+            exe.run_with(&inputs, &opts).unwrap(),
+            want,
+            "{threads} threads"
+        );
+    }
+}

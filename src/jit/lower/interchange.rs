@@ -14,12 +14,13 @@ use cranelift_codegen::ir::SourceLoc;
 use cranelift_codegen::ir::{self as clir, types, BlockArg, InstBuilder, MemFlagsData};
 
 use super::fused::LeafSrc;
-use super::outline::parallel_worthy;
+use super::outline::{by_block_length, parallel_worthy};
 use super::{Lowerer, Result};
 use crate::ir::{Inst, Value};
 use crate::jit::isel::{splat_value, vector_type};
 use crate::jit::plan::EwOp;
 use crate::ops::{Op, UnaryOp};
+use crate::parallel::BLOCK;
 use crate::types::TensorType;
 
 /// The most vectors per carried tensor a group keeps in registers: eight independent chains
@@ -80,10 +81,14 @@ impl Lowerer<'_, '_> {
         // All groups but the last run in a loop; the last runs after it, in straight-line
         // code, so that its final scalars (the same in every group) dominate what follows.
         let looped = if tail == 0 { full - 1 } else { full };
-        self.offset_loop(looped, group_bytes, &mut |l, off| {
-            l.interchanged_group(i, &lay, &inits, &dsts, off)
-                .map(|_| ())
-        })?;
+        if !self.outlined && parallel_worthy(looped * group) {
+            self.interchanged_parallel(i, &lay, &inits, &dsts, looped)?;
+        } else {
+            self.offset_loop(looped, group_bytes, &mut |l, off| {
+                l.interchanged_group(i, &lay, &inits, &dsts, off)
+                    .map(|_| ())
+            })?;
+        }
         let last_off = self.b.ins().iconst(types::I64, looped as i64 * group_bytes);
         let scalars = if tail == 0 {
             self.interchanged_group(i, &lay, &inits, &dsts, last_off)?
@@ -133,6 +138,104 @@ impl Lowerer<'_, '_> {
         Ok(true)
     }
 
+    /// Runs the first `groups` groups of the interchanged `while` `i` on the thread pool, in
+    /// blocks of about `BLOCK` elements of whole groups (`outline.rs`). Each group is
+    /// computed as on one thread and writes only its own elements, so the thread count
+    /// changes no bit.
+    fn interchanged_parallel(
+        &mut self,
+        i: Inst,
+        lay: &Layout,
+        inits: &[Init],
+        dsts: &[clir::Value],
+        groups: u64,
+    ) -> Result<()> {
+        let group = (lay.k * lay.lanes) as u64;
+        let group_bytes = group as i64 * (16 / lay.lanes) as i64;
+        let per = (BLOCK as u64 / group).max(1);
+        let (full, rem) = (groups / per, groups % per);
+        let blocks = full + u64::from(rem != 0);
+        // What the groups read from this function: the tensors' first values, their
+        // destinations, and the scalars and splat leaves of outside the loop.
+        let free = self.free_values(i);
+        let mut captured: Vec<clir::Value> = inits
+            .iter()
+            .map(|&init| match init {
+                Init::Buf(p) | Init::Splat(p) => p,
+            })
+            .collect();
+        captured.extend_from_slice(dsts);
+        for &v in &free {
+            captured.push(match self.splat_leaf(v) {
+                Some(s) => s,
+                None => self.val(v)?,
+            });
+        }
+        self.parallel_blocks(&captured, blocks, &mut |l, vals, blk| {
+            let (init_vals, rest) = vals.split_at(inits.len());
+            let (dst_vals, free_vals) = rest.split_at(dsts.len());
+            let sub_inits: Vec<Init> = inits
+                .iter()
+                .zip(init_vals)
+                .map(|(init, &v)| match init {
+                    Init::Buf(_) => Init::Buf(v),
+                    Init::Splat(_) => Init::Splat(v),
+                })
+                .collect();
+            for (&v, &x) in free.iter().zip(free_vals) {
+                if l.ty(v).is_scalar() {
+                    l.define(v, x);
+                } else {
+                    l.leaf_srcs[v.index()] = Some(LeafSrc::Splat(x));
+                }
+            }
+            let first = l.b.ins().imul_imm_s(blk, per as i64 * group_bytes);
+            let one = |l: &mut Lowerer<'_, '_>, len: u64| {
+                l.offset_loop(len, group_bytes, &mut |l, off| {
+                    let at = l.b.ins().iadd(first, off);
+                    l.interchanged_group(i, lay, &sub_inits, dst_vals, at)
+                        .map(|_| ())
+                })
+            };
+            by_block_length(l, blk, full, per, rem, one)
+        })
+    }
+
+    /// The values of outside `while` `i` that its condition and body read, and its scalar
+    /// first values, each once.
+    fn free_values(&self, i: Inst) -> Vec<Value> {
+        let f = self.f;
+        let data = f.inst(i);
+        let mut inside = vec![false; f.values.len()];
+        for &a in &data.region_args {
+            inside[a.index()] = true;
+        }
+        for &r in &data.regions {
+            for &j in &f.region(r).insts {
+                for &v in &f.inst(j).results {
+                    inside[v.index()] = true;
+                }
+            }
+        }
+        let scalar_inits = data
+            .args
+            .iter()
+            .copied()
+            .filter(|&a| self.ty(a).is_scalar());
+        let reads = data
+            .regions
+            .iter()
+            .flat_map(|&r| f.region(r).insts.iter())
+            .flat_map(|&j| f.inst(j).args.iter().copied());
+        let mut free: Vec<Value> = Vec::new();
+        for v in scalar_inits.chain(reads) {
+            if !inside[v.index()] && !free.contains(&v) {
+                free.push(v);
+            }
+        }
+        free
+    }
+
     /// The scalar of a splat leaf (a splat constant or a broadcast scalar read in place).
     fn splat_leaf(&self, v: Value) -> Option<clir::Value> {
         match self.leaf_srcs.get(v.index()) {
@@ -178,7 +281,7 @@ impl Lowerer<'_, '_> {
             }
         }
         let n = self.ty(*first).num_elements() as u64;
-        if n == 0 || (!self.outlined && parallel_worthy(n)) {
+        if n == 0 {
             return None;
         }
         let all_scalar = |vs: &[Value]| vs.iter().all(|&v| self.ty(v).is_scalar());

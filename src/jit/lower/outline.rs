@@ -68,7 +68,7 @@ impl Lowerer<'_, '_> {
     /// Outlines `body` into a new function of the module and calls it for every block in
     /// `0..blocks` through `graphjit_parallel_for`; `captured` are the values of this function
     /// the body reads. A stopped run returns its status from the entry function at once.
-    fn parallel_blocks(
+    pub(super) fn parallel_blocks(
         &mut self,
         captured: &[clir::Value],
         blocks: u64,
@@ -245,7 +245,7 @@ fn elem_size(dt: DType) -> i64 {
 /// Emits `body(len)` for block `blk` (a run-time index): `len` is `full_len` for the `full`
 /// whole blocks and `rem` for the one after them, which a length that is not a multiple of
 /// the block leaves; with `rem == 0` every block is whole and there is no branch.
-fn by_block_length(
+pub(super) fn by_block_length(
     l: &mut Lowerer<'_, '_>,
     blk: clir::Value,
     full: u64,

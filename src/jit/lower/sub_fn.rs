@@ -51,9 +51,11 @@ impl Lowerer<'_, '_> {
                 config: self.config,
                 simd: self.simd,
                 plan: self.plan,
-                deferred: Vec::new(),
-                leaf_srcs: Vec::new(),
-                dest_ptr: Vec::new(),
+                // Sized for every value: an interchanged loop (`interchange.rs`) lowers its
+                // scalar instructions here as the entry would.
+                deferred: vec![false; nv],
+                leaf_srcs: vec![None; nv],
+                dest_ptr: vec![None; nv],
                 checks: None,
                 region_calls: self.region_calls,
                 outlined_clif: Vec::new(),
