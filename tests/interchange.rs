@@ -259,13 +259,14 @@ fn limits_still_apply() {
 }
 
 /// The interchange happened: each of the two copies of W5's loop (the looped groups and the
-/// last group) multiplies eight vectors per iteration, where the ordinary loop multiplies two.
+/// last group) multiplies the same number of vectors per iteration, at least eight (one
+/// multiply in flight per latency cycle), where the ordinary loop multiplies two.
 #[test]
-fn decay_is_interchanged_into_groups_of_eight_vectors() {
+fn decay_is_interchanged_into_groups_of_many_vectors() {
     let m = parse_module(&decay_src(1024)).unwrap();
     let simd = compile_with(&m.funcs[0], &JitOptions::default()).unwrap();
     let fmuls = simd.clif().matches("fmul").count();
-    assert_eq!(fmuls, 16, "{}", simd.clif());
+    assert!(fmuls >= 16 && fmuls % 2 == 0, "{fmuls}: {}", simd.clif());
     let scalar = compile_with(
         &m.funcs[0],
         &JitOptions {
@@ -281,7 +282,7 @@ fn decay_is_interchanged_into_groups_of_eight_vectors() {
 /// threads with the same bits as the interpreter and a plain loop, a tail group included.
 #[test]
 fn large_loops_run_their_groups_on_the_pool_with_the_same_bits() {
-    let n = 4 * 16384 + 37;
+    let n = 8 * 16384 + 37;
     let m = parse_module(&decay_src(n)).unwrap();
     let f = &m.funcs[0];
     let x = edgy(n, 77);

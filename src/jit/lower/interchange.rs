@@ -16,17 +16,16 @@ use cranelift_codegen::ir::{self as clir, types, BlockArg, InstBuilder, MemFlags
 use super::fused::LeafSrc;
 use super::outline::{by_block_length, parallel_worthy};
 use super::{Lowerer, Result};
-use crate::ir::{Inst, Value};
+use crate::ir::{Function, Inst, Value};
 use crate::jit::isel::{splat_value, vector_type};
 use crate::jit::plan::EwOp;
 use crate::ops::{Op, UnaryOp};
 use crate::parallel::BLOCK;
 use crate::types::TensorType;
 
-/// The most vectors per carried tensor a group keeps in registers: eight independent chains
-/// hide the four-cycle latency of a vector multiply or add behind each other, and eight
-/// vectors of each of two tensors still fit in x86-64's sixteen vector registers.
-const MAX_GROUP_VECTORS: usize = 8;
+/// The vector registers of x86-64 (`xmm0`-`xmm15`), which a group's vectors, its pinned
+/// constants and its temporaries share.
+const VECTOR_REGISTERS: usize = 16;
 
 /// The constants a group keeps in registers, as a fused loop does (`fused::PINNED_CONSTANTS`):
 /// more would only be spilled.
@@ -352,14 +351,50 @@ impl Lowerer<'_, '_> {
         // `exp`, `tanh` and the other long ops use many registers of their own: one vector
         // per tensor at a time, as their fused loops do.
         let huge = f.insts.len() > crate::jit::HUGE_FUNCTION;
+        // A group holds as many vectors per tensor as fit in the registers the pinned
+        // constants leave, divided by the most tensor values of one element live at once.
+        // The more independent chains, the more of the multiply and add latency hides
+        // behind throughput (W5: 57.6 us with 8 vectors, 49.9 with 10, 44.9 with 14).
         let k = if cheap && !huge {
-            (MAX_GROUP_VECTORS / tensors).clamp(1, MAX_GROUP_VECTORS)
+            let splats = self.loop_splats(body_insts, body_yield);
+            let pinned = if splats <= PINNED_SPLATS { splats } else { 0 };
+            let width = live_width(f, body_insts, body_yield, &data.region_args).max(tensors);
+            ((VECTOR_REGISTERS - pinned) / width).max(1)
         } else {
             1
         };
-        // No more vectors than the tensors fill: padding is work thrown away.
-        let k = k.min(n.div_ceil(lanes as u64) as usize);
+        // No more vectors than the tensors fill, and of the group sizes within a quarter of
+        // that, the one that pads the last group least: padding is work thrown away (W5's
+        // 256 vectors: 20 groups of 13, not 19 of 14).
+        let vectors = n.div_ceil(lanes as u64);
+        let k = k.min(vectors as usize) as u64;
+        let k = (k - k / 4..=k)
+            .min_by_key(|&c| (vectors.div_ceil(c) * c, std::cmp::Reverse(c)))
+            .unwrap_or(1) as usize;
         Some(Layout { n, k, lanes })
+    }
+
+    /// How many splat constants the body of an interchanged loop reads (splat leaves from
+    /// outside and constants of its own), each once: what `interchanged_group` materializes
+    /// before the loop.
+    fn loop_splats(&self, insts: &[Inst], yield_i: &Inst) -> usize {
+        let f = self.f;
+        let mut seen: Vec<Value> = Vec::new();
+        for &b in insts.iter().chain(std::iter::once(yield_i)) {
+            let d = f.inst(b);
+            if let (Op::Const(_), Some(&r)) = (&d.op, d.results.first()) {
+                if !self.ty(r).is_scalar() {
+                    seen.push(r);
+                }
+                continue;
+            }
+            for &a in &d.args {
+                if self.splat_leaf(a).is_some() && !seen.contains(&a) {
+                    seen.push(a);
+                }
+            }
+        }
+        seen.len()
     }
 
     /// Runs the whole loop `i` on one group: the group's vectors of each carried tensor are
@@ -596,6 +631,43 @@ impl Lowerer<'_, '_> {
         }
         Ok(out)
     }
+}
+
+/// The most tensor values of one element that are live at once in a loop body: carried
+/// tensors and body results, from their definition up to their last use (the yield counts
+/// as a use at the end; an operand's register is free for the result of its last use).
+/// Splat constants are not counted; they are shared by all elements.
+fn live_width(f: &Function, insts: &[Inst], yield_i: &Inst, carried: &[Value]) -> usize {
+    let end = insts.len();
+    let mut last_use = vec![None; f.values.len()];
+    for (p, &b) in insts.iter().chain(std::iter::once(yield_i)).enumerate() {
+        for &a in &f.inst(b).args {
+            last_use[a.index()] = Some(p);
+        }
+    }
+    // Each tensor value as (defined before position, last used at).
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for &a in carried {
+        if !f.ty(a).is_scalar() {
+            spans.push((0, last_use[a.index()].unwrap_or(0)));
+        }
+    }
+    for (p, &b) in insts.iter().enumerate() {
+        let d = f.inst(b);
+        if matches!(d.op, Op::Const(_)) {
+            continue;
+        }
+        for &r in &d.results {
+            if !f.ty(r).is_scalar() {
+                spans.push((p, last_use[r.index()].unwrap_or(p).max(p)));
+            }
+        }
+    }
+    (0..=end)
+        .map(|p| spans.iter().filter(|&&(d, u)| d <= p && p < u).count())
+        .max()
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// Flags of the groups' vector loads and stores: in bounds, not 16-byte aligned.
