@@ -266,7 +266,7 @@ fn decay_is_interchanged_into_groups_of_many_vectors() {
     let m = parse_module(&decay_src(1024)).unwrap();
     let simd = compile_with(&m.funcs[0], &JitOptions::default()).unwrap();
     let fmuls = simd.clif().matches("fmul").count();
-    assert!(fmuls >= 16 && fmuls % 2 == 0, "{fmuls}: {}", simd.clif());
+    assert!(fmuls >= 16 && fmuls.is_multiple_of(2), "{fmuls}: {}", simd.clif());
     let scalar = compile_with(
         &m.funcs[0],
         &JitOptions {
