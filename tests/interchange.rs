@@ -258,15 +258,20 @@ fn limits_still_apply() {
     );
 }
 
-/// The interchange happened: each of the two copies of W5's loop (the looped groups and the
-/// last group) multiplies the same number of vectors per iteration, at least eight (one
-/// multiply in flight per latency cycle), where the ordinary loop multiplies two.
+/// The interchange happened: each copy of W5's loop (the groups on the pool, the same on
+/// the calling thread, and the last group) multiplies the same number of vectors per
+/// iteration, at least eight (one multiply in flight per cycle of latency), where the
+/// ordinary loop multiplies two.
 #[test]
 fn decay_is_interchanged_into_groups_of_many_vectors() {
     let m = parse_module(&decay_src(1024)).unwrap();
     let simd = compile_with(&m.funcs[0], &JitOptions::default()).unwrap();
     let fmuls = simd.clif().matches("fmul").count();
-    assert!(fmuls >= 16 && fmuls.is_multiple_of(2), "{fmuls}: {}", simd.clif());
+    assert!(
+        fmuls >= 24 && fmuls.is_multiple_of(3),
+        "{fmuls}: {}",
+        simd.clif()
+    );
     let scalar = compile_with(
         &m.funcs[0],
         &JitOptions {
@@ -313,5 +318,30 @@ fn large_loops_run_their_groups_on_the_pool_with_the_same_bits() {
             want,
             "{threads} threads"
         );
+    }
+}
+
+/// Few elements but many trips: the trip count, found at run time, sends the groups to the
+/// pool (one group per block) or keeps them on the calling thread; either way, at any
+/// thread count, the bits are the interpreter's.
+#[test]
+fn many_trips_over_few_elements_use_the_pool_with_the_same_bits() {
+    let n = 1000;
+    let m = parse_module(&decay_src(n)).unwrap();
+    let f = &m.funcs[0];
+    let exe = compile(f).unwrap();
+    // Compiled with both paths: the pool's outlined groups and the inline loop.
+    assert!(exe.clif().contains("function u1:"), "{}", exe.clif());
+    for steps in [3, 300, 2000] {
+        let inputs = [
+            Tensor::from_vec(edgy(n, steps as u64), vec![n]).unwrap(),
+            Tensor::scalar(steps),
+        ];
+        let want = check_both(f, &inputs, "decay with many trips");
+        for threads in [1, 2, 3] {
+            let opts = RunOptions::default().with_threads(threads);
+            let got = exe.run_with(&inputs, &opts).unwrap();
+            assert_eq!(got, want, "{steps} steps, {threads} threads");
+        }
     }
 }

@@ -10,6 +10,7 @@
 //! variant counts back-edges against the run's limits, which a loop run once per group would
 //! count many times over.
 
+use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::SourceLoc;
 use cranelift_codegen::ir::{self as clir, types, BlockArg, InstBuilder, MemFlagsData};
 
@@ -30,6 +31,11 @@ const VECTOR_REGISTERS: usize = 16;
 /// The constants a group keeps in registers, as a fused loop does (`fused::PINNED_CONSTANTS`):
 /// more would only be spilled.
 const PINNED_SPLATS: usize = 4;
+
+/// The element-trips (elements times trips) from which a loop over too few elements for
+/// the pool on its own runs its groups there: W5's 1024 x 1000 do, and the hot pool's
+/// hand-off (a few microseconds) is then a small part of the about 45 µs of work.
+const PARALLEL_ELEMENT_TRIPS: u64 = 1 << 18;
 
 /// How an interchangeable `while` is laid out in groups.
 struct Layout {
@@ -80,13 +86,40 @@ impl Lowerer<'_, '_> {
         // All groups but the last run in a loop; the last runs after it, in straight-line
         // code, so that its final scalars (the same in every group) dominate what follows.
         let looped = if tail == 0 { full - 1 } else { full };
-        if !self.outlined && parallel_worthy(looped * group) {
-            self.interchanged_parallel(i, &lay, &inits, &dsts, looped)?;
-        } else {
-            self.offset_loop(looped, group_bytes, &mut |l, off| {
+        let serial = |l: &mut Self| {
+            l.offset_loop(looped, group_bytes, &mut |l, off| {
                 l.interchanged_group(i, &lay, &inits, &dsts, off)
                     .map(|_| ())
-            })?;
+            })
+        };
+        if self.outlined || looped < 2 {
+            serial(self)?;
+        } else if parallel_worthy(looped * group) {
+            let per = (BLOCK as u64 / group).max(1);
+            self.interchanged_parallel(i, &lay, &inits, &dsts, looped, per)?;
+        } else {
+            // Few elements, but maybe many trips: the trip count, found by running the
+            // loop's scalars alone, decides whether the groups are worth the pool, one
+            // group per block.
+            let trips = self.count_trips(i)?;
+            let least = PARALLEL_ELEMENT_TRIPS.div_ceil(looped * group);
+            let big = self
+                .b
+                .ins()
+                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, trips, least as i64);
+            let (par_b, ser_b, join) = (
+                self.b.create_block(),
+                self.b.create_block(),
+                self.b.create_block(),
+            );
+            self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+            self.b.switch_to_block(par_b);
+            self.interchanged_parallel(i, &lay, &inits, &dsts, looped, 1)?;
+            self.b.ins().jump(join, &[]);
+            self.b.switch_to_block(ser_b);
+            serial(self)?;
+            self.b.ins().jump(join, &[]);
+            self.b.switch_to_block(join);
         }
         let last_off = self.b.ins().iconst(types::I64, looped as i64 * group_bytes);
         let scalars = if tail == 0 {
@@ -138,7 +171,7 @@ impl Lowerer<'_, '_> {
     }
 
     /// Runs the first `groups` groups of the interchanged `while` `i` on the thread pool, in
-    /// blocks of about `BLOCK` elements of whole groups (`outline.rs`). Each group is
+    /// blocks of `per` groups (`outline.rs`). Each group is
     /// computed as on one thread and writes only its own elements, so the thread count
     /// changes no bit.
     fn interchanged_parallel(
@@ -148,10 +181,10 @@ impl Lowerer<'_, '_> {
         inits: &[Init],
         dsts: &[clir::Value],
         groups: u64,
+        per: u64,
     ) -> Result<()> {
         let group = (lay.k * lay.lanes) as u64;
         let group_bytes = group as i64 * (16 / lay.lanes) as i64;
-        let per = (BLOCK as u64 / group).max(1);
         let (full, rem) = (groups / per, groups % per);
         let blocks = full + u64::from(rem != 0);
         // What the groups read from this function: the tensors' first values, their
@@ -198,6 +231,68 @@ impl Lowerer<'_, '_> {
             };
             by_block_length(l, blk, full, per, rem, one)
         })
+    }
+
+    /// The number of trips `while` `i` makes (an `i64`), found by running its condition and
+    /// the scalar instructions of its body alone: an interchangeable loop's trip count
+    /// depends on nothing else. (A loop that never ends never ends here either, as it
+    /// would not without the count.)
+    fn count_trips(&mut self, i: Inst) -> Result<clir::Value> {
+        let f = self.f;
+        let data = f.inst(i);
+        let [cond_r, body_r] = data.regions[..] else {
+            return Err(self.err("'while' needs a cond and a body region"));
+        };
+        let scalars: Vec<usize> = (0..data.region_args.len())
+            .filter(|&c| self.ty(data.region_args[c]).is_scalar())
+            .collect();
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let exit = self.b.create_block();
+        let mut args: Vec<BlockArg> = Vec::with_capacity(scalars.len() + 1);
+        let mut params = Vec::with_capacity(scalars.len());
+        for &c in &scalars {
+            let x = self.val(data.args[c])?;
+            args.push(x.into());
+            let t = self.b.func.dfg.value_type(x);
+            params.push(self.b.append_block_param(header, t));
+        }
+        let zero = self.b.ins().iconst(types::I64, 0);
+        args.push(zero.into());
+        let count = self.b.append_block_param(header, types::I64);
+        let done = self.b.append_block_param(exit, types::I64);
+        self.b.ins().jump(header, &args);
+        self.b.switch_to_block(header);
+        for (&c, &p) in scalars.iter().zip(&params) {
+            self.define(data.region_args[c], p);
+        }
+        let (_, c) = self.lower_region(cond_r)?;
+        let [c] = c[..] else {
+            return Err(self.err("'while' cond region must yield one value"));
+        };
+        let cv = self.val(c)?;
+        self.b.ins().brif(cv, body, &[], exit, &[count.into()]);
+        self.b.switch_to_block(body);
+        let (yield_i, insts) = f
+            .region(body_r)
+            .insts
+            .split_last()
+            .ok_or_else(|| self.err("empty while body"))?;
+        for &b in insts {
+            if self.ty(f.inst(b).results[0]).is_scalar() {
+                self.lower_inst(b)?;
+            }
+        }
+        let ys = &f.inst(*yield_i).args;
+        let mut next: Vec<BlockArg> = Vec::with_capacity(scalars.len() + 1);
+        for &c in &scalars {
+            next.push(self.val(ys[c])?.into());
+        }
+        let more = self.b.ins().iadd_imm_s(count, 1);
+        next.push(more.into());
+        self.b.ins().jump(header, &next);
+        self.b.switch_to_block(exit);
+        Ok(done)
     }
 
     /// The values of outside `while` `i` that its condition and body read, and its scalar
