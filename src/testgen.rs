@@ -147,6 +147,19 @@ pub fn random_inputs(f: &Function, seed: u64) -> Vec<Tensor> {
         .collect()
 }
 
+/// Whether `c` compares in IEEE total order, which sees a NaN's sign.
+fn is_total(c: CmpOp) -> bool {
+    matches!(
+        c,
+        CmpOp::TotalEq
+            | CmpOp::TotalNe
+            | CmpOp::TotalLt
+            | CmpOp::TotalLe
+            | CmpOp::TotalGt
+            | CmpOp::TotalGe
+    )
+}
+
 /// The dtypes generated programs use: all of them.
 const GEN_DTYPES: [DType; DType::ALL.len()] = DType::ALL;
 
@@ -326,7 +339,17 @@ impl Gen {
                 }
             }
             7 => {
-                let c = self.rng.pick(&CmpOp::ALL);
+                // No total-order compares of floats: they see a NaN's sign, and which NaN an
+                // operation on two NaNs returns is unspecified (Rust lets the compiler swap
+                // the operands of `+`, so even the interpreter does not fix it; DESIGN.md:
+                // NaN bit patterns are unspecified). `nan_canonical.rs` and the compare
+                // tests cover total order on given NaNs.
+                let ops: Vec<CmpOp> = CmpOp::ALL
+                    .iter()
+                    .copied()
+                    .filter(|c| !(ty.dtype.is_float() && is_total(*c)))
+                    .collect();
+                let c = self.rng.pick(&ops);
                 let w = self.value_of(r, &ty);
                 self.push1(
                     r,
