@@ -83,80 +83,77 @@ impl Lowerer<'_, '_> {
         }
         let es = (16 / lay.lanes) as i64;
         let group_bytes = group as i64 * es;
-        // All groups but the last run in a loop; the last runs after it, in straight-line
-        // code, so that its final scalars (the same in every group) dominate what follows.
-        let looped = if tail == 0 { full - 1 } else { full };
-        let serial = |l: &mut Self| {
-            l.offset_loop(looped, group_bytes, &mut |l, off| {
-                l.interchanged_group(i, &lay, &inits, &dsts, off)
-                    .map(|_| ())
-            })
+        let tail_off = self.b.ins().iconst(types::I64, full as i64 * group_bytes);
+        // The last, partial group runs on zero-padded copies, so that no vector reads or
+        // writes past the tensors' ends.
+        let pad = if tail > 0 {
+            Some(self.padded_copies(&inits, lay.k, tail_off, tail * es as u64)?)
+        } else {
+            None
         };
-        if self.outlined || looped < 2 {
-            serial(self)?;
-        } else if parallel_worthy(looped * group) {
-            let per = (BLOCK as u64 / group).max(1);
-            self.interchanged_parallel(i, &lay, &inits, &dsts, looped, per)?;
-        } else {
-            // Few elements, but maybe many trips: the trip count, found by running the
-            // loop's scalars alone, decides whether the groups are worth the pool, one
-            // group per block.
-            let trips = self.count_trips(i)?;
-            let least = PARALLEL_ELEMENT_TRIPS.div_ceil(looped * group);
-            let big = self
-                .b
-                .ins()
-                .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, trips, least as i64);
-            let (par_b, ser_b, join) = (
-                self.b.create_block(),
-                self.b.create_block(),
-                self.b.create_block(),
-            );
-            self.b.ins().brif(big, par_b, &[], ser_b, &[]);
-            self.b.switch_to_block(par_b);
-            self.interchanged_parallel(i, &lay, &inits, &dsts, looped, 1)?;
-            self.b.ins().jump(join, &[]);
-            self.b.switch_to_block(ser_b);
-            serial(self)?;
-            self.b.ins().jump(join, &[]);
-            self.b.switch_to_block(join);
-        }
-        let last_off = self.b.ins().iconst(types::I64, looped as i64 * group_bytes);
-        let scalars = if tail == 0 {
-            self.interchanged_group(i, &lay, &inits, &dsts, last_off)?
-        } else {
-            // The last, partial group runs on zero-padded copies, so that no vector reads or
-            // writes past the tensors' ends.
-            let bytes = tail * es as u64;
-            let zero_off = self.b.ins().iconst(types::I64, 0);
-            let zeros = self.b.ins().iconst(types::I64, 0);
-            let zeros = self.b.ins().splat(types::I64X2, zeros);
-            let mut pad_inits = Vec::with_capacity(inits.len());
-            let mut pads = Vec::with_capacity(inits.len());
-            for init in &inits {
-                let pad = self.alloc((lay.k * 16) as u64)?;
-                for v in 0..lay.k {
+        let pad_ref = pad.as_ref().map(|(pi, pd)| (pi.as_slice(), pd.as_slice()));
+        let groups = full + u64::from(tail > 0);
+        let scalars = if !self.outlined && groups >= 2 {
+            // The final scalars come from running the loop's scalars alone, which also
+            // counts the trips: with many element-trips every group, the padded one
+            // included, can go to the pool.
+            let (trips, finals) = self.count_trips(i)?;
+            if parallel_worthy(lay.n) {
+                let per = (BLOCK as u64 / group).max(1);
+                self.interchanged_parallel(i, &lay, &inits, &dsts, full, per, pad_ref)?;
+            } else {
+                let least = PARALLEL_ELEMENT_TRIPS.div_ceil(groups * group);
+                let big =
                     self.b
                         .ins()
-                        .store(MemFlagsData::trusted(), zeros, pad, (v * 16) as i32);
+                        .icmp_imm_s(IntCC::SignedGreaterThanOrEqual, trips, least as i64);
+                let (par_b, ser_b, join) = (
+                    self.b.create_block(),
+                    self.b.create_block(),
+                    self.b.create_block(),
+                );
+                self.b.ins().brif(big, par_b, &[], ser_b, &[]);
+                self.b.switch_to_block(par_b);
+                self.interchanged_parallel(i, &lay, &inits, &dsts, full, 1, pad_ref)?;
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(ser_b);
+                self.offset_loop(full, group_bytes, &mut |l, off| {
+                    l.interchanged_group(i, &lay, &inits, &dsts, off)
+                        .map(|_| ())
+                })?;
+                if let Some((pi, pd)) = pad_ref {
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    self.interchanged_group(i, &lay, pi, pd, zero)?;
                 }
-                pad_inits.push(match *init {
-                    Init::Buf(p) => {
-                        let src = self.b.ins().iadd(p, last_off);
-                        self.copy_bytes(pad, src, bytes);
-                        Init::Buf(pad)
-                    }
-                    splat => splat,
-                });
-                pads.push(pad);
+                self.b.ins().jump(join, &[]);
+                self.b.switch_to_block(join);
             }
-            let s = self.interchanged_group(i, &lay, &pad_inits, &pads, zero_off)?;
-            for (&pad, &dst) in pads.iter().zip(&dsts) {
-                let d = self.b.ins().iadd(dst, last_off);
-                self.copy_bytes(d, pad, bytes);
+            finals
+        } else {
+            // All groups but the last run in a loop; the last runs after it, in straight-line
+            // code, so that its final scalars (the same in every group) dominate what follows.
+            let looped = if tail == 0 { full - 1 } else { full };
+            self.offset_loop(looped, group_bytes, &mut |l, off| {
+                l.interchanged_group(i, &lay, &inits, &dsts, off)
+                    .map(|_| ())
+            })?;
+            match pad_ref {
+                Some((pi, pd)) => {
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    self.interchanged_group(i, &lay, pi, pd, zero)?
+                }
+                None => {
+                    let last_off = self.b.ins().iconst(types::I64, looped as i64 * group_bytes);
+                    self.interchanged_group(i, &lay, &inits, &dsts, last_off)?
+                }
             }
-            s
         };
+        if let Some((_, pads)) = &pad {
+            for (&p, &dst) in pads.iter().zip(&dsts) {
+                let d = self.b.ins().iadd(dst, tail_off);
+                self.copy_bytes(d, p, tail * es as u64);
+            }
+        }
         let mut t = 0;
         for (k, &r) in data.results.iter().enumerate() {
             match scalars[k] {
@@ -170,10 +167,45 @@ impl Lowerer<'_, '_> {
         Ok(true)
     }
 
-    /// Runs the first `groups` groups of the interchanged `while` `i` on the thread pool, in
-    /// blocks of `per` groups (`outline.rs`). Each group is
-    /// computed as on one thread and writes only its own elements, so the thread count
-    /// changes no bit.
+    /// Zero-filled buffers of one group (`k` vectors) for each carried tensor, holding the
+    /// `bytes` bytes of its first value from byte `off` (a splat stays a splat); returns
+    /// the group's first values and the buffers.
+    fn padded_copies(
+        &mut self,
+        inits: &[Init],
+        k: usize,
+        off: clir::Value,
+        bytes: u64,
+    ) -> Result<(Vec<Init>, Vec<clir::Value>)> {
+        let zeros = self.b.ins().iconst(types::I64, 0);
+        let zeros = self.b.ins().splat(types::I64X2, zeros);
+        let mut pad_inits = Vec::with_capacity(inits.len());
+        let mut pads = Vec::with_capacity(inits.len());
+        for init in inits {
+            let pad = self.alloc((k * 16) as u64)?;
+            for v in 0..k {
+                self.b
+                    .ins()
+                    .store(MemFlagsData::trusted(), zeros, pad, (v * 16) as i32);
+            }
+            pad_inits.push(match *init {
+                Init::Buf(p) => {
+                    let src = self.b.ins().iadd(p, off);
+                    self.copy_bytes(pad, src, bytes);
+                    Init::Buf(pad)
+                }
+                splat => splat,
+            });
+            pads.push(pad);
+        }
+        Ok((pad_inits, pads))
+    }
+
+    /// Runs the `groups` whole groups of the interchanged `while` `i` on the thread pool, in
+    /// blocks of `per` groups (`outline.rs`), and the padded last group `pad` (its first
+    /// values and buffers) as one more block. Each group is computed as on one thread and
+    /// writes only its own elements, so the thread count changes no bit.
+    #[allow(clippy::too_many_arguments)]
     fn interchanged_parallel(
         &mut self,
         i: Inst,
@@ -182,38 +214,54 @@ impl Lowerer<'_, '_> {
         dsts: &[clir::Value],
         groups: u64,
         per: u64,
+        pad: Option<(&[Init], &[clir::Value])>,
     ) -> Result<()> {
         let group = (lay.k * lay.lanes) as u64;
         let group_bytes = group as i64 * (16 / lay.lanes) as i64;
         let (full, rem) = (groups / per, groups % per);
-        let blocks = full + u64::from(rem != 0);
+        let whole_blocks = full + u64::from(rem != 0);
+        let blocks = whole_blocks + u64::from(pad.is_some());
         // What the groups read from this function: the tensors' first values, their
-        // destinations, and the scalars and splat leaves of outside the loop.
+        // destinations (the padded group's too), and the scalars and splat leaves of
+        // outside the loop.
         let free = self.free_values(i);
-        let mut captured: Vec<clir::Value> = inits
-            .iter()
-            .map(|&init| match init {
-                Init::Buf(p) | Init::Splat(p) => p,
-            })
-            .collect();
+        let init_ptr = |init: &Init| match *init {
+            Init::Buf(p) | Init::Splat(p) => p,
+        };
+        let mut captured: Vec<clir::Value> = inits.iter().map(init_ptr).collect();
         captured.extend_from_slice(dsts);
+        if let Some((pi, pd)) = pad {
+            captured.extend(pi.iter().map(init_ptr));
+            captured.extend_from_slice(pd);
+        }
         for &v in &free {
             captured.push(match self.splat_leaf(v) {
                 Some(s) => s,
                 None => self.val(v)?,
             });
         }
-        self.parallel_blocks(&captured, blocks, &mut |l, vals, blk| {
-            let (init_vals, rest) = vals.split_at(inits.len());
-            let (dst_vals, free_vals) = rest.split_at(dsts.len());
-            let sub_inits: Vec<Init> = inits
+        let rebind = |inits: &[Init], vals: &[clir::Value]| -> Vec<Init> {
+            inits
                 .iter()
-                .zip(init_vals)
+                .zip(vals)
                 .map(|(init, &v)| match init {
                     Init::Buf(_) => Init::Buf(v),
                     Init::Splat(_) => Init::Splat(v),
                 })
-                .collect();
+                .collect()
+        };
+        self.parallel_blocks(&captured, blocks, &mut |l, vals, blk| {
+            let (init_vals, rest) = vals.split_at(inits.len());
+            let (dst_vals, rest) = rest.split_at(dsts.len());
+            let sub_inits = rebind(inits, init_vals);
+            let (sub_pad, free_vals) = match pad {
+                Some((pi, pd)) => {
+                    let (pi_vals, rest) = rest.split_at(pi.len());
+                    let (pd_vals, rest) = rest.split_at(pd.len());
+                    (Some((rebind(pi, pi_vals), pd_vals)), rest)
+                }
+                None => (None, rest),
+            };
             for (&v, &x) in free.iter().zip(free_vals) {
                 if l.ty(v).is_scalar() {
                     l.define(v, x);
@@ -221,6 +269,22 @@ impl Lowerer<'_, '_> {
                     l.leaf_srcs[v.index()] = Some(LeafSrc::Splat(x));
                 }
             }
+            let (whole_b, join) = (l.b.create_block(), l.b.create_block());
+            if let Some((pi, pd)) = &sub_pad {
+                // The last block is the padded group.
+                let pad_b = l.b.create_block();
+                let is_whole =
+                    l.b.ins()
+                        .icmp_imm_s(IntCC::UnsignedLessThan, blk, whole_blocks as i64);
+                l.b.ins().brif(is_whole, whole_b, &[], pad_b, &[]);
+                l.b.switch_to_block(pad_b);
+                let zero = l.b.ins().iconst(types::I64, 0);
+                l.interchanged_group(i, lay, pi, pd, zero)?;
+                l.b.ins().jump(join, &[]);
+            } else {
+                l.b.ins().jump(whole_b, &[]);
+            }
+            l.b.switch_to_block(whole_b);
             let first = l.b.ins().imul_imm_s(blk, per as i64 * group_bytes);
             let one = |l: &mut Lowerer<'_, '_>, len: u64| {
                 l.offset_loop(len, group_bytes, &mut |l, off| {
@@ -229,15 +293,19 @@ impl Lowerer<'_, '_> {
                         .map(|_| ())
                 })
             };
-            by_block_length(l, blk, full, per, rem, one)
+            by_block_length(l, blk, full, per, rem, one)?;
+            l.b.ins().jump(join, &[]);
+            l.b.switch_to_block(join);
+            Ok(())
         })
     }
 
-    /// The number of trips `while` `i` makes (an `i64`), found by running its condition and
-    /// the scalar instructions of its body alone: an interchangeable loop's trip count
-    /// depends on nothing else. (A loop that never ends never ends here either, as it
+    /// The number of trips `while` `i` makes (an `i64`) and its final scalars (by carried
+    /// position, `None` for the tensors), found by running its condition and the scalar
+    /// instructions of its body alone: they depend on nothing else in an interchangeable
+    /// loop. (A loop that never ends never ends here either, as it
     /// would not without the count.)
-    fn count_trips(&mut self, i: Inst) -> Result<clir::Value> {
+    fn count_trips(&mut self, i: Inst) -> Result<(clir::Value, Vec<Option<clir::Value>>)> {
         let f = self.f;
         let data = f.inst(i);
         let [cond_r, body_r] = data.regions[..] else {
@@ -261,6 +329,13 @@ impl Lowerer<'_, '_> {
         args.push(zero.into());
         let count = self.b.append_block_param(header, types::I64);
         let done = self.b.append_block_param(exit, types::I64);
+        let finals: Vec<clir::Value> = params
+            .iter()
+            .map(|&p| {
+                let t = self.b.func.dfg.value_type(p);
+                self.b.append_block_param(exit, t)
+            })
+            .collect();
         self.b.ins().jump(header, &args);
         self.b.switch_to_block(header);
         for (&c, &p) in scalars.iter().zip(&params) {
@@ -271,7 +346,9 @@ impl Lowerer<'_, '_> {
             return Err(self.err("'while' cond region must yield one value"));
         };
         let cv = self.val(c)?;
-        self.b.ins().brif(cv, body, &[], exit, &[count.into()]);
+        let mut out: Vec<BlockArg> = vec![count.into()];
+        out.extend(params.iter().map(|&p| BlockArg::from(p)));
+        self.b.ins().brif(cv, body, &[], exit, &out);
         self.b.switch_to_block(body);
         let (yield_i, insts) = f
             .region(body_r)
@@ -292,7 +369,11 @@ impl Lowerer<'_, '_> {
         next.push(more.into());
         self.b.ins().jump(header, &next);
         self.b.switch_to_block(exit);
-        Ok(done)
+        let mut by_position = vec![None; data.region_args.len()];
+        for (&c, &v) in scalars.iter().zip(&finals) {
+            by_position[c] = Some(v);
+        }
+        Ok((done, by_position))
     }
 
     /// The values of outside `while` `i` that its condition and body read, and its scalar
