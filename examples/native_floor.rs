@@ -21,7 +21,7 @@
 //! `native_floor once` runs every kernel once and times nothing, for callgrind.
 //!
 //! LLVM does not inline `vmath`'s generic `exp32`/`tanh32` into the 4-lane loop with the
-//! default release settings (a call per 4 elements, its arguments through memory). The build
+//! default release settings (three calls per 4 elements, arguments through memory). The build
 //! that inlines them, with the same flags for the dependencies, is
 //! `cargo rustc --release --example native_floor -- -C codegen-units=1 -C
 //! llvm-args=-inline-threshold=5000` (both flags are needed); its binary is then
