@@ -16,6 +16,42 @@ use crate::types::TensorType;
 /// the plain path keeps a scalar run as short as it was (W1).
 const ZEROED_BELOW_BYTES: usize = 1 << 16;
 
+/// What a run's fresh results need, decided once when the function is compiled: the result
+/// types are static, so a run only reads these two fields (W1's `run_with` paid 46
+/// instructions for summing the sizes and testing them on every call).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Sizes {
+    /// Bytes of all results together (saturated: a sum that overflows fails the memory
+    /// checks as it should).
+    pub(super) total_bytes: usize,
+    /// Whether some result is large enough to be left unzeroed; when none is, a run takes the
+    /// plain path of zeroed tensors only.
+    any_large: bool,
+}
+
+impl Sizes {
+    /// The sizes of results of the types `types`.
+    pub(super) fn of(types: &[TensorType]) -> Sizes {
+        let total_bytes = types
+            .iter()
+            .fold(0usize, |sum, ty| sum.saturating_add(bytes_of(ty)));
+        Sizes {
+            total_bytes,
+            any_large: types.iter().any(|ty| !is_small(ty)),
+        }
+    }
+}
+
+/// Bytes of one result of type `ty` (saturated).
+fn bytes_of(ty: &TensorType) -> usize {
+    ty.num_elements().saturating_mul(ty.dtype.size_bytes())
+}
+
+/// Whether a result of type `ty` is zeroed (see [`ZEROED_BELOW_BYTES`]).
+fn is_small(ty: &TensorType) -> bool {
+    bytes_of(ty) < ZEROED_BELOW_BYTES
+}
+
 /// A run's results while it runs: tensors for the small ones (zeroed, as before), and for
 /// each large one a buffer not yet written, which takes its tensor's place once the run has
 /// written it.
@@ -28,15 +64,11 @@ pub(super) struct Fresh<'t> {
 }
 
 impl<'t> Fresh<'t> {
-    /// Buffers for results of the types `types`, `total_bytes` in all (sizes the caller has
-    /// computed and checked).
-    pub(super) fn new(types: &'t [TensorType], total_bytes: usize) -> Fresh<'t> {
-        let small = |ty: &TensorType| {
-            ty.num_elements().saturating_mul(ty.dtype.size_bytes()) < ZEROED_BELOW_BYTES
-        };
-        // The common case of small results only (a scalar run) takes the plain path, decided
-        // from the total the caller already has: no result is larger than all of them.
-        if total_bytes < ZEROED_BELOW_BYTES {
+    /// Buffers for results of the types `types`, whose sizes are `sizes` (`Sizes::of(types)`,
+    /// computed when the function was compiled, and checked by the caller).
+    pub(super) fn new(types: &'t [TensorType], sizes: Sizes) -> Fresh<'t> {
+        // The common case of small results only (a scalar run) takes the plain path.
+        if !sizes.any_large {
             return Fresh {
                 tensors: types.iter().map(Tensor::zeros).collect(),
                 large: Vec::new(),
@@ -47,7 +79,7 @@ impl<'t> Fresh<'t> {
             .iter()
             .enumerate()
             .map(|(i, ty)| {
-                if small(ty) {
+                if is_small(ty) {
                     return Tensor::zeros(ty);
                 }
                 let n = ty.num_elements();

@@ -141,6 +141,8 @@ pub struct Executable {
     name: String,
     params: Vec<(String, TensorType)>,
     results: Vec<TensorType>,
+    /// The sizes of `results`, computed once here so that a run allocating them does not.
+    result_sizes: fresh::Sizes,
     entry: EntryFn,
     /// For a function with a `while`: what the limit-checked entry is compiled from, and that
     /// entry once a run with limits asked for it. A function without loops has no back-edge to
@@ -297,15 +299,11 @@ impl Executable {
     /// now, are checked against the memory limit first, and the outputs' bytes asked of the
     /// system fallibly (see [`crate::limits::probe_allocation`]).
     fn fresh_outputs(&self, opts: &RunOptions) -> Result<fresh::Fresh<'_>, Error> {
-        let out_bytes: usize = self
-            .results
-            .iter()
-            .map(|t| t.num_elements() * t.dtype.size_bytes())
-            .sum();
+        let out_bytes = self.result_sizes.total_bytes;
         let scratch = self.scratch_bytes_for(opts)?;
         opts.check_memory(&self.name, out_bytes.saturating_add(scratch))?;
         crate::limits::probe_allocation(&self.name, out_bytes)?;
-        Ok(fresh::Fresh::new(&self.results, out_bytes))
+        Ok(fresh::Fresh::new(&self.results, self.result_sizes))
     }
 
     /// Runs the code on borrowed inputs (a caller's buffers: ndarray views, NumPy arrays, any
@@ -677,6 +675,7 @@ impl Built {
                 .map(|&p| (f.value(p).name.clone(), f.ty(p).clone()))
                 .collect(),
             results: f.results.clone(),
+            result_sizes: fresh::Sizes::of(&f.results),
             entry: self.entry,
             checked_source,
             checked: OnceLock::new(),
