@@ -679,25 +679,52 @@ impl Gen {
         if self.rng.chance(30) {
             return self.gen_elementwise_while(r);
         }
+        let mut extra = Vec::new();
+        for _ in 0..1 + self.rng.below(2) {
+            if let Some(v) = self.any_value(|_| true) {
+                extra.push(v);
+            }
+        }
+        self.counted_while(r, extra, 4, |g, body, args| {
+            let k = g.rng.below(g.cfg.max_ops / 2 + 1);
+            for _ in 0..k {
+                g.step(body, depth + 1);
+            }
+            args[1..]
+                .iter()
+                .map(|&a| {
+                    let t = g.f.ty(a).clone();
+                    g.value_of(body, &t)
+                })
+                .collect()
+        });
+    }
+
+    /// A `while` carrying a counter from 0 and `extra`, whose condition is `counter < L` for
+    /// a random `L` below `max_trips`, and whose body adds one to the counter and yields
+    /// what `fill` builds in it for the other carried values (given the region arguments).
+    fn counted_while(
+        &mut self,
+        r: Region,
+        extra: Vec<Value>,
+        max_trips: usize,
+        fill: impl FnOnce(&mut Self, Region, &[Value]) -> Vec<Value>,
+    ) {
         let i32t = TensorType::scalar(DType::I32);
         let zero = self.push1(r, Op::Const(Tensor::scalar(0i32)), vec![], i32t.clone());
         let mut inits = vec![zero];
-        for _ in 0..1 + self.rng.below(2) {
-            if let Some(v) = self.any_value(|_| true) {
-                inits.push(v);
-            }
-        }
+        inits.extend(extra);
         let tys: Vec<TensorType> = inits.iter().map(|&v| self.f.ty(v).clone()).collect();
         let n = tys.len();
         let inst = self
             .f
             .push_inst(r, Op::While, inits, tys.clone(), vec![None; n]);
-        let args = self.f.add_region_args(inst, tys.clone(), vec![None; n]);
+        let args = self.f.add_region_args(inst, tys, vec![None; n]);
 
         // The cond region bounds the trip count with the counter in args[0].
         let cond = self.f.add_region();
         self.scopes.push(args.clone());
-        let limit = Tensor::scalar(self.rng.below(4) as i32);
+        let limit = Tensor::scalar(self.rng.below(max_trips) as i32);
         let lim = self.push1(cond, Op::Const(limit), vec![], i32t.clone());
         let c = self.push1(
             cond,
@@ -712,14 +739,8 @@ impl Gen {
         self.scopes.push(args.clone());
         let one = self.push1(body, Op::Const(Tensor::scalar(1i32)), vec![], i32t.clone());
         let next = self.push1(body, Op::Binary(BinaryOp::Add), vec![args[0], one], i32t);
-        let k = self.rng.below(self.cfg.max_ops / 2 + 1);
-        for _ in 0..k {
-            self.step(body, depth + 1);
-        }
         let mut ys = vec![next];
-        for t in &tys[1..] {
-            ys.push(self.value_of(body, t));
-        }
+        ys.extend(fill(self, body, &args));
         self.f.push_inst(body, Op::Yield, ys, vec![], vec![]);
         self.scopes.pop();
 
@@ -734,7 +755,6 @@ impl Gen {
     /// on a scalar: the loops compiled code runs interchanged with their element loop
     /// (`jit/lower/interchange.rs`).
     fn gen_elementwise_while(&mut self, r: Region) {
-        let i32t = TensorType::scalar(DType::I32);
         let dtypes: Vec<DType> = GEN_DTYPES
             .into_iter()
             .filter(|&d| d != DType::Bool)
@@ -744,83 +764,51 @@ impl Gen {
             shape.push(1 + self.rng.below(self.cfg.max_dim * 8));
         }
         let ty = TensorType::new(self.rng.pick(&dtypes), shape);
-        let zero = self.push1(r, Op::Const(Tensor::scalar(0i32)), vec![], i32t.clone());
-        let mut inits = vec![zero];
+        let mut extra = Vec::new();
         for _ in 0..1 + self.rng.below(2) {
-            inits.push(self.value_of(r, &ty));
+            extra.push(self.value_of(r, &ty));
         }
-        let tys: Vec<TensorType> = inits.iter().map(|&v| self.f.ty(v).clone()).collect();
-        let n = tys.len();
-        let inst = self
-            .f
-            .push_inst(r, Op::While, inits, tys.clone(), vec![None; n]);
-        let args = self.f.add_region_args(inst, tys.clone(), vec![None; n]);
-
-        let cond = self.f.add_region();
-        self.scopes.push(args.clone());
-        let limit = Tensor::scalar(self.rng.below(6) as i32);
-        let lim = self.push1(cond, Op::Const(limit), vec![], i32t.clone());
-        let c = self.push1(
-            cond,
-            Op::Compare(CmpOp::Lt),
-            vec![args[0], lim],
-            TensorType::scalar(DType::Bool),
-        );
-        self.f.push_inst(cond, Op::Yield, vec![c], vec![], vec![]);
-        self.scopes.pop();
-
-        let body = self.f.add_region();
-        self.scopes.push(args.clone());
-        let one = self.push1(body, Op::Const(Tensor::scalar(1i32)), vec![], i32t.clone());
-        let next = self.push1(body, Op::Binary(BinaryOp::Add), vec![args[0], one], i32t);
-        let mut local: Vec<Value> = args[1..].to_vec();
-        for _ in 0..1 + self.rng.below(self.cfg.max_ops) {
-            let x = self.elementwise_operand(body, &ty, &local, args[0]);
-            let v = match self.rng.below(4) {
-                0 => {
-                    let ops: Vec<UnaryOp> = UnaryOp::ALL
-                        .iter()
-                        .copied()
-                        .filter(|u| u.accepts(ty.dtype))
-                        .collect();
-                    if ops.is_empty() {
-                        continue;
+        let carried = extra.len();
+        self.counted_while(r, extra, 6, |g, body, args| {
+            let mut local: Vec<Value> = args[1..].to_vec();
+            for _ in 0..1 + g.rng.below(g.cfg.max_ops) {
+                let x = g.elementwise_operand(body, &ty, &local, args[0]);
+                let v = match g.rng.below(4) {
+                    0 => {
+                        let ops: Vec<UnaryOp> = UnaryOp::ALL
+                            .iter()
+                            .copied()
+                            .filter(|u| u.accepts(ty.dtype))
+                            .collect();
+                        if ops.is_empty() {
+                            continue;
+                        }
+                        let u = g.rng.pick(&ops);
+                        g.push1(body, Op::Unary(u), vec![x], ty.clone())
                     }
-                    let u = self.rng.pick(&ops);
-                    self.push1(body, Op::Unary(u), vec![x], ty.clone())
-                }
-                1 => {
-                    let p = self.value_of(body, &TensorType::scalar(DType::Bool));
-                    let y = self.elementwise_operand(body, &ty, &local, args[0]);
-                    self.push1(body, Op::Select, vec![p, x, y], ty.clone())
-                }
-                _ => {
-                    let ops: Vec<BinaryOp> = BinaryOp::ALL
-                        .iter()
-                        .copied()
-                        .filter(|b| b.accepts(ty.dtype))
-                        .collect();
-                    if ops.is_empty() {
-                        continue;
+                    1 => {
+                        let p = g.value_of(body, &TensorType::scalar(DType::Bool));
+                        let y = g.elementwise_operand(body, &ty, &local, args[0]);
+                        g.push1(body, Op::Select, vec![p, x, y], ty.clone())
                     }
-                    let b = self.rng.pick(&ops);
-                    let y = self.elementwise_operand(body, &ty, &local, args[0]);
-                    self.push1(body, Op::Binary(b), vec![x, y], ty.clone())
-                }
-            };
-            local.push(v);
-        }
-        let mut ys = vec![next];
-        for _ in &tys[1..] {
-            ys.push(self.rng.pick(&local));
-        }
-        self.f.push_inst(body, Op::Yield, ys, vec![], vec![]);
-        self.scopes.pop();
-
-        self.f.set_regions(inst, vec![cond, body]);
-        for v in self.f.results(inst).to_vec() {
-            self.define(v);
-        }
+                    _ => {
+                        let ops: Vec<BinaryOp> = BinaryOp::ALL
+                            .iter()
+                            .copied()
+                            .filter(|b| b.accepts(ty.dtype))
+                            .collect();
+                        if ops.is_empty() {
+                            continue;
+                        }
+                        let b = g.rng.pick(&ops);
+                        let y = g.elementwise_operand(body, &ty, &local, args[0]);
+                        g.push1(body, Op::Binary(b), vec![x, y], ty.clone())
+                    }
+                };
+                local.push(v);
+            }
+            (0..carried).map(|_| g.rng.pick(&local)).collect()
+        });
     }
 
     /// An operand of type `ty` for an elementwise body: a tensor of the body, a splat

@@ -28,6 +28,18 @@ fn edgy(n: usize, seed: u64) -> Vec<f32> {
     (0..n).map(|_| r.edgy_f32(16)).collect()
 }
 
+/// Asserts that the `f32` tensor `got` holds `want`'s bits (any NaN for a NaN: which NaN an
+/// operation returns is unspecified).
+fn assert_same_f32(got: &Tensor, want: &[f32], what: &str) {
+    let got = got.as_slice::<f32>().expect("an f32 tensor");
+    let same = got.len() == want.len()
+        && got
+            .iter()
+            .zip(want)
+            .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+    assert!(same, "{what}: {got:?} != {want:?}");
+}
+
 /// W5's loop with the trip count a parameter: `v = v*0.5 + 1` `steps` times.
 fn decay_src(n: usize) -> String {
     format!(
@@ -68,12 +80,7 @@ fn decay_matches_a_plain_loop_at_every_size_and_trip_count() {
                 }
             }
             assert_eq!(got[0], Tensor::scalar(steps.max(0)), "n={n} steps={steps}");
-            let got = got[1].as_slice::<f32>().unwrap();
-            let same = got
-                .iter()
-                .zip(&want)
-                .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
-            assert!(same, "n={n} steps={steps}: {got:?} != {want:?}");
+            assert_same_f32(&got[1], &want, &format!("n={n} steps={steps}"));
         }
     }
 }
@@ -154,12 +161,7 @@ fn carried_tensors_swap_and_read_the_counter() {
             y = t;
         }
         for (g, w) in got.iter().zip([x, y, c]) {
-            let g = g.as_slice::<f32>().unwrap();
-            let same = g
-                .iter()
-                .zip(&w)
-                .all(|(p, q)| p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()));
-            assert!(same, "n={n}: {g:?} != {w:?}");
+            assert_same_f32(g, &w, &format!("n={n}"));
         }
     }
 }
@@ -302,12 +304,7 @@ fn large_loops_run_their_groups_on_the_pool_with_the_same_bits() {
             *v = *v * 0.5 + 1.0;
         }
     }
-    let got = want[1].as_slice::<f32>().unwrap();
-    let same = got
-        .iter()
-        .zip(&plain)
-        .all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
-    assert!(same, "the interpreter differs from a plain loop");
+    assert_same_f32(&want[1], &plain, "the interpreter against a plain loop");
     let exe = compile(f).unwrap();
     // The groups' loop is outlined into a function of its own, which the pool calls.
     assert!(exe.clif().contains("function u1:"), "{}", exe.clif());
