@@ -17,7 +17,7 @@ use cranelift_codegen::ir::SourceLoc;
 use cranelift_codegen::ir::{self as clir, types, BlockArg, InstBuilder, MemFlagsData};
 
 use super::fused::LeafSrc;
-use super::outline::{by_block_length, parallel_worthy};
+use super::outline::{by_block_length, parallel_worthy, Outlined};
 use super::{Lowerer, Result};
 use crate::ir::{Inst, Value};
 use crate::jit::isel::{splat_value, vector_type};
@@ -80,13 +80,21 @@ impl Lowerer<'_, '_> {
         let groups = full + u64::from(tail > 0);
         let scalars = if !self.outlined && groups >= 2 {
             // The final scalars come from running the loop's scalars alone, which also
-            // counts the trips: with many element-trips every group, the padded one
-            // included, can go to the pool.
+            // counts the trips. The groups' loop is compiled once, as a function of blocks
+            // of groups, which the pool runs or this thread calls block by block.
             let (trips, finals) = self.count_trips(i)?;
-            if parallel_worthy(lay.n) {
-                let per = (BLOCK as u64 / group).max(1);
-                self.interchanged_parallel(i, &lay, &inits, &dsts, full, per, pad_ref)?;
+            let wide = parallel_worthy(lay.n);
+            let per = if wide {
+                (BLOCK as u64 / group).max(1)
             } else {
+                1
+            };
+            let (o, blocks) = self.outline_groups(i, &lay, &inits, &dsts, full, per, pad_ref)?;
+            if wide {
+                self.call_parallel_for(&o, blocks);
+            } else {
+                // Few elements, but maybe many trips: with enough element-trips the groups
+                // go to the pool, one per block.
                 let least = PARALLEL_ELEMENT_TRIPS.div_ceil(groups * group);
                 let big =
                     self.b
@@ -99,17 +107,15 @@ impl Lowerer<'_, '_> {
                 );
                 self.b.ins().brif(big, par_b, &[], ser_b, &[]);
                 self.b.switch_to_block(par_b);
-                self.interchanged_parallel(i, &lay, &inits, &dsts, full, 1, pad_ref)?;
+                self.call_parallel_for(&o, blocks);
                 self.b.ins().jump(join, &[]);
                 self.b.switch_to_block(ser_b);
-                self.offset_loop(full, group_bytes, &mut |l, off| {
-                    l.interchanged_group(i, &lay, &inits, &dsts, off)
-                        .map(|_| ())
+                let sig = self.block_fn_signature();
+                let sig = self.b.import_signature(sig);
+                self.counted_loop(blocks, &mut |l, blk| {
+                    l.b.ins().call_indirect(sig, o.addr, &[o.ctx, blk]);
+                    Ok(())
                 })?;
-                if let Some((pi, pd)) = pad_ref {
-                    let zero = self.b.ins().iconst(types::I64, 0);
-                    self.interchanged_group(i, &lay, pi, pd, zero)?;
-                }
                 self.b.ins().jump(join, &[]);
                 self.b.switch_to_block(join);
             }
@@ -186,12 +192,13 @@ impl Lowerer<'_, '_> {
         Ok((pad_inits, pads))
     }
 
-    /// Runs the `groups` whole groups of the interchanged `while` `i` on the thread pool, in
-    /// blocks of `per` groups (`outline.rs`), and the padded last group `pad` (its first
-    /// values and buffers) as one more block. Each group is computed as on one thread and
-    /// writes only its own elements, so the thread count changes no bit.
+    /// Compiles the groups of the interchanged `while` `i` into a function of blocks
+    /// (`outline.rs`): blocks of `per` of the `groups` whole groups, then the padded last
+    /// group `pad` (its first values and buffers) as one more block. Returns the function and
+    /// the number of blocks. Each group is computed as on one thread and writes only its own
+    /// elements, so whether and how the pool runs the blocks changes no bit.
     #[allow(clippy::too_many_arguments)]
-    fn interchanged_parallel(
+    fn outline_groups(
         &mut self,
         i: Inst,
         lay: &Layout,
@@ -200,7 +207,7 @@ impl Lowerer<'_, '_> {
         groups: u64,
         per: u64,
         pad: Option<(&[Init], &[clir::Value])>,
-    ) -> Result<()> {
+    ) -> Result<(Outlined, u64)> {
         let group = (lay.k * lay.lanes) as u64;
         let group_bytes = group as i64 * (16 / lay.lanes) as i64;
         let (full, rem) = (groups / per, groups % per);
@@ -235,7 +242,7 @@ impl Lowerer<'_, '_> {
                 })
                 .collect()
         };
-        self.parallel_blocks(&captured, blocks, &mut |l, vals, blk| {
+        let o = self.outline_blocks(&captured, &mut |l, vals, blk| {
             let (init_vals, rest) = vals.split_at(inits.len());
             let (dst_vals, rest) = rest.split_at(dsts.len());
             let sub_inits = rebind(inits, init_vals);
@@ -282,7 +289,8 @@ impl Lowerer<'_, '_> {
             l.b.ins().jump(join, &[]);
             l.b.switch_to_block(join);
             Ok(())
-        })
+        })?;
+        Ok((o, blocks))
     }
 
     /// The number of trips `while` `i` makes (an `i64`) and its final scalars (by carried

@@ -25,7 +25,14 @@ use crate::types::DType;
 
 /// The body of an outlined loop: given the lowerer of the new function, the captured values
 /// as loaded there, and the block index (`i64`), it emits the block's code.
-type Body<'t> = dyn FnMut(&mut Lowerer<'_, '_>, &[clir::Value], clir::Value) -> Result<()> + 't;
+pub(super) type Body<'t> =
+    dyn FnMut(&mut Lowerer<'_, '_>, &[clir::Value], clir::Value) -> Result<()> + 't;
+
+/// An outlined block body (`Lowerer::outline_blocks`): its address and its context.
+pub(super) struct Outlined {
+    pub(super) addr: clir::Value,
+    pub(super) ctx: clir::Value,
+}
 
 /// Whether a loop over `n` elements is worth the pool.
 pub(super) fn parallel_worthy(n: u64) -> bool {
@@ -74,6 +81,19 @@ impl Lowerer<'_, '_> {
         blocks: u64,
         body: &mut Body<'_>,
     ) -> Result<()> {
+        let o = self.outline_blocks(captured, body)?;
+        self.call_parallel_for(&o, blocks);
+        Ok(())
+    }
+
+    /// Outlines `body` into a new function of the module, `fn(ctx, block) -> 0`, where `ctx`
+    /// holds `captured`, the values of this function the body reads, in a stack slot of this
+    /// frame. The caller runs it through [`Self::call_parallel_for`] or calls it directly.
+    pub(super) fn outline_blocks(
+        &mut self,
+        captured: &[clir::Value],
+        body: &mut Body<'_>,
+    ) -> Result<Outlined> {
         let ptr = self.ptr_ty;
         // The captured values, 8 bytes each, in a stack slot of this frame.
         let size = (captured.len().max(1) * 8) as u32;
@@ -89,11 +109,7 @@ impl Lowerer<'_, '_> {
         for (k, &v) in captured.iter().enumerate() {
             self.b.ins().stack_store(ptr, v, slot, (k * 8) as i32);
         }
-        // The body: `fn(ctx, block) -> 0`.
-        let mut sig = self.calls.module.make_signature();
-        sig.params.push(AbiParam::new(ptr));
-        sig.params.push(AbiParam::new(types::I64));
-        sig.returns.push(AbiParam::new(types::I64));
+        let sig = self.block_fn_signature();
         let addr = self.sub_function(sig, "an outlined loop body", |sub, p| {
             let loaded: Vec<clir::Value> = tys
                 .iter()
@@ -109,11 +125,26 @@ impl Lowerer<'_, '_> {
             sub.b.ins().return_(&[zero]);
             Ok(())
         })?;
-        let ctx_ptr = self.b.ins().stack_addr(ptr, slot, 0);
+        let ctx = self.b.ins().stack_addr(ptr, slot, 0);
+        Ok(Outlined { addr, ctx })
+    }
+
+    /// The signature of an outlined block body: `fn(ctx, block: i64) -> i64`.
+    pub(super) fn block_fn_signature(&self) -> clir::Signature {
+        let mut sig = self.calls.module.make_signature();
+        sig.params.push(AbiParam::new(self.ptr_ty));
+        sig.params.push(AbiParam::new(types::I64));
+        sig.returns.push(AbiParam::new(types::I64));
+        sig
+    }
+
+    /// Runs the outlined body `o` for every block in `0..blocks` on the pool
+    /// (`graphjit_parallel_for`); a stopped run returns its status from the entry at once.
+    pub(super) fn call_parallel_for(&mut self, o: &Outlined, blocks: u64) {
         let n = self.b.ins().iconst(types::I64, blocks as i64);
         let status = self
             .calls
-            .call(&mut self.b, RuntimeFn::ParallelFor, &[addr, ctx_ptr, n]);
+            .call(&mut self.b, RuntimeFn::ParallelFor, &[o.addr, o.ctx, n]);
         let stop = self.b.create_block();
         let go_on = self.b.create_block();
         self.b.ins().brif(status, stop, &[], go_on, &[]);
@@ -121,7 +152,6 @@ impl Lowerer<'_, '_> {
         let st = self.b.ins().ireduce(types::I32, status);
         self.b.ins().return_(&[st]);
         self.b.switch_to_block(go_on);
-        Ok(())
     }
 
     /// Emits a fused loop over `t.shape` (after `collapse`) into `dst` as parallel blocks:

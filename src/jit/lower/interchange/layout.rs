@@ -45,7 +45,11 @@ impl Lowerer<'_, '_> {
     /// elementwise ops, splat constants and broadcast scalars over the carried tensors and splat
     /// leaves, and whose scalars are computed from scalars only; no nested regions.
     pub(super) fn interchange_layout(&self, i: Inst) -> Option<Layout> {
-        if self.checks.is_some() || !self.simd {
+        // A function of more than `HUGE_FUNCTION` instructions is compiled for compile
+        // time: its loops stay as the ordinary lowering makes them, without the interchange's
+        // extra copies (the scalars' trip count, a last group) and its function of groups.
+        let huge = self.f.insts.len() > crate::jit::HUGE_FUNCTION;
+        if self.checks.is_some() || !self.simd || huge {
             return None;
         }
         let f = self.f;
@@ -146,12 +150,11 @@ impl Lowerer<'_, '_> {
         }
         // `exp`, `tanh` and the other long ops use many registers of their own: one vector
         // per tensor at a time, as their fused loops do.
-        let huge = f.insts.len() > crate::jit::HUGE_FUNCTION;
         // A group holds as many vectors per tensor as fit in the registers the pinned
         // constants leave, divided by the most tensor values of one element live at once.
         // The more independent chains, the more of the multiply and add latency hides
         // behind throughput (W5: 57.6 us with 8 vectors, 49.9 with 10, 44.9 with 14).
-        let k = if cheap && !huge {
+        let k = if cheap {
             let splats = self.loop_splats(body_insts, body_yield);
             let pinned = if splats <= PINNED_SPLATS { splats } else { 0 };
             let width = live_width(f, body_insts, body_yield, &data.region_args).max(tensors);
