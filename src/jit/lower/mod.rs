@@ -340,10 +340,28 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 self.dest_ptr[v] = Some(p);
             }
         }
+        // Across a `while`, the outputs pointer waits in a stack slot: in a register it would
+        // be live through the loop but unused at its back-edge, and Cranelift's register
+        // allocator would then compute the liveness of the whole loop body twice
+        // (ARCHITECTURE.md, "Compile time follows program size").
+        let has_loop = f.insts.iter().any(|d| matches!(d.op, Op::While));
+        let outputs_slot = has_loop.then(|| {
+            let data = clir::StackSlotData::new(clir::StackSlotKind::ExplicitSlot, 8, 3);
+            let slot = self.b.create_sized_stack_slot(data);
+            let ptr = self.ptr_ty;
+            self.b.ins().stack_store(ptr, outputs, slot, 0);
+            slot
+        });
         // Step 2: the body region, ending in `return`.
         let (term, rets) = self.lower_region(f.body)?;
         // Step 3: write the results into the caller's output buffers.
         self.b.set_srcloc(SourceLoc::new(term.0));
+        let outputs = match outputs_slot {
+            Some(slot) if out_ptrs.iter().any(Option::is_none) => {
+                self.b.ins().stack_load(self.ptr_ty, self.ptr_ty, slot, 0)
+            }
+            _ => outputs,
+        };
         for (i, (&r, rty)) in rets.iter().zip(&f.results).enumerate() {
             let out = match out_ptrs[i] {
                 Some(p) => p,
