@@ -584,7 +584,7 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
         })
     })?;
     match build(f, &mut module, options, false, &region_calls) {
-        Ok(parts) => Ok(parts.into_executable(f, options, module, region_calls)),
+        Ok(parts) => Ok(parts.into_executable(optimized, options, module, region_calls)),
         Err(e) => {
             // SAFETY: nothing in this module was finalized or called.
             unsafe { module.free_memory() };
@@ -650,32 +650,37 @@ struct Built {
 }
 
 impl Built {
+    /// `f` is the optimized function, kept (not copied: a copy of a long loop was 3% of its
+    /// compile time) when the limit-checked variant may have to be compiled from it later.
     fn into_executable(
         self,
-        f: &Function,
+        f: Function,
         options: &JitOptions,
         module: JITModule,
         region_calls: Vec<Option<Box<region::RegionCall>>>,
     ) -> Executable {
+        let name = f.name.clone();
+        let params = f
+            .params
+            .iter()
+            .map(|&p| (f.value(p).name.clone(), f.ty(p).clone()))
+            .collect();
+        let results = f.results.clone();
         let has_loop = f
             .insts
             .iter()
             .any(|d| matches!(d.op, crate::ops::Op::While));
         let checked_source = has_loop.then(|| {
             Box::new(CheckedSource {
-                f: f.clone(),
+                f,
                 options: *options,
             })
         });
         Executable {
-            name: f.name.clone(),
-            params: f
-                .params
-                .iter()
-                .map(|&p| (f.value(p).name.clone(), f.ty(p).clone()))
-                .collect(),
-            results: f.results.clone(),
-            result_sizes: fresh::Sizes::of(&f.results),
+            name,
+            params,
+            result_sizes: fresh::Sizes::of(&results),
+            results,
             entry: self.entry,
             checked_source,
             checked: OnceLock::new(),
