@@ -340,12 +340,14 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 self.dest_ptr[v] = Some(p);
             }
         }
-        // Across a `while`, the outputs pointer waits in a stack slot: in a register it would
-        // be live through the loop but unused at its back-edge, and Cranelift's register
-        // allocator would then compute the liveness of the whole loop body twice
-        // (ARCHITECTURE.md, "Compile time follows program size").
-        let has_loop = f.insts.iter().any(|d| matches!(d.op, Op::While));
-        let outputs_slot = has_loop.then(|| {
+        // In a huge function with a `while`, the outputs pointer waits in a stack slot: in a
+        // register it would be live through the loop but unused at its back-edge, and
+        // Cranelift's register allocator would then compute the liveness of the whole loop
+        // body twice (ARCHITECTURE.md, "Compile time follows program size"). Small functions
+        // keep it in a register: their e-graph pass forwards the store to the load anyway.
+        let huge_loop = f.insts.len() > crate::jit::HUGE_FUNCTION
+            && f.insts.iter().any(|d| matches!(d.op, Op::While));
+        let outputs_slot = huge_loop.then(|| {
             let data = clir::StackSlotData::new(clir::StackSlotKind::ExplicitSlot, 8, 3);
             let slot = self.b.create_sized_stack_slot(data);
             let ptr = self.ptr_ty;
