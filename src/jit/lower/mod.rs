@@ -77,8 +77,8 @@ pub(crate) struct Lowered {
     /// Whether the code may run a parallel region (an outlined loop, or a runtime `dot`),
     /// so that a run must set up the parallel context (`crate::parallel::enter`).
     pub parallel: bool,
-    /// The Cranelift IR of the outlined loop bodies, for dumps.
-    pub outlined_clif: Vec<String>,
+    /// The Cranelift IR of the outlined loop bodies, for dumps (printed when asked for).
+    pub outlined_clif: Vec<clir::Function>,
 }
 
 /// Lowers `s.f` into `b`, whose function has the entry signature.
@@ -169,7 +169,7 @@ pub(crate) struct Lowerer<'a, 'b> {
     /// The runtime contexts of region ops, by instruction index.
     region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
     /// The Cranelift IR of the loop bodies outlined so far (`outline.rs`), for dumps.
-    outlined_clif: Vec<String>,
+    outlined_clif: Vec<clir::Function>,
     /// Whether this is an outlined loop body, which runs on a pool thread and so starts no
     /// parallel region of its own.
     outlined: bool,
