@@ -154,8 +154,9 @@ pub struct Executable {
     /// The Cranelift IR of the entry function, printed on the first call of [`Executable::clif`]
     /// (printing it cost as much as a tenth of the compile time of a long function).
     clif_func: cranelift_codegen::ir::Function,
-    /// The text of the functions outlined from it (parallel loop bodies), printed by lowering.
-    outlined_clif: Vec<String>,
+    /// The functions outlined from it (parallel loop bodies), printed when asked for:
+    /// printing them at compile time was a tenth of compiling an interchanged loop.
+    outlined_clif: Vec<cranelift_codegen::ir::Function>,
     clif: OnceLock<String>,
     code: disasm::CodeMap,
     /// Machine-code bytes of every compiled variant, what the compile cache counts.
@@ -226,7 +227,7 @@ impl Executable {
             let mut clif = self.clif_func.display().to_string();
             for body in &self.outlined_clif {
                 clif.push('\n');
-                clif.push_str(body);
+                clif.push_str(&body.display().to_string());
             }
             clif
         })
@@ -584,7 +585,7 @@ pub fn compile_with(f: &Function, options: &JitOptions) -> Result<Executable, Er
         })
     })?;
     match build(f, &mut module, options, false, &region_calls) {
-        Ok(parts) => Ok(parts.into_executable(f, options, module, region_calls)),
+        Ok(parts) => Ok(parts.into_executable(optimized, options, module, region_calls)),
         Err(e) => {
             // SAFETY: nothing in this module was finalized or called.
             unsafe { module.free_memory() };
@@ -643,39 +644,44 @@ struct Built {
     entry: EntryFn,
     scratch_bytes: usize,
     clif_func: cranelift_codegen::ir::Function,
-    outlined_clif: Vec<String>,
+    outlined_clif: Vec<cranelift_codegen::ir::Function>,
     code: disasm::CodeMap,
     code_bytes: usize,
     parallel: bool,
 }
 
 impl Built {
+    /// `f` is the optimized function, kept (not copied: a copy of a long loop was 3% of its
+    /// compile time) when the limit-checked variant may have to be compiled from it later.
     fn into_executable(
         self,
-        f: &Function,
+        f: Function,
         options: &JitOptions,
         module: JITModule,
         region_calls: Vec<Option<Box<region::RegionCall>>>,
     ) -> Executable {
+        let name = f.name.clone();
+        let params = f
+            .params
+            .iter()
+            .map(|&p| (f.value(p).name.clone(), f.ty(p).clone()))
+            .collect();
+        let results = f.results.clone();
         let has_loop = f
             .insts
             .iter()
             .any(|d| matches!(d.op, crate::ops::Op::While));
         let checked_source = has_loop.then(|| {
             Box::new(CheckedSource {
-                f: f.clone(),
+                f,
                 options: *options,
             })
         });
         Executable {
-            name: f.name.clone(),
-            params: f
-                .params
-                .iter()
-                .map(|&p| (f.value(p).name.clone(), f.ty(p).clone()))
-                .collect(),
-            results: f.results.clone(),
-            result_sizes: fresh::Sizes::of(&f.results),
+            name,
+            params,
+            result_sizes: fresh::Sizes::of(&results),
+            results,
             entry: self.entry,
             checked_source,
             checked: OnceLock::new(),

@@ -12,7 +12,7 @@ use crate::types::TensorType;
 /// compared by their bits. The replaced op is left for DCE to remove.
 pub fn eliminate_common_subexpressions(f: &mut Function) {
     let mut subst: Vec<Value> = (0..f.values.len() as u32).map(Value).collect();
-    let mut scopes: Vec<HashMap<Key, Value, BuildFx>> = Vec::new();
+    let mut scopes: Vec<HashMap<Hashed, Value, BuildFx>> = Vec::new();
     walk(f, f.body, &mut subst, &mut scopes);
 }
 
@@ -68,6 +68,39 @@ impl std::hash::Hash for Key {
                 ty.hash(h);
             }
         }
+    }
+}
+
+/// A key with its hash, computed once: a key is looked up in every enclosing scope and then
+/// inserted, and hashing the op, operands and type again for each map was a fifth of this
+/// pass in the body of a `while` (two scopes).
+struct Hashed {
+    hash: u64,
+    key: Key,
+}
+
+impl Hashed {
+    fn new(key: Key) -> Hashed {
+        let mut h = Fx::default();
+        std::hash::Hash::hash(&key, &mut h);
+        Hashed {
+            hash: std::hash::Hasher::finish(&h),
+            key,
+        }
+    }
+}
+
+impl PartialEq for Hashed {
+    fn eq(&self, other: &Hashed) -> bool {
+        self.hash == other.hash && self.key == other.key
+    }
+}
+
+impl Eq for Hashed {}
+
+impl std::hash::Hash for Hashed {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.hash);
     }
 }
 
@@ -127,7 +160,7 @@ fn walk(
     f: &mut Function,
     r: Region,
     subst: &mut Vec<Value>,
-    scopes: &mut Vec<HashMap<Key, Value, BuildFx>>,
+    scopes: &mut Vec<HashMap<Hashed, Value, BuildFx>>,
 ) {
     scopes.push(HashMap::default());
     let insts = f.region(r).insts.clone();
@@ -139,7 +172,7 @@ fn walk(
         }
         let inst = &f.insts[i.index()];
         let k = if inst.op.is_pure() && inst.results.len() == 1 {
-            key(&inst.op, &inst.args, f.ty(inst.results[0]))
+            key(&inst.op, &inst.args, f.ty(inst.results[0])).map(Hashed::new)
         } else {
             None
         };

@@ -77,8 +77,8 @@ pub(crate) struct Lowered {
     /// Whether the code may run a parallel region (an outlined loop, or a runtime `dot`),
     /// so that a run must set up the parallel context (`crate::parallel::enter`).
     pub parallel: bool,
-    /// The Cranelift IR of the outlined loop bodies, for dumps.
-    pub outlined_clif: Vec<String>,
+    /// The Cranelift IR of the outlined loop bodies, for dumps (printed when asked for).
+    pub outlined_clif: Vec<clir::Function>,
 }
 
 /// Lowers `s.f` into `b`, whose function has the entry signature.
@@ -169,7 +169,7 @@ pub(crate) struct Lowerer<'a, 'b> {
     /// The runtime contexts of region ops, by instruction index.
     region_calls: &'a [Option<Box<crate::jit::region::RegionCall>>],
     /// The Cranelift IR of the loop bodies outlined so far (`outline.rs`), for dumps.
-    outlined_clif: Vec<String>,
+    outlined_clif: Vec<clir::Function>,
     /// Whether this is an outlined loop body, which runs on a pool thread and so starts no
     /// parallel region of its own.
     outlined: bool,
@@ -340,10 +340,30 @@ impl<'a, 'b> Lowerer<'a, 'b> {
                 self.dest_ptr[v] = Some(p);
             }
         }
+        // In a huge function with a `while`, the outputs pointer waits in a stack slot: in a
+        // register it would be live through the loop but unused at its back-edge, and
+        // Cranelift's register allocator would then compute the liveness of the whole loop
+        // body twice (ARCHITECTURE.md, "Compile time follows program size"). Small functions
+        // keep it in a register: their e-graph pass forwards the store to the load anyway.
+        let huge_loop = f.insts.len() > crate::jit::HUGE_FUNCTION
+            && f.insts.iter().any(|d| matches!(d.op, Op::While));
+        let outputs_slot = huge_loop.then(|| {
+            let data = clir::StackSlotData::new(clir::StackSlotKind::ExplicitSlot, 8, 3);
+            let slot = self.b.create_sized_stack_slot(data);
+            let ptr = self.ptr_ty;
+            self.b.ins().stack_store(ptr, outputs, slot, 0);
+            slot
+        });
         // Step 2: the body region, ending in `return`.
         let (term, rets) = self.lower_region(f.body)?;
         // Step 3: write the results into the caller's output buffers.
         self.b.set_srcloc(SourceLoc::new(term.0));
+        let outputs = match outputs_slot {
+            Some(slot) if out_ptrs.iter().any(Option::is_none) => {
+                self.b.ins().stack_load(self.ptr_ty, self.ptr_ty, slot, 0)
+            }
+            _ => outputs,
+        };
         for (i, (&r, rty)) in rets.iter().zip(&f.results).enumerate() {
             let out = match out_ptrs[i] {
                 Some(p) => p,

@@ -70,7 +70,7 @@ impl Lowerer<'_, '_> {
             let config = sub.config;
             sub.b.finalize(config);
         }
-        self.outlined_clif.push(func.display().to_string());
+        self.outlined_clif.push(func.clone());
         let mut ctx = self.calls.module.make_context();
         ctx.func = func;
         self.calls
